@@ -1,0 +1,61 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# axas out-of-tree build. The kernel build system does the work (Kbuild);
+# this file adds the targets around it.
+
+KDIR ?= /lib/modules/$(shell uname -r)/build
+KSRC ?=
+ARCH ?=
+PWD := $(CURDIR)
+CHECKPATCH ?= $(KDIR)/scripts/checkpatch.pl
+SOURCES := $(shell find . -path ./build -prune -o \( -name '*.[ch]' \) -print | sort)
+
+export KSRC
+
+.PHONY: all modules clean modules_install dkms-install style sparse check \
+	check-build kunit-um kunit-x86_64 help
+
+all: modules
+
+modules:
+	$(MAKE) -C $(KDIR) M=$(PWD) $(if $(ARCH),ARCH=$(ARCH)) modules
+
+modules_install:
+	$(MAKE) -C $(KDIR) M=$(PWD) modules_install
+
+dkms-install:
+	dkms add $(PWD)
+	dkms install axas/$(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
+
+clean:
+	$(MAKE) -C $(KDIR) M=$(PWD) clean 2>/dev/null || true
+	find . \( -name '*.o' -o -name '*.ko' -o -name '*.mod' -o -name '*.mod.c' \
+		-o -name '.*.cmd' -o -name modules.order -o -name Module.symvers \) \
+		-not -path './.git/*' -delete
+
+# checkpatch of the kernel tree, on every source file.
+style:
+	@bash scripts/gates.sh style
+
+# sparse (C=2) against the x86_64 test kernel.
+sparse:
+	@bash scripts/gates.sh sparse
+
+# W=1, sparse, checkpatch, Debian 6.1 headers, then KUnit in UML and QEMU.
+check:
+	@bash scripts/check.sh
+
+check-build:
+	@bash scripts/gates.sh all
+
+kunit-um:
+	@bash scripts/kunit.sh um
+
+kunit-x86_64:
+	@bash scripts/kunit.sh x86_64
+
+help:
+	@echo "make [KDIR=...]     build axas.ko against KDIR (default: running kernel)"
+	@echo "make check          all gates + KUnit in UML and QEMU (the test command)"
+	@echo "make style|sparse   checkpatch | sparse only"
+	@echo "make kunit-um|kunit-x86_64   one KUnit run"

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Differences between the kernels axas builds against (6.1 to 6.13+).
+ */
+#ifndef _AXAS_COMPAT_H
+#define _AXAS_COMPAT_H
+
+#include <linux/export.h>
+#include <linux/module.h>
+#include <linux/version.h>
+
+/* The namespace argument of the export macros became a string in 6.13. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 13, 0)
+#define AXAS_EXPORT(sym)	EXPORT_SYMBOL_NS_GPL(sym, "AXAS")
+#define AXAS_IMPORT_NS()	MODULE_IMPORT_NS("AXAS")
+#else
+#define AXAS_EXPORT(sym)	EXPORT_SYMBOL_NS_GPL(sym, AXAS)
+#define AXAS_IMPORT_NS()	MODULE_IMPORT_NS(AXAS)
+#endif
+
+#endif /* _AXAS_COMPAT_H */

@@ -1,0 +1,277 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * axas nested page-table engine: one walker for Intel EPT and AMD NPT.
+ *
+ * DOC: Page-table vocabulary
+ *
+ * A *table* is one 4 KiB page of 512 64-bit *entries*. Tables are numbered by
+ * *level*, counted from the leaves up: level 0 is the table whose entries map
+ * 4 KiB pages (the SDM's "EPT page table", the APM's "PTE" table), level 1
+ * maps 2 MiB (PD), level 2 maps 1 GiB (PDPT), level 3 is the PML4 and level 4
+ * the PML5. The *top level* is ``levels - 1``. An entry at level L covers
+ * ``1 << (12 + 9 * L)`` bytes of guest-physical address space (its *span*).
+ *
+ * An entry is *present* when the hardware would use it, a *leaf* when it
+ * translates (level 0, or a 2 MiB/1 GiB entry with the page-size bit) and a
+ * *table entry* otherwise. Ranges are half-open: ``[gpa, gpa + size)``;
+ * ``end`` is one past the last byte.
+ *
+ * Every operation that removes a translation or takes rights away records
+ * the affected range in a &struct axas_pt_gather. The caller flushes that
+ * range (INVEPT, VMCB TLB control, ...) and only then releases the gather,
+ * which frees the table pages the operation unlinked, after an RCU grace
+ * period so that a concurrent axas_pt_query() never reads freed memory.
+ * Frames reported by axas_pt_unmap() must likewise only be freed after the
+ * flush.
+ */
+#ifndef _AXAS_PT_H
+#define _AXAS_PT_H
+
+#include <linux/bits.h>
+#include <linux/atomic.h>
+#include <linux/list.h>
+#include <linux/sizes.h>
+#include <linux/types.h>
+
+/** enum axas_pt_format - nested page-table formats */
+enum axas_pt_format {
+	/** @AXAS_PT_EPT: Intel EPT (SDM Vol. 3C, "EPT") */
+	AXAS_PT_EPT,
+	/** @AXAS_PT_NPT: AMD nested paging (APM Vol. 2, "Nested Paging") */
+	AXAS_PT_NPT,
+	/* private: */
+	AXAS_PT_NR_FORMATS,
+};
+
+#define AXAS_PT_MAX_LEVELS	5
+/* Levels that may hold leaves: 0 (4K), 1 (2M), 2 (1G). */
+#define AXAS_PT_LEAF_LEVELS	3
+
+/*
+ * Access rights and memory type of a mapping (the "prot" of the engine and
+ * the low bits of an area's flags).
+ */
+#define AXAS_PROT_READ		BIT(0)
+#define AXAS_PROT_WRITE		BIT(1)
+/* EPT: bit 2 (supervisor-mode execute when MBEC is on); NPT: NX clear. */
+#define AXAS_PROT_EXEC		BIT(2)
+/* EPT with mode-based execute control only: bit 10, user-mode execute. */
+#define AXAS_PROT_EXEC_USER	BIT(3)
+/* EPT only: ignore the guest's PAT (bit 6). */
+#define AXAS_PROT_IGNORE_PAT	BIT(4)
+#define AXAS_PROT_MT_MASK	GENMASK(10, 8)
+#define AXAS_PROT_MT(mt)	((u32)(mt) << 8)
+#define AXAS_PROT_RWX		(AXAS_PROT_READ | AXAS_PROT_WRITE | AXAS_PROT_EXEC)
+#define AXAS_PROT_ALL		(AXAS_PROT_RWX | AXAS_PROT_EXEC_USER | \
+				 AXAS_PROT_IGNORE_PAT | AXAS_PROT_MT_MASK)
+
+/**
+ * enum axas_memtype - memory type of a mapping
+ * @AXAS_MT_WB: write-back (the default: value 0)
+ * @AXAS_MT_UC: uncacheable
+ * @AXAS_MT_WC: write-combining
+ * @AXAS_MT_WT: write-through
+ * @AXAS_MT_WP: write-protected
+ *
+ * EPT stores the type in the leaf; NPT selects it through PWT/PCD/PAT,
+ * which index the host PAT as Linux programs it (0 WB, 1 WC, 3 UC, 5 WP,
+ * 7 WT).
+ */
+enum axas_memtype {
+	AXAS_MT_WB = 0,
+	AXAS_MT_UC,
+	AXAS_MT_WC,
+	AXAS_MT_WT,
+	AXAS_MT_WP,
+	/* private: */
+	AXAS_MT_NR,
+};
+
+/* Capabilities, as the VMM reads them from the CPU. */
+#define AXAS_CAP_4LEVEL		BIT(0)	/* 4-level walk */
+#define AXAS_CAP_5LEVEL		BIT(1)	/* 5-level walk */
+#define AXAS_CAP_2M		BIT(2)	/* 2 MiB leaves */
+#define AXAS_CAP_1G		BIT(3)	/* 1 GiB leaves */
+#define AXAS_CAP_AD		BIT(4)	/* EPT accessed/dirty flags */
+#define AXAS_CAP_EXEC_ONLY	BIT(5)	/* EPT execute-only leaves */
+#define AXAS_CAP_MBEC		BIT(6)	/* EPT mode-based execute control */
+#define AXAS_CAP_ROOT_UC	BIT(7)	/* EPTP memory type UC */
+#define AXAS_CAP_ROOT_WB	BIT(8)	/* EPTP memory type WB */
+
+/**
+ * struct axas_pt_caps - what the hardware supports
+ * @flags: AXAS_CAP_* bits
+ * @phys_bits: host physical-address width (MAXPHYADDR); 0 means 52
+ */
+struct axas_pt_caps {
+	u32 flags;
+	u8 phys_bits;
+};
+
+/* Requests for the root descriptor (&struct axas_pt_cfg.root_flags). */
+#define AXAS_PT_ROOT_AD		BIT(0)	/* EPTP bit 6: enable A/D flags */
+#define AXAS_PT_ROOT_UC		BIT(1)	/* EPTP memory type UC instead of WB */
+
+/**
+ * struct axas_pt_cfg - how to build a table
+ * @format: EPT or NPT
+ * @levels: 4 or 5
+ * @caps: what the hardware supports; requests beyond it are refused
+ * @root_flags: AXAS_PT_ROOT_* requests for the root descriptor
+ */
+struct axas_pt_cfg {
+	enum axas_pt_format format;
+	unsigned int levels;
+	struct axas_pt_caps caps;
+	u32 root_flags;
+};
+
+/**
+ * struct axas_pt_stats - memory a table holds
+ * @tables: table pages per level (the root counts at the top level)
+ * @leaves: present leaves per level: 4 KiB, 2 MiB, 1 GiB
+ */
+struct axas_pt_stats {
+	atomic_long_t tables[AXAS_PT_MAX_LEVELS];
+	atomic_long_t leaves[AXAS_PT_LEAF_LEVELS];
+};
+
+struct axas_pt_fmt;
+
+/**
+ * struct axas_pt - one nested page table
+ * @fmt: format description (private)
+ * @cfg: the configuration it was built with
+ * @root: kernel address of the top-level table
+ * @root_pa: its physical address
+ * @top_level: ``cfg.levels - 1``
+ * @gpa_limit: first GPA beyond the table's reach (2^48 or 2^57)
+ * @pa_limit: first HPA beyond the host's physical-address width
+ * @pgsizes: leaf sizes the capabilities allow (SZ_4K | SZ_2M | SZ_1G)
+ * @present_mask: entry bits of which any one makes an entry present
+ * @table_pte: attribute bits of a table entry
+ * @stats: table pages and leaves held
+ *
+ * The fields are read-only after axas_pt_init(); callers treat the struct
+ * as opaque apart from @stats.
+ */
+struct axas_pt {
+	const struct axas_pt_fmt *fmt;
+	struct axas_pt_cfg cfg;
+	u64 *root;
+	phys_addr_t root_pa;
+	unsigned int top_level;
+	u64 gpa_limit;
+	u64 pa_limit;
+	unsigned long pgsizes;
+	u64 present_mask;
+	u64 table_pte;
+	struct axas_pt_stats stats;
+};
+
+/**
+ * struct axas_pt_leaf - one translation, as axas_pt_query() and
+ * axas_pt_unmap() report it
+ * @gpa: first GPA the leaf maps
+ * @hpa: HPA the leaf starts at
+ * @size: bytes the leaf maps (4 KiB, 2 MiB or 1 GiB)
+ * @level: level of the leaf (0, 1 or 2)
+ * @prot: AXAS_PROT_* rights and memory type
+ * @accessed: the hardware set the accessed flag
+ * @dirty: the hardware set the dirty flag
+ * @pte: the raw entry
+ */
+struct axas_pt_leaf {
+	u64 gpa;
+	phys_addr_t hpa;
+	u64 size;
+	unsigned int level;
+	u32 prot;
+	bool accessed;
+	bool dirty;
+	u64 pte;
+};
+
+/**
+ * struct axas_pt_src - where the host-physical addresses of a map come from
+ * @next: return the HPA backing @gpa and store in *@len how many bytes are
+ *	physically contiguous from there (at least PAGE_SIZE). It must return
+ *	the same answer for the same @gpa: the engine asks once to plan and
+ *	once to write. NULL: one contiguous range starting at @pa.
+ * @pa: with @next NULL, the HPA of the first GPA of the map
+ * @priv: for @next
+ */
+struct axas_pt_src {
+	phys_addr_t (*next)(const struct axas_pt_src *src, u64 gpa, u64 *len);
+	phys_addr_t pa;
+	void *priv;
+};
+
+/**
+ * struct axas_pt_gather - translations to flush and table pages to free
+ * @start: first GPA whose translation was removed or reduced
+ * @end: one past the last; @start >= @end when nothing needs a flush
+ * @tables: unlinked table pages, freed by axas_pt_gather_release()
+ */
+struct axas_pt_gather {
+	u64 start;
+	u64 end;
+	struct list_head tables;
+};
+
+/* Flags of axas_pt_map(). */
+/*
+ * Run concurrently with other shared maps (faults under a shared lock):
+ * entries are installed with cmpxchg and the range must be one leaf.
+ */
+#define AXAS_PT_MAP_SHARED	BIT(0)
+
+typedef void (*axas_pt_leaf_fn)(void *arg, const struct axas_pt_leaf *leaf);
+
+int __must_check axas_pt_init(struct axas_pt *pt, const struct axas_pt_cfg *cfg);
+void axas_pt_destroy(struct axas_pt *pt, axas_pt_leaf_fn fn, void *arg);
+int __must_check axas_pt_map(struct axas_pt *pt, u64 gpa, u64 size,
+			     const struct axas_pt_src *src, u32 prot,
+			     unsigned long pgsizes, unsigned int flags);
+int __must_check axas_pt_unmap(struct axas_pt *pt, u64 gpa, u64 size,
+			       axas_pt_leaf_fn fn, void *arg,
+			       struct axas_pt_gather *gather);
+int __must_check axas_pt_protect(struct axas_pt *pt, u64 gpa, u64 size,
+				 u32 prot, struct axas_pt_gather *gather);
+int __must_check axas_pt_split(struct axas_pt *pt, u64 gpa);
+int axas_pt_query(struct axas_pt *pt, u64 gpa, struct axas_pt_leaf *leaf);
+u64 axas_pt_root(const struct axas_pt *pt);
+int axas_pt_check_prot(const struct axas_pt *pt, u32 prot);
+void axas_pt_gather_init(struct axas_pt_gather *gather);
+void axas_pt_gather_release(struct axas_pt_gather *gather);
+long axas_pt_live_tables(void);
+struct axas_pt_caps axas_pt_caps_from_ept(u64 ept_vpid_cap, bool mbec,
+					  u8 phys_bits);
+struct axas_pt_caps axas_pt_caps_from_npt(bool la57, bool gbpages,
+					  u8 phys_bits);
+
+/**
+ * axas_pt_gather_need_flush() - does the gather hold a range to flush?
+ * @gather: the gather
+ *
+ * Context: any.
+ * Return: true when translations were removed or reduced.
+ */
+static inline bool axas_pt_gather_need_flush(const struct axas_pt_gather *gather)
+{
+	return gather->start < gather->end;
+}
+
+/**
+ * axas_pt_level_size() - bytes an entry at @level spans
+ * @level: 0 (4 KiB) to 4
+ *
+ * Context: any.
+ * Return: the span in bytes.
+ */
+static inline u64 axas_pt_level_size(unsigned int level)
+{
+	return 1ULL << (12 + 9 * level);
+}
+
+#endif /* _AXAS_PT_H */

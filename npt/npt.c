@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * AMD nested paging, following the AMD APM Vol. 2, section 15.25 "Nested
+ * Paging": nested tables use the x86-64 long-mode format of section 5.3
+ * ("Long-Mode Page Translation") with these rules: every nested walk is a
+ * user access, so U/S must be set at every level; P implies read; NX
+ * forbids execution; the memory type comes from PWT/PCD/PAT indexing the
+ * host PAT.
+ *
+ * Manual level names -> engine levels: PML5 = 4, PML4 = 3, PDP (PDPE,
+ * 1 GiB leaves with PS) = 2, PD (PDE, 2 MiB leaves with PS) = 1, PT (PTE)
+ * = 0. In a PTE bit 7 is PAT; in a 2 MiB/1 GiB leaf bit 7 is PS and PAT
+ * moves to bit 12.
+ */
+#include <linux/errno.h>
+
+#include <axas/compat.h>
+
+#include "fmt.h"
+
+#define NPT_P		BIT_ULL(0)
+#define NPT_RW		BIT_ULL(1)
+#define NPT_US		BIT_ULL(2)
+#define NPT_PWT		BIT_ULL(3)
+#define NPT_PCD		BIT_ULL(4)
+#define NPT_A		BIT_ULL(5)
+#define NPT_D		BIT_ULL(6)
+#define NPT_PS		BIT_ULL(7)
+#define NPT_PAT_4K	BIT_ULL(7)
+#define NPT_PAT_HUGE	BIT_ULL(12)
+#define NPT_NX		BIT_ULL(63)
+
+/*
+ * PAT index (PAT:PCD:PWT) of each type in the PAT Linux programs on every
+ * CPU: 0 WB, 1 WC, 2 UC-, 3 UC, 4 WB, 5 WP, 6 UC-, 7 WT.
+ */
+static const u8 npt_pat_index[AXAS_MT_NR] = {
+	[AXAS_MT_WB] = 0,
+	[AXAS_MT_WC] = 1,
+	[AXAS_MT_UC] = 3,
+	[AXAS_MT_WP] = 5,
+	[AXAS_MT_WT] = 7,
+};
+
+static u64 npt_pat_bit(unsigned int level)
+{
+	return level ? NPT_PAT_HUGE : NPT_PAT_4K;
+}
+
+static int npt_init(struct axas_pt *pt)
+{
+	const struct axas_pt_cfg *cfg = &pt->cfg;
+
+	/* nCR3 has no memory type or A/D switch to ask for. */
+	if (cfg->root_flags)
+		return -EOPNOTSUPP;
+	pt->present_mask = NPT_P;
+	pt->table_pte = NPT_P | NPT_RW | NPT_US;
+	return 0;
+}
+
+static int npt_check_prot(const struct axas_pt *pt, u32 prot)
+{
+	if ((prot & AXAS_PROT_WRITE) && !(prot & AXAS_PROT_READ))
+		return -EINVAL;
+	/* P implies read: no execute-only, no user-only execute, no IPAT. */
+	if (!(prot & AXAS_PROT_READ) ||
+	    (prot & (AXAS_PROT_EXEC_USER | AXAS_PROT_IGNORE_PAT)))
+		return -EOPNOTSUPP;
+	return 0;
+}
+
+static u64 npt_leaf_attrs(const struct axas_pt *pt, u32 prot,
+			  unsigned int level)
+{
+	u8 idx = npt_pat_index[(prot & AXAS_PROT_MT_MASK) >> 8];
+	u64 e = NPT_P | NPT_US;
+
+	if (prot & AXAS_PROT_WRITE)
+		e |= NPT_RW;
+	if (!(prot & AXAS_PROT_EXEC))
+		e |= NPT_NX;
+	if (idx & 1)
+		e |= NPT_PWT;
+	if (idx & 2)
+		e |= NPT_PCD;
+	if (idx & 4)
+		e |= npt_pat_bit(level);
+	if (level)
+		e |= NPT_PS;
+	return e;
+}
+
+static u32 npt_leaf_prot(const struct axas_pt *pt, u64 pte, unsigned int level)
+{
+	u32 prot = AXAS_PROT_READ;
+	u8 idx = 0;
+	unsigned int i;
+
+	if (pte & NPT_RW)
+		prot |= AXAS_PROT_WRITE;
+	if (!(pte & NPT_NX))
+		prot |= AXAS_PROT_EXEC;
+	if (pte & NPT_PWT)
+		idx |= 1;
+	if (pte & NPT_PCD)
+		idx |= 2;
+	if (pte & npt_pat_bit(level))
+		idx |= 4;
+	for (i = 0; i < AXAS_MT_NR; i++)
+		if (npt_pat_index[i] == idx)
+			prot |= AXAS_PROT_MT(i);
+	return prot;
+}
+
+static u64 npt_root(const struct axas_pt *pt)
+{
+	return pt->root_pa;
+}
+
+const struct axas_pt_fmt axas_pt_fmt_npt = {
+	.name = "npt",
+	.huge = NPT_PS,
+	.accessed = NPT_A,
+	.dirty = NPT_D,
+	.init = npt_init,
+	.check_prot = npt_check_prot,
+	.leaf_attrs = npt_leaf_attrs,
+	.leaf_prot = npt_leaf_prot,
+	.root = npt_root,
+};
+
+/**
+ * axas_pt_caps_from_npt() - capabilities of AMD nested paging
+ * @la57: the host runs with 5-level paging (CR4.LA57), which nested
+ *	paging then uses too
+ * @gbpages: 1 GiB pages (CPUID 0x80000001 EDX[26])
+ * @phys_bits: MAXPHYADDR (CPUID 0x80000008 EAX[7:0]); 0 means 52
+ *
+ * Context: any.
+ * Return: the capabilities for &struct axas_pt_cfg.
+ */
+struct axas_pt_caps axas_pt_caps_from_npt(bool la57, bool gbpages,
+					  u8 phys_bits)
+{
+	struct axas_pt_caps caps = {
+		.flags = AXAS_CAP_2M | (la57 ? AXAS_CAP_5LEVEL : AXAS_CAP_4LEVEL),
+		.phys_bits = phys_bits,
+	};
+
+	if (gbpages)
+		caps.flags |= AXAS_CAP_1G;
+	return caps;
+}
+AXAS_EXPORT(axas_pt_caps_from_npt);

@@ -1,0 +1,948 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The format-independent nested page-table engine.
+ *
+ * Every operation walks its range recursively from the root, keeping its
+ * place at each level, so a range costs one descent per table it touches,
+ * not one per page. Entries are only ever written whole: leaves with a
+ * single 64-bit store (or cmpxchg when shared maps may race), new tables
+ * with cmpxchg after they are fully written, live leaves that the hardware
+ * may update (A/D) with a cmpxchg loop.
+ *
+ * Operations that can fail do all their checks and allocations before the
+ * first write ("plan, then commit"), so a failed call leaves the table
+ * exactly as it was: no rollback, and no transient translation a vCPU
+ * could have cached.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/bitfield.h>
+#include <linux/gfp.h>
+#include <linux/io.h>
+#include <linux/minmax.h>
+#include <linux/mm.h>
+#include <linux/rcupdate.h>
+#include <kunit/visibility.h>
+#if __has_include(<kunit/static_stub.h>)
+#include <kunit/static_stub.h>
+#else
+#define KUNIT_STATIC_STUB_REDIRECT(real_fn_name, args...) do {} while (0)
+#endif
+
+#include <axas/compat.h>
+
+#include "fmt.h"
+
+#define PT_ENTRIES	512
+
+static const struct axas_pt_fmt *const axas_pt_formats[AXAS_PT_NR_FORMATS] = {
+	[AXAS_PT_EPT] = &axas_pt_fmt_ept,
+	[AXAS_PT_NPT] = &axas_pt_fmt_npt,
+};
+
+/* Table pages allocated by every table and not yet freed. */
+static atomic_long_t axas_pt_live = ATOMIC_LONG_INIT(0);
+
+/*
+ * The one place table pages come from; tests replace it to fail the Nth
+ * allocation.
+ */
+VISIBLE_IF_KUNIT struct page *axas_pt_alloc_page(gfp_t gfp)
+{
+	KUNIT_STATIC_STUB_REDIRECT(axas_pt_alloc_page, gfp);
+	return alloc_page(gfp);
+}
+EXPORT_SYMBOL_IF_KUNIT(axas_pt_alloc_page);
+
+static struct page *pt_page_alloc(void)
+{
+	struct page *page = axas_pt_alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+
+	if (page)
+		atomic_long_inc(&axas_pt_live);
+	return page;
+}
+
+static void pt_page_free(struct page *page)
+{
+	__free_page(page);
+	atomic_long_dec(&axas_pt_live);
+}
+
+static void pt_page_free_rcu(struct rcu_head *head)
+{
+	pt_page_free(container_of(head, struct page, rcu_head));
+}
+
+/* Lockless walkers (axas_pt_query()) may still be reading the page. */
+static void pt_page_free_deferred(struct page *page)
+{
+	call_rcu(&page->rcu_head, pt_page_free_rcu);
+}
+
+/*
+ * Table pages allocated before a commit walk, so that the walk itself
+ * cannot fail.
+ */
+struct pt_cache {
+	struct list_head pages;
+	unsigned int nr;
+};
+
+static void pt_cache_init(struct pt_cache *cache)
+{
+	INIT_LIST_HEAD(&cache->pages);
+	cache->nr = 0;
+}
+
+static int pt_cache_fill(struct pt_cache *cache, unsigned int nr)
+{
+	while (cache->nr < nr) {
+		struct page *page = pt_page_alloc();
+
+		if (!page)
+			return -ENOMEM;
+		list_add(&page->lru, &cache->pages);
+		cache->nr++;
+	}
+	return 0;
+}
+
+static struct page *pt_cache_take(struct pt_cache *cache)
+{
+	struct page *page = list_first_entry(&cache->pages, struct page, lru);
+
+	list_del(&page->lru);
+	cache->nr--;
+	return page;
+}
+
+static void pt_cache_put(struct pt_cache *cache, struct page *page)
+{
+	list_add(&page->lru, &cache->pages);
+	cache->nr++;
+}
+
+/* Pages left over were never published: nobody can be reading them. */
+static void pt_cache_drain(struct pt_cache *cache)
+{
+	while (cache->nr)
+		pt_page_free(pt_cache_take(cache));
+}
+
+static unsigned int pt_index(u64 gpa, unsigned int level)
+{
+	return (gpa >> (12 + 9 * level)) & (PT_ENTRIES - 1);
+}
+
+/* One past the last byte of the entry at @level that holds @gpa. */
+static u64 pt_entry_end(u64 gpa, unsigned int level)
+{
+	return (gpa | (axas_pt_level_size(level) - 1)) + 1;
+}
+
+static bool ent_present(const struct axas_pt *pt, u64 pte)
+{
+	return pte & pt->present_mask;
+}
+
+static bool ent_leaf(const struct axas_pt *pt, u64 pte, unsigned int level)
+{
+	return !level ||
+	       (level < AXAS_PT_LEAF_LEVELS && (pte & pt->fmt->huge));
+}
+
+static u64 *ent_table(u64 pte)
+{
+	return phys_to_virt(pte & AXAS_PT_ADDR_MASK);
+}
+
+static bool pt_table_empty(const u64 *table)
+{
+	unsigned int i;
+
+	for (i = 0; i < PT_ENTRIES; i++)
+		if (READ_ONCE(table[i]))
+			return false;
+	return true;
+}
+
+static void pt_leaf_decode(const struct axas_pt *pt, u64 pte,
+			   unsigned int level, u64 gpa,
+			   struct axas_pt_leaf *leaf)
+{
+	leaf->size = axas_pt_level_size(level);
+	leaf->gpa = gpa & ~(leaf->size - 1);
+	leaf->hpa = pte & axas_pt_leaf_addr_mask(level);
+	leaf->level = level;
+	leaf->prot = pt->fmt->leaf_prot(pt, pte, level);
+	leaf->accessed = pte & pt->fmt->accessed;
+	leaf->dirty = pte & pt->fmt->dirty;
+	leaf->pte = pte;
+}
+
+static int pt_check_range(const struct axas_pt *pt, u64 gpa, u64 size)
+{
+	if (!size || !PAGE_ALIGNED(gpa) || !PAGE_ALIGNED(size))
+		return -EINVAL;
+	if (gpa >= pt->gpa_limit || size > pt->gpa_limit - gpa)
+		return -ERANGE;
+	return 0;
+}
+
+static void pt_gather_add(struct axas_pt_gather *gather, u64 start, u64 end)
+{
+	gather->start = min(gather->start, start);
+	gather->end = max(gather->end, end);
+}
+
+/**
+ * axas_pt_init() - build an empty table
+ * @pt: the table to initialise
+ * @cfg: format, levels, capabilities and root requests
+ *
+ * Allocates the top-level table. Requests the capabilities do not allow
+ * (5 levels, A/D flags, an EPTP memory type) are refused.
+ *
+ * Context: process context; may sleep.
+ * Return: 0; -EINVAL for an unknown format, a level count other than 4 or
+ * 5, unknown root flags or a physical-address width above 52;
+ * -EOPNOTSUPP for a request the capabilities do not allow; -ENOMEM.
+ */
+int axas_pt_init(struct axas_pt *pt, const struct axas_pt_cfg *cfg)
+{
+	u8 phys_bits = cfg->caps.phys_bits ?: 52;
+	u32 caps = cfg->caps.flags;
+	struct page *page;
+	int ret;
+
+	memset(pt, 0, sizeof(*pt));
+	if (cfg->format >= AXAS_PT_NR_FORMATS ||
+	    (cfg->levels != 4 && cfg->levels != 5) ||
+	    phys_bits > 52 || phys_bits < 32)
+		return -EINVAL;
+	if (!(caps & (cfg->levels == 5 ? AXAS_CAP_5LEVEL : AXAS_CAP_4LEVEL)))
+		return -EOPNOTSUPP;
+
+	pt->cfg = *cfg;
+	pt->fmt = axas_pt_formats[cfg->format];
+	pt->top_level = cfg->levels - 1;
+	pt->gpa_limit = axas_pt_level_size(cfg->levels);
+	pt->pa_limit = 1ULL << phys_bits;
+	pt->pgsizes = SZ_4K;
+	if (caps & AXAS_CAP_2M)
+		pt->pgsizes |= SZ_2M;
+	if (caps & AXAS_CAP_1G)
+		pt->pgsizes |= SZ_1G;
+	ret = pt->fmt->init(pt);
+	if (ret)
+		return ret;
+
+	page = pt_page_alloc();
+	if (!page)
+		return -ENOMEM;
+	pt->root = page_address(page);
+	pt->root_pa = page_to_phys(page);
+	atomic_long_inc(&pt->stats.tables[pt->top_level]);
+	return 0;
+}
+AXAS_EXPORT(axas_pt_init);
+
+static void pt_free_level(struct axas_pt *pt, u64 *table, unsigned int level,
+			  u64 base, axas_pt_leaf_fn fn, void *arg)
+{
+	u64 span = axas_pt_level_size(level);
+	unsigned int i;
+
+	for (i = 0; i < PT_ENTRIES; i++) {
+		u64 pte = READ_ONCE(table[i]);
+		struct axas_pt_leaf leaf;
+
+		if (!ent_present(pt, pte))
+			continue;
+		if (!ent_leaf(pt, pte, level)) {
+			pt_free_level(pt, ent_table(pte), level - 1,
+				      base + i * span, fn, arg);
+			continue;
+		}
+		atomic_long_dec(&pt->stats.leaves[level]);
+		if (fn) {
+			pt_leaf_decode(pt, pte, level, base + i * span, &leaf);
+			fn(arg, &leaf);
+		}
+	}
+	atomic_long_dec(&pt->stats.tables[level]);
+	pt_page_free_deferred(virt_to_page(table));
+}
+
+/**
+ * axas_pt_destroy() - free every table page
+ * @pt: the table
+ * @fn: called for every leaf still present (to free its frame), or NULL
+ * @arg: for @fn
+ *
+ * The caller guarantees that no CPU uses the table any more (the guest is
+ * stopped and its translations flushed) and that no other thread calls
+ * into @pt. Table pages are freed after an RCU grace period.
+ *
+ * Context: process context; no lock needed beyond that guarantee.
+ * Return: nothing; @pt must be initialised again before reuse.
+ */
+void axas_pt_destroy(struct axas_pt *pt, axas_pt_leaf_fn fn, void *arg)
+{
+	if (!pt->root)
+		return;
+	pt_free_level(pt, pt->root, pt->top_level, 0, fn, arg);
+	pt->root = NULL;
+	pt->root_pa = 0;
+}
+AXAS_EXPORT(axas_pt_destroy);
+
+/**
+ * axas_pt_check_prot() - can @prot be written as a leaf of @pt?
+ * @pt: the table
+ * @prot: AXAS_PROT_* rights and memory type
+ *
+ * Context: any.
+ * Return: 0; -EINVAL for unknown bits, an unknown memory type, no right at
+ * all, or write without read; -EOPNOTSUPP for a combination the format or
+ * the capabilities cannot express (execute-only, user-mode execute,
+ * ignore-PAT on NPT).
+ */
+int axas_pt_check_prot(const struct axas_pt *pt, u32 prot)
+{
+	if (prot & ~AXAS_PROT_ALL)
+		return -EINVAL;
+	if (FIELD_GET(AXAS_PROT_MT_MASK, prot) >= AXAS_MT_NR)
+		return -EINVAL;
+	if (!(prot & (AXAS_PROT_RWX | AXAS_PROT_EXEC_USER)))
+		return -EINVAL;
+	return pt->fmt->check_prot(pt, prot);
+}
+AXAS_EXPORT(axas_pt_check_prot);
+
+struct pt_map {
+	struct axas_pt *pt;
+	const struct axas_pt_src *src;
+	u64 gpa;
+	u64 end;
+	unsigned long pgsizes;
+	bool shared;
+	unsigned int need;
+	struct pt_cache cache;
+	u64 attrs[AXAS_PT_LEAF_LEVELS];
+	/* The last choice: a walk that descends asks @src once per leaf. */
+	u64 memo_gpa;
+	phys_addr_t memo_pa;
+	int memo_level;
+};
+
+/*
+ * The level of the leaf that maps @gpa: the largest size allowed that
+ * the GPA, the HPA, the rest of the range and the contiguous run behind
+ * the HPA all fit.
+ */
+static int pt_map_choose(struct pt_map *m, u64 gpa, phys_addr_t *pa)
+{
+	u64 len, rest = m->end - gpa;
+	phys_addr_t hpa;
+	int level;
+
+	if (gpa == m->memo_gpa) {
+		*pa = m->memo_pa;
+		return m->memo_level;
+	}
+	if (m->src->next) {
+		hpa = m->src->next(m->src, gpa, &len);
+		len = min(len, rest);
+	} else {
+		hpa = m->src->pa + (gpa - m->gpa);
+		len = rest;
+	}
+	if (!PAGE_ALIGNED(hpa) || len < PAGE_SIZE)
+		return -EINVAL;
+	for (level = AXAS_PT_LEAF_LEVELS - 1; level >= 0; level--) {
+		u64 size = axas_pt_level_size(level);
+
+		if ((m->pgsizes & size) && IS_ALIGNED(gpa | hpa, size) &&
+		    len >= size)
+			break;
+	}
+	if (level < 0)
+		return -EINVAL;
+	if (hpa >= m->pt->pa_limit ||
+	    m->pt->pa_limit - hpa < axas_pt_level_size(level))
+		return -ERANGE;
+	m->memo_gpa = gpa;
+	m->memo_pa = hpa;
+	m->memo_level = level;
+	*pa = hpa;
+	return level;
+}
+
+/*
+ * Plan: check that nothing in [start, end) is mapped and count the table
+ * pages the commit will need. @table is NULL below an entry that does not
+ * exist yet.
+ */
+static int pt_map_plan(struct pt_map *m, u64 *table, unsigned int level,
+		       u64 start, u64 end)
+{
+	struct axas_pt *pt = m->pt;
+	u64 addr, next;
+	phys_addr_t pa;
+	int ret;
+
+	for (addr = start; addr < end; addr = next) {
+		u64 pte = table ? READ_ONCE(table[pt_index(addr, level)]) : 0;
+
+		next = min(end, pt_entry_end(addr, level));
+		if (level < AXAS_PT_LEAF_LEVELS) {
+			ret = pt_map_choose(m, addr, &pa);
+			if (ret < 0)
+				return ret;
+			if (ret == level) {
+				if (ent_present(pt, pte))
+					return -EEXIST;
+				continue;
+			}
+		}
+		if (!ent_present(pt, pte)) {
+			m->need++;
+			ret = pt_map_plan(m, NULL, level - 1, addr, next);
+		} else if (ent_leaf(pt, pte, level)) {
+			return -EEXIST;
+		} else {
+			ret = pt_map_plan(m, ent_table(pte), level - 1, addr, next);
+		}
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/*
+ * Commit: write what the plan checked. Only a concurrent shared map can
+ * make it fail (-EEXIST), and shared maps are one leaf.
+ */
+static int pt_map_commit(struct pt_map *m, u64 *table, unsigned int level,
+			 u64 start, u64 end)
+{
+	struct axas_pt *pt = m->pt;
+	u64 addr, next;
+	phys_addr_t pa;
+	int ret;
+
+	for (addr = start; addr < end; addr = next) {
+		u64 *ptep = &table[pt_index(addr, level)];
+		u64 pte, new;
+
+		next = min(end, pt_entry_end(addr, level));
+		if (level < AXAS_PT_LEAF_LEVELS) {
+			ret = pt_map_choose(m, addr, &pa);
+			if (WARN_ON_ONCE(ret < 0))
+				return ret;
+			if (ret == level) {
+				new = pa | m->attrs[level];
+				pte = 0;
+				if (!m->shared)
+					WRITE_ONCE(*ptep, new);
+				else if (!try_cmpxchg64(ptep, &pte, new))
+					return -EEXIST;
+				atomic_long_inc(&pt->stats.leaves[level]);
+				continue;
+			}
+		}
+		pte = READ_ONCE(*ptep);
+		if (!ent_present(pt, pte)) {
+			struct page *page = pt_cache_take(&m->cache);
+
+			/* The page is zero; cmpxchg orders that before it is seen. */
+			new = page_to_phys(page) | pt->table_pte;
+			if (try_cmpxchg64(ptep, &pte, new)) {
+				atomic_long_inc(&pt->stats.tables[level - 1]);
+				pte = new;
+			} else {
+				pt_cache_put(&m->cache, page);
+			}
+		}
+		if (ent_leaf(pt, pte, level))
+			return -EEXIST;
+		ret = pt_map_commit(m, ent_table(pte), level - 1, addr, next);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/**
+ * axas_pt_map() - map a GPA range
+ * @pt: the table
+ * @gpa: first GPA, 4 KiB aligned
+ * @size: bytes, a multiple of 4 KiB
+ * @src: where the HPAs come from
+ * @prot: AXAS_PROT_* rights and memory type of every leaf
+ * @pgsizes: leaf sizes the map may use (SZ_4K | SZ_2M | SZ_1G); each leaf
+ *	is the largest allowed size that GPA, HPA and the remaining length
+ *	fit
+ * @flags: AXAS_PT_MAP_SHARED to run concurrently with other shared maps
+ *
+ * All or nothing: on error nothing was written and no page is held.
+ * Without AXAS_PT_MAP_SHARED the caller excludes every other writer of
+ * @pt; lockless axas_pt_query() may run. With it, @size must be exactly one
+ * leaf of a size in @pgsizes, and two racing maps of the same leaf leave
+ * one winner, the other gets -EEXIST.
+ *
+ * Context: process context; may sleep (allocates table pages).
+ * Return: 0; -EINVAL for an unaligned or zero @gpa/@size/HPA, unknown
+ * @flags, a bad @prot, @pgsizes empty or unknown, or a position no allowed
+ * leaf size fits; -ERANGE for a range beyond the table's reach or an HPA
+ * beyond the physical-address width; -EOPNOTSUPP for @prot or @pgsizes the
+ * capabilities do not allow; -EEXIST when part of the range is mapped;
+ * -ENOMEM.
+ */
+int axas_pt_map(struct axas_pt *pt, u64 gpa, u64 size,
+		const struct axas_pt_src *src, u32 prot,
+		unsigned long pgsizes, unsigned int flags)
+{
+	struct pt_map m = {
+		.pt = pt,
+		.src = src,
+		.gpa = gpa,
+		.end = gpa + size,
+		.pgsizes = pgsizes,
+		.shared = flags & AXAS_PT_MAP_SHARED,
+		.memo_gpa = U64_MAX,
+	};
+	unsigned int level;
+	int ret;
+
+	ret = pt_check_range(pt, gpa, size);
+	if (ret)
+		return ret;
+	if (!src || (flags & ~AXAS_PT_MAP_SHARED) || !pgsizes ||
+	    (pgsizes & ~(SZ_4K | SZ_2M | SZ_1G)))
+		return -EINVAL;
+	if (m.shared && !(pgsizes & size))
+		return -EINVAL;
+	ret = axas_pt_check_prot(pt, prot);
+	if (ret)
+		return ret;
+	if (pgsizes & ~pt->pgsizes)
+		return -EOPNOTSUPP;
+	for (level = 0; level < AXAS_PT_LEAF_LEVELS; level++)
+		m.attrs[level] = pt->fmt->leaf_attrs(pt, prot, level);
+
+	pt_cache_init(&m.cache);
+	ret = pt_map_plan(&m, pt->root, pt->top_level, gpa, m.end);
+	if (!ret)
+		ret = pt_cache_fill(&m.cache, m.need);
+	if (!ret)
+		ret = pt_map_commit(&m, pt->root, pt->top_level, gpa, m.end);
+	pt_cache_drain(&m.cache);
+	return ret;
+}
+AXAS_EXPORT(axas_pt_map);
+
+/*
+ * Replace the leaf at *@ptep by a table of 512 leaves of the next level
+ * with the same translation, rights and A/D flags. No flush is needed:
+ * a CPU may use the old or the new entries, they translate alike.
+ */
+static u64 pt_split_leaf(struct axas_pt *pt, struct pt_cache *cache,
+			 u64 *ptep, u64 pte, unsigned int level)
+{
+	const struct axas_pt_fmt *fmt = pt->fmt;
+	struct page *page = pt_cache_take(cache);
+	u64 *child = page_address(page);
+	u64 step = axas_pt_level_size(level - 1);
+	u64 new = page_to_phys(page) | pt->table_pte;
+
+	do {
+		u64 base = pte & axas_pt_leaf_addr_mask(level);
+		u64 attrs = fmt->leaf_attrs(pt, fmt->leaf_prot(pt, pte, level),
+					    level - 1) |
+			    (pte & (fmt->accessed | fmt->dirty));
+		unsigned int i;
+
+		for (i = 0; i < PT_ENTRIES; i++)
+			child[i] = (base + i * step) | attrs;
+		/* Retry when the hardware set A/D meanwhile. */
+	} while (!try_cmpxchg64(ptep, &pte, new));
+
+	atomic_long_dec(&pt->stats.leaves[level]);
+	atomic_long_add(PT_ENTRIES, &pt->stats.leaves[level - 1]);
+	atomic_long_inc(&pt->stats.tables[level - 1]);
+	return new;
+}
+
+/*
+ * Splits an operation on [.., addr) or [addr, ..) needs: one per level
+ * from the leaf holding @addr down to where @addr is aligned.
+ */
+static unsigned int pt_splits_at(const struct axas_pt *pt, u64 addr)
+{
+	u64 *table = pt->root;
+	unsigned int level, n = 0;
+
+	if (addr >= pt->gpa_limit)
+		return 0;
+	for (level = pt->top_level; ; level--) {
+		u64 pte = READ_ONCE(table[pt_index(addr, level)]);
+
+		if (!ent_present(pt, pte))
+			return 0;
+		if (ent_leaf(pt, pte, level))
+			break;
+		table = ent_table(pte);
+	}
+	for (; level && !IS_ALIGNED(addr, axas_pt_level_size(level)); level--)
+		n++;
+	return n;
+}
+
+struct pt_edit {
+	struct axas_pt *pt;
+	struct axas_pt_gather *gather;
+	struct pt_cache cache;
+	axas_pt_leaf_fn fn;
+	void *arg;
+	u32 prot;
+	u64 attrs[AXAS_PT_LEAF_LEVELS];
+};
+
+static int pt_edit_begin(struct pt_edit *e, u64 gpa, u64 size)
+{
+	int ret = pt_check_range(e->pt, gpa, size);
+
+	if (ret)
+		return ret;
+	if (!e->gather)
+		return -EINVAL;
+	pt_cache_init(&e->cache);
+	ret = pt_cache_fill(&e->cache, pt_splits_at(e->pt, gpa) +
+					pt_splits_at(e->pt, gpa + size));
+	if (ret)
+		pt_cache_drain(&e->cache);
+	return ret;
+}
+
+static void pt_unmap_level(struct pt_edit *e, u64 *table, unsigned int level,
+			   u64 start, u64 end)
+{
+	struct axas_pt *pt = e->pt;
+	u64 span = axas_pt_level_size(level);
+	u64 addr, next;
+
+	for (addr = start; addr < end; addr = next) {
+		u64 *ptep = &table[pt_index(addr, level)];
+		u64 base = addr & ~(span - 1);
+		u64 pte = READ_ONCE(*ptep);
+		bool whole;
+		u64 *child;
+
+		next = min(end, base + span);
+		whole = addr == base && next == base + span;
+		if (!ent_present(pt, pte))
+			continue;
+		if (ent_leaf(pt, pte, level)) {
+			if (whole) {
+				struct axas_pt_leaf leaf;
+
+				/* xchg: keep the A/D flags set up to the end. */
+				pte = xchg(ptep, 0);
+				atomic_long_dec(&pt->stats.leaves[level]);
+				pt_gather_add(e->gather, base, base + span);
+				if (e->fn) {
+					pt_leaf_decode(pt, pte, level, base, &leaf);
+					e->fn(e->arg, &leaf);
+				}
+				continue;
+			}
+			pte = pt_split_leaf(pt, &e->cache, ptep, pte, level);
+		}
+		child = ent_table(pte);
+		pt_unmap_level(e, child, level - 1, addr, next);
+		if (whole || pt_table_empty(child)) {
+			/* Paging-structure caches may hold it: flush first. */
+			WRITE_ONCE(*ptep, 0);
+			pt_gather_add(e->gather, base, base + span);
+			list_add_tail(&virt_to_page(child)->lru,
+				      &e->gather->tables);
+			atomic_long_dec(&pt->stats.tables[level - 1]);
+		}
+	}
+}
+
+/**
+ * axas_pt_unmap() - remove the translations of a GPA range
+ * @pt: the table
+ * @gpa: first GPA, 4 KiB aligned
+ * @size: bytes, a multiple of 4 KiB
+ * @fn: called for every leaf removed (the frame behind it may be freed
+ *	only after the flush), or NULL
+ * @arg: for @fn
+ * @gather: collects the range to flush and the table pages to free
+ *
+ * Holes in the range are skipped. A 2 MiB or 1 GiB leaf that the range
+ * covers in part is split first, so its other part stays mapped. Table
+ * pages left empty are unlinked into @gather. The caller flushes
+ * [@gather->start, @gather->end) and then calls axas_pt_gather_release().
+ * On error nothing was changed. The caller excludes every other writer of
+ * @pt.
+ *
+ * Context: process context; may sleep (allocates pages for splits).
+ * Return: 0; -EINVAL for an unaligned or zero range or no @gather;
+ * -ERANGE for a range beyond the table's reach; -ENOMEM when a split could
+ * not get its table page.
+ */
+int axas_pt_unmap(struct axas_pt *pt, u64 gpa, u64 size, axas_pt_leaf_fn fn,
+		  void *arg, struct axas_pt_gather *gather)
+{
+	struct pt_edit e = { .pt = pt, .gather = gather, .fn = fn, .arg = arg };
+	int ret = pt_edit_begin(&e, gpa, size);
+
+	if (ret)
+		return ret;
+	pt_unmap_level(&e, pt->root, pt->top_level, gpa, gpa + size);
+	pt_cache_drain(&e.cache);
+	return 0;
+}
+AXAS_EXPORT(axas_pt_unmap);
+
+static void pt_protect_leaf(struct pt_edit *e, u64 *ptep, u64 pte,
+			    unsigned int level, u64 base)
+{
+	const u32 rights = AXAS_PROT_RWX | AXAS_PROT_EXEC_USER;
+	const struct axas_pt_fmt *fmt = e->pt->fmt;
+	u64 keep = axas_pt_leaf_addr_mask(level) | fmt->accessed | fmt->dirty;
+	u32 old = fmt->leaf_prot(e->pt, pte, level);
+	u64 new;
+
+	do {
+		new = (pte & keep) | e->attrs[level];
+		if (new == pte)
+			return;
+	} while (!try_cmpxchg64(ptep, &pte, new));
+
+	/* Added rights need no flush: a stale entry only faults spuriously. */
+	if ((old & rights & ~e->prot) || ((old ^ e->prot) & ~rights))
+		pt_gather_add(e->gather, base, base + axas_pt_level_size(level));
+}
+
+static void pt_protect_level(struct pt_edit *e, u64 *table, unsigned int level,
+			     u64 start, u64 end)
+{
+	struct axas_pt *pt = e->pt;
+	u64 span = axas_pt_level_size(level);
+	u64 addr, next;
+
+	for (addr = start; addr < end; addr = next) {
+		u64 *ptep = &table[pt_index(addr, level)];
+		u64 base = addr & ~(span - 1);
+		u64 pte = READ_ONCE(*ptep);
+
+		next = min(end, base + span);
+		if (!ent_present(pt, pte))
+			continue;
+		if (ent_leaf(pt, pte, level)) {
+			if (addr == base && next == base + span) {
+				pt_protect_leaf(e, ptep, pte, level, base);
+				continue;
+			}
+			pte = pt_split_leaf(pt, &e->cache, ptep, pte, level);
+		}
+		pt_protect_level(e, ent_table(pte), level - 1, addr, next);
+	}
+}
+
+/**
+ * axas_pt_protect() - change rights and memory type of the leaves in a range
+ * @pt: the table
+ * @gpa: first GPA, 4 KiB aligned
+ * @size: bytes, a multiple of 4 KiB
+ * @prot: new AXAS_PROT_* rights and memory type
+ * @gather: collects the range to flush
+ *
+ * Holes are skipped; a huge leaf covered in part is split first. The A/D
+ * flags the hardware set are kept. Ranges whose rights were reduced or
+ * whose memory type changed are added to @gather; the caller flushes them
+ * and releases the gather. On error nothing was changed. The caller
+ * excludes every other writer of @pt.
+ *
+ * Context: process context; may sleep (allocates pages for splits).
+ * Return: 0; -EINVAL for an unaligned or zero range, no @gather or a bad
+ * @prot; -EOPNOTSUPP for @prot the format cannot express; -ERANGE for a
+ * range beyond the table's reach; -ENOMEM when a split could not get its
+ * table page.
+ */
+int axas_pt_protect(struct axas_pt *pt, u64 gpa, u64 size, u32 prot,
+		    struct axas_pt_gather *gather)
+{
+	struct pt_edit e = { .pt = pt, .gather = gather, .prot = prot };
+	unsigned int level;
+	int ret;
+
+	ret = axas_pt_check_prot(pt, prot);
+	if (ret)
+		return ret;
+	for (level = 0; level < AXAS_PT_LEAF_LEVELS; level++)
+		e.attrs[level] = pt->fmt->leaf_attrs(pt, prot, level);
+	ret = pt_edit_begin(&e, gpa, size);
+	if (ret)
+		return ret;
+	pt_protect_level(&e, pt->root, pt->top_level, gpa, gpa + size);
+	pt_cache_drain(&e.cache);
+	return 0;
+}
+AXAS_EXPORT(axas_pt_protect);
+
+/**
+ * axas_pt_split() - split the huge leaf that maps @gpa one level down
+ * @pt: the table
+ * @gpa: a GPA inside a 2 MiB or 1 GiB leaf
+ *
+ * The new leaves keep translation, rights and A/D flags, so no flush is
+ * needed. The caller excludes every other writer of @pt.
+ *
+ * Context: process context; may sleep.
+ * Return: 0; -ERANGE for @gpa beyond the table's reach; -ENOENT when @gpa
+ * is not mapped; -EINVAL when it is mapped by a 4 KiB leaf; -ENOMEM.
+ */
+int axas_pt_split(struct axas_pt *pt, u64 gpa)
+{
+	struct pt_cache cache;
+	u64 *table = pt->root;
+	unsigned int level;
+	u64 *ptep, pte;
+	int ret;
+
+	if (gpa >= pt->gpa_limit)
+		return -ERANGE;
+	for (level = pt->top_level; ; level--) {
+		ptep = &table[pt_index(gpa, level)];
+		pte = READ_ONCE(*ptep);
+		if (!ent_present(pt, pte))
+			return -ENOENT;
+		if (ent_leaf(pt, pte, level))
+			break;
+		table = ent_table(pte);
+	}
+	if (!level)
+		return -EINVAL;
+	pt_cache_init(&cache);
+	ret = pt_cache_fill(&cache, 1);
+	if (!ret)
+		pt_split_leaf(pt, &cache, ptep, pte, level);
+	pt_cache_drain(&cache);
+	return ret;
+}
+AXAS_EXPORT(axas_pt_split);
+
+/**
+ * axas_pt_query() - look up the leaf that maps @gpa
+ * @pt: the table
+ * @gpa: any GPA
+ * @leaf: filled with the leaf (its first GPA, HPA, size, rights, A/D)
+ *
+ * Lockless: may run concurrently with any other operation on @pt; it sees
+ * each entry either before or after a concurrent change.
+ *
+ * Context: any, including atomic context; takes rcu_read_lock().
+ * Return: 0; -ERANGE for @gpa beyond the table's reach; -ENOENT when
+ * @gpa is not mapped.
+ */
+int axas_pt_query(struct axas_pt *pt, u64 gpa, struct axas_pt_leaf *leaf)
+{
+	u64 *table;
+	unsigned int level;
+	int ret = -ENOENT;
+
+	if (gpa >= pt->gpa_limit)
+		return -ERANGE;
+	rcu_read_lock();
+	table = pt->root;
+	for (level = pt->top_level; ; level--) {
+		u64 pte = READ_ONCE(table[pt_index(gpa, level)]);
+
+		if (!ent_present(pt, pte))
+			break;
+		if (ent_leaf(pt, pte, level)) {
+			pt_leaf_decode(pt, pte, level, gpa, leaf);
+			ret = 0;
+			break;
+		}
+		table = ent_table(pte);
+	}
+	rcu_read_unlock();
+	return ret;
+}
+AXAS_EXPORT(axas_pt_query);
+
+/**
+ * axas_pt_root() - the root descriptor to load
+ * @pt: the table
+ *
+ * For EPT the EPTP (top table, memory type, walk length, A/D enable); for
+ * NPT the nCR3 (top table).
+ *
+ * Context: any.
+ * Return: the descriptor.
+ */
+u64 axas_pt_root(const struct axas_pt *pt)
+{
+	return pt->fmt->root(pt);
+}
+AXAS_EXPORT(axas_pt_root);
+
+/**
+ * axas_pt_gather_init() - start an empty gather
+ * @gather: the gather
+ *
+ * Context: any.
+ * Return: nothing.
+ */
+void axas_pt_gather_init(struct axas_pt_gather *gather)
+{
+	gather->start = U64_MAX;
+	gather->end = 0;
+	INIT_LIST_HEAD(&gather->tables);
+}
+AXAS_EXPORT(axas_pt_gather_init);
+
+/**
+ * axas_pt_gather_release() - free the table pages of a flushed gather
+ * @gather: the gather, whose range the caller has flushed
+ *
+ * The pages are freed after an RCU grace period; the gather is empty
+ * again afterwards.
+ *
+ * Context: any context that may call call_rcu().
+ * Return: nothing.
+ */
+void axas_pt_gather_release(struct axas_pt_gather *gather)
+{
+	struct page *page, *tmp;
+
+	list_for_each_entry_safe(page, tmp, &gather->tables, lru) {
+		list_del(&page->lru);
+		pt_page_free_deferred(page);
+	}
+	axas_pt_gather_init(gather);
+}
+AXAS_EXPORT(axas_pt_gather_release);
+
+/**
+ * axas_pt_live_tables() - table pages allocated and not yet freed
+ *
+ * Counts every table of every user; pages waiting for their RCU grace
+ * period still count (call rcu_barrier() first for an exact figure).
+ *
+ * Context: any.
+ * Return: the number of pages.
+ */
+long axas_pt_live_tables(void)
+{
+	return atomic_long_read(&axas_pt_live);
+}
+AXAS_EXPORT(axas_pt_live_tables);
