@@ -806,6 +806,32 @@ static void axt_random_range(struct rnd_state *rnd, u64 window, u64 *off,
 		*size = window - *off;
 }
 
+/* After every operation: a few GPAs of its range, query against model. */
+static void axt_spot_check(struct axt *t, struct rnd_state *rnd, u64 gpa,
+			   u64 size, unsigned int op)
+{
+	unsigned int i;
+
+	for (i = 0; i < 4; i++) {
+		u64 at = gpa + ALIGN_DOWN(prandom_u32_state(rnd) % size, SZ_4K);
+		const struct axt_leaf *m = axt_model_find(&t->model, at);
+		struct axas_pt_leaf leaf;
+		int ret = axas_pt_query(&t->pt, at, &leaf);
+
+		if (!m) {
+			KUNIT_EXPECT_EQ_MSG(t->test, ret, -ENOENT, "op %u gpa %llx", op, at);
+			continue;
+		}
+		KUNIT_EXPECT_EQ_MSG(t->test, ret, 0, "op %u gpa %llx", op, at);
+		if (ret)
+			continue;
+		KUNIT_EXPECT_EQ_MSG(t->test, leaf.gpa, m->gpa, "op %u gpa %llx", op, at);
+		KUNIT_EXPECT_EQ_MSG(t->test, leaf.hpa, m->hpa, "op %u gpa %llx", op, at);
+		KUNIT_EXPECT_EQ_MSG(t->test, leaf.level, m->level, "op %u gpa %llx", op, at);
+		KUNIT_EXPECT_EQ_MSG(t->test, leaf.prot, m->prot, "op %u gpa %llx", op, at);
+	}
+}
+
 static void axas_pt_random(struct kunit *test)
 {
 	struct axt *t = test->priv;
@@ -825,9 +851,13 @@ static void axas_pt_random(struct kunit *test)
 		axt_random_range(&rnd, window, &off, &size);
 		prot = axt_random_prot(t, &rnd);
 		if (op < 4) {
-			/* HPA congruent to the GPA modulo 1G half the time. */
+			/*
+			 * HPA congruent to the GPA modulo 1G half the time, and
+			 * always for large maps, which would otherwise be
+			 * hundreds of thousands of 4K leaves.
+			 */
 			hpa = (u64)(prandom_u32_state(&rnd) % 512) * SZ_1G;
-			if (prandom_u32_state(&rnd) & 1)
+			if ((prandom_u32_state(&rnd) & 1) || size > SZ_16M)
 				hpa += off % SZ_1G;
 			else
 				hpa += ALIGN_DOWN(prandom_u32_state(&rnd), SZ_4K);
@@ -853,7 +883,8 @@ static void axas_pt_random(struct kunit *test)
 		}
 		if (prandom_u32_state(&rnd) % 4 == 0)
 			axt_flush(t);
-		if (i % 64 == 63 || i + 1 == random_ops) {
+		axt_spot_check(t, &rnd, base + off, size, i);
+		if (i % 256 == 255 || i + 1 == random_ops) {
 			char what[48];
 
 			snprintf(what, sizeof(what), "seed %llu op %u", seed, i);

@@ -23,11 +23,6 @@
 #include <linux/mm.h>
 #include <linux/rcupdate.h>
 #include <kunit/visibility.h>
-#if __has_include(<kunit/static_stub.h>)
-#include <kunit/static_stub.h>
-#else
-#define KUNIT_STATIC_STUB_REDIRECT(real_fn_name, args...) do {} while (0)
-#endif
 
 #include <axas/compat.h>
 
@@ -407,14 +402,12 @@ static int pt_map_plan(struct pt_map *m, u64 *table, unsigned int level,
 				continue;
 			}
 		}
-		if (!ent_present(pt, pte)) {
-			m->need++;
-			ret = pt_map_plan(m, NULL, level - 1, addr, next);
-		} else if (ent_leaf(pt, pte, level)) {
+		if (ent_present(pt, pte) && ent_leaf(pt, pte, level))
 			return -EEXIST;
-		} else {
-			ret = pt_map_plan(m, ent_table(pte), level - 1, addr, next);
-		}
+		if (!ent_present(pt, pte))
+			m->need++;
+		ret = pt_map_plan(m, ent_present(pt, pte) ? ent_table(pte) : NULL,
+				  level - 1, addr, next);
 		if (ret)
 			return ret;
 	}

@@ -18,4 +18,11 @@
 #define AXAS_IMPORT_NS()	MODULE_IMPORT_NS(AXAS)
 #endif
 
+/* Static stubs (fault injection in the KUnit suites) arrived in 6.4. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 4, 0)
+#include <kunit/static_stub.h>
+#else
+#define KUNIT_STATIC_STUB_REDIRECT(real_fn_name, args...) ((void)(real_fn_name))
+#endif
+
 #endif /* _AXAS_COMPAT_H */

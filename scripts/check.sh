@@ -1,0 +1,34 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# check.sh - everything `make check` runs: the build gates, then KUnit in
+# UML and in QEMU x86_64. Ends with one line 'N passed, N failed, N skipped'
+# summing both runs; exits non-zero when anything failed.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/common.sh"
+start=$SECONDS
+fail=0
+passed=0 failed=0 skipped=0
+
+bash "$here/gates.sh" all || fail=1
+
+for arch in um x86_64; do
+	out="$AXAS_CACHE/kunit-$arch.out"
+	bash "$here/kunit.sh" "$arch" 2>&1 | tee "$out"
+	[ "${PIPESTATUS[0]}" = 0 ] || fail=1
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' "$out" | tail -1)
+	if [ -z "$line" ]; then
+		echo "check: $arch: no result line"
+		fail=1
+		failed=$((failed + 1))
+		continue
+	fi
+	read -r p _ f _ s _ <<< "${line//,/}"
+	passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+done
+
+echo "check: finished in $((SECONDS - start)) s"
+[ $fail = 0 ] || [ $failed != 0 ] || failed=1
+echo "$passed passed, $failed failed, $skipped skipped"
+exit $fail

@@ -1,0 +1,91 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# gates.sh w1|sparse|style|distro|all - the build gates of `make check`:
+#   w1      W=1 builds (axas + KUnit suites) against the UML and x86_64
+#           test kernels: no warning allowed
+#   distro  W=1 build of axas.ko against Debian's 6.1 headers
+#           (linux-headers-amd64)
+#   sparse  C=2 against the x86_64 test kernel: no report allowed
+#   style   the kernel tree's checkpatch.pl --no-tree on every source file
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/.." && pwd)
+. "$here/common.sh"
+. "$here/stage.sh"
+
+fail=0
+
+# build KDIR ARCH LABEL [make args...] - W=1 build in a staged copy.
+build() {
+	local kdir=$1 arch=$2 label=$3 dir log
+	shift 3
+	dir="$AXAS_CACHE/gate-$label"
+	log="$dir.log"
+	axas_stage "$dir"
+	if ! make -s -C "$kdir" ARCH="$arch" M="$dir" W=1 "$@" modules \
+		> "$log" 2>&1; then
+		cat "$log"
+		echo "gates: $label: build failed"
+		fail=1
+		return
+	fi
+	if grep -E "warning:|error:" "$log"; then
+		echo "gates: $label: warnings"
+		fail=1
+		return
+	fi
+	echo "gates: $label: clean"
+}
+
+w1() {
+	build "$("$here/kernel.sh" um)" um w1-um AXAS_KUNIT=m
+	build "$("$here/kernel.sh" x86_64)" x86_64 w1-x86_64 AXAS_KUNIT=m
+}
+
+distro() {
+	local kdir
+	axas_need linux-headers-amd64
+	kdir=$(ls -d /usr/src/linux-headers-6.1.*-amd64 2>/dev/null | sort -V | tail -1)
+	if [ -z "$kdir" ]; then
+		echo "gates: no Debian 6.1 headers under /usr/src"
+		fail=1
+		return
+	fi
+	build "$kdir" x86_64 "distro-$(basename "$kdir")"
+}
+
+sparse() {
+	axas_need sparse
+	build "$("$here/kernel.sh" x86_64)" x86_64 sparse C=2 AXAS_KUNIT=m
+	# Sparse speaks through "warning:"/"error:" lines, caught above.
+}
+
+style() {
+	local src files out
+	src=$(axas_ksrc)
+	files=$(cd "$top" && find . -path ./.git -prune -o -name '*.mod.c' -prune \
+		-o -name '*.[ch]' -print | sort)
+	# compat.h is the one place that compares kernel versions, which
+	# checkpatch flags (LINUX_VERSION_CODE, CONSTANT_COMPARISON).
+	if ! out=$(cd "$top" && perl "$src/scripts/checkpatch.pl" --no-tree \
+		--terse --show-types \
+		--ignore LINUX_VERSION_CODE,CONSTANT_COMPARISON \
+		-f $files 2>&1) || echo "$out" | grep -qE "(ERROR|WARNING|CHECK):"; then
+		echo "$out" | grep -E "(ERROR|WARNING|CHECK):"
+		echo "gates: checkpatch: not clean"
+		fail=1
+		return
+	fi
+	echo "gates: checkpatch: clean ($(echo "$files" | wc -w) files)"
+}
+
+case ${1:-all} in
+w1) w1 ;;
+distro) distro ;;
+sparse) sparse ;;
+style) style ;;
+all) style; w1; distro; sparse ;;
+*) echo "usage: gates.sh w1|distro|sparse|style|all" >&2; exit 2 ;;
+esac
+exit $fail
