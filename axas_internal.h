@@ -3,8 +3,113 @@
 #ifndef _AXAS_INTERNAL_H
 #define _AXAS_INTERNAL_H
 
+#include <linux/list.h>
+#include <linux/rbtree.h>
+#include <linux/rwsem.h>
+
+#include <axas/axas.h>
+
 struct dentry;
+struct axas_space;
+struct axas_area;
 
 extern struct dentry *axas_debugfs_root;
+
+/**
+ * struct axas_backend - what differs between linear and alloc areas
+ * @name: "linear" or "alloc"
+ * @populate: map the whole area at map time (linear, eager alloc); NULL
+ *	for nothing (lazy alloc). All or nothing.
+ * @fault: install what a fault at @gpa needs (lazy alloc); NULL when the
+ *	backend never faults anything in
+ * @release: a leaf of the area left the table: queue its frames on
+ *	@frames, to be freed after the flush; NULL when nothing is owned
+ */
+struct axas_backend {
+	const char *name;
+	int (*populate)(struct axas_space *space, struct axas_area *area);
+	int (*fault)(struct axas_space *space, struct axas_area *area, u64 gpa);
+	void (*release)(struct axas_space *space, struct axas_area *area,
+			const struct axas_pt_leaf *leaf, struct list_head *frames);
+};
+
+extern const struct axas_backend axas_backend_linear;
+extern const struct axas_backend axas_backend_alloc;
+
+/**
+ * struct axas_area - a GPA range with one backend and one set of flags
+ * @node: in &axas_space.areas, sorted by @start
+ * @start: first GPA
+ * @end: one past the last
+ * @flags: AXAS_PROT_* and AXAS_AREA_* flags
+ * @pgsize: leaf size (alloc: frame size); @start and @end are aligned to it
+ * @hpa: linear: HPA of @start
+ * @backend: its backend
+ * @spare: in a list of preallocated areas, before it is used
+ */
+struct axas_area {
+	struct rb_node node;
+	struct list_head spare;
+	u64 start;
+	u64 end;
+	u32 flags;
+	unsigned long pgsize;
+	phys_addr_t hpa;
+	const struct axas_backend *backend;
+};
+
+/**
+ * struct axas_space - an address space (see include/axas/axas.h)
+ * @lock: shared by faults and guest copies, exclusive for map, unmap,
+ *	protect and shutdown
+ * @areas: the areas, sorted and non-overlapping
+ * @nr_areas: how many
+ * @pt: the nested page table
+ * @base: first GPA
+ * @end: one past the last
+ * @flush: the VMM's flush callback
+ * @cookie: for @flush
+ * @max_frames: cap on @frames (4 KiB units), 0 for none
+ * @frames: 4 KiB frames held by alloc areas
+ * @dead: shut down; every call fails with -ESHUTDOWN
+ * @id: number in debugfs
+ * @name: name in debugfs
+ * @debugfs: its debugfs directory
+ * @faults_installed: statistics
+ * @faults_spurious: statistics
+ * @faults_refused: statistics
+ * @flushes: statistics
+ */
+struct axas_space {
+	struct rw_semaphore lock;
+	struct rb_root areas;
+	unsigned long nr_areas;
+	struct axas_pt pt;
+	u64 base;
+	u64 end;
+	axas_flush_fn flush;
+	void *cookie;
+	unsigned long max_frames;
+	atomic_long_t frames;
+	bool dead;
+	int id;
+	char name[32];
+	struct dentry *debugfs;
+	atomic64_t faults_installed;
+	atomic64_t faults_spurious;
+	atomic64_t faults_refused;
+	atomic64_t flushes;
+};
+
+int axas_frames_charge(struct axas_space *space, unsigned long nr);
+void axas_frames_uncharge(struct axas_space *space, unsigned long nr);
+void axas_frames_free(struct list_head *frames);
+
+void axas_space_debugfs_init(struct axas_space *space);
+
+#if IS_ENABLED(CONFIG_KUNIT)
+/* Visible to the KUnit suites, which replace it to inject failures. */
+struct page *axas_frame_alloc(unsigned int order);
+#endif
 
 #endif /* _AXAS_INTERNAL_H */

@@ -872,6 +872,58 @@ int axas_pt_query(struct axas_pt *pt, u64 gpa, struct axas_pt_leaf *leaf)
 }
 AXAS_EXPORT(axas_pt_query);
 
+static void pt_walk_level(struct axas_pt *pt, u64 *table, unsigned int level,
+			  u64 start, u64 end, axas_pt_leaf_fn fn, void *arg)
+{
+	u64 addr, next;
+
+	for (addr = start; addr < end; addr = next) {
+		u64 pte = READ_ONCE(table[pt_index(addr, level)]);
+		struct axas_pt_leaf leaf;
+
+		next = min(end, pt_entry_end(addr, level));
+		if (!ent_present(pt, pte))
+			continue;
+		if (!ent_leaf(pt, pte, level)) {
+			pt_walk_level(pt, ent_table(pte), level - 1, addr, next,
+				      fn, arg);
+			continue;
+		}
+		pt_leaf_decode(pt, pte, level, addr, &leaf);
+		fn(arg, &leaf);
+	}
+}
+
+/**
+ * axas_pt_walk_leaves() - call @fn for every leaf that maps part of a range
+ * @pt: the table
+ * @gpa: first GPA, 4 KiB aligned
+ * @size: bytes, a multiple of 4 KiB
+ * @fn: called in GPA order with each leaf (whole, even where it reaches
+ *	beyond the range)
+ * @arg: for @fn
+ *
+ * The caller excludes writers that remove tables (unmap, destroy); @fn
+ * must not sleep.
+ *
+ * Context: any; takes rcu_read_lock().
+ * Return: 0; -EINVAL for an unaligned or zero range; -ERANGE beyond the
+ * table's reach.
+ */
+int axas_pt_walk_leaves(struct axas_pt *pt, u64 gpa, u64 size,
+			  axas_pt_leaf_fn fn, void *arg)
+{
+	int ret = pt_check_range(pt, gpa, size);
+
+	if (ret)
+		return ret;
+	rcu_read_lock();
+	pt_walk_level(pt, pt->root, pt->top_level, gpa, gpa + size, fn, arg);
+	rcu_read_unlock();
+	return 0;
+}
+AXAS_EXPORT(axas_pt_walk_leaves);
+
 /**
  * axas_pt_root() - the root descriptor to load
  * @pt: the table

@@ -6,6 +6,7 @@
 #define _AXAS_COMPAT_H
 
 #include <linux/export.h>
+#include <linux/mmzone.h>
 #include <linux/module.h>
 #include <linux/version.h>
 
@@ -16,6 +17,15 @@
 #else
 #define AXAS_EXPORT(sym)	EXPORT_SYMBOL_NS_GPL(sym, AXAS)
 #define AXAS_IMPORT_NS()	MODULE_IMPORT_NS(AXAS)
+#endif
+
+/* The largest buddy order: MAX_PAGE_ORDER since 6.8, MAX_ORDER (exclusive before 6.4). */
+#ifndef MAX_PAGE_ORDER
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 4, 0)
+#define MAX_PAGE_ORDER	MAX_ORDER
+#else
+#define MAX_PAGE_ORDER	(MAX_ORDER - 1)
+#endif
 #endif
 
 /* Static stubs (fault injection in the KUnit suites) arrived in 6.4. */

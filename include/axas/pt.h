@@ -240,6 +240,8 @@ int __must_check axas_pt_protect(struct axas_pt *pt, u64 gpa, u64 size,
 				 u32 prot, struct axas_pt_gather *gather);
 int __must_check axas_pt_split(struct axas_pt *pt, u64 gpa);
 int axas_pt_query(struct axas_pt *pt, u64 gpa, struct axas_pt_leaf *leaf);
+int axas_pt_walk_leaves(struct axas_pt *pt, u64 gpa, u64 size,
+			  axas_pt_leaf_fn fn, void *arg);
 u64 axas_pt_root(const struct axas_pt *pt);
 int axas_pt_check_prot(const struct axas_pt *pt, u32 prot);
 void axas_pt_gather_init(struct axas_pt_gather *gather);

@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The alloc backend: zeroed frames from the page allocator, charged to the
+ * caller's memory cgroup and to the space's frame cap.
+ *
+ * A frame of order n is allocated as one block and split into 2^n order-0
+ * pages right away (split_page()), so any 4 KiB piece of it can be freed
+ * on its own when an unmap or a protect cuts a huge leaf: a frame is
+ * always released page by page, whatever leaf size maps it.
+ */
+#include <linux/gfp.h>
+#include <linux/io.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <kunit/visibility.h>
+
+#include <axas/compat.h>
+
+#include "../axas_internal.h"
+
+/*
+ * The one place frames come from; the KUnit suites replace it to fail the
+ * Nth allocation.
+ */
+VISIBLE_IF_KUNIT struct page *axas_frame_alloc(unsigned int order)
+{
+	gfp_t gfp = GFP_KERNEL_ACCOUNT | __GFP_ZERO;
+	struct page *page;
+
+	KUNIT_STATIC_STUB_REDIRECT(axas_frame_alloc, order);
+	if (order)
+		gfp |= __GFP_NOWARN | __GFP_RETRY_MAYFAIL;
+	page = alloc_pages(gfp, order);
+	if (page && order)
+		split_page(page, order);
+	return page;
+}
+EXPORT_SYMBOL_IF_KUNIT(axas_frame_alloc);
+
+static void frame_free(struct page *page, unsigned int order)
+{
+	unsigned long i;
+
+	for (i = 0; i < (1UL << order); i++)
+		__free_page(page + i);
+}
+
+/* Free pages queued by release (on page->lru), after the flush. */
+void axas_frames_free(struct list_head *frames)
+{
+	struct page *page, *tmp;
+
+	list_for_each_entry_safe(page, tmp, frames, lru) {
+		list_del(&page->lru);
+		__free_page(page);
+	}
+}
+
+struct alloc_fill {
+	u64 start;
+	unsigned long pgsize;
+	struct page **frames;
+};
+
+static phys_addr_t alloc_next(const struct axas_pt_src *src, u64 gpa, u64 *len)
+{
+	const struct alloc_fill *f = src->priv;
+	u64 off = gpa - f->start;
+
+	*len = f->pgsize - off % f->pgsize;
+	return page_to_phys(f->frames[off / f->pgsize]) + off % f->pgsize;
+}
+
+/* Eager: every frame first, then one map; all or nothing. */
+static int alloc_populate(struct axas_space *space, struct axas_area *area)
+{
+	unsigned long n = (area->end - area->start) / area->pgsize, i;
+	unsigned int order = get_order(area->pgsize);
+	struct alloc_fill f = { .start = area->start, .pgsize = area->pgsize };
+	struct axas_pt_src src = { .next = alloc_next, .priv = &f };
+	int ret;
+
+	if (!(area->flags & AXAS_AREA_POPULATE))
+		return 0;
+	ret = axas_frames_charge(space, n << order);
+	if (ret)
+		return ret;
+	f.frames = kvmalloc_array(n, sizeof(*f.frames), GFP_KERNEL_ACCOUNT);
+	if (!f.frames) {
+		ret = -ENOMEM;
+		goto out_uncharge;
+	}
+	for (i = 0; i < n; i++) {
+		f.frames[i] = axas_frame_alloc(order);
+		if (!f.frames[i]) {
+			ret = -ENOMEM;
+			goto out_free;
+		}
+		if (!(i & 255))
+			cond_resched();
+	}
+	ret = axas_pt_map(&space->pt, area->start, area->end - area->start,
+			  &src, area->flags & AXAS_PROT_ALL, area->pgsize, 0);
+	if (!ret) {
+		kvfree(f.frames);
+		return 0;
+	}
+out_free:
+	while (i--)
+		frame_free(f.frames[i], order);
+	kvfree(f.frames);
+out_uncharge:
+	axas_frames_uncharge(space, n << order);
+	return ret;
+}
+
+/* Lazy: one frame for the leaf holding @gpa; one winner per leaf. */
+static int alloc_fault(struct axas_space *space, struct axas_area *area,
+		       u64 gpa)
+{
+	unsigned int order = get_order(area->pgsize);
+	struct axas_pt_src src;
+	struct page *page;
+	int ret;
+
+	ret = axas_frames_charge(space, 1UL << order);
+	if (ret)
+		return ret;
+	page = axas_frame_alloc(order);
+	if (!page) {
+		axas_frames_uncharge(space, 1UL << order);
+		return -ENOMEM;
+	}
+	src.next = NULL;
+	src.pa = page_to_phys(page);
+	ret = axas_pt_map(&space->pt, ALIGN_DOWN(gpa, area->pgsize),
+			  area->pgsize, &src, area->flags & AXAS_PROT_ALL,
+			  area->pgsize, AXAS_PT_MAP_SHARED);
+	if (!ret)
+		return AXAS_FAULT_INSTALLED;
+	frame_free(page, order);
+	axas_frames_uncharge(space, 1UL << order);
+	/* Another vCPU installed the leaf first: nothing left to do. */
+	return ret == -EEXIST ? AXAS_FAULT_SPURIOUS : ret;
+}
+
+static void alloc_release(struct axas_space *space, struct axas_area *area,
+			  const struct axas_pt_leaf *leaf,
+			  struct list_head *frames)
+{
+	struct page *page = pfn_to_page(PHYS_PFN(leaf->hpa));
+	unsigned long i, n = leaf->size >> PAGE_SHIFT;
+
+	for (i = 0; i < n; i++)
+		list_add_tail(&page[i].lru, frames);
+	axas_frames_uncharge(space, n);
+}
+
+const struct axas_backend axas_backend_alloc = {
+	.name = "alloc",
+	.populate = alloc_populate,
+	.fault = alloc_fault,
+	.release = alloc_release,
+};

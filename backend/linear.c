@@ -1,0 +1,21 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The linear backend: GPA -> HPA at a fixed offset, for reserved memory and
+ * device ranges. The whole area is mapped at map time with the largest
+ * leaves alignment allows; it owns no frames and never faults anything in.
+ */
+#include "../axas_internal.h"
+
+static int linear_populate(struct axas_space *space, struct axas_area *area)
+{
+	struct axas_pt_src src = { .pa = area->hpa };
+
+	return axas_pt_map(&space->pt, area->start, area->end - area->start,
+			   &src, area->flags & AXAS_PROT_ALL, space->pt.pgsizes,
+			   0);
+}
+
+const struct axas_backend axas_backend_linear = {
+	.name = "linear",
+	.populate = linear_populate,
+};

@@ -1,0 +1,959 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Address spaces: areas, locking, fault dispatch, unmap/protect with
+ * splits, translate and guest copies. See include/axas/axas.h.
+ *
+ * Locking: @space->lock is taken for reading by faults and guest copies,
+ * which run in parallel (the table takes concurrent installs through
+ * cmpxchg), and for writing by map, unmap, protect and shutdown.
+ * axas_translate() takes no lock: the table is walked under RCU.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/debugfs.h>
+#include <linux/highmem.h>
+#include <linux/idr.h>
+#include <linux/io.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+
+#include <axas/compat.h>
+
+#include "axas_internal.h"
+
+#define CREATE_TRACE_POINTS
+#include "axas_trace.h"
+
+static DEFINE_IDA(axas_space_ida);
+
+/* Area splits one unmap/protect may need at its two ends (see area_fix). */
+#define AXAS_SPARE_AREAS	12
+
+static struct axas_area *area_of(struct rb_node *node)
+{
+	return node ? rb_entry(node, struct axas_area, node) : NULL;
+}
+
+/* The first area that ends after @gpa, or NULL. */
+static struct axas_area *area_from(struct axas_space *space, u64 gpa)
+{
+	struct rb_node *node = space->areas.rb_node;
+	struct axas_area *best = NULL;
+
+	while (node) {
+		struct axas_area *area = area_of(node);
+
+		if (area->end > gpa) {
+			best = area;
+			node = node->rb_left;
+		} else {
+			node = node->rb_right;
+		}
+	}
+	return best;
+}
+
+static struct axas_area *area_find(struct axas_space *space, u64 gpa)
+{
+	struct axas_area *area = area_from(space, gpa);
+
+	return area && area->start <= gpa ? area : NULL;
+}
+
+static struct axas_area *area_next(struct axas_area *area)
+{
+	return area_of(rb_next(&area->node));
+}
+
+static void area_insert(struct axas_space *space, struct axas_area *new)
+{
+	struct rb_node **link = &space->areas.rb_node, *parent = NULL;
+
+	while (*link) {
+		parent = *link;
+		if (new->start < area_of(parent)->start)
+			link = &parent->rb_left;
+		else
+			link = &parent->rb_right;
+	}
+	rb_link_node(&new->node, parent, link);
+	rb_insert_color(&new->node, &space->areas);
+	space->nr_areas++;
+}
+
+static void area_erase(struct axas_space *space, struct axas_area *area)
+{
+	rb_erase(&area->node, &space->areas);
+	space->nr_areas--;
+}
+
+static struct axas_area *area_alloc(void)
+{
+	return kzalloc(sizeof(struct axas_area), GFP_KERNEL_ACCOUNT);
+}
+
+static int spares_fill(struct list_head *spares)
+{
+	unsigned int i;
+
+	for (i = 0; i < AXAS_SPARE_AREAS; i++) {
+		struct axas_area *area = area_alloc();
+
+		if (!area)
+			return -ENOMEM;
+		list_add(&area->spare, spares);
+	}
+	return 0;
+}
+
+static void spares_free(struct list_head *spares)
+{
+	struct axas_area *area, *tmp;
+
+	list_for_each_entry_safe(area, tmp, spares, spare) {
+		list_del(&area->spare);
+		kfree(area);
+	}
+}
+
+static struct axas_area *spare_take(struct list_head *spares)
+{
+	struct axas_area *area = list_first_entry(spares, struct axas_area, spare);
+
+	list_del(&area->spare);
+	return area;
+}
+
+/* Split @area at @at; @area keeps [start, at), the returned area the rest. */
+static struct axas_area *area_cut(struct axas_space *space,
+				  struct axas_area *area, u64 at,
+				  struct list_head *spares)
+{
+	struct axas_area *right = spare_take(spares);
+
+	right->start = area->start;
+	right->end = area->end;
+	right->flags = area->flags;
+	right->pgsize = area->pgsize;
+	right->hpa = area->hpa;
+	right->backend = area->backend;
+	right->start = at;
+	if (area->backend == &axas_backend_linear)
+		right->hpa = area->hpa + (at - area->start);
+	area->end = at;
+	area_insert(space, right);
+	return right;
+}
+
+static unsigned long pgsize_below(unsigned long pgsize)
+{
+	return pgsize == SZ_1G ? SZ_2M : SZ_4K;
+}
+
+/*
+ * An alloc area's ends must be aligned to its page size. Where a cut left
+ * them unaligned, the unaligned head/tail become areas of the next smaller
+ * size - which is what the table holds there after the engine split the
+ * leaf the cut went through.
+ */
+static void area_fix(struct axas_space *space, struct axas_area *area,
+		     struct list_head *spares)
+{
+	while (area->pgsize > SZ_4K &&
+	       (!IS_ALIGNED(area->start, area->pgsize) ||
+		!IS_ALIGNED(area->end, area->pgsize))) {
+		u64 lo = ALIGN(area->start, area->pgsize);
+		u64 hi = ALIGN_DOWN(area->end, area->pgsize);
+		unsigned long below = pgsize_below(area->pgsize);
+		struct axas_area *part;
+
+		if (lo >= hi) {
+			area->pgsize = below;
+			continue;
+		}
+		if (hi < area->end) {
+			part = area_cut(space, area, hi, spares);
+			part->pgsize = below;
+			area_fix(space, part, spares);
+		}
+		if (lo > area->start) {
+			part = area_cut(space, area, lo, spares);
+			area->pgsize = below;
+			area_fix(space, area, spares);
+			area = part;
+		}
+	}
+}
+
+/* Make @at an area boundary (if an area spans it). */
+static void area_boundary(struct axas_space *space, u64 at,
+			  struct list_head *spares)
+{
+	struct axas_area *area = area_find(space, at), *right;
+
+	if (!area || area->start == at)
+		return;
+	right = area_cut(space, area, at, spares);
+	area_fix(space, area, spares);
+	area_fix(space, right, spares);
+}
+
+static int space_check_range(struct axas_space *space, u64 gpa, u64 size)
+{
+	if (!size || !PAGE_ALIGNED(gpa) || !PAGE_ALIGNED(size))
+		return -EINVAL;
+	if (gpa < space->base || gpa >= space->end || size > space->end - gpa)
+		return -ERANGE;
+	return 0;
+}
+
+int axas_frames_charge(struct axas_space *space, unsigned long nr)
+{
+	long now = atomic_long_add_return(nr, &space->frames);
+
+	if (space->max_frames && now > space->max_frames) {
+		atomic_long_sub(nr, &space->frames);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void axas_frames_uncharge(struct axas_space *space, unsigned long nr)
+{
+	atomic_long_sub(nr, &space->frames);
+}
+
+static void space_flush(struct axas_space *space, struct axas_pt_gather *g)
+{
+	if (!axas_pt_gather_need_flush(g))
+		return;
+	trace_axas_flush(space->id, g->start, g->end - g->start, 0, 0);
+	space->flush(space->cookie, g->start, g->end - g->start);
+	atomic64_inc(&space->flushes);
+}
+
+struct space_release {
+	struct axas_space *space;
+	struct axas_area *area;
+	struct list_head frames;
+};
+
+/* Leaves arrive in GPA order: remember the last area. */
+static void space_release_leaf(void *arg, const struct axas_pt_leaf *leaf)
+{
+	struct space_release *r = arg;
+
+	if (!r->area || leaf->gpa < r->area->start || leaf->gpa >= r->area->end)
+		r->area = area_find(r->space, leaf->gpa);
+	if (WARN_ON_ONCE(!r->area))
+		return;
+	if (r->area->backend->release)
+		r->area->backend->release(r->space, r->area, leaf, &r->frames);
+}
+
+/**
+ * axas_space_create() - create an address space
+ * @cfg: range, table format, flush callback, frame cap
+ *
+ * Context: process context; may sleep.
+ * Return: the space; ERR_PTR(-EINVAL) for a missing @cfg->flush or an
+ * unaligned or empty range, ERR_PTR(-ERANGE) for a range beyond the
+ * table's reach, the errors of axas_pt_init() (-EINVAL, -EOPNOTSUPP), or
+ * ERR_PTR(-ENOMEM).
+ */
+struct axas_space *axas_space_create(const struct axas_space_cfg *cfg)
+{
+	struct axas_space *space;
+	int ret;
+
+	if (!cfg->flush || !cfg->size || !PAGE_ALIGNED(cfg->base) ||
+	    !PAGE_ALIGNED(cfg->size))
+		return ERR_PTR(-EINVAL);
+	if (cfg->base + cfg->size < cfg->base)
+		return ERR_PTR(-ERANGE);
+
+	space = kzalloc(sizeof(*space), GFP_KERNEL_ACCOUNT);
+	if (!space)
+		return ERR_PTR(-ENOMEM);
+	ret = axas_pt_init(&space->pt, &cfg->pt);
+	if (ret)
+		goto out_free;
+	if (cfg->base + cfg->size > space->pt.gpa_limit) {
+		ret = -ERANGE;
+		goto out_destroy;
+	}
+	ret = ida_alloc(&axas_space_ida, GFP_KERNEL);
+	if (ret < 0)
+		goto out_destroy;
+	space->id = ret;
+	init_rwsem(&space->lock);
+	space->areas = RB_ROOT;
+	space->base = cfg->base;
+	space->end = cfg->base + cfg->size;
+	space->flush = cfg->flush;
+	space->cookie = cfg->cookie;
+	space->max_frames = cfg->max_frames;
+	strscpy(space->name, cfg->name ?: "space", sizeof(space->name));
+	axas_space_debugfs_init(space);
+	return space;
+
+out_destroy:
+	axas_pt_destroy(&space->pt, NULL, NULL);
+out_free:
+	kfree(space);
+	return ERR_PTR(ret);
+}
+AXAS_EXPORT(axas_space_create);
+
+/**
+ * axas_space_shutdown() - unmap everything and refuse further use
+ * @space: the space
+ *
+ * Waits for faults and guest copies in flight (they hold the lock shared),
+ * flushes the whole range through the callback, then frees every frame
+ * and table page. Afterwards every call on @space fails with -ESHUTDOWN;
+ * only axas_space_destroy() remains to be called. A VMM calls this to stop
+ * a guest while vCPU threads may still report faults.
+ *
+ * Context: process context; may sleep; takes the space lock.
+ * Return: nothing.
+ */
+void axas_space_shutdown(struct axas_space *space)
+{
+	struct space_release r = { .space = space };
+	struct rb_node *node;
+
+	INIT_LIST_HEAD(&r.frames);
+	down_write(&space->lock);
+	if (space->dead) {
+		up_write(&space->lock);
+		return;
+	}
+	space->dead = true;
+	trace_axas_flush(space->id, space->base, space->end - space->base, 0, 0);
+	space->flush(space->cookie, space->base, space->end - space->base);
+	atomic64_inc(&space->flushes);
+	axas_pt_destroy(&space->pt, space_release_leaf, &r);
+	axas_frames_free(&r.frames);
+	while ((node = rb_first(&space->areas))) {
+		struct axas_area *area = area_of(node);
+
+		area_erase(space, area);
+		kfree(area);
+	}
+	up_write(&space->lock);
+}
+AXAS_EXPORT(axas_space_shutdown);
+
+/**
+ * axas_space_destroy() - free an address space
+ * @space: the space, or NULL
+ *
+ * Shuts the space down if that was not done (see axas_space_shutdown())
+ * and frees it. No call on @space may be in flight or follow: a VMM whose
+ * vCPU threads may still call in shuts down first, stops the threads, then
+ * destroys.
+ *
+ * Context: process context; may sleep.
+ * Return: nothing.
+ */
+void axas_space_destroy(struct axas_space *space)
+{
+	if (!space)
+		return;
+	axas_space_shutdown(space);
+	debugfs_remove_recursive(space->debugfs);
+	ida_free(&axas_space_ida, space->id);
+	kfree(space);
+}
+AXAS_EXPORT(axas_space_destroy);
+
+/**
+ * axas_space_root() - EPTP or nCR3 to load for this space
+ * @space: the space
+ *
+ * Context: any.
+ * Return: the root descriptor (see axas_pt_root()).
+ */
+u64 axas_space_root(struct axas_space *space)
+{
+	return axas_pt_root(&space->pt);
+}
+AXAS_EXPORT(axas_space_root);
+
+/* Insert a new area after its backend mapped it; all or nothing. */
+static int space_add_area(struct axas_space *space, struct axas_area *area)
+{
+	struct axas_area *next;
+	int ret;
+
+	down_write(&space->lock);
+	if (space->dead) {
+		ret = -ESHUTDOWN;
+		goto out;
+	}
+	next = area_from(space, area->start);
+	if (next && next->start < area->end) {
+		ret = -EEXIST;
+		goto out;
+	}
+	ret = area->backend->populate ? area->backend->populate(space, area) : 0;
+	if (!ret)
+		area_insert(space, area);
+out:
+	up_write(&space->lock);
+	trace_axas_map(space->id, area->start, area->end - area->start,
+		       area->flags, ret);
+	if (ret)
+		kfree(area);
+	return ret;
+}
+
+/**
+ * axas_map_linear() - map a host-physical range at a fixed offset
+ * @space: the space
+ * @gpa: first GPA, 4 KiB aligned
+ * @hpa: HPA of @gpa, 4 KiB aligned
+ * @size: bytes, a multiple of 4 KiB
+ * @flags: AXAS_PROT_* rights and memory type, plus %AXAS_AREA_HOST_RAM to
+ *	allow RAM the kernel's page allocator owns
+ *
+ * For reserved memory (``memmap=``, ``reserve_mem=``: pages the allocator
+ * never got) and device ranges. Uses the largest leaves (4K/2M/1G) that the
+ * alignment of GPA and HPA allows. Never allocates frames, not even on a
+ * fault.
+ *
+ * Context: process context; may sleep; takes the space lock exclusively.
+ * Return: 0; -EINVAL for an unaligned or zero range or unknown/bad flags;
+ * -ERANGE for a range outside the space or an HPA beyond the host's
+ * width; -EOPNOTSUPP for rights the format cannot express; -EPERM when the
+ * range holds allocator-owned RAM and %AXAS_AREA_HOST_RAM is not given;
+ * -EEXIST when it overlaps an area; -ESHUTDOWN after shutdown; -ENOMEM.
+ */
+int axas_map_linear(struct axas_space *space, u64 gpa, phys_addr_t hpa,
+		    u64 size, u32 flags)
+{
+	struct axas_area *area;
+	int ret;
+
+	ret = space_check_range(space, gpa, size);
+	if (ret)
+		return ret;
+	if ((flags & ~(AXAS_PROT_ALL | AXAS_AREA_HOST_RAM)) ||
+	    !PAGE_ALIGNED(hpa))
+		return -EINVAL;
+	ret = axas_pt_check_prot(&space->pt, flags & AXAS_PROT_ALL);
+	if (ret)
+		return ret;
+	if (hpa >= space->pt.pa_limit || size > space->pt.pa_limit - hpa)
+		return -ERANGE;
+	if (!(flags & AXAS_AREA_HOST_RAM)) {
+		unsigned long pfn, end = PHYS_PFN(hpa + size);
+
+		/* RAM the allocator owns has struct pages not reserved. */
+		for (pfn = PHYS_PFN(hpa); pfn < end; pfn++) {
+			if (pfn_valid(pfn) && !PageReserved(pfn_to_page(pfn)))
+				return -EPERM;
+			if (!(pfn & 0xffff))
+				cond_resched();
+		}
+	}
+	area = area_alloc();
+	if (!area)
+		return -ENOMEM;
+	area->start = gpa;
+	area->end = gpa + size;
+	area->flags = flags;
+	area->hpa = hpa;
+	area->pgsize = SZ_4K;
+	area->backend = &axas_backend_linear;
+	return space_add_area(space, area);
+}
+AXAS_EXPORT(axas_map_linear);
+
+/**
+ * axas_map_alloc() - map memory the space allocates itself
+ * @space: the space
+ * @gpa: first GPA, aligned to @pgsize
+ * @size: bytes, a multiple of @pgsize
+ * @flags: AXAS_PROT_* rights and memory type, plus %AXAS_AREA_POPULATE to
+ *	allocate and map every frame now
+ * @pgsize: frame and leaf size: SZ_4K, SZ_2M or SZ_1G
+ *
+ * Frames are zeroed and charged to the caller's memory cgroup
+ * (GFP_KERNEL_ACCOUNT) and to the space's frame cap. With
+ * %AXAS_AREA_POPULATE the map is all or nothing; without it nothing is
+ * allocated now and axas_fault() installs one frame per leaf later.
+ *
+ * Context: process context; may sleep; takes the space lock exclusively.
+ * Return: 0; -EINVAL for an unaligned or zero range, an unknown @pgsize or
+ * unknown/bad flags; -ERANGE for a range outside the space; -EOPNOTSUPP
+ * for rights or a page size the hardware (or, for 1 GiB frames, the page
+ * allocator) cannot provide; -EEXIST when it overlaps an area; -ENOMEM
+ * when frames or table pages ran out or the frame cap was reached
+ * (nothing is left mapped); -ESHUTDOWN after shutdown.
+ */
+int axas_map_alloc(struct axas_space *space, u64 gpa, u64 size, u32 flags,
+		   unsigned long pgsize)
+{
+	struct axas_area *area;
+	int ret;
+
+	if (pgsize != SZ_4K && pgsize != SZ_2M && pgsize != SZ_1G)
+		return -EINVAL;
+	ret = space_check_range(space, gpa, size);
+	if (ret)
+		return ret;
+	if ((flags & ~(AXAS_PROT_ALL | AXAS_AREA_POPULATE)) ||
+	    !IS_ALIGNED(gpa | size, pgsize))
+		return -EINVAL;
+	ret = axas_pt_check_prot(&space->pt, flags & AXAS_PROT_ALL);
+	if (ret)
+		return ret;
+	/* The page allocator hands out at most MAX_PAGE_ORDER blocks. */
+	if (!(space->pt.pgsizes & pgsize) || get_order(pgsize) > MAX_PAGE_ORDER)
+		return -EOPNOTSUPP;
+	area = area_alloc();
+	if (!area)
+		return -ENOMEM;
+	area->start = gpa;
+	area->end = gpa + size;
+	area->flags = flags;
+	area->pgsize = pgsize;
+	area->backend = &axas_backend_alloc;
+	return space_add_area(space, area);
+}
+AXAS_EXPORT(axas_map_alloc);
+
+/* Cut areas at @gpa and @end, then call @fn on every area inside. */
+static void space_carve(struct axas_space *space, u64 gpa, u64 end,
+			struct list_head *spares,
+			void (*fn)(struct axas_space *space,
+				   struct axas_area *area, u32 prot),
+			u32 prot)
+{
+	struct axas_area *area, *next;
+
+	area_boundary(space, gpa, spares);
+	area_boundary(space, end, spares);
+	for (area = area_from(space, gpa); area && area->start < end; area = next) {
+		next = area_next(area);
+		fn(space, area, prot);
+	}
+}
+
+static void area_remove(struct axas_space *space, struct axas_area *area,
+			u32 prot)
+{
+	area_erase(space, area);
+	kfree(area);
+}
+
+static void area_set_prot(struct axas_space *space, struct axas_area *area,
+			  u32 prot)
+{
+	area->flags = (area->flags & ~AXAS_PROT_ALL) | prot;
+}
+
+/*
+ * The common part of unmap and protect: all allocations first (area
+ * structs for the cuts; the engine preallocates its split pages), then the
+ * table, the flush, the frees, and the areas.
+ */
+static int space_edit(struct axas_space *space, u64 gpa, u64 size, bool unmap,
+		      u32 prot)
+{
+	struct space_release r = { .space = space };
+	struct axas_pt_gather gather;
+	LIST_HEAD(spares);
+	int ret;
+
+	ret = space_check_range(space, gpa, size);
+	if (ret)
+		return ret;
+	INIT_LIST_HEAD(&r.frames);
+	axas_pt_gather_init(&gather);
+	ret = spares_fill(&spares);
+	if (ret)
+		goto out_spares;
+
+	down_write(&space->lock);
+	if (space->dead) {
+		ret = -ESHUTDOWN;
+		goto out_unlock;
+	}
+	if (unmap)
+		ret = axas_pt_unmap(&space->pt, gpa, size, space_release_leaf,
+				    &r, &gather);
+	else
+		ret = axas_pt_protect(&space->pt, gpa, size, prot, &gather);
+	if (ret)
+		goto out_unlock;
+	space_flush(space, &gather);
+	axas_frames_free(&r.frames);
+	axas_pt_gather_release(&gather);
+	space_carve(space, gpa, gpa + size, &spares,
+		    unmap ? area_remove : area_set_prot, prot);
+out_unlock:
+	up_write(&space->lock);
+out_spares:
+	spares_free(&spares);
+	return ret;
+}
+
+/**
+ * axas_unmap() - remove a GPA range from the space
+ * @space: the space
+ * @gpa: first GPA, 4 KiB aligned
+ * @size: bytes, a multiple of 4 KiB
+ *
+ * The range may cover parts of areas, several areas and holes. Areas are
+ * cut where the range ends inside them, huge leaves split; the range's
+ * translations are flushed through the callback, and only then are its
+ * frames and emptied table pages freed.
+ *
+ * Context: process context; may sleep; takes the space lock exclusively.
+ * Return: 0; -EINVAL for an unaligned or zero range; -ERANGE for a range
+ * outside the space; -ENOMEM (nothing changed); -ESHUTDOWN after shutdown.
+ */
+int axas_unmap(struct axas_space *space, u64 gpa, u64 size)
+{
+	int ret = space_edit(space, gpa, size, true, 0);
+
+	trace_axas_unmap(space->id, gpa, size, 0, ret);
+	return ret;
+}
+AXAS_EXPORT(axas_unmap);
+
+/**
+ * axas_protect() - change the rights and memory type of a GPA range
+ * @space: the space
+ * @gpa: first GPA, 4 KiB aligned
+ * @size: bytes, a multiple of 4 KiB
+ * @prot: new AXAS_PROT_* rights and memory type
+ *
+ * Applies to the areas in the range (cut where the range ends inside
+ * them) and to their present leaves (huge leaves split where needed);
+ * lazy pages faulted in later get @prot too. Holes are skipped. Reduced
+ * rights are flushed through the callback before the call returns.
+ *
+ * Context: process context; may sleep; takes the space lock exclusively.
+ * Return: 0; -EINVAL for an unaligned or zero range or a bad @prot;
+ * -EOPNOTSUPP for @prot the format cannot express; -ERANGE for a range
+ * outside the space; -ENOMEM (nothing changed); -ESHUTDOWN after shutdown.
+ */
+int axas_protect(struct axas_space *space, u64 gpa, u64 size, u32 prot)
+{
+	int ret = axas_pt_check_prot(&space->pt, prot);
+
+	if (!ret)
+		ret = space_edit(space, gpa, size, false, prot);
+	trace_axas_protect(space->id, gpa, size, prot, ret);
+	return ret;
+}
+AXAS_EXPORT(axas_protect);
+
+static bool prot_allows(u32 prot, unsigned int access)
+{
+	if ((access & AXAS_ACCESS_READ) && !(prot & AXAS_PROT_READ))
+		return false;
+	if ((access & AXAS_ACCESS_WRITE) && !(prot & AXAS_PROT_WRITE))
+		return false;
+	if ((access & AXAS_ACCESS_EXEC) &&
+	    !(prot & (AXAS_PROT_EXEC | AXAS_PROT_EXEC_USER)))
+		return false;
+	return true;
+}
+
+static int space_fault_locked(struct axas_space *space, u64 gpa,
+			      unsigned int access)
+{
+	struct axas_pt_leaf leaf;
+	struct axas_area *area;
+
+	lockdep_assert_held(&space->lock);
+	if (space->dead)
+		return -ESHUTDOWN;
+	area = area_find(space, gpa);
+	if (!area)
+		return -ENOENT;
+	if (!prot_allows(area->flags, access))
+		return -EACCES;
+	if (!axas_pt_query(&space->pt, gpa, &leaf))
+		return AXAS_FAULT_SPURIOUS;
+	if (WARN_ON_ONCE(!area->backend->fault))
+		return -EFAULT;
+	return area->backend->fault(space, area, gpa);
+}
+
+/**
+ * axas_fault() - handle an EPT violation / nested page fault
+ * @space: the space
+ * @gpa: the faulting GPA
+ * @access: AXAS_ACCESS_* the guest attempted
+ *
+ * Installs the frame a lazy area needs (a 2 MiB or 1 GiB area the whole
+ * leaf). Faults on different pages run in parallel; two vCPUs faulting
+ * the same page get one frame between them, and both are told to resume.
+ * Linear and eager areas never allocate here.
+ *
+ * Context: process context; may sleep (allocates); takes the space lock
+ * shared.
+ * Return: %AXAS_FAULT_INSTALLED or %AXAS_FAULT_SPURIOUS (resume the
+ * guest); -ENOENT when no area covers @gpa (emulate MMIO); -EACCES when
+ * the area forbids @access; -ENOMEM when no frame or table page could be
+ * had or the frame cap is reached; -EINVAL for an empty or unknown
+ * @access; -ERANGE for @gpa outside the space; -ESHUTDOWN after shutdown.
+ */
+int axas_fault(struct axas_space *space, u64 gpa, unsigned int access)
+{
+	int ret;
+
+	if (!access || (access & ~(AXAS_ACCESS_READ | AXAS_ACCESS_WRITE |
+				   AXAS_ACCESS_EXEC)))
+		return -EINVAL;
+	if (gpa < space->base || gpa >= space->end)
+		return -ERANGE;
+	down_read(&space->lock);
+	ret = space_fault_locked(space, gpa, access);
+	up_read(&space->lock);
+	if (ret == AXAS_FAULT_INSTALLED)
+		atomic64_inc(&space->faults_installed);
+	else if (ret == AXAS_FAULT_SPURIOUS)
+		atomic64_inc(&space->faults_spurious);
+	else
+		atomic64_inc(&space->faults_refused);
+	trace_axas_fault(space->id, gpa, access, ret);
+	return ret;
+}
+AXAS_EXPORT(axas_fault);
+
+/* Leaves after the first that axas_translate() follows. */
+#define AXAS_TRANSLATE_MAX_LEAVES	512
+
+/**
+ * axas_translate() - GPA to HPA
+ * @space: the space
+ * @gpa: any GPA of the space
+ * @tr: filled with the HPA, the rights, and the contiguous length
+ *
+ * @tr->len counts the bytes from @gpa to the end of its leaf, plus the
+ * following leaves as long as they continue the HPA with the same rights,
+ * following up to 512 of them. The answer is a snapshot: a concurrent
+ * unmap may remove the translation right after.
+ *
+ * Context: any, including atomic context (RCU; no sleeping lock).
+ * Return: 0; -ERANGE for @gpa outside the space; -ENOENT when @gpa is not
+ * mapped (no area, or a lazy page not faulted in yet); -ESHUTDOWN after
+ * shutdown.
+ */
+int axas_translate(struct axas_space *space, u64 gpa,
+		   struct axas_translation *tr)
+{
+	struct axas_pt_leaf leaf, next;
+	unsigned int n;
+	int ret;
+
+	if (gpa < space->base || gpa >= space->end)
+		return -ERANGE;
+	if (READ_ONCE(space->dead))
+		return -ESHUTDOWN;
+	ret = axas_pt_query(&space->pt, gpa, &leaf);
+	if (ret)
+		return ret;
+	tr->hpa = leaf.hpa + (gpa - leaf.gpa);
+	tr->prot = leaf.prot;
+	tr->len = leaf.gpa + leaf.size - gpa;
+	for (n = 0; n < AXAS_TRANSLATE_MAX_LEAVES; n++) {
+		u64 at = leaf.gpa + leaf.size;
+
+		if (at >= space->end || axas_pt_query(&space->pt, at, &next) ||
+		    next.hpa != leaf.hpa + leaf.size || next.prot != leaf.prot)
+			break;
+		tr->len += next.size;
+		leaf = next;
+	}
+	tr->len = min(tr->len, space->end - gpa);
+	return 0;
+}
+AXAS_EXPORT(axas_translate);
+
+/* Copy one piece that lies within one page of host memory. */
+static void space_copy_page(phys_addr_t hpa, void *buf, size_t len, bool write)
+{
+	unsigned long pfn = PHYS_PFN(hpa);
+	void *va;
+
+	if (pfn_valid(pfn)) {
+		va = kmap_local_page(pfn_to_page(pfn)) + offset_in_page(hpa);
+		if (write)
+			memcpy(va, buf, len);
+		else
+			memcpy(buf, va, len);
+		kunmap_local(va);
+		return;
+	}
+	/* Reserved memory outside the kernel's map (memmap=). */
+	va = memremap(hpa & PAGE_MASK, PAGE_SIZE, MEMREMAP_WB);
+	if (!va) {
+		if (!write)
+			memset(buf, 0xff, len);
+		return;
+	}
+	if (write)
+		memcpy(va + offset_in_page(hpa), buf, len);
+	else
+		memcpy(buf, va + offset_in_page(hpa), len);
+	memunmap(va);
+}
+
+static int space_copy(struct axas_space *space, u64 gpa, void *buf,
+		      size_t len, unsigned int flags, bool write)
+{
+	int ret = 0;
+
+	if (flags & ~AXAS_COPY_FAULT)
+		return -EINVAL;
+	if (!len)
+		return 0;
+	if (gpa < space->base || gpa >= space->end || len > space->end - gpa)
+		return -ERANGE;
+	down_read(&space->lock);
+	while (len) {
+		struct axas_pt_leaf leaf;
+		size_t chunk = min_t(size_t, len, PAGE_SIZE - offset_in_page(gpa));
+
+		if (space->dead) {
+			ret = -ESHUTDOWN;
+			break;
+		}
+		if (axas_pt_query(&space->pt, gpa, &leaf)) {
+			if (!(flags & AXAS_COPY_FAULT)) {
+				ret = -EFAULT;
+				break;
+			}
+			ret = space_fault_locked(space, gpa, write ?
+						 AXAS_ACCESS_WRITE : AXAS_ACCESS_READ);
+			if (ret < 0)
+				break;
+			ret = 0;
+			continue;
+		}
+		space_copy_page(leaf.hpa + (gpa - leaf.gpa), buf, chunk, write);
+		gpa += chunk;
+		buf += chunk;
+		len -= chunk;
+	}
+	up_read(&space->lock);
+	return ret;
+}
+
+/**
+ * axas_read() - copy from guest memory
+ * @space: the space
+ * @gpa: first GPA
+ * @buf: destination
+ * @len: bytes (may cross pages and areas)
+ * @flags: %AXAS_COPY_FAULT to fault lazy pages in; otherwise a hole fails
+ *
+ * Reads regardless of the guest's rights (the VMM's view of memory).
+ *
+ * Context: process context; may sleep; takes the space lock shared.
+ * Return: 0; -EINVAL for unknown @flags; -ERANGE for a range outside the
+ * space; -EFAULT at a hole without %AXAS_COPY_FAULT; with it, the errors
+ * of axas_fault() (-ENOENT, -EACCES, -ENOMEM); -ESHUTDOWN. @buf may be
+ * partly written on error.
+ */
+int axas_read(struct axas_space *space, u64 gpa, void *buf, size_t len,
+	      unsigned int flags)
+{
+	return space_copy(space, gpa, buf, len, flags, false);
+}
+AXAS_EXPORT(axas_read);
+
+/**
+ * axas_write() - copy to guest memory
+ * @space: the space
+ * @gpa: first GPA
+ * @buf: source
+ * @len: bytes (may cross pages and areas)
+ * @flags: %AXAS_COPY_FAULT to fault lazy pages in; otherwise a hole fails
+ *
+ * Writes regardless of the guest's rights (loading code into read-only
+ * memory is the VMM's business).
+ *
+ * Context: process context; may sleep; takes the space lock shared.
+ * Return: as axas_read(); guest memory may be partly written on error.
+ */
+int axas_write(struct axas_space *space, u64 gpa, const void *buf,
+	       size_t len, unsigned int flags)
+{
+	return space_copy(space, gpa, (void *)buf, len, flags, true);
+}
+AXAS_EXPORT(axas_write);
+
+/**
+ * axas_walk_areas() - report every area in GPA order
+ * @space: the space
+ * @fn: called with each area; a non-zero return stops the walk
+ * @arg: for @fn
+ *
+ * @fn runs with the space lock held shared: it must not map, unmap or
+ * protect.
+ *
+ * Context: process context; may sleep; takes the space lock shared.
+ * Return: 0, or the first non-zero value @fn returned.
+ */
+int axas_walk_areas(struct axas_space *space,
+		       int (*fn)(void *arg, const struct axas_area_info *area),
+		       void *arg)
+{
+	struct rb_node *node;
+	int ret = 0;
+
+	down_read(&space->lock);
+	for (node = rb_first(&space->areas); node && !ret; node = rb_next(node)) {
+		struct axas_area *area = area_of(node);
+		struct axas_area_info info = {
+			.gpa = area->start,
+			.size = area->end - area->start,
+			.flags = area->flags,
+			.backend = area->backend->name,
+			.hpa = area->hpa,
+			.pgsize = area->pgsize,
+		};
+
+		ret = fn(arg, &info);
+	}
+	up_read(&space->lock);
+	return ret;
+}
+AXAS_EXPORT(axas_walk_areas);
+
+/**
+ * axas_space_get_stats() - what the space holds and has done
+ * @space: the space
+ * @stats: filled in
+ *
+ * Context: any; reads counters without locking (each one is exact, the
+ * set is not a snapshot).
+ * Return: nothing.
+ */
+void axas_space_get_stats(struct axas_space *space,
+			  struct axas_space_stats *stats)
+{
+	unsigned int i;
+
+	memset(stats, 0, sizeof(*stats));
+	stats->areas = READ_ONCE(space->nr_areas);
+	stats->frames = atomic_long_read(&space->frames);
+	for (i = 0; i < AXAS_PT_LEAF_LEVELS; i++)
+		stats->leaves[i] = atomic_long_read(&space->pt.stats.leaves[i]);
+	for (i = 0; i < AXAS_PT_MAX_LEVELS; i++)
+		stats->tables += atomic_long_read(&space->pt.stats.tables[i]);
+	stats->faults_installed = atomic64_read(&space->faults_installed);
+	stats->faults_spurious = atomic64_read(&space->faults_spurious);
+	stats->faults_refused = atomic64_read(&space->faults_refused);
+	stats->flushes = atomic64_read(&space->flushes);
+}
+AXAS_EXPORT(axas_space_get_stats);
