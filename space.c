@@ -40,6 +40,7 @@ static struct axas_area *area_from(struct axas_space *space, u64 gpa)
 	struct rb_node *node = space->areas.rb_node;
 	struct axas_area *best = NULL;
 
+	lockdep_assert_held(&space->lock);
 	while (node) {
 		struct axas_area *area = area_of(node);
 
@@ -69,6 +70,7 @@ static void area_insert(struct axas_space *space, struct axas_area *new)
 {
 	struct rb_node **link = &space->areas.rb_node, *parent = NULL;
 
+	lockdep_assert_held_write(&space->lock);
 	while (*link) {
 		parent = *link;
 		if (new->start < area_of(parent)->start)
@@ -83,6 +85,7 @@ static void area_insert(struct axas_space *space, struct axas_area *new)
 
 static void area_erase(struct axas_space *space, struct axas_area *area)
 {
+	lockdep_assert_held_write(&space->lock);
 	rb_erase(&area->node, &space->areas);
 	space->nr_areas--;
 }
@@ -779,32 +782,30 @@ int axas_translate(struct axas_space *space, u64 gpa,
 AXAS_EXPORT(axas_translate);
 
 /* Copy one piece that lies within one page of host memory. */
-static void space_copy_page(phys_addr_t hpa, void *buf, size_t len, bool write)
+static int space_copy_page(phys_addr_t hpa, void *buf, size_t len, bool write)
 {
 	unsigned long pfn = PHYS_PFN(hpa);
-	void *va;
+	bool mapped = pfn_valid(pfn);
+	void *page;
 
-	if (pfn_valid(pfn)) {
-		va = kmap_local_page(pfn_to_page(pfn)) + offset_in_page(hpa);
-		if (write)
-			memcpy(va, buf, len);
-		else
-			memcpy(buf, va, len);
-		kunmap_local(va);
-		return;
-	}
-	/* Reserved memory outside the kernel's map (memmap=). */
-	va = memremap(hpa & PAGE_MASK, PAGE_SIZE, MEMREMAP_WB);
-	if (!va) {
-		if (!write)
-			memset(buf, 0xff, len);
-		return;
-	}
-	if (write)
-		memcpy(va + offset_in_page(hpa), buf, len);
+	if (mapped)
+		page = kmap_local_page(pfn_to_page(pfn));
+	else if (IS_ENABLED(CONFIG_HAS_IOMEM))
+		/* Reserved memory outside the kernel's map (memmap=). */
+		page = memremap(hpa & PAGE_MASK, PAGE_SIZE, MEMREMAP_WB);
 	else
-		memcpy(buf, va + offset_in_page(hpa), len);
-	memunmap(va);
+		page = NULL;
+	if (!page)
+		return -EFAULT;
+	if (write)
+		memcpy(page + offset_in_page(hpa), buf, len);
+	else
+		memcpy(buf, page + offset_in_page(hpa), len);
+	if (mapped)
+		kunmap_local(page);
+	else
+		memunmap(page);
+	return 0;
 }
 
 static int space_copy(struct axas_space *space, u64 gpa, void *buf,
@@ -832,14 +833,17 @@ static int space_copy(struct axas_space *space, u64 gpa, void *buf,
 				ret = -EFAULT;
 				break;
 			}
-			ret = space_fault_locked(space, gpa, write ?
-						 AXAS_ACCESS_WRITE : AXAS_ACCESS_READ);
+			/* The VMM's view: install the frame whatever the rights. */
+			ret = space_fault_locked(space, gpa, 0);
 			if (ret < 0)
 				break;
 			ret = 0;
 			continue;
 		}
-		space_copy_page(leaf.hpa + (gpa - leaf.gpa), buf, chunk, write);
+		ret = space_copy_page(leaf.hpa + (gpa - leaf.gpa), buf, chunk,
+				      write);
+		if (ret)
+			break;
 		gpa += chunk;
 		buf += chunk;
 		len -= chunk;
@@ -860,7 +864,8 @@ static int space_copy(struct axas_space *space, u64 gpa, void *buf,
  *
  * Context: process context; may sleep; takes the space lock shared.
  * Return: 0; -EINVAL for unknown @flags; -ERANGE for a range outside the
- * space; -EFAULT at a hole without %AXAS_COPY_FAULT; with it, the errors
+ * space; -EFAULT at a hole without %AXAS_COPY_FAULT, or at host memory
+ * that cannot be mapped; with %AXAS_COPY_FAULT, the errors
  * of axas_fault() (-ENOENT, -EACCES, -ENOMEM); -ESHUTDOWN. @buf may be
  * partly written on error.
  */
