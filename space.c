@@ -491,8 +491,8 @@ AXAS_EXPORT(axas_map_linear);
  * Context: process context; may sleep; takes the space lock exclusively.
  * Return: 0; -EINVAL for an unaligned or zero range, an unknown @pgsize or
  * unknown/bad flags; -ERANGE for a range outside the space; -EOPNOTSUPP
- * for rights or a page size the hardware (or, for 1 GiB frames, the page
- * allocator) cannot provide; -EEXIST when it overlaps an area; -ENOMEM
+ * for rights or a page size the hardware cannot map, or 1 GiB frames on a
+ * kernel without CONFIG_CONTIG_ALLOC; -EEXIST when it overlaps an area; -ENOMEM
  * when frames or table pages ran out or the frame cap was reached
  * (nothing is left mapped); -ESHUTDOWN after shutdown.
  */
@@ -513,8 +513,9 @@ int axas_map_alloc(struct axas_space *space, u64 gpa, u64 size, u32 flags,
 	ret = axas_pt_check_prot(&space->pt, flags & AXAS_PROT_ALL);
 	if (ret)
 		return ret;
-	/* The page allocator hands out at most MAX_PAGE_ORDER blocks. */
-	if (!(space->pt.pgsizes & pgsize) || get_order(pgsize) > MAX_PAGE_ORDER)
+	/* Blocks beyond MAX_PAGE_ORDER need alloc_contig_range(). */
+	if (!(space->pt.pgsizes & pgsize) ||
+	    (get_order(pgsize) > MAX_PAGE_ORDER && !IS_ENABLED(CONFIG_CONTIG_ALLOC)))
 		return -EOPNOTSUPP;
 	area = area_alloc();
 	if (!area)

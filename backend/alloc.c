@@ -9,6 +9,9 @@
  * always released page by page, whatever leaf size maps it.
  */
 #include <linux/gfp.h>
+#include <linux/highmem.h>
+#include <linux/hugetlb.h>
+#include <linux/memory_hotplug.h>
 #include <linux/io.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
@@ -17,6 +20,63 @@
 #include <axas/compat.h>
 
 #include "../axas_internal.h"
+
+#ifdef CONFIG_CONTIG_ALLOC
+/* Online, one zone, not reserved, not hugetlb: worth asking for. */
+static bool frame_range_usable(unsigned long pfn, unsigned long nr)
+{
+	struct zone *zone = NULL;
+	unsigned long i;
+
+	for (i = pfn; i < pfn + nr; i++) {
+		struct page *page = pfn_to_online_page(i);
+
+		if (!page || PageReserved(page) || PageHuge(page))
+			return false;
+		if (!zone)
+			zone = page_zone(page);
+		else if (page_zone(page) != zone)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Blocks beyond MAX_PAGE_ORDER (1 GiB frames): claim a naturally aligned
+ * range with alloc_contig_range(), highest first, as alloc_contig_pages()
+ * would (it is not exported). The pages come back as order-0 pages, the
+ * same as a split_page()d block. alloc_contig_range() takes no
+ * __GFP_ACCOUNT: these frames count against the space's frame cap but not
+ * against the memory cgroup.
+ */
+static struct page *frame_alloc_contig(unsigned int order)
+{
+	unsigned long nr = 1UL << order, pfn, i;
+	unsigned long end = ALIGN_DOWN(PHYS_PFN(__pa(high_memory - 1)) + 1, nr);
+
+	for (pfn = end; pfn >= nr; pfn -= nr) {
+		unsigned long start = pfn - nr;
+
+		if (!frame_range_usable(start, nr))
+			continue;
+		if (alloc_contig_range(start, start + nr, MIGRATE_MOVABLE,
+				       GFP_KERNEL | __GFP_NOWARN))
+			continue;
+		for (i = 0; i < nr; i++) {
+			clear_highpage(pfn_to_page(start + i));
+			if (!(i & 4095))
+				cond_resched();
+		}
+		return pfn_to_page(start);
+	}
+	return NULL;
+}
+#else
+static struct page *frame_alloc_contig(unsigned int order)
+{
+	return NULL;
+}
+#endif
 
 /*
  * The one place frames come from; the KUnit suites replace it to fail the
@@ -28,6 +88,8 @@ VISIBLE_IF_KUNIT struct page *axas_frame_alloc(unsigned int order)
 	struct page *page;
 
 	KUNIT_STATIC_STUB_REDIRECT(axas_frame_alloc, order);
+	if (order > MAX_PAGE_ORDER)
+		return frame_alloc_contig(order);
 	if (order)
 		gfp |= __GFP_NOWARN | __GFP_RETRY_MAYFAIL;
 	page = alloc_pages(gfp, order);
@@ -42,7 +104,7 @@ static void frame_free(struct page *page, unsigned int order)
 	unsigned long i;
 
 	for (i = 0; i < (1UL << order); i++)
-		__free_page(page + i);
+		__free_page(nth_page(page, i));
 }
 
 /* Free pages queued by release (on page->lru), after the flush. */
@@ -152,7 +214,7 @@ static void alloc_release(struct axas_space *space, struct axas_area *area,
 	unsigned long i, n = leaf->size >> PAGE_SHIFT;
 
 	for (i = 0; i < n; i++)
-		list_add_tail(&page[i].lru, frames);
+		list_add_tail(&nth_page(page, i)->lru, frames);
 	axas_frames_uncharge(space, n);
 }
 

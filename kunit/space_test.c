@@ -306,8 +306,41 @@ static void axas_space_map_alloc_2m(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, axs_stats(t).frames, 3 * 512 - 1);
 	KUNIT_EXPECT_EQ(test, axs_stats(t).leaves[0], 511);
 	axs_expect_consistent(t);
-	KUNIT_EXPECT_EQ(test, axas_map_alloc(t->space, BASE + SZ_1G, SZ_1G, RW,
-					     SZ_1G), -EOPNOTSUPP);
+}
+
+/* 1 GiB frames: one leaf per fault, split twice by a 4K unmap. */
+static void axas_space_map_alloc_1g(struct kunit *test)
+{
+	struct axs *t = test->priv;
+	u64 gpa = 2ULL * SZ_1G;
+	struct axas_translation tr;
+	u64 probe[4] = {};
+	int ret;
+
+	ret = axas_map_alloc(t->space, gpa, SZ_1G, RW, SZ_1G);
+	if (!IS_ENABLED(CONFIG_CONTIG_ALLOC)) {
+		/* Without alloc_contig_range() there is no 1 GiB frame to be had. */
+		KUNIT_EXPECT_EQ(test, ret, -EOPNOTSUPP);
+		return;
+	}
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	KUNIT_ASSERT_EQ(test, axas_fault(t->space, gpa + SZ_16M + 5, AXAS_ACCESS_WRITE),
+			AXAS_FAULT_INSTALLED);
+	KUNIT_EXPECT_EQ(test, axs_stats(t).leaves[2], 1);
+	KUNIT_EXPECT_EQ(test, axs_stats(t).frames, SZ_1G / SZ_4K);
+	KUNIT_ASSERT_EQ(test, axas_translate(t->space, gpa + SZ_4K, &tr), 0);
+	KUNIT_EXPECT_EQ(test, tr.len, SZ_1G - SZ_4K);
+	KUNIT_EXPECT_TRUE(test, IS_ALIGNED(tr.hpa - SZ_4K, SZ_1G));
+	KUNIT_ASSERT_EQ(test, axas_read(t->space, gpa + SZ_1G - sizeof(probe), probe,
+					sizeof(probe), 0), 0);
+	KUNIT_EXPECT_TRUE(test, !memchr_inv(probe, 0, sizeof(probe)));
+	KUNIT_ASSERT_EQ(test, axas_unmap(t->space, gpa + SZ_4M + SZ_8K, SZ_4K), 0);
+	KUNIT_EXPECT_EQ(test, axs_stats(t).frames, SZ_1G / SZ_4K - 1);
+	KUNIT_EXPECT_EQ(test, axs_stats(t).leaves[1], 511);
+	KUNIT_EXPECT_EQ(test, axs_stats(t).leaves[0], 511);
+	axs_expect_consistent(t);
+	KUNIT_ASSERT_EQ(test, axas_unmap(t->space, gpa, SZ_1G), 0);
+	KUNIT_EXPECT_EQ(test, axs_stats(t).frames, 0);
 }
 
 /* Frames come zeroed, lazily and eagerly, also after reuse. */
@@ -627,6 +660,7 @@ static void axas_space_shutdown_in_flight(struct kunit *test)
 static struct kunit_case axas_space_cases[] = {
 	KUNIT_CASE_PARAM(axas_space_map_alloc_lazy, axs_fmt_gen_params),
 	KUNIT_CASE_PARAM(axas_space_map_alloc_2m, axs_fmt_gen_params),
+	KUNIT_CASE_PARAM(axas_space_map_alloc_1g, axs_fmt_gen_params),
 	KUNIT_CASE_PARAM(axas_space_zeroed, axs_fmt_gen_params),
 	KUNIT_CASE_PARAM(axas_space_guest_copy, axs_fmt_gen_params),
 	KUNIT_CASE_PARAM(axas_space_map_linear, axs_fmt_gen_params),

@@ -41,13 +41,17 @@ um)
 		con=null panic=-1 < /dev/null > "$log" 2>&1
 	;;
 x86_64)
+	# 1 GiB alloc frames come from alloc_contig_range(), which needs a
+	# naturally aligned gigabyte of movable pages: ZONE_MOVABLE gives one
+	# (the guest's RAM above 4 GiB is [4G, 6G)).
+	movable="movablecore=2G"
 	axas_need qemu-system-x86
 	timeout -k 10 "$timeout" qemu-system-x86_64 -machine pc -accel tcg \
-		-cpu qemu64,+svm,+npt -smp 2 -m 1G -nodefaults -no-reboot \
+		-cpu qemu64,+svm,+npt -smp 2 -m 5G -nodefaults -no-reboot \
 		-display none -monitor none -serial "file:$log" \
 		-kernel "$kdir/arch/x86/boot/bzImage" \
 		-initrd "$work/initramfs.cpio" \
-		-append "console=ttyS0 rdinit=/init panic=-1 oops=panic" \
+		-append "console=ttyS0 rdinit=/init panic=-1 oops=panic $movable" \
 		< /dev/null > "$work/qemu.log" 2>&1
 	;;
 esac

@@ -14,7 +14,9 @@
  *   leaves alignment allows. Memory the kernel's page allocator owns is
  *   refused unless the caller passes %AXAS_AREA_HOST_RAM.
  * - **alloc**: zeroed frames from the page allocator, charged to the
- *   caller's memory cgroup, of one page size (4 KiB, 2 MiB or 1 GiB).
+ *   caller's memory cgroup, of one page size (4 KiB, 2 MiB or 1 GiB; 1 GiB
+ *   frames are claimed with alloc_contig_range(), need CONFIG_CONTIG_ALLOC
+ *   and are not charged to the memory cgroup).
  *   With %AXAS_AREA_POPULATE every frame is allocated and mapped at map
  *   time (all or nothing); without it the area is *lazy* and frames are
  *   installed by axas_fault() when the guest first touches them.
