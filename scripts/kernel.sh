@@ -3,8 +3,11 @@
 #
 # Build (or reuse) a test kernel and print its build directory.
 #
-#   scripts/kernel.sh um|x86_64
+#   scripts/kernel.sh um|x86_64 [test|bench]
 #
+# "test" (the default) is the debug kernel of the KUnit runs (configs/
+# common.config), "bench" the non-debug kernel of the benchmark (configs/
+# bench.config); both add configs/<arch>.config.
 # The kernel source is $KSRC when set, otherwise Debian's linux-source-6.12,
 # unpacked once into the cache.  Builds live in the cache too, keyed by
 # source version, architecture, config fragments and compiler, so a second
@@ -12,17 +15,22 @@
 # stderr; stdout carries only the build directory.
 set -euo pipefail
 
-arch=${1:?usage: kernel.sh um|x86_64}
+arch=${1:?usage: kernel.sh um|x86_64 [test|bench]}
+variant=${2:-test}
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=scripts/common.sh
 . "$here/common.sh"
 
 src=$(axas_ksrc)
-frags=("$here/configs/common.config" "$here/configs/$arch.config")
+case $variant in
+test) frags=("$here/configs/common.config" "$here/configs/$arch.config") ;;
+bench) frags=("$here/configs/bench.config" "$here/configs/$arch.config") ;;
+*) echo "kernel.sh: unknown variant $variant" >&2; exit 2 ;;
+esac
 ver=$(make -s -C "$src" kernelversion)
 key=$( (echo "$ver"; echo "$arch"; cat "${frags[@]}"; gcc --version | head -1) |
 	sha256sum | cut -c1-12)
-out="$AXAS_CACHE/build-$arch-$ver-$key"
+out="$AXAS_CACHE/build-$arch-$variant-$ver-$key"
 case $arch in
 um) image=$out/linux ;;
 x86_64) image=$out/arch/x86/boot/bzImage ;;

@@ -33,27 +33,14 @@ log="$work/console.log"
 timeout=${AXAS_BOOT_TIMEOUT:-1500}
 start=$SECONDS
 echo "kunit.sh: booting $arch (log: $log)"
+# 1 GiB alloc frames come from alloc_contig_range(), which needs a naturally
+# aligned gigabyte of movable pages: on x86_64, ZONE_MOVABLE gives one (the
+# guest's RAM above 4 GiB is [4G, 6G)). UML has no CONTIG_ALLOC.
 set +e
 case $arch in
-um)
-	timeout -k 10 "$timeout" "$kdir/linux" mem=512M \
-		initrd="$work/initramfs.cpio" rdinit=/init con0=fd:0,fd:1 \
-		con=null panic=-1 < /dev/null > "$log" 2>&1
-	;;
-x86_64)
-	# 1 GiB alloc frames come from alloc_contig_range(), which needs a
-	# naturally aligned gigabyte of movable pages: ZONE_MOVABLE gives one
-	# (the guest's RAM above 4 GiB is [4G, 6G)).
-	movable="movablecore=2G"
-	axas_need qemu-system-x86
-	timeout -k 10 "$timeout" qemu-system-x86_64 -machine pc -accel tcg \
-		-cpu qemu64,+svm,+npt -smp 2 -m 5G -nodefaults -no-reboot \
-		-display none -monitor none -serial "file:$log" \
-		-kernel "$kdir/arch/x86/boot/bzImage" \
-		-initrd "$work/initramfs.cpio" \
-		-append "console=ttyS0 rdinit=/init panic=-1 oops=panic $movable" \
-		< /dev/null > "$work/qemu.log" 2>&1
-	;;
+um) "$here/boot.sh" um "$kdir" "$work/initramfs.cpio" "$log" "$timeout" 512M ;;
+x86_64) "$here/boot.sh" x86_64 "$kdir" "$work/initramfs.cpio" "$log" \
+	"$timeout" 5G movablecore=2G ;;
 esac
 rc=$?
 set -e
