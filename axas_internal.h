@@ -103,13 +103,14 @@ struct axas_space {
 
 int axas_frames_charge(struct axas_space *space, unsigned long nr);
 void axas_frames_uncharge(struct axas_space *space, unsigned long nr);
-void axas_frames_free(struct list_head *frames);
+void axas_frames_free(struct axas_space *space, struct list_head *frames);
 
 void axas_space_debugfs_init(struct axas_space *space);
 
 #if IS_ENABLED(CONFIG_KUNIT)
 /* Visible to the KUnit suites, which replace it to inject failures. */
-struct page *axas_frame_alloc(unsigned int order);
+unsigned long axas_frames_alloc(unsigned int order, unsigned long nr,
+				struct page **pages);
 #endif
 
 #endif /* _AXAS_INTERNAL_H */

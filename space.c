@@ -337,7 +337,7 @@ void axas_space_shutdown(struct axas_space *space)
 	space->flush(space->cookie, space->base, space->end - space->base);
 	atomic64_inc(&space->flushes);
 	axas_pt_destroy(&space->pt, space_release_leaf, &r);
-	axas_frames_free(&r.frames);
+	axas_frames_free(space, &r.frames);
 	while ((node = rb_first(&space->areas))) {
 		struct axas_area *area = area_of(node);
 
@@ -385,11 +385,21 @@ u64 axas_space_root(struct axas_space *space)
 AXAS_EXPORT(axas_space_root);
 
 /* Insert a new area after its backend mapped it; all or nothing. */
-static int space_add_area(struct axas_space *space, struct axas_area *area)
+static int space_add_area(struct axas_space *space, u64 gpa, u64 size,
+			  u32 flags, unsigned long pgsize, phys_addr_t hpa,
+			  const struct axas_backend *backend)
 {
-	struct axas_area *next;
+	struct axas_area *area = area_alloc(), *next;
 	int ret;
 
+	if (!area)
+		return -ENOMEM;
+	area->start = gpa;
+	area->end = gpa + size;
+	area->flags = flags;
+	area->pgsize = pgsize;
+	area->hpa = hpa;
+	area->backend = backend;
 	down_write(&space->lock);
 	if (space->dead) {
 		ret = -ESHUTDOWN;
@@ -436,7 +446,6 @@ out:
 int axas_map_linear(struct axas_space *space, u64 gpa, phys_addr_t hpa,
 		    u64 size, u32 flags)
 {
-	struct axas_area *area;
 	int ret;
 
 	ret = space_check_range(space, gpa, size);
@@ -461,16 +470,8 @@ int axas_map_linear(struct axas_space *space, u64 gpa, phys_addr_t hpa,
 				cond_resched();
 		}
 	}
-	area = area_alloc();
-	if (!area)
-		return -ENOMEM;
-	area->start = gpa;
-	area->end = gpa + size;
-	area->flags = flags;
-	area->hpa = hpa;
-	area->pgsize = SZ_4K;
-	area->backend = &axas_backend_linear;
-	return space_add_area(space, area);
+	return space_add_area(space, gpa, size, flags, SZ_4K, hpa,
+			      &axas_backend_linear);
 }
 AXAS_EXPORT(axas_map_linear);
 
@@ -499,7 +500,6 @@ AXAS_EXPORT(axas_map_linear);
 int axas_map_alloc(struct axas_space *space, u64 gpa, u64 size, u32 flags,
 		   unsigned long pgsize)
 {
-	struct axas_area *area;
 	int ret;
 
 	if (pgsize != SZ_4K && pgsize != SZ_2M && pgsize != SZ_1G)
@@ -517,15 +517,8 @@ int axas_map_alloc(struct axas_space *space, u64 gpa, u64 size, u32 flags,
 	if (!(space->pt.pgsizes & pgsize) ||
 	    (get_order(pgsize) > MAX_PAGE_ORDER && !IS_ENABLED(CONFIG_CONTIG_ALLOC)))
 		return -EOPNOTSUPP;
-	area = area_alloc();
-	if (!area)
-		return -ENOMEM;
-	area->start = gpa;
-	area->end = gpa + size;
-	area->flags = flags;
-	area->pgsize = pgsize;
-	area->backend = &axas_backend_alloc;
-	return space_add_area(space, area);
+	return space_add_area(space, gpa, size, flags, pgsize, 0,
+			      &axas_backend_alloc);
 }
 AXAS_EXPORT(axas_map_alloc);
 
@@ -594,7 +587,7 @@ static int space_edit(struct axas_space *space, u64 gpa, u64 size, bool unmap,
 	if (ret)
 		goto out_unlock;
 	space_flush(space, &gather);
-	axas_frames_free(&r.frames);
+	axas_frames_free(space, &r.frames);
 	axas_pt_gather_release(&gather);
 	space_carve(space, gpa, gpa + size, &spares,
 		    unmap ? area_remove : area_set_prot, prot);
@@ -739,11 +732,13 @@ AXAS_EXPORT(axas_fault);
  * axas_translate() - GPA to HPA
  * @space: the space
  * @gpa: any GPA of the space
+ * @len: bytes the caller wants to reach from @gpa (1 for just the address)
  * @tr: filled with the HPA, the rights, and the contiguous length
  *
- * @tr->len counts the bytes from @gpa to the end of its leaf, plus the
- * following leaves as long as they continue the HPA with the same rights,
- * following up to 512 of them. The answer is a snapshot: a concurrent
+ * @tr->len counts the bytes from @gpa to the end of its leaf and, while
+ * fewer than @len, adds the following leaves that continue the HPA with
+ * the same rights (up to 512 of them): the bytes left in the contiguous
+ * mapping, not the area size. The answer is a snapshot: a concurrent
  * unmap may remove the translation right after.
  *
  * Context: any, including atomic context (RCU; no sleeping lock).
@@ -751,33 +746,24 @@ AXAS_EXPORT(axas_fault);
  * mapped (no area, or a lazy page not faulted in yet); -ESHUTDOWN after
  * shutdown.
  */
-int axas_translate(struct axas_space *space, u64 gpa,
+int axas_translate(struct axas_space *space, u64 gpa, u64 len,
 		   struct axas_translation *tr)
 {
-	struct axas_pt_leaf leaf, next;
-	unsigned int n;
-	int ret;
+	struct axas_pt_leaf leaf;
+	s64 run;
 
 	if (gpa < space->base || gpa >= space->end)
 		return -ERANGE;
 	if (READ_ONCE(space->dead))
 		return -ESHUTDOWN;
-	ret = axas_pt_query(&space->pt, gpa, &leaf);
-	if (ret)
-		return ret;
+	len = min(max_t(u64, len, 1), space->end - gpa);
+	run = axas_pt_query_contig(&space->pt, gpa, &leaf, gpa + len,
+				   AXAS_TRANSLATE_MAX_LEAVES);
+	if (run < 0)
+		return run;
 	tr->hpa = leaf.hpa + (gpa - leaf.gpa);
 	tr->prot = leaf.prot;
-	tr->len = leaf.gpa + leaf.size - gpa;
-	for (n = 0; n < AXAS_TRANSLATE_MAX_LEAVES; n++) {
-		u64 at = leaf.gpa + leaf.size;
-
-		if (at >= space->end || axas_pt_query(&space->pt, at, &next) ||
-		    next.hpa != leaf.hpa + leaf.size || next.prot != leaf.prot)
-			break;
-		tr->len += next.size;
-		leaf = next;
-	}
-	tr->len = min(tr->len, space->end - gpa);
+	tr->len = min_t(u64, run, space->end - gpa);
 	return 0;
 }
 AXAS_EXPORT(axas_translate);

@@ -78,26 +78,56 @@ static struct page *frame_alloc_contig(unsigned int order)
 }
 #endif
 
-/*
- * The one place frames come from; the KUnit suites replace it to fail the
- * Nth allocation.
- */
-VISIBLE_IF_KUNIT struct page *axas_frame_alloc(unsigned int order)
+/* One frame of @order, zeroed, as 2^@order order-0 pages. */
+static struct page *frame_alloc_one(unsigned int order)
 {
-	gfp_t gfp = GFP_KERNEL_ACCOUNT | __GFP_ZERO;
+	gfp_t gfp = GFP_KERNEL_ACCOUNT | __GFP_ZERO | __GFP_NOWARN |
+		    __GFP_RETRY_MAYFAIL;
 	struct page *page;
 
-	KUNIT_STATIC_STUB_REDIRECT(axas_frame_alloc, order);
 	if (order > MAX_PAGE_ORDER)
 		return frame_alloc_contig(order);
-	if (order)
-		gfp |= __GFP_NOWARN | __GFP_RETRY_MAYFAIL;
 	page = alloc_pages(gfp, order);
-	if (page && order)
+	if (page)
 		split_page(page, order);
 	return page;
 }
-EXPORT_SYMBOL_IF_KUNIT(axas_frame_alloc);
+
+/*
+ * The one place frames come from: up to @nr frames of @order into @pages
+ * (NULL-filled), returning how many it got. 4 KiB frames come from the
+ * bulk allocator (which falls back to one page a call where the memory
+ * cgroup must be charged). The KUnit suites replace it to fail the Nth
+ * frame.
+ */
+VISIBLE_IF_KUNIT unsigned long axas_frames_alloc(unsigned int order,
+						 unsigned long nr,
+						 struct page **pages)
+{
+	unsigned long done = 0, got;
+
+	KUNIT_STATIC_STUB_REDIRECT(axas_frames_alloc, order, nr, pages);
+	while (done < nr) {
+		if (order) {
+			pages[done] = frame_alloc_one(order);
+			got = pages[done] ? 1 : 0;
+		} else {
+			got = alloc_pages_bulk_array(GFP_KERNEL_ACCOUNT | __GFP_ZERO,
+						     nr - done, pages + done);
+			if (!got) {
+				pages[done] = alloc_page(GFP_KERNEL_ACCOUNT |
+							 __GFP_ZERO);
+				got = pages[done] ? 1 : 0;
+			}
+		}
+		if (!got)
+			break;
+		done += got;
+		cond_resched();
+	}
+	return done;
+}
+EXPORT_SYMBOL_IF_KUNIT(axas_frames_alloc);
 
 static void frame_free(struct page *page, unsigned int order)
 {
@@ -108,38 +138,26 @@ static void frame_free(struct page *page, unsigned int order)
 }
 
 /* Free pages queued by release (on page->lru), after the flush. */
-void axas_frames_free(struct list_head *frames)
+void axas_frames_free(struct axas_space *space, struct list_head *frames)
 {
 	struct page *page, *tmp;
+	unsigned long n = 0;
 
 	list_for_each_entry_safe(page, tmp, frames, lru) {
 		list_del(&page->lru);
 		__free_page(page);
+		n++;
 	}
-}
-
-struct alloc_fill {
-	u64 start;
-	unsigned long pgsize;
-	struct page **frames;
-};
-
-static phys_addr_t alloc_next(const struct axas_pt_src *src, u64 gpa, u64 *len)
-{
-	const struct alloc_fill *f = src->priv;
-	u64 off = gpa - f->start;
-
-	*len = f->pgsize - off % f->pgsize;
-	return page_to_phys(f->frames[off / f->pgsize]) + off % f->pgsize;
+	if (n)
+		axas_frames_uncharge(space, n);
 }
 
 /* Eager: every frame first, then one map; all or nothing. */
 static int alloc_populate(struct axas_space *space, struct axas_area *area)
 {
-	unsigned long n = (area->end - area->start) / area->pgsize, i;
+	unsigned long n = (area->end - area->start) / area->pgsize, got;
 	unsigned int order = get_order(area->pgsize);
-	struct alloc_fill f = { .start = area->start, .pgsize = area->pgsize };
-	struct axas_pt_src src = { .next = alloc_next, .priv = &f };
+	struct axas_pt_src src = { .frame_size = area->pgsize };
 	int ret;
 
 	if (!(area->flags & AXAS_AREA_POPULATE))
@@ -147,30 +165,22 @@ static int alloc_populate(struct axas_space *space, struct axas_area *area)
 	ret = axas_frames_charge(space, n << order);
 	if (ret)
 		return ret;
-	f.frames = kvmalloc_array(n, sizeof(*f.frames), GFP_KERNEL_ACCOUNT);
-	if (!f.frames) {
+	src.frames = kvcalloc(n, sizeof(*src.frames), GFP_KERNEL_ACCOUNT);
+	if (!src.frames) {
 		ret = -ENOMEM;
 		goto out_uncharge;
 	}
-	for (i = 0; i < n; i++) {
-		f.frames[i] = axas_frame_alloc(order);
-		if (!f.frames[i]) {
-			ret = -ENOMEM;
-			goto out_free;
-		}
-		if (!(i & 255))
-			cond_resched();
-	}
-	ret = axas_pt_map(&space->pt, area->start, area->end - area->start,
-			  &src, area->flags & AXAS_PROT_ALL, area->pgsize, 0);
-	if (!ret) {
-		kvfree(f.frames);
+	got = axas_frames_alloc(order, n, src.frames);
+	ret = -ENOMEM;
+	if (got == n)
+		ret = axas_pt_map(&space->pt, area->start, area->end - area->start,
+				  &src, area->flags & AXAS_PROT_ALL, area->pgsize, 0);
+	if (ret)
+		while (got--)
+			frame_free(src.frames[got], order);
+	kvfree(src.frames);
+	if (!ret)
 		return 0;
-	}
-out_free:
-	while (i--)
-		frame_free(f.frames[i], order);
-	kvfree(f.frames);
 out_uncharge:
 	axas_frames_uncharge(space, n << order);
 	return ret;
@@ -181,19 +191,17 @@ static int alloc_fault(struct axas_space *space, struct axas_area *area,
 		       u64 gpa)
 {
 	unsigned int order = get_order(area->pgsize);
-	struct axas_pt_src src;
-	struct page *page;
+	struct axas_pt_src src = {};
+	struct page *page = NULL;
 	int ret;
 
 	ret = axas_frames_charge(space, 1UL << order);
 	if (ret)
 		return ret;
-	page = axas_frame_alloc(order);
-	if (!page) {
+	if (!axas_frames_alloc(order, 1, &page)) {
 		axas_frames_uncharge(space, 1UL << order);
 		return -ENOMEM;
 	}
-	src.next = NULL;
 	src.pa = page_to_phys(page);
 	ret = axas_pt_map(&space->pt, ALIGN_DOWN(gpa, area->pgsize),
 			  area->pgsize, &src, area->flags & AXAS_PROT_ALL,
@@ -206,6 +214,7 @@ static int alloc_fault(struct axas_space *space, struct axas_area *area,
 	return ret == -EEXIST ? AXAS_FAULT_SPURIOUS : ret;
 }
 
+/* Frames are uncharged when axas_frames_free() frees them. */
 static void alloc_release(struct axas_space *space, struct axas_area *area,
 			  const struct axas_pt_leaf *leaf,
 			  struct list_head *frames)
@@ -215,7 +224,6 @@ static void alloc_release(struct axas_space *space, struct axas_area *area,
 
 	for (i = 0; i < n; i++)
 		list_add_tail(&nth_page(page, i)->lru, frames);
-	axas_frames_uncharge(space, n);
 }
 
 const struct axas_backend axas_backend_alloc = {

@@ -8,6 +8,17 @@
 
 #include <axas/pt.h>
 
+/* The formats every case runs for (KUNIT_ARRAY_PARAM over axt_fmts). */
+struct axt_fmt {
+	const char *name;
+	enum axas_pt_format format;
+	unsigned int levels;
+};
+
+#define AXT_NR_FMTS	4
+extern const struct axt_fmt axt_fmts[AXT_NR_FMTS];
+void axt_fmt_desc(const struct axt_fmt *f, char *desc);
+
 /* One translation, as the decoder reads it and the model expects it. */
 struct axt_leaf {
 	u64 gpa;

@@ -10,6 +10,7 @@
  * NPT: AMD APM Vol. 2, 5.3 "Long-Mode Page Translation" (entry formats) and
  * 15.25 "Nested Paging" (U/S at every level, host PAT).
  */
+#include <kunit/test.h>
 #include <linux/io.h>
 #include <linux/kernel.h>
 #include <linux/mm.h>
@@ -18,6 +19,18 @@
 #include "axas_test.h"
 
 #define ADDR_BITS	GENMASK_ULL(51, 12)
+
+const struct axt_fmt axt_fmts[AXT_NR_FMTS] = {
+	{ "ept4", AXAS_PT_EPT, 4 },
+	{ "ept5", AXAS_PT_EPT, 5 },
+	{ "npt4", AXAS_PT_NPT, 4 },
+	{ "npt5", AXAS_PT_NPT, 5 },
+};
+
+void axt_fmt_desc(const struct axt_fmt *f, char *desc)
+{
+	strscpy(desc, f->name, KUNIT_PARAM_DESC_SIZE);
+}
 
 int axt_leaves_push(struct axt_leaves *l, const struct axt_leaf *leaf)
 {

@@ -27,23 +27,6 @@ static uint random_ops = 10000;
 module_param(random_ops, uint, 0444);
 MODULE_PARM_DESC(random_ops, "operations per format in axas_pt_random");
 
-struct axt_fmt {
-	const char *name;
-	enum axas_pt_format format;
-	unsigned int levels;
-};
-
-static const struct axt_fmt axt_fmts[] = {
-	{ "ept4", AXAS_PT_EPT, 4 },
-	{ "ept5", AXAS_PT_EPT, 5 },
-	{ "npt4", AXAS_PT_NPT, 4 },
-	{ "npt5", AXAS_PT_NPT, 5 },
-};
-
-static void axt_fmt_desc(const struct axt_fmt *f, char *desc)
-{
-	strscpy(desc, f->name, KUNIT_PARAM_DESC_SIZE);
-}
 KUNIT_ARRAY_PARAM(axt_fmt, axt_fmts, axt_fmt_desc);
 
 #define AXT_PHYS_BITS	46

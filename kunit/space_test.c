@@ -33,24 +33,7 @@ static uint space_ops = 20000;
 module_param(space_ops, uint, 0444);
 MODULE_PARM_DESC(space_ops, "operations per format in axas_space_random");
 
-struct axs_fmt {
-	const char *name;
-	enum axas_pt_format format;
-	unsigned int levels;
-};
-
-static const struct axs_fmt axs_fmts[] = {
-	{ "ept4", AXAS_PT_EPT, 4 },
-	{ "ept5", AXAS_PT_EPT, 5 },
-	{ "npt4", AXAS_PT_NPT, 4 },
-	{ "npt5", AXAS_PT_NPT, 5 },
-};
-
-static void axs_fmt_desc(const struct axs_fmt *f, char *desc)
-{
-	strscpy(desc, f->name, KUNIT_PARAM_DESC_SIZE);
-}
-KUNIT_ARRAY_PARAM(axs_fmt, axs_fmts, axs_fmt_desc);
+KUNIT_ARRAY_PARAM(axs_fmt, axt_fmts, axt_fmt_desc);
 
 #define RW	(AXAS_PROT_READ | AXAS_PROT_WRITE)
 #define RWX	AXAS_PROT_RWX
@@ -60,7 +43,7 @@ KUNIT_ARRAY_PARAM(axs_fmt, axs_fmts, axs_fmt_desc);
 /* One flushed range, and whether its frames were still ours then. */
 struct axs {
 	struct kunit *test;
-	const struct axs_fmt *f;
+	const struct axt_fmt *f;
 	struct axas_space *space;
 	struct axas_space_cfg cfg;
 	long tables_base;
@@ -123,7 +106,7 @@ static int axs_init(struct kunit *test)
 	if (!t)
 		return -ENOMEM;
 	t->test = test;
-	t->f = test->param_value ?: &axs_fmts[0];
+	t->f = test->param_value ?: &axt_fmts[0];
 	rcu_barrier();
 	t->tables_base = axas_pt_live_tables();
 	t->cfg = axs_cfg(t);
@@ -265,7 +248,7 @@ static void axas_space_map_alloc_lazy(struct kunit *test)
 
 	KUNIT_ASSERT_EQ(test, axas_map_alloc(t->space, gpa, SZ_1M, RW, SZ_4K), 0);
 	KUNIT_EXPECT_EQ(test, axs_stats(t).frames, 0);
-	KUNIT_EXPECT_EQ(test, axas_translate(t->space, gpa, &tr), -ENOENT);
+	KUNIT_EXPECT_EQ(test, axas_translate(t->space, gpa, 1, &tr), -ENOENT);
 	KUNIT_EXPECT_EQ(test, axas_fault(t->space, gpa + 5, AXAS_ACCESS_WRITE),
 			AXAS_FAULT_INSTALLED);
 	KUNIT_EXPECT_EQ(test, axas_fault(t->space, gpa, AXAS_ACCESS_READ),
@@ -277,7 +260,7 @@ static void axas_space_map_alloc_lazy(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, axs_stats(t).faults_installed, 1);
 	KUNIT_EXPECT_EQ(test, axs_stats(t).faults_spurious, 1);
 	KUNIT_EXPECT_EQ(test, axs_stats(t).faults_refused, 2);
-	KUNIT_ASSERT_EQ(test, axas_translate(t->space, gpa + 8, &tr), 0);
+	KUNIT_ASSERT_EQ(test, axas_translate(t->space, gpa + 8, 1, &tr), 0);
 	KUNIT_EXPECT_EQ(test, tr.prot, RW);
 	KUNIT_EXPECT_EQ(test, tr.len, SZ_4K - 8);
 	axs_expect_consistent(t);
@@ -294,7 +277,7 @@ static void axas_space_map_alloc_2m(struct kunit *test)
 					 AXAS_ACCESS_EXEC), AXAS_FAULT_INSTALLED);
 	KUNIT_EXPECT_EQ(test, axs_stats(t).leaves[1], 1);
 	KUNIT_EXPECT_EQ(test, axs_stats(t).frames, 512);
-	KUNIT_ASSERT_EQ(test, axas_translate(t->space, BASE + SZ_2M, &tr), 0);
+	KUNIT_ASSERT_EQ(test, axas_translate(t->space, BASE + SZ_2M, 1, &tr), 0);
 	KUNIT_EXPECT_EQ(test, tr.len, SZ_2M);
 	KUNIT_EXPECT_TRUE(test, IS_ALIGNED(tr.hpa, SZ_2M));
 	KUNIT_ASSERT_EQ(test, axas_map_alloc(t->space, BASE + SZ_8M, SZ_4M,
@@ -328,7 +311,7 @@ static void axas_space_map_alloc_1g(struct kunit *test)
 			AXAS_FAULT_INSTALLED);
 	KUNIT_EXPECT_EQ(test, axs_stats(t).leaves[2], 1);
 	KUNIT_EXPECT_EQ(test, axs_stats(t).frames, SZ_1G / SZ_4K);
-	KUNIT_ASSERT_EQ(test, axas_translate(t->space, gpa + SZ_4K, &tr), 0);
+	KUNIT_ASSERT_EQ(test, axas_translate(t->space, gpa + SZ_4K, 1, &tr), 0);
 	KUNIT_EXPECT_EQ(test, tr.len, SZ_1G - SZ_4K);
 	KUNIT_EXPECT_TRUE(test, IS_ALIGNED(tr.hpa - SZ_4K, SZ_1G));
 	KUNIT_ASSERT_EQ(test, axas_read(t->space, gpa + SZ_1G - sizeof(probe), probe,
@@ -410,10 +393,13 @@ static void axas_space_map_linear(struct kunit *test)
 	*(u8 *)page_address(page + 2) = 0x42;
 	KUNIT_ASSERT_EQ(test, axas_read(t->space, BASE + 2 * SZ_4K, &byte, 1, 0), 0);
 	KUNIT_EXPECT_EQ(test, byte, 0x42);
-	KUNIT_ASSERT_EQ(test, axas_translate(t->space, BASE + SZ_4K + 16, &tr), 0);
+	KUNIT_ASSERT_EQ(test, axas_translate(t->space, BASE + SZ_4K + 16, SZ_1G, &tr), 0);
 	KUNIT_EXPECT_EQ(test, tr.hpa, pa + SZ_4K + 16);
 	/* The rest of the contiguous mapping, not the area size. */
 	KUNIT_EXPECT_EQ(test, tr.len, 3 * SZ_4K - 16);
+	/* Asked for a little: the rest of the leaf only. */
+	KUNIT_ASSERT_EQ(test, axas_translate(t->space, BASE + SZ_4K + 16, 1, &tr), 0);
+	KUNIT_EXPECT_EQ(test, tr.len, SZ_4K - 16);
 	/* Linear areas never allocate, even on a fault. */
 	KUNIT_EXPECT_EQ(test, axas_fault(t->space, BASE, AXAS_ACCESS_WRITE),
 			AXAS_FAULT_SPURIOUS);
@@ -424,12 +410,12 @@ static void axas_space_map_linear(struct kunit *test)
 					      RW | AXAS_PROT_MT(AXAS_MT_UC)), 0);
 	KUNIT_EXPECT_EQ(test, axs_stats(t).leaves[2], 1);
 	KUNIT_EXPECT_EQ(test, axs_stats(t).leaves[1], 1);
-	KUNIT_ASSERT_EQ(test, axas_translate(t->space, 2ULL * SZ_1G + SZ_4K, &tr), 0);
+	KUNIT_ASSERT_EQ(test, axas_translate(t->space, 2ULL * SZ_1G + SZ_4K, 4ULL * SZ_1G, &tr), 0);
 	KUNIT_EXPECT_EQ(test, tr.len, SZ_1G + SZ_2M);
 	/* GPA below HPA and above it: no offset underflow. */
 	KUNIT_ASSERT_EQ(test, axas_map_linear(t->space, BASE + SZ_1M, 0x1000, SZ_4K,
 					      RW | AXAS_AREA_HOST_RAM), 0);
-	KUNIT_ASSERT_EQ(test, axas_translate(t->space, BASE + SZ_1M, &tr), 0);
+	KUNIT_ASSERT_EQ(test, axas_translate(t->space, BASE + SZ_1M, 1, &tr), 0);
 	KUNIT_EXPECT_EQ(test, tr.hpa, 0x1000);
 	KUNIT_ASSERT_EQ(test, axas_unmap(t->space, BASE, SZ_2M), 0);
 	/* Linear unmap frees nothing it does not own. */
@@ -514,7 +500,7 @@ static void axas_space_bad_input(struct kunit *test)
 			ret = axas_fault(t->space, c->gpa, c->flags);
 			break;
 		case 5:
-			ret = axas_translate(t->space, c->gpa, &tr);
+			ret = axas_translate(t->space, c->gpa, 1, &tr);
 			break;
 		}
 		KUNIT_EXPECT_EQ_MSG(test, ret, c->err, "%s", c->what);
@@ -548,7 +534,7 @@ static void axas_space_unmap_protect_split(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, axas_fault(t->space, b + SZ_8K, AXAS_ACCESS_WRITE), -EACCES);
 	KUNIT_EXPECT_EQ(test, axas_fault(t->space, b + SZ_8K, AXAS_ACCESS_READ),
 			AXAS_FAULT_INSTALLED);
-	KUNIT_ASSERT_EQ(test, axas_translate(t->space, b + SZ_8K, &tr), 0);
+	KUNIT_ASSERT_EQ(test, axas_translate(t->space, b + SZ_8K, 1, &tr), 0);
 	KUNIT_EXPECT_EQ(test, tr.prot, AXAS_PROT_READ);
 	KUNIT_EXPECT_EQ(test, axas_fault(t->space, a, AXAS_ACCESS_WRITE),
 			AXAS_FAULT_SPURIOUS);
@@ -578,7 +564,7 @@ static void axas_space_flush_before_free(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, axas_map_alloc(t->space, BASE, n * SZ_4K,
 					     RW | AXAS_AREA_POPULATE, SZ_4K), 0);
 	for (i = 0; i < n; i++) {
-		KUNIT_ASSERT_EQ(test, axas_translate(t->space, BASE + i * SZ_4K, &tr), 0);
+		KUNIT_ASSERT_EQ(test, axas_translate(t->space, BASE + i * SZ_4K, 1, &tr), 0);
 		t->watch[i] = pfn_to_page(PHYS_PFN(tr.hpa));
 		t->watch_gpa[i] = BASE + i * SZ_4K;
 	}
@@ -693,16 +679,23 @@ static struct page *axs_failing_table_alloc(gfp_t gfp)
 	return axs_fail_now() ? NULL : alloc_page(gfp);
 }
 
-static struct page *axs_failing_frame_alloc(unsigned int order)
+static unsigned long axs_failing_frames_alloc(unsigned int order,
+					      unsigned long nr,
+					      struct page **pages)
 {
-	struct page *page;
+	unsigned long i;
 
-	if (axs_fail_now())
-		return NULL;
-	page = alloc_pages(GFP_KERNEL_ACCOUNT | __GFP_ZERO | __GFP_NOWARN, order);
-	if (page && order)
-		split_page(page, order);
-	return page;
+	for (i = 0; i < nr; i++) {
+		if (axs_fail_now())
+			break;
+		pages[i] = alloc_pages(GFP_KERNEL_ACCOUNT | __GFP_ZERO | __GFP_NOWARN,
+				       order);
+		if (!pages[i])
+			break;
+		if (order)
+			split_page(pages[i], order);
+	}
+	return i;
 }
 
 /*
@@ -723,7 +716,7 @@ static void axs_sweep(struct axs *t, const char *what,
 	KUNIT_ASSERT_NOT_NULL(test, after);
 	axs_snap(t, before);
 	kunit_activate_static_stub(test, axas_pt_alloc_page, axs_failing_table_alloc);
-	kunit_activate_static_stub(test, axas_frame_alloc, axs_failing_frame_alloc);
+	kunit_activate_static_stub(test, axas_frames_alloc, axs_failing_frames_alloc);
 	for (n = 1; ; n++) {
 		atomic_set(&t->allocs, 0);
 		t->fail_at = n;
@@ -736,7 +729,7 @@ static void axs_sweep(struct axs *t, const char *what,
 		KUNIT_ASSERT_LT_MSG(test, n, 1000U, "%s never succeeds", what);
 	}
 	kunit_deactivate_static_stub(test, axas_pt_alloc_page);
-	kunit_deactivate_static_stub(test, axas_frame_alloc);
+	kunit_deactivate_static_stub(test, axas_frames_alloc);
 	KUNIT_EXPECT_GE_MSG(test, n - 1, min_allocs, "%s: allocations met", what);
 	axs_snap_free(before);
 	axs_snap_free(after);
@@ -1010,7 +1003,7 @@ static void axs_random_op(struct axs_random *r, unsigned int op_no)
 		struct axs_rpage *pg = &r->page[p];
 		struct axas_translation tr;
 
-		ret = axas_translate(space, gpa, &tr);
+		ret = axas_translate(space, gpa, 1, &tr);
 		if (pg->kind == R_NONE || !pg->present) {
 			KUNIT_ASSERT_EQ_MSG(test, ret, -ENOENT, "op %u translate", op_no);
 			break;

@@ -60,6 +60,13 @@ static const u8 ept_mt_of[AXAS_MT_NR] = {
 	[AXAS_MT_WP] = EPT_MT_WP,
 };
 
+/* The inverse, for decoding; types axas never writes read as UC (0). */
+static const u8 axas_mt_of_ept[8] = {
+	[EPT_MT_UC] = AXAS_MT_UC, [EPT_MT_WC] = AXAS_MT_WC,
+	[EPT_MT_WT] = AXAS_MT_WT, [EPT_MT_WP] = AXAS_MT_WP,
+	[EPT_MT_WB] = AXAS_MT_WB,
+};
+
 static int ept_init(struct axas_pt *pt)
 {
 	const struct axas_pt_cfg *cfg = &pt->cfg;
@@ -119,7 +126,6 @@ static u32 ept_leaf_prot(const struct axas_pt *pt, u64 pte, unsigned int level)
 {
 	u32 prot = 0;
 	u8 mt = FIELD_GET(EPT_MT, pte);
-	unsigned int i;
 
 	if (pte & EPT_R)
 		prot |= AXAS_PROT_READ;
@@ -131,10 +137,7 @@ static u32 ept_leaf_prot(const struct axas_pt *pt, u64 pte, unsigned int level)
 		prot |= AXAS_PROT_EXEC_USER;
 	if (pte & EPT_IPAT)
 		prot |= AXAS_PROT_IGNORE_PAT;
-	for (i = 0; i < AXAS_MT_NR; i++)
-		if (ept_mt_of[i] == mt)
-			prot |= AXAS_PROT_MT(i);
-	return prot;
+	return prot | AXAS_PROT_MT(axas_mt_of_ept[mt]);
 }
 
 static u64 ept_root(const struct axas_pt *pt)

@@ -42,6 +42,12 @@ static const u8 npt_pat_index[AXAS_MT_NR] = {
 	[AXAS_MT_WT] = 7,
 };
 
+/* The inverse, for decoding; indices axas never writes read as WB. */
+static const u8 npt_mt_of_index[8] = {
+	[0] = AXAS_MT_WB, [1] = AXAS_MT_WC, [3] = AXAS_MT_UC,
+	[5] = AXAS_MT_WP, [7] = AXAS_MT_WT,
+};
+
 static u64 npt_pat_bit(unsigned int level)
 {
 	return level ? NPT_PAT_HUGE : NPT_PAT_4K;
@@ -95,7 +101,6 @@ static u32 npt_leaf_prot(const struct axas_pt *pt, u64 pte, unsigned int level)
 {
 	u32 prot = AXAS_PROT_READ;
 	u8 idx = 0;
-	unsigned int i;
 
 	if (pte & NPT_RW)
 		prot |= AXAS_PROT_WRITE;
@@ -107,10 +112,7 @@ static u32 npt_leaf_prot(const struct axas_pt *pt, u64 pte, unsigned int level)
 		idx |= 2;
 	if (pte & npt_pat_bit(level))
 		idx |= 4;
-	for (i = 0; i < AXAS_MT_NR; i++)
-		if (npt_pat_index[i] == idx)
-			prot |= AXAS_PROT_MT(i);
-	return prot;
+	return prot | AXAS_PROT_MT(npt_mt_of_index[idx]);
 }
 
 static u64 npt_root(const struct axas_pt *pt)

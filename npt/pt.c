@@ -19,6 +19,7 @@
 #include <linux/bitfield.h>
 #include <linux/gfp.h>
 #include <linux/io.h>
+#include <linux/log2.h>
 #include <linux/minmax.h>
 #include <linux/mm.h>
 #include <linux/rcupdate.h>
@@ -326,6 +327,7 @@ struct pt_map {
 	unsigned int need;
 	struct pt_cache cache;
 	u64 attrs[AXAS_PT_LEAF_LEVELS];
+	long added[AXAS_PT_LEAF_LEVELS];
 	/* The last choice: a walk that descends asks @src once per leaf. */
 	u64 memo_gpa;
 	phys_addr_t memo_pa;
@@ -350,6 +352,11 @@ static int pt_map_choose(struct pt_map *m, u64 gpa, phys_addr_t *pa)
 	if (m->src->next) {
 		hpa = m->src->next(m->src, gpa, &len);
 		len = min(len, rest);
+	} else if (m->src->frames) {
+		u64 off = gpa - m->gpa, in = off % m->src->frame_size;
+
+		hpa = page_to_phys(m->src->frames[off / m->src->frame_size]) + in;
+		len = min(m->src->frame_size - in, rest);
 	} else {
 		hpa = m->src->pa + (gpa - m->gpa);
 		len = rest;
@@ -388,6 +395,12 @@ static int pt_map_plan(struct pt_map *m, u64 *table, unsigned int level,
 	phys_addr_t pa;
 	int ret;
 
+	/*
+	 * Below a table that does not exist yet a contiguous source can only
+	 * get 4K leaves, all checked already by the caller's range checks.
+	 */
+	if (!table && !level && !m->src->next && !m->src->frames)
+		return 0;
 	for (addr = start; addr < end; addr = next) {
 		u64 pte = table ? READ_ONCE(table[pt_index(addr, level)]) : 0;
 
@@ -431,10 +444,16 @@ static int pt_map_commit(struct pt_map *m, u64 *table, unsigned int level,
 		u64 pte, new;
 
 		next = min(end, pt_entry_end(addr, level));
-		if (level < AXAS_PT_LEAF_LEVELS) {
+		if (!level && !m->src->next && !m->src->frames) {
+			/* The only choice at level 0, and no source to ask. */
+			pa = m->src->pa + (addr - m->gpa);
+			ret = 0;
+		} else if (level < AXAS_PT_LEAF_LEVELS) {
 			ret = pt_map_choose(m, addr, &pa);
 			if (WARN_ON_ONCE(ret < 0))
 				return ret;
+		}
+		if (level < AXAS_PT_LEAF_LEVELS) {
 			if (ret == level) {
 				new = pa | m->attrs[level];
 				pte = 0;
@@ -442,7 +461,7 @@ static int pt_map_commit(struct pt_map *m, u64 *table, unsigned int level,
 					WRITE_ONCE(*ptep, new);
 				else if (!try_cmpxchg64(ptep, &pte, new))
 					return -EEXIST;
-				atomic_long_inc(&pt->stats.leaves[level]);
+				m->added[level]++;
 				continue;
 			}
 		}
@@ -466,6 +485,81 @@ static int pt_map_commit(struct pt_map *m, u64 *table, unsigned int level,
 			return ret;
 	}
 	return 0;
+}
+
+/*
+ * Publish the tables from @level - 1 down to the leaf's level, built
+ * privately with the leaf in place, through one cmpxchg on *@ptep: racing
+ * faults see all of it or nothing, and no empty table is ever visible.
+ */
+static int pt_map_chain(struct pt_map *m, u64 *ptep, unsigned int level,
+			unsigned int target, u64 leaf)
+{
+	struct axas_pt *pt = m->pt;
+	unsigned int n = level - target, i;
+	struct page *pages[AXAS_PT_MAX_LEVELS];
+	u64 old = 0;
+
+	for (i = 0; i < n; i++) {
+		pages[i] = pt_page_alloc();
+		if (!pages[i]) {
+			while (i--)
+				pt_page_free(pages[i]);
+			return -ENOMEM;
+		}
+	}
+	for (i = 0; i + 1 < n; i++)
+		((u64 *)page_address(pages[i]))[pt_index(m->gpa, level - 1 - i)] =
+			page_to_phys(pages[i + 1]) | pt->table_pte;
+	((u64 *)page_address(pages[n - 1]))[pt_index(m->gpa, target)] = leaf;
+	if (!try_cmpxchg64(ptep, &old, page_to_phys(pages[0]) | pt->table_pte)) {
+		for (i = 0; i < n; i++)
+			pt_page_free(pages[i]);
+		return -EAGAIN;
+	}
+	for (i = 0; i < n; i++)
+		atomic_long_inc(&pt->stats.tables[level - 1 - i]);
+	atomic_long_inc(&pt->stats.leaves[target]);
+	return 0;
+}
+
+/* A shared map of exactly one leaf: one descent, one cmpxchg. */
+static int pt_map_one(struct pt_map *m, u64 gpa, u64 size)
+{
+	struct axas_pt *pt = m->pt;
+	unsigned int target = (ilog2(size) - 12) / 9, level;
+	phys_addr_t pa;
+	u64 leaf, *table, *ptep, pte;
+	int ret;
+
+	ret = pt_map_choose(m, gpa, &pa);
+	if (ret < 0)
+		return ret;
+	if (ret != target)
+		return -EINVAL;
+	leaf = pa | m->attrs[target];
+	do {
+		table = pt->root;
+		for (level = pt->top_level; level > target; level--) {
+			ptep = &table[pt_index(gpa, level)];
+			pte = READ_ONCE(*ptep);
+			if (!ent_present(pt, pte))
+				break;
+			if (ent_leaf(pt, pte, level))
+				return -EEXIST;
+			table = ent_table(pte);
+		}
+		if (level > target) {
+			ret = pt_map_chain(m, ptep, level, target, leaf);
+			continue;
+		}
+		pte = 0;
+		if (!try_cmpxchg64(&table[pt_index(gpa, target)], &pte, leaf))
+			return -EEXIST;
+		atomic_long_inc(&pt->stats.leaves[target]);
+		return 0;
+	} while (ret == -EAGAIN);
+	return ret;
 }
 
 /**
@@ -518,6 +612,15 @@ int axas_pt_map(struct axas_pt *pt, u64 gpa, u64 size,
 		return -EINVAL;
 	if (m.shared && !(pgsizes & size))
 		return -EINVAL;
+	if (src->frames && (src->next || !src->frame_size ||
+			    !(src->frame_size & (SZ_4K | SZ_2M | SZ_1G))))
+		return -EINVAL;
+	if (!src->next && !src->frames) {
+		if (!PAGE_ALIGNED(src->pa))
+			return -EINVAL;
+		if (src->pa >= pt->pa_limit || size > pt->pa_limit - src->pa)
+			return -ERANGE;
+	}
 	ret = axas_pt_check_prot(pt, prot);
 	if (ret)
 		return ret;
@@ -526,12 +629,18 @@ int axas_pt_map(struct axas_pt *pt, u64 gpa, u64 size,
 	for (level = 0; level < AXAS_PT_LEAF_LEVELS; level++)
 		m.attrs[level] = pt->fmt->leaf_attrs(pt, prot, level);
 
+	if (m.shared)
+		return pt_map_one(&m, gpa, size);
+
 	pt_cache_init(&m.cache);
 	ret = pt_map_plan(&m, pt->root, pt->top_level, gpa, m.end);
 	if (!ret)
 		ret = pt_cache_fill(&m.cache, m.need);
 	if (!ret)
 		ret = pt_map_commit(&m, pt->root, pt->top_level, gpa, m.end);
+	for (level = 0; level < AXAS_PT_LEAF_LEVELS; level++)
+		if (m.added[level])
+			atomic_long_add(m.added[level], &pt->stats.leaves[level]);
 	pt_cache_drain(&m.cache);
 	return ret;
 }
@@ -831,6 +940,89 @@ int axas_pt_split(struct axas_pt *pt, u64 gpa)
 	return ret;
 }
 AXAS_EXPORT(axas_pt_split);
+
+/*
+ * The entry that maps @gpa: a present leaf (its table and level in
+ * *@tablep, *@levelp), or 0. Caller holds rcu_read_lock().
+ */
+static u64 pt_find_leaf(struct axas_pt *pt, u64 gpa, u64 **tablep,
+			unsigned int *levelp)
+{
+	u64 *table = pt->root;
+	unsigned int level;
+
+	for (level = pt->top_level; ; level--) {
+		u64 pte = READ_ONCE(table[pt_index(gpa, level)]);
+
+		if (!ent_present(pt, pte))
+			return 0;
+		if (ent_leaf(pt, pte, level)) {
+			*tablep = table;
+			*levelp = level;
+			return pte;
+		}
+		table = ent_table(pte);
+	}
+}
+
+/**
+ * axas_pt_query_contig() - look up @gpa and measure its contiguous run
+ * @pt: the table
+ * @gpa: any GPA
+ * @leaf: filled with the leaf that maps @gpa
+ * @end: stop measuring here (exclusive); beyond the leaf of @gpa only
+ * @max_leaves: leaves to follow after the first, at most
+ *
+ * Follows the leaves after the one of @gpa while they continue its HPA with
+ * the same rights, reading the neighbouring entries of the same table
+ * rather than walking from the root again for each.
+ *
+ * Context: any, including atomic context; takes rcu_read_lock().
+ * Return: the number of bytes from @gpa on that are contiguous (at least
+ * the rest of its leaf, at most up to @end unless that leaf reaches
+ * beyond), or -ERANGE for @gpa beyond the table's reach, -ENOENT when
+ * @gpa is not mapped.
+ */
+s64 axas_pt_query_contig(struct axas_pt *pt, u64 gpa, struct axas_pt_leaf *leaf,
+			 u64 end, unsigned int max_leaves)
+{
+	unsigned int level, n;
+	u64 *table, pte, at;
+	phys_addr_t next_pa;
+
+	if (gpa >= pt->gpa_limit)
+		return -ERANGE;
+	end = min(end, pt->gpa_limit);
+	rcu_read_lock();
+	pte = pt_find_leaf(pt, gpa, &table, &level);
+	if (!pte) {
+		rcu_read_unlock();
+		return -ENOENT;
+	}
+	pt_leaf_decode(pt, pte, level, gpa, leaf);
+	at = leaf->gpa + leaf->size;
+	next_pa = leaf->hpa + leaf->size;
+	for (n = 0; n < max_leaves && at < end; n++) {
+		u64 size;
+
+		/* Same table while the index does not wrap; else walk again. */
+		if (pt_index(at, level))
+			pte = READ_ONCE(table[pt_index(at, level)]);
+		else
+			pte = 0;
+		if (!ent_present(pt, pte) || !ent_leaf(pt, pte, level))
+			pte = pt_find_leaf(pt, at, &table, &level);
+		if (!pte || (pte & axas_pt_leaf_addr_mask(level)) != next_pa ||
+		    pt->fmt->leaf_prot(pt, pte, level) != leaf->prot)
+			break;
+		size = axas_pt_level_size(level);
+		at += size;
+		next_pa += size;
+	}
+	rcu_read_unlock();
+	return at - gpa;
+}
+AXAS_EXPORT(axas_pt_query_contig);
 
 /**
  * axas_pt_query() - look up the leaf that maps @gpa

@@ -106,7 +106,8 @@ enum axas_fault_result {
  * @hpa: HPA of the GPA asked for
  * @prot: AXAS_PROT_* of its leaf
  * @len: bytes from the GPA on that are mapped to contiguous HPAs with the
- *	same rights (the rest of its leaf at least; see axas_translate())
+ *	same rights: the rest of its leaf at least, further only as far as
+ *	asked (see axas_translate())
  */
 struct axas_translation {
 	phys_addr_t hpa;
@@ -166,7 +167,7 @@ int __must_check axas_unmap(struct axas_space *space, u64 gpa, u64 size);
 int __must_check axas_protect(struct axas_space *space, u64 gpa, u64 size,
 			      u32 prot);
 int axas_fault(struct axas_space *space, u64 gpa, unsigned int access);
-int axas_translate(struct axas_space *space, u64 gpa,
+int axas_translate(struct axas_space *space, u64 gpa, u64 len,
 		   struct axas_translation *tr);
 int axas_read(struct axas_space *space, u64 gpa, void *buf, size_t len,
 	      unsigned int flags);

@@ -198,12 +198,20 @@ struct axas_pt_leaf {
  *	physically contiguous from there (at least PAGE_SIZE). It must return
  *	the same answer for the same @gpa: the engine asks once to plan and
  *	once to write. NULL: one contiguous range starting at @pa.
- * @pa: with @next NULL, the HPA of the first GPA of the map
+ * @pa: with @next and @frames NULL, the HPA of the first GPA of the map
+ * @frames: with @next NULL, frames of @frame_size bytes (naturally aligned)
+ *	backing the map in GPA order, one per @frame_size of the range
+ * @frame_size: size of each of @frames
  * @priv: for @next
+ *
+ * @frames does what a @next walking an array would, without an indirect
+ * call per leaf.
  */
 struct axas_pt_src {
 	phys_addr_t (*next)(const struct axas_pt_src *src, u64 gpa, u64 *len);
 	phys_addr_t pa;
+	struct page **frames;
+	unsigned long frame_size;
 	void *priv;
 };
 
@@ -240,6 +248,8 @@ int __must_check axas_pt_protect(struct axas_pt *pt, u64 gpa, u64 size,
 				 u32 prot, struct axas_pt_gather *gather);
 int __must_check axas_pt_split(struct axas_pt *pt, u64 gpa);
 int axas_pt_query(struct axas_pt *pt, u64 gpa, struct axas_pt_leaf *leaf);
+s64 axas_pt_query_contig(struct axas_pt *pt, u64 gpa, struct axas_pt_leaf *leaf,
+			 u64 end, unsigned int max_leaves);
 int axas_pt_walk_leaves(struct axas_pt *pt, u64 gpa, u64 size,
 			  axas_pt_leaf_fn fn, void *arg);
 u64 axas_pt_root(const struct axas_pt *pt);
