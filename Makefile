@@ -13,7 +13,7 @@ SOURCES := $(shell find . -path ./build -prune -o \( -name '*.[ch]' \) -print | 
 export KSRC
 
 .PHONY: all modules clean modules_install dkms-install style sparse check \
-	check-build kunit-um kunit-x86_64 help
+	check-build kunit-um kunit-x86_64 bench help
 
 all: modules
 
@@ -48,6 +48,10 @@ check:
 check-build:
 	@bash scripts/gates.sh all
 
+# The benchmark in non-debug UML and QEMU kernels; results in build/.
+bench:
+	@bash scripts/bench.sh
+
 kunit-um:
 	@bash scripts/kunit.sh um
 
@@ -59,3 +63,4 @@ help:
 	@echo "make check          all gates + KUnit in UML and QEMU (the test command)"
 	@echo "make style|sparse   checkpatch | sparse only"
 	@echo "make kunit-um|kunit-x86_64   one KUnit run"
+	@echo "make bench          the benchmark in UML and QEMU (build/bench-*.jsonl)"

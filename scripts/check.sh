@@ -1,8 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# check.sh - everything `make check` runs: the build gates, then KUnit in
-# UML and in QEMU x86_64. Ends with one line 'N passed, N failed, N skipped'
+# check.sh - everything `make check` runs: the build gates, KUnit in UML
+# and in QEMU x86_64, and the benchmark in its short mode. Ends with one line 'N passed, N failed, N skipped'
 # summing both runs; exits non-zero when anything failed.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -27,6 +27,13 @@ for arch in um x86_64; do
 	read -r p _ f _ s _ <<< "${line//,/}"
 	passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
 done
+
+# The benchmark in its short mode: not judged on its figures, but it must
+# keep building and running.
+if ! AXAS_BENCH_SHORT=1 bash "$here/bench.sh"; then
+	echo "check: the benchmark (short mode) failed"
+	fail=1
+fi
 
 echo "check: finished in $((SECONDS - start)) s"
 [ $fail = 0 ] || [ $failed != 0 ] || failed=1

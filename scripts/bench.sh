@@ -1,0 +1,72 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# bench.sh [um] [x86_64] - run the benchmark module in the non-debug UML
+# kernel (kernel code at native speed) and in QEMU x86_64 (TCG, two CPUs),
+# print its table and write its figures, one JSON object a line, to
+# build/bench-<arch>.jsonl. AXAS_BENCH_SHORT=1 runs small sizes (what
+# `make check` does to keep the benchmark building and running).
+# Exits non-zero when the benchmark did not run to its end or the console
+# shows a kernel report; figures that miss their goal are reported, not
+# judged.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/.." && pwd)
+. "$here/common.sh"
+. "$here/stage.sh"
+
+archs=("$@")
+[ ${#archs[@]} -gt 0 ] || archs=(um x86_64)
+args=""
+[ "${AXAS_BENCH_SHORT:-0}" = 1 ] && args="size_mb=16 runs=2 faults=4096 lookups=20000"
+mkdir -p "$top/build"
+fail=0
+
+for arch in "${archs[@]}"; do
+	kdir=$("$here/kernel.sh" "$arch" bench)
+	work="$AXAS_CACHE/bench-$arch"
+	mkdir -p "$work"
+	axas_stage "$work/src"
+	if ! make -s -C "$kdir" ARCH="$arch" M="$work/src" W=1 AXAS_BENCH=m \
+		modules > "$work/build.log" 2>&1 || grep -q "warning:" "$work/build.log"; then
+		cat "$work/build.log"
+		echo "bench.sh: $arch: build failed or warned"
+		fail=1
+		continue
+	fi
+	halt=poweroff
+	[ "$arch" = x86_64 ] && halt=reboot
+	"$here/initramfs.sh" "$work/initramfs.cpio" "$halt" "$work/src/axas.ko" \
+		"$work/src/bench/axas_bench.ko $args"
+	log="$work/console.log"
+	start=$SECONDS
+	set +e
+	if [ "$arch" = um ]; then
+		# UML backs every page of a vmalloc area with one host mapping:
+		# the vzalloc and vmalloc_to_page anchors of 1 GiB need more
+		# than the default 65530. Raised for the run, then restored.
+		maps=$(cat /proc/sys/vm/max_map_count)
+		[ "$(id -u)" = 0 ] && [ "$maps" -lt 1048576 ] &&
+			echo 1048576 > /proc/sys/vm/max_map_count
+		"$here/boot.sh" um "$kdir" "$work/initramfs.cpio" "$log" 1800 3G
+		[ "$(id -u)" = 0 ] && echo "$maps" > /proc/sys/vm/max_map_count
+	else
+		"$here/boot.sh" x86_64 "$kdir" "$work/initramfs.cpio" "$log" 2400 3G
+	fi
+	set -e
+	out="$top/build/bench-$arch.jsonl"
+	grep -o 'AXAS-BENCH {.*}' "$log" | sed 's/^AXAS-BENCH //' > "$out" || true
+	echo "== axas_bench on $arch ($((SECONDS - start)) s, ${args:-full size}) =="
+	sed -n '/axas_bench: size /,/AXAS-BENCH-DONE/p' "$log" |
+		grep -v 'AXAS-BENCH' | sed 's/^.*axas_bench: //'
+	echo "figures: $out"
+	if ! grep -q AXAS-BENCH-DONE "$log"; then
+		echo "bench.sh: $arch: the benchmark did not finish"
+		fail=1
+	fi
+	if grep -nE "BUG:|WARNING:|Oops|Call Trace|Kernel panic|AXAS-INSMOD-FAILED|ran out of memory" "$log"; then
+		echo "bench.sh: $arch: kernel reports on the console"
+		fail=1
+	fi
+done
+exit $fail
