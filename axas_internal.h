@@ -58,6 +58,12 @@ struct axas_area {
 	const struct axas_backend *backend;
 };
 
+struct axas_fault_stats {
+	u64 installed;
+	u64 spurious;
+	u64 refused;
+};
+
 /**
  * struct axas_space - an address space (see include/axas/axas.h)
  * @lock: shared by faults and guest copies, exclusive for map, unmap,
@@ -75,9 +81,8 @@ struct axas_area {
  * @id: number in debugfs
  * @name: name in debugfs
  * @debugfs: its debugfs directory
- * @faults_installed: statistics
- * @faults_spurious: statistics
- * @faults_refused: statistics
+ * @faults: per-CPU fault counts (installed, spurious, refused), so that
+ *	parallel faults share no counter
  * @flushes: statistics
  */
 struct axas_space {
@@ -95,9 +100,7 @@ struct axas_space {
 	int id;
 	char name[32];
 	struct dentry *debugfs;
-	atomic64_t faults_installed;
-	atomic64_t faults_spurious;
-	atomic64_t faults_refused;
+	struct axas_fault_stats __percpu *faults;
 	atomic64_t flushes;
 };
 

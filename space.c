@@ -15,6 +15,7 @@
 #include <linux/idr.h>
 #include <linux/io.h>
 #include <linux/mm.h>
+#include <linux/percpu.h>
 #include <linux/slab.h>
 
 #include <axas/compat.h>
@@ -278,6 +279,12 @@ struct axas_space *axas_space_create(const struct axas_space_cfg *cfg)
 	space = kzalloc(sizeof(*space), GFP_KERNEL_ACCOUNT);
 	if (!space)
 		return ERR_PTR(-ENOMEM);
+	space->faults = alloc_percpu_gfp(struct axas_fault_stats,
+					 GFP_KERNEL_ACCOUNT);
+	if (!space->faults) {
+		ret = -ENOMEM;
+		goto out_free;
+	}
 	ret = axas_pt_init(&space->pt, &cfg->pt);
 	if (ret)
 		goto out_free;
@@ -303,6 +310,7 @@ struct axas_space *axas_space_create(const struct axas_space_cfg *cfg)
 out_destroy:
 	axas_pt_destroy(&space->pt, NULL, NULL);
 out_free:
+	free_percpu(space->faults);
 	kfree(space);
 	return ERR_PTR(ret);
 }
@@ -367,6 +375,7 @@ void axas_space_destroy(struct axas_space *space)
 	axas_space_shutdown(space);
 	debugfs_remove_recursive(space->debugfs);
 	ida_free(&axas_space_ida, space->id);
+	free_percpu(space->faults);
 	kfree(space);
 }
 AXAS_EXPORT(axas_space_destroy);
@@ -715,11 +724,11 @@ int axas_fault(struct axas_space *space, u64 gpa, unsigned int access)
 	ret = space_fault_locked(space, gpa, access);
 	up_read(&space->lock);
 	if (ret == AXAS_FAULT_INSTALLED)
-		atomic64_inc(&space->faults_installed);
+		this_cpu_inc(space->faults->installed);
 	else if (ret == AXAS_FAULT_SPURIOUS)
-		atomic64_inc(&space->faults_spurious);
+		this_cpu_inc(space->faults->spurious);
 	else
-		atomic64_inc(&space->faults_refused);
+		this_cpu_inc(space->faults->refused);
 	trace_axas_fault(space->id, gpa, access, ret);
 	return ret;
 }
@@ -935,6 +944,7 @@ void axas_space_get_stats(struct axas_space *space,
 			  struct axas_space_stats *stats)
 {
 	unsigned int i;
+	int cpu;
 
 	memset(stats, 0, sizeof(*stats));
 	stats->areas = READ_ONCE(space->nr_areas);
@@ -943,9 +953,13 @@ void axas_space_get_stats(struct axas_space *space,
 		stats->leaves[i] = atomic_long_read(&space->pt.stats.leaves[i]);
 	for (i = 0; i < AXAS_PT_MAX_LEVELS; i++)
 		stats->tables += atomic_long_read(&space->pt.stats.tables[i]);
-	stats->faults_installed = atomic64_read(&space->faults_installed);
-	stats->faults_spurious = atomic64_read(&space->faults_spurious);
-	stats->faults_refused = atomic64_read(&space->faults_refused);
+	for_each_possible_cpu(cpu) {
+		const struct axas_fault_stats *f = per_cpu_ptr(space->faults, cpu);
+
+		stats->faults_installed += READ_ONCE(f->installed);
+		stats->faults_spurious += READ_ONCE(f->spurious);
+		stats->faults_refused += READ_ONCE(f->refused);
+	}
 	stats->flushes = atomic64_read(&space->flushes);
 }
 AXAS_EXPORT(axas_space_get_stats);

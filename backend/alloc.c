@@ -108,8 +108,10 @@ VISIBLE_IF_KUNIT unsigned long axas_frames_alloc(unsigned int order,
 
 	KUNIT_STATIC_STUB_REDIRECT(axas_frames_alloc, order, nr, pages);
 	while (done < nr) {
-		if (order) {
-			pages[done] = frame_alloc_one(order);
+		if (order || nr == 1) {
+			/* One frame (a fault): the bulk allocator's setup costs more. */
+			pages[done] = order ? frame_alloc_one(order) :
+				alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
 			got = pages[done] ? 1 : 0;
 		} else {
 			got = alloc_pages_bulk_array(GFP_KERNEL_ACCOUNT | __GFP_ZERO,

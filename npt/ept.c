@@ -18,24 +18,7 @@
 
 #include <axas/compat.h>
 
-#include "fmt.h"
-
-#define EPT_R		BIT_ULL(0)
-#define EPT_W		BIT_ULL(1)
-#define EPT_X		BIT_ULL(2)
-#define EPT_MT		GENMASK_ULL(5, 3)
-#define EPT_IPAT	BIT_ULL(6)
-#define EPT_PS		BIT_ULL(7)
-#define EPT_A		BIT_ULL(8)
-#define EPT_D		BIT_ULL(9)
-#define EPT_XU		BIT_ULL(10)
-
-/* EPT memory types (SDM "Memory Type Used for Accessing EPT..."). */
-#define EPT_MT_UC	0
-#define EPT_MT_WC	1
-#define EPT_MT_WT	4
-#define EPT_MT_WP	5
-#define EPT_MT_WB	6
+#include "ept.h"
 
 /* EPTP fields. */
 #define EPTP_MT		GENMASK_ULL(2, 0)
@@ -58,13 +41,6 @@ static const u8 ept_mt_of[AXAS_MT_NR] = {
 	[AXAS_MT_WC] = EPT_MT_WC,
 	[AXAS_MT_WT] = EPT_MT_WT,
 	[AXAS_MT_WP] = EPT_MT_WP,
-};
-
-/* The inverse, for decoding; types axas never writes read as UC (0). */
-static const u8 axas_mt_of_ept[8] = {
-	[EPT_MT_UC] = AXAS_MT_UC, [EPT_MT_WC] = AXAS_MT_WC,
-	[EPT_MT_WT] = AXAS_MT_WT, [EPT_MT_WP] = AXAS_MT_WP,
-	[EPT_MT_WB] = AXAS_MT_WB,
 };
 
 static int ept_init(struct axas_pt *pt)
@@ -124,20 +100,7 @@ static u64 ept_leaf_attrs(const struct axas_pt *pt, u32 prot,
 
 static u32 ept_leaf_prot(const struct axas_pt *pt, u64 pte, unsigned int level)
 {
-	u32 prot = 0;
-	u8 mt = FIELD_GET(EPT_MT, pte);
-
-	if (pte & EPT_R)
-		prot |= AXAS_PROT_READ;
-	if (pte & EPT_W)
-		prot |= AXAS_PROT_WRITE;
-	if (pte & EPT_X)
-		prot |= AXAS_PROT_EXEC;
-	if ((pte & EPT_XU) && (pt->cfg.caps.flags & AXAS_CAP_MBEC))
-		prot |= AXAS_PROT_EXEC_USER;
-	if (pte & EPT_IPAT)
-		prot |= AXAS_PROT_IGNORE_PAT;
-	return prot | AXAS_PROT_MT(axas_mt_of_ept[mt]);
+	return ept_pte_prot(pt, pte);
 }
 
 static u64 ept_root(const struct axas_pt *pt)

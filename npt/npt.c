@@ -16,19 +16,7 @@
 
 #include <axas/compat.h>
 
-#include "fmt.h"
-
-#define NPT_P		BIT_ULL(0)
-#define NPT_RW		BIT_ULL(1)
-#define NPT_US		BIT_ULL(2)
-#define NPT_PWT		BIT_ULL(3)
-#define NPT_PCD		BIT_ULL(4)
-#define NPT_A		BIT_ULL(5)
-#define NPT_D		BIT_ULL(6)
-#define NPT_PS		BIT_ULL(7)
-#define NPT_PAT_4K	BIT_ULL(7)
-#define NPT_PAT_HUGE	BIT_ULL(12)
-#define NPT_NX		BIT_ULL(63)
+#include "npt.h"
 
 /*
  * PAT index (PAT:PCD:PWT) of each type in the PAT Linux programs on every
@@ -41,17 +29,6 @@ static const u8 npt_pat_index[AXAS_MT_NR] = {
 	[AXAS_MT_WP] = 5,
 	[AXAS_MT_WT] = 7,
 };
-
-/* The inverse, for decoding; indices axas never writes read as WB. */
-static const u8 npt_mt_of_index[8] = {
-	[0] = AXAS_MT_WB, [1] = AXAS_MT_WC, [3] = AXAS_MT_UC,
-	[5] = AXAS_MT_WP, [7] = AXAS_MT_WT,
-};
-
-static u64 npt_pat_bit(unsigned int level)
-{
-	return level ? NPT_PAT_HUGE : NPT_PAT_4K;
-}
 
 static int npt_init(struct axas_pt *pt)
 {
@@ -99,20 +76,7 @@ static u64 npt_leaf_attrs(const struct axas_pt *pt, u32 prot,
 
 static u32 npt_leaf_prot(const struct axas_pt *pt, u64 pte, unsigned int level)
 {
-	u32 prot = AXAS_PROT_READ;
-	u8 idx = 0;
-
-	if (pte & NPT_RW)
-		prot |= AXAS_PROT_WRITE;
-	if (!(pte & NPT_NX))
-		prot |= AXAS_PROT_EXEC;
-	if (pte & NPT_PWT)
-		idx |= 1;
-	if (pte & NPT_PCD)
-		idx |= 2;
-	if (pte & npt_pat_bit(level))
-		idx |= 4;
-	return prot | AXAS_PROT_MT(npt_mt_of_index[idx]);
+	return npt_pte_prot(pte, level);
 }
 
 static u64 npt_root(const struct axas_pt *pt)

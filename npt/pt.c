@@ -27,7 +27,8 @@
 
 #include <axas/compat.h>
 
-#include "fmt.h"
+#include "ept.h"
+#include "npt.h"
 
 #define PT_ENTRIES	512
 
@@ -163,6 +164,14 @@ static bool pt_table_empty(const u64 *table)
 	return true;
 }
 
+/* Inlined per format: the hot paths take no indirect call. */
+static u32 pt_leaf_prot(const struct axas_pt *pt, u64 pte, unsigned int level)
+{
+	if (pt->cfg.format == AXAS_PT_EPT)
+		return ept_pte_prot(pt, pte);
+	return npt_pte_prot(pte, level);
+}
+
 static void pt_leaf_decode(const struct axas_pt *pt, u64 pte,
 			   unsigned int level, u64 gpa,
 			   struct axas_pt_leaf *leaf)
@@ -171,7 +180,7 @@ static void pt_leaf_decode(const struct axas_pt *pt, u64 pte,
 	leaf->gpa = gpa & ~(leaf->size - 1);
 	leaf->hpa = pte & axas_pt_leaf_addr_mask(level);
 	leaf->level = level;
-	leaf->prot = pt->fmt->leaf_prot(pt, pte, level);
+	leaf->prot = pt_leaf_prot(pt, pte, level);
 	leaf->accessed = pte & pt->fmt->accessed;
 	leaf->dirty = pte & pt->fmt->dirty;
 	leaf->pte = pte;
@@ -396,10 +405,12 @@ static int pt_map_plan(struct pt_map *m, u64 *table, unsigned int level,
 	int ret;
 
 	/*
-	 * Below a table that does not exist yet a contiguous source can only
-	 * get 4K leaves, all checked already by the caller's range checks.
+	 * Below a table that does not exist yet there is nothing to collide
+	 * with, and only 4K leaves: a contiguous source was checked whole by
+	 * axas_pt_map(), and frames are RAM, aligned and within the CPU's
+	 * physical-address width by construction.
 	 */
-	if (!table && !level && !m->src->next && !m->src->frames)
+	if (!table && !level && !m->src->next)
 		return 0;
 	for (addr = start; addr < end; addr = next) {
 		u64 pte = table ? READ_ONCE(table[pt_index(addr, level)]) : 0;
@@ -711,6 +722,7 @@ struct pt_edit {
 	void *arg;
 	u32 prot;
 	u64 attrs[AXAS_PT_LEAF_LEVELS];
+	long removed[AXAS_PT_LEAF_LEVELS];
 };
 
 static int pt_edit_begin(struct pt_edit *e, u64 gpa, u64 size)
@@ -753,7 +765,7 @@ static void pt_unmap_level(struct pt_edit *e, u64 *table, unsigned int level,
 
 				/* xchg: keep the A/D flags set up to the end. */
 				pte = xchg(ptep, 0);
-				atomic_long_dec(&pt->stats.leaves[level]);
+				e->removed[level]++;
 				pt_gather_add(e->gather, base, base + span);
 				if (e->fn) {
 					pt_leaf_decode(pt, pte, level, base, &leaf);
@@ -803,10 +815,14 @@ int axas_pt_unmap(struct axas_pt *pt, u64 gpa, u64 size, axas_pt_leaf_fn fn,
 {
 	struct pt_edit e = { .pt = pt, .gather = gather, .fn = fn, .arg = arg };
 	int ret = pt_edit_begin(&e, gpa, size);
+	unsigned int level;
 
 	if (ret)
 		return ret;
 	pt_unmap_level(&e, pt->root, pt->top_level, gpa, gpa + size);
+	for (level = 0; level < AXAS_PT_LEAF_LEVELS; level++)
+		if (e.removed[level])
+			atomic_long_sub(e.removed[level], &pt->stats.leaves[level]);
 	pt_cache_drain(&e.cache);
 	return 0;
 }
@@ -1013,7 +1029,7 @@ s64 axas_pt_query_contig(struct axas_pt *pt, u64 gpa, struct axas_pt_leaf *leaf,
 		if (!ent_present(pt, pte) || !ent_leaf(pt, pte, level))
 			pte = pt_find_leaf(pt, at, &table, &level);
 		if (!pte || (pte & axas_pt_leaf_addr_mask(level)) != next_pa ||
-		    pt->fmt->leaf_prot(pt, pte, level) != leaf->prot)
+		    pt_leaf_prot(pt, pte, level) != leaf->prot)
 			break;
 		size = axas_pt_level_size(level);
 		at += size;
