@@ -145,8 +145,7 @@ static bool ent_present(const struct axas_pt *pt, u64 pte)
 
 static bool ent_leaf(const struct axas_pt *pt, u64 pte, unsigned int level)
 {
-	return !level ||
-	       (level < AXAS_PT_LEAF_LEVELS && (pte & pt->fmt->huge));
+	return !level || (level < AXAS_PT_LEAF_LEVELS && (pte & pt->huge));
 }
 
 static u64 *ent_table(u64 pte)
@@ -234,6 +233,7 @@ int axas_pt_init(struct axas_pt *pt, const struct axas_pt_cfg *cfg)
 	pt->top_level = cfg->levels - 1;
 	pt->gpa_limit = axas_pt_level_size(cfg->levels);
 	pt->pa_limit = 1ULL << phys_bits;
+	pt->huge = pt->fmt->huge;
 	pt->pgsizes = SZ_4K;
 	if (caps & AXAS_CAP_2M)
 		pt->pgsizes |= SZ_2M;

@@ -149,6 +149,7 @@ struct axas_pt_fmt;
  * @pa_limit: first HPA beyond the host's physical-address width
  * @pgsizes: leaf sizes the capabilities allow (SZ_4K | SZ_2M | SZ_1G)
  * @present_mask: entry bits of which any one makes an entry present
+ * @huge: the page-size bit of a 2 MiB/1 GiB leaf
  * @table_pte: attribute bits of a table entry
  * @stats: table pages and leaves held
  *
@@ -165,6 +166,7 @@ struct axas_pt {
 	u64 pa_limit;
 	unsigned long pgsizes;
 	u64 present_mask;
+	u64 huge;
 	u64 table_pte;
 	struct axas_pt_stats stats;
 };
