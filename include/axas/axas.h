@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * axas address spaces: the API a VMM uses.
- *
+ */
+
+/**
  * DOC: Address spaces
  *
  * An address space (&struct axas_space) covers the guest-physical range

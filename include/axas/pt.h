@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * axas nested page-table engine: one walker for Intel EPT and AMD NPT.
- *
+ */
+
+/**
  * DOC: Page-table vocabulary
  *
  * A *table* is one 4 KiB page of 512 64-bit *entries*. Tables are numbered by
