@@ -111,9 +111,14 @@ void axas_frames_free(struct axas_space *space, struct list_head *frames);
 void axas_space_debugfs_init(struct axas_space *space);
 
 #if IS_ENABLED(CONFIG_KUNIT)
-/* Visible to the KUnit suites, which replace it to inject failures. */
+struct seq_file;
+/* Visible to the KUnit suites: they replace it to inject failures... */
 unsigned long axas_frames_alloc(unsigned int order, unsigned long nr,
 				struct page **pages);
+/* ...and read what the debugfs files show. */
+int axas_stats_show(struct seq_file *m, void *unused);
+int axas_areas_show(struct seq_file *m, void *unused);
+int axas_table_show(struct seq_file *m, void *unused);
 #endif
 
 #endif /* _AXAS_INTERNAL_H */

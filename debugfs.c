@@ -4,10 +4,11 @@
  */
 #include <linux/debugfs.h>
 #include <linux/seq_file.h>
+#include <kunit/visibility.h>
 
 #include "axas_internal.h"
 
-static int stats_show(struct seq_file *m, void *unused)
+VISIBLE_IF_KUNIT int axas_stats_show(struct seq_file *m, void *unused)
 {
 	struct axas_space *space = m->private;
 	struct axas_space_stats st;
@@ -21,7 +22,8 @@ static int stats_show(struct seq_file *m, void *unused)
 		   st.faults_refused, st.flushes);
 	return 0;
 }
-DEFINE_SHOW_ATTRIBUTE(stats);
+EXPORT_SYMBOL_IF_KUNIT(axas_stats_show);
+DEFINE_SHOW_ATTRIBUTE(axas_stats);
 
 static const char *prot_str(u32 prot, char *buf)
 {
@@ -55,11 +57,12 @@ static int area_show(void *arg, const struct axas_area_info *a)
 	return 0;
 }
 
-static int areas_show(struct seq_file *m, void *unused)
+VISIBLE_IF_KUNIT int axas_areas_show(struct seq_file *m, void *unused)
 {
 	return axas_walk_areas(m->private, area_show, m);
 }
-DEFINE_SHOW_ATTRIBUTE(areas);
+EXPORT_SYMBOL_IF_KUNIT(axas_areas_show);
+DEFINE_SHOW_ATTRIBUTE(axas_areas);
 
 static void leaf_show(void *arg, const struct axas_pt_leaf *leaf)
 {
@@ -73,7 +76,7 @@ static void leaf_show(void *arg, const struct axas_pt_leaf *leaf)
 		   leaf->accessed ? " A" : "", leaf->dirty ? " D" : "", leaf->pte);
 }
 
-static int table_show(struct seq_file *m, void *unused)
+VISIBLE_IF_KUNIT int axas_table_show(struct seq_file *m, void *unused)
 {
 	struct axas_space *space = m->private;
 
@@ -85,7 +88,8 @@ static int table_show(struct seq_file *m, void *unused)
 	up_read(&space->lock);
 	return 0;
 }
-DEFINE_SHOW_ATTRIBUTE(table);
+EXPORT_SYMBOL_IF_KUNIT(axas_table_show);
+DEFINE_SHOW_ATTRIBUTE(axas_table);
 
 void axas_space_debugfs_init(struct axas_space *space)
 {
@@ -93,7 +97,7 @@ void axas_space_debugfs_init(struct axas_space *space)
 
 	snprintf(name, sizeof(name), "%s-%d", space->name, space->id);
 	space->debugfs = debugfs_create_dir(name, axas_debugfs_root);
-	debugfs_create_file("stats", 0444, space->debugfs, space, &stats_fops);
-	debugfs_create_file("areas", 0444, space->debugfs, space, &areas_fops);
-	debugfs_create_file("table", 0444, space->debugfs, space, &table_fops);
+	debugfs_create_file("stats", 0444, space->debugfs, space, &axas_stats_fops);
+	debugfs_create_file("areas", 0444, space->debugfs, space, &axas_areas_fops);
+	debugfs_create_file("table", 0444, space->debugfs, space, &axas_table_fops);
 }

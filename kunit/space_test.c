@@ -15,6 +15,7 @@
 #include <linux/module.h>
 #include <linux/prandom.h>
 #include <linux/rcupdate.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
 
@@ -643,6 +644,46 @@ static void axas_space_shutdown_in_flight(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, axs_stats(t).frames, 0);
 }
 
+/* What a debugfs file of the space shows, through its show function. */
+static char *axs_show(struct kunit *test, struct axs *t,
+		      int (*show)(struct seq_file *m, void *unused))
+{
+	struct seq_file m = { .size = SZ_16K, .private = t->space };
+
+	m.buf = kunit_kzalloc(test, m.size, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, m.buf);
+	KUNIT_ASSERT_EQ(test, show(&m, NULL), 0);
+	KUNIT_ASSERT_LT(test, m.count, m.size);
+	return m.buf;
+}
+
+/* The debugfs files say what the space holds. */
+static void axas_space_debugfs(struct kunit *test)
+{
+	struct axs *t = test->priv;
+	char *s;
+
+	KUNIT_ASSERT_EQ(test, axas_map_alloc(t->space, BASE, SZ_1M, RW, SZ_4K), 0);
+	KUNIT_ASSERT_EQ(test, axas_map_linear(t->space, 2ULL * SZ_1G, 1ULL << 40,
+					      SZ_2M, AXAS_PROT_READ), 0);
+	KUNIT_ASSERT_EQ(test, axas_fault(t->space, BASE + SZ_4K, AXAS_ACCESS_WRITE),
+			AXAS_FAULT_INSTALLED);
+	KUNIT_EXPECT_EQ(test, axas_fault(t->space, BASE + 3ULL * SZ_1G, AXAS_ACCESS_READ),
+			-ENOENT);
+	s = axs_show(test, t, axas_stats_show);
+	KUNIT_EXPECT_NOT_NULL_MSG(test, strstr(s, "areas 2\n"), "%s", s);
+	KUNIT_EXPECT_NOT_NULL_MSG(test, strstr(s, "frames 1\n"), "%s", s);
+	KUNIT_EXPECT_NOT_NULL_MSG(test, strstr(s, "leaves_4k 1\nleaves_2m 1\n"), "%s", s);
+	KUNIT_EXPECT_NOT_NULL_MSG(test, strstr(s, "faults_installed 1\n"), "%s", s);
+	KUNIT_EXPECT_NOT_NULL_MSG(test, strstr(s, "faults_refused 1\n"), "%s", s);
+	s = axs_show(test, t, axas_areas_show);
+	KUNIT_EXPECT_NOT_NULL_MSG(test, strstr(s, "0000000040000000-0000000040100000 rw-- wb alloc"), "%s", s);
+	KUNIT_EXPECT_NOT_NULL_MSG(test, strstr(s, "linear pgsize 1000 hpa 10000000000"), "%s", s);
+	s = axs_show(test, t, axas_table_show);
+	KUNIT_EXPECT_NOT_NULL_MSG(test, strstr(s, "0000000040001000 4K -> "), "%s", s);
+	KUNIT_EXPECT_NOT_NULL_MSG(test, strstr(s, "0000000080000000 2M -> 0000010000000000 r---"), "%s", s);
+}
+
 static struct kunit_case axas_space_cases[] = {
 	KUNIT_CASE_PARAM(axas_space_map_alloc_lazy, axs_fmt_gen_params),
 	KUNIT_CASE_PARAM(axas_space_map_alloc_2m, axs_fmt_gen_params),
@@ -654,6 +695,7 @@ static struct kunit_case axas_space_cases[] = {
 	KUNIT_CASE_PARAM(axas_space_unmap_protect_split, axs_fmt_gen_params),
 	KUNIT_CASE_PARAM(axas_space_flush_before_free, axs_fmt_gen_params),
 	KUNIT_CASE_PARAM(axas_space_shutdown_in_flight, axs_fmt_gen_params),
+	KUNIT_CASE(axas_space_debugfs),
 	{}
 };
 
