@@ -295,10 +295,13 @@ static void pt_free_level(struct axas_pt *pt, u64 *table, unsigned int level,
  */
 void axas_pt_destroy(struct axas_pt *pt, axas_pt_leaf_fn fn, void *arg)
 {
-	if (!pt->root)
+	u64 *root = pt->root;
+
+	if (!root)
 		return;
-	pt_free_level(pt, pt->root, pt->top_level, 0, fn, arg);
-	pt->root = NULL;
+	/* Lockless walkers that come later find no table, not a freed one. */
+	WRITE_ONCE(pt->root, NULL);
+	pt_free_level(pt, root, pt->top_level, 0, fn, arg);
 	pt->root_pa = 0;
 }
 AXAS_EXPORT(axas_pt_destroy);
@@ -964,9 +967,11 @@ AXAS_EXPORT(axas_pt_split);
 static u64 pt_find_leaf(struct axas_pt *pt, u64 gpa, u64 **tablep,
 			unsigned int *levelp)
 {
-	u64 *table = pt->root;
+	u64 *table = READ_ONCE(pt->root);
 	unsigned int level;
 
+	if (!table)
+		return 0;
 	for (level = pt->top_level; ; level--) {
 		u64 pte = READ_ONCE(table[pt_index(gpa, level)]);
 
@@ -1046,8 +1051,9 @@ AXAS_EXPORT(axas_pt_query_contig);
  * @gpa: any GPA
  * @leaf: filled with the leaf (its first GPA, HPA, size, rights, A/D)
  *
- * Lockless: may run concurrently with any other operation on @pt; it sees
- * each entry either before or after a concurrent change.
+ * Lockless: may run concurrently with any other operation on @pt,
+ * axas_pt_destroy() included (then it finds nothing); it sees each entry
+ * either before or after a concurrent change.
  *
  * Context: any, including atomic context; takes rcu_read_lock().
  * Return: 0; -ERANGE for @gpa beyond the table's reach; -ENOENT when
@@ -1062,8 +1068,8 @@ int axas_pt_query(struct axas_pt *pt, u64 gpa, struct axas_pt_leaf *leaf)
 	if (gpa >= pt->gpa_limit)
 		return -ERANGE;
 	rcu_read_lock();
-	table = pt->root;
-	for (level = pt->top_level; ; level--) {
+	table = READ_ONCE(pt->root);
+	for (level = pt->top_level; table; level--) {
 		u64 pte = READ_ONCE(table[pt_index(gpa, level)]);
 
 		if (!ent_present(pt, pte))
@@ -1122,11 +1128,14 @@ int axas_pt_walk_leaves(struct axas_pt *pt, u64 gpa, u64 size,
 			  axas_pt_leaf_fn fn, void *arg)
 {
 	int ret = pt_check_range(pt, gpa, size);
+	u64 *root;
 
 	if (ret)
 		return ret;
 	rcu_read_lock();
-	pt_walk_level(pt, pt->root, pt->top_level, gpa, gpa + size, fn, arg);
+	root = READ_ONCE(pt->root);
+	if (root)
+		pt_walk_level(pt, root, pt->top_level, gpa, gpa + size, fn, arg);
 	rcu_read_unlock();
 	return 0;
 }
