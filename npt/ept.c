@@ -98,11 +98,6 @@ static u64 ept_leaf_attrs(const struct axas_pt *pt, u32 prot,
 	return e;
 }
 
-static u32 ept_leaf_prot(const struct axas_pt *pt, u64 pte, unsigned int level)
-{
-	return ept_pte_prot(pt, pte);
-}
-
 static u64 ept_root(const struct axas_pt *pt)
 {
 	u64 mt = (pt->cfg.root_flags & AXAS_PT_ROOT_UC) ? EPT_MT_UC : EPT_MT_WB;
@@ -122,7 +117,6 @@ const struct axas_pt_fmt axas_pt_fmt_ept = {
 	.init = ept_init,
 	.check_prot = ept_check_prot,
 	.leaf_attrs = ept_leaf_attrs,
-	.leaf_prot = ept_leaf_prot,
 	.root = ept_root,
 };
 

@@ -30,8 +30,8 @@ static inline u64 axas_pt_leaf_addr_mask(unsigned int level)
  *	fields of @pt (present_mask, table_pte); -EOPNOTSUPP for a request the
  *	capabilities do not allow, -EINVAL for one that makes no sense
  * @check_prot: 0 when @prot can be written as a leaf, else the errno
- * @leaf_attrs: non-address bits of a leaf with @prot at @level
- * @leaf_prot: @prot of a leaf (inverse of @leaf_attrs)
+ * @leaf_attrs: non-address bits of a leaf with @prot at @level (the
+ *	inverse, decoding, is inlined from ept.h/npt.h)
  * @root: EPTP or nCR3
  */
 struct axas_pt_fmt {
@@ -42,7 +42,6 @@ struct axas_pt_fmt {
 	int (*init)(struct axas_pt *pt);
 	int (*check_prot)(const struct axas_pt *pt, u32 prot);
 	u64 (*leaf_attrs)(const struct axas_pt *pt, u32 prot, unsigned int level);
-	u32 (*leaf_prot)(const struct axas_pt *pt, u64 pte, unsigned int level);
 	u64 (*root)(const struct axas_pt *pt);
 };
 

@@ -74,11 +74,6 @@ static u64 npt_leaf_attrs(const struct axas_pt *pt, u32 prot,
 	return e;
 }
 
-static u32 npt_leaf_prot(const struct axas_pt *pt, u64 pte, unsigned int level)
-{
-	return npt_pte_prot(pte, level);
-}
-
 static u64 npt_root(const struct axas_pt *pt)
 {
 	return pt->root_pa;
@@ -92,7 +87,6 @@ const struct axas_pt_fmt axas_pt_fmt_npt = {
 	.init = npt_init,
 	.check_prot = npt_check_prot,
 	.leaf_attrs = npt_leaf_attrs,
-	.leaf_prot = npt_leaf_prot,
 	.root = npt_root,
 };
 

@@ -676,7 +676,7 @@ static u64 pt_split_leaf(struct axas_pt *pt, struct pt_cache *cache,
 
 	do {
 		u64 base = pte & axas_pt_leaf_addr_mask(level);
-		u64 attrs = fmt->leaf_attrs(pt, fmt->leaf_prot(pt, pte, level),
+		u64 attrs = fmt->leaf_attrs(pt, pt_leaf_prot(pt, pte, level),
 					    level - 1) |
 			    (pte & (fmt->accessed | fmt->dirty));
 		unsigned int i;
@@ -837,7 +837,7 @@ static void pt_protect_leaf(struct pt_edit *e, u64 *ptep, u64 pte,
 	const u32 rights = AXAS_PROT_RWX | AXAS_PROT_EXEC_USER;
 	const struct axas_pt_fmt *fmt = e->pt->fmt;
 	u64 keep = axas_pt_leaf_addr_mask(level) | fmt->accessed | fmt->dirty;
-	u32 old = fmt->leaf_prot(e->pt, pte, level);
+	u32 old = pt_leaf_prot(e->pt, pte, level);
 	u64 new;
 
 	do {
