@@ -5,6 +5,7 @@
 # kernel with an initramfs and write its console to LOG: UML directly,
 # x86_64 in QEMU (TCG, -cpu with svm and npt, two CPUs, exits through
 # -no-reboot). Exits with the emulator's status (124 on timeout).
+# AXAS_QEMU_CPU replaces the -cpu model (default qemu64,+svm,+npt).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/common.sh"
@@ -22,7 +23,7 @@ x86_64)
 	# tsc=reliable: TCG's TSC looks unstable and jiffies are too coarse
 	# for the benchmark's clock.
 	timeout -k 10 "$timeout" qemu-system-x86_64 -machine pc -accel tcg \
-		-cpu qemu64,+svm,+npt -smp 2 -m "$mem" -nodefaults -no-reboot \
+		-cpu "${AXAS_QEMU_CPU:-qemu64,+svm,+npt}" -smp 2 -m "$mem" -nodefaults -no-reboot \
 		-display none -monitor none -serial "file:$log" \
 		-kernel "$kdir/arch/x86/boot/bzImage" -initrd "$initramfs" \
 		-append "console=ttyS0 rdinit=/init panic=-1 oops=panic tsc=reliable $*" \

@@ -21,6 +21,25 @@ REPORTS = [
 ]
 
 
+def console_problems(console):
+    """What fails a run whatever the tests say: kernel reports, no end
+    marker, table pages left live after the modules ran."""
+    problems = []
+    for pat in REPORTS:
+        for line in console.splitlines():
+            if re.search(pat, line):
+                problems.append("console: " + line.strip())
+                break
+    if "AXAS-DONE" not in console:
+        problems.append("the run did not reach its end (crash or timeout)")
+    m = re.search(r"AXAS-LIVE-TABLES (\d+)", console)
+    if not m:
+        problems.append("no table-page count reported")
+    elif m.group(1) != "0":
+        problems.append("%s table pages live after the modules ran" % m.group(1))
+    return problems
+
+
 def count(group, totals, suites):
     for case in group.get("test_cases", []):
         status = case.get("status", "FAIL")
@@ -38,21 +57,9 @@ def main():
     ap.add_argument("log")
     args = ap.parse_args()
 
-    problems = []
     with open(args.log, errors="replace") as f:
         console = f.read()
-    for pat in REPORTS:
-        for line in console.splitlines():
-            if re.search(pat, line):
-                problems.append("console: " + line.strip())
-                break
-    if "AXAS-DONE" not in console:
-        problems.append("the run did not reach its end (crash or timeout)")
-    m = re.search(r"AXAS-LIVE-TABLES (\d+)", console)
-    if not m:
-        problems.append("no table-page count reported")
-    elif m.group(1) != "0":
-        problems.append("%s table pages live after the suites" % m.group(1))
+    problems = console_problems(console)
 
     # The kernel's built-in KUnit prints an empty plan at boot; the suites'
     # KTAP document starts once the initramfs runs.
