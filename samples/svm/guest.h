@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What the sample VMM and its guest agree on: the guest-physical layout,
+ * the hypercalls and the data patterns. Included from C and assembly.
+ */
+#ifndef _AXAS_SVM_GUEST_H
+#define _AXAS_SVM_GUEST_H
+
+/* Image: code, data, page tables and stack, populated, loaded at 1 MiB. */
+#define G_IMAGE		0x00100000
+#define G_IMAGE_SIZE	0x00010000
+#define G_CODE_MAX	0x00008000	/* room for the binary */
+#define G_PML4		(G_IMAGE + 0x8000)
+#define G_PDPT		(G_IMAGE + 0x9000)
+#define G_PD		(G_IMAGE + 0xa000)	/* 4 page directories */
+#define G_STACK_TOP	(G_IMAGE + G_IMAGE_SIZE)
+
+/* Scenario 2: guest and VMM exchange patterns (populated). */
+#define G_SHARED	0x00300000
+#define G_SHARED_SIZE	0x00004000
+/* Scenario 5: write-protected while the guest runs (populated). */
+#define G_WP		0x00320000
+#define G_WP_SIZE	0x00004000
+/* Scenario 1 and 6: lazy, 4 KiB frames. */
+#define G_LAZY4K	0x00400000
+#define G_LAZY4K_SIZE	0x00200000
+/* Scenario 6: the first pages of G_LAZY4K, unmapped under the guest. */
+#define G_UNMAP_SIZE	0x00008000
+/* Scenario 1: lazy, 2 MiB frames. */
+#define G_LAZY2M	0x08000000
+#define G_LAZY2M_SIZE	0x00800000
+/* Scenario 3: read-only linear window onto reserved host memory. */
+#define G_WINDOW	0x0c000000
+#define G_WINDOW_SIZE	0x00010000
+/* Scenario 4: no area: the VMM emulates a device here. */
+#define G_MMIO		0xd0000000
+#define G_MMIO_SIZE	0x00001000
+#define DEV_ID_REG	0x0		/* reads DEV_ID */
+#define DEV_SCRATCH_REG	0x4		/* reads back what was written, inverted */
+#define DEV_ID		0x53415841
+#define DEV_SCRATCH_VAL	0x12345678
+/* Scenario 7: 1 GiB linear mapping, 1 GiB aligned on both sides. */
+#define G_HUGE		0x40000000
+#define G_HUGE_SIZE	0x40000000
+#define G_HUGE_MARK	0x30000100	/* offset the guest writes */
+
+/* The guest-physical space: the low 4 GiB, identity-mapped by the guest. */
+#define G_SPACE_SIZE	0x100000000
+
+/*
+ * Hypercalls: VMMCALL with the command in RAX, arguments in RBX and RCX;
+ * the answer comes back in RAX.
+ */
+#define HC_BEGIN	1	/* RBX: scenario */
+#define HC_PHASE	2	/* RBX: scenario, RCX: phase; RAX: 0 or a bad address */
+#define HC_RESULT	3	/* RBX: scenario, RCX: 0 or a bad address */
+
+/* Patterns: the 64-bit word at guest-physical address A holds A ^ seed. */
+#define SEED_TOUCH	0x1111000000000000
+#define SEED_GUEST	0x2222000000000000
+#define SEED_VMM	0x3333000000000000
+#define SEED_WINDOW	0x4444000000000000
+#define SEED_WP1	0x5555000000000000
+#define SEED_WP2	0x6666000000000000
+#define SEED_HUGE	0x7777000000000000
+#define SEED_MARK	0x0888000000000000
+
+#define NR_SCENARIOS	7
+
+#endif /* _AXAS_SVM_GUEST_H */

@@ -1,0 +1,947 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * axas_svm - a minimal AMD SVM hypervisor on axas nested page tables.
+ *
+ * On load it builds one guest: an axas address space (NPT, as many levels
+ * as the host's paging), a VMCB with nested paging on and nCR3 from axas,
+ * and the guest binary (guest.S) written into guest memory through
+ * axas_write(). A kthread bound to one CPU runs the VMRUN loop: nested
+ * page faults go to axas_fault(), whose answer decides what happens next
+ * (resume, emulate a device register, give write access back, or stop).
+ * The guest announces each scenario through VMMCALL; for each one the VMM
+ * knows which nested page faults must come, and checks every exit's error
+ * code and faulting GPA against what axas's tables say. It prints a
+ * report and a closing "RESULT PASS" or "RESULT FAIL" line.
+ *
+ * Only axas's public API is used; the SVM code is the sample's own. It is
+ * a sample: one vCPU, no speculation mitigations around VMRUN, no FPU
+ * state switch (the guest uses none).
+ */
+#define pr_fmt(fmt) "axas-svm: " fmt
+
+#include <linux/completion.h>
+#include <linux/io.h>
+#include <linux/kthread.h>
+#include <linux/mm.h>
+#include <linux/ktime.h>
+#include <linux/module.h>
+#include <linux/sched.h>
+#include <linux/sched/task.h>
+#include <linux/sizes.h>
+#include <linux/slab.h>
+#include <asm/msr.h>
+#include <asm/pgtable.h>
+#include <asm/processor.h>
+#include <asm/svm.h>
+#include <axas/axas.h>
+#include <axas/compat.h>
+#include "guest.h"
+#include "svm.h"
+
+static unsigned long resv_base;
+module_param(resv_base, ulong, 0444);
+MODULE_PARM_DESC(resv_base,
+		 "host-physical base of memory reserved with memmap=, 1 GiB aligned");
+static unsigned long resv_size;
+module_param(resv_size, ulong, 0444);
+MODULE_PARM_DESC(resv_size, "bytes reserved there (at least 1 GiB)");
+static unsigned int timeout_s = 120;
+module_param(timeout_s, uint, 0444);
+MODULE_PARM_DESC(timeout_s, "stop the guest after this many seconds");
+
+/* Scenario 3 reads host memory from this far into the reserved range. */
+#define WINDOW_OFF	SZ_1M
+
+/* EXITINFO1 of a nested page fault (APM Vol. 2, 15.25.6). */
+#define NPF_P		BIT_ULL(0)
+#define NPF_W		BIT_ULL(1)
+#define NPF_U		BIT_ULL(2)
+#define NPF_RSVD	BIT_ULL(3)
+#define NPF_ID		BIT_ULL(4)
+#define NPF_FINAL	BIT_ULL(32)	/* the guest's final physical address */
+#define NPF_WALK	BIT_ULL(33)	/* a guest page-table access */
+#define NPF_CHECKED	(NPF_P | NPF_W | NPF_U | NPF_RSVD | NPF_ID | \
+			 NPF_FINAL | NPF_WALK)
+
+#define VMMCALL_LEN	3
+#define GUEST_PAT	0x0007040600070406ULL	/* the power-on PAT */
+#define GUEST_DR6	0xffff0ff0ULL		/* reset values */
+#define GUEST_DR7	0x400ULL
+#define SEG_CODE32	0xc9b	/* present, DPL 0, code, read, 32-bit, 4 KiB granular */
+#define SEG_DATA	0xc93	/* present, DPL 0, data, write, 32-bit, 4 KiB granular */
+#define SEG_LDT		0x082
+#define SEG_TSS_BUSY	0x08b
+
+/*
+ * struct npf_expect - nested page faults a scenario must cause, in order
+ * @gpa: faulting GPA of the first
+ * @step: the next one's GPA is this far on
+ * @page: compare the page of the GPA only (page walks: the entry's address)
+ * @count: how many
+ * @seen: how many came
+ * @write: the access writes (page walks do: the CPU may set A/D bits)
+ * @walk: the access is a guest page-table access, not the final one
+ * @result: what axas_fault() must answer
+ * @fix_gpa: after -EACCES, give @fix_prot back to this range and resume
+ * @fix_size: bytes (0: stop instead)
+ * @fix_prot: the rights to restore
+ */
+struct npf_expect {
+	u64 gpa;
+	u64 step;
+	bool page;
+	unsigned int count;
+	unsigned int seen;
+	bool write;
+	bool walk;
+	int result;
+	u64 fix_gpa;
+	u64 fix_size;
+	u32 fix_prot;
+};
+
+struct scenario {
+	bool begun;
+	bool reported;
+	bool failed;
+	char why[160];
+	unsigned int exits;
+	unsigned int npf;
+	unsigned int vmmcall;
+	unsigned int intr;
+	long frames_begin;
+	long frames_delta;
+	ktime_t start;
+	s64 ns;
+};
+
+static const char *const scenario_name[NR_SCENARIOS + 1] = {
+	"set-up",
+	"lazy 4K and 2M areas, every page touched",
+	"patterns through axas_read/axas_write",
+	"linear window onto memmap= memory",
+	"device register where no area is",
+	"write-protect under the guest",
+	"unmap, then a fresh zero page",
+	"1 GiB linear leaf",
+};
+
+struct svm_demo {
+	struct axas_space *space;
+	struct page *vmcb_page;
+	struct page *hsave_page;
+	struct page *host_page;
+	struct vmcb *vmcb;
+	struct axas_svm_regs regs;
+	unsigned int levels;
+	bool gbpages;
+	u8 flush_ctl;
+
+	int cur;
+	struct scenario sc[NR_SCENARIOS + 1];
+	struct npf_expect exp[4];
+	unsigned int nexp;
+	unsigned int iexp;
+	u32 scratch;
+
+	bool done;
+	bool stopped;
+	u64 exits;
+	u64 npfs;
+	u64 vmmcalls;
+	u64 intrs;
+	u64 flushes;
+	s64 ns;
+	struct completion finished;
+};
+
+static struct scenario *cur_sc(struct svm_demo *d)
+{
+	return &d->sc[d->cur];
+}
+
+static __printf(2, 3) void demo_fail(struct svm_demo *d, const char *fmt, ...)
+{
+	struct scenario *sc = cur_sc(d);
+	va_list args;
+
+	if (sc->failed)
+		return;
+	sc->failed = true;
+	va_start(args, fmt);
+	vsnprintf(sc->why, sizeof(sc->why), fmt, args);
+	va_end(args);
+}
+
+#define demo_stop(d, fmt, ...) do {			\
+	demo_fail(d, fmt, ##__VA_ARGS__);		\
+	(d)->stopped = true;				\
+} while (0)
+
+static long demo_frames(struct svm_demo *d)
+{
+	struct axas_space_stats st;
+
+	axas_space_get_stats(d->space, &st);
+	return st.frames;
+}
+
+/* The flush callback: the next VMRUN flushes the guest's TLB entries. */
+static void demo_flush(void *cookie, u64 gpa, u64 size)
+{
+	struct svm_demo *d = cookie;
+
+	d->vmcb->control.tlb_ctl = d->flush_ctl;
+	d->flushes++;
+}
+
+static void demo_expect(struct svm_demo *d, const struct npf_expect *e)
+{
+	if (WARN_ON(d->nexp == ARRAY_SIZE(d->exp)))
+		return;
+	d->exp[d->nexp++] = *e;
+}
+
+/* Every nested page fault the scenario announced must have come. */
+static void demo_expect_done(struct svm_demo *d)
+{
+	unsigned int i;
+
+	for (i = 0; i < d->nexp; i++)
+		if (d->exp[i].seen != d->exp[i].count)
+			demo_fail(d, "%u of %u nested page faults at %#llx came",
+				  d->exp[i].seen, d->exp[i].count, d->exp[i].gpa);
+	d->nexp = 0;
+	d->iexp = 0;
+}
+
+/* Reserved host memory, mapped for the VMM's own accesses. */
+static void *demo_resv_map(struct svm_demo *d, u64 off, size_t len)
+{
+	void *p;
+
+	if (!resv_size || off + len > resv_size) {
+		demo_fail(d, "needs resv_base/resv_size: memory reserved at boot (memmap=1G$1G)");
+		return NULL;
+	}
+	p = memremap(resv_base + off, len, MEMREMAP_WB);
+	if (!p)
+		demo_fail(d, "memremap(%#llx) failed", resv_base + off);
+	return p;
+}
+
+static int demo_resv_word(struct svm_demo *d, u64 off, u64 *val, bool write)
+{
+	u64 *p = demo_resv_map(d, off, sizeof(*p));
+
+	if (!p)
+		return -ENOMEM;
+	if (write)
+		WRITE_ONCE(*p, *val);
+	else
+		*val = READ_ONCE(*p);
+	memunmap(p);
+	return 0;
+}
+
+static u64 *demo_gpr(struct svm_demo *d, unsigned int reg)
+{
+	if (reg == 0)
+		return &d->vmcb->save.rax;
+	if (reg == 4)
+		return &d->vmcb->save.rsp;
+	return &d->regs.gpr[reg];
+}
+
+/*
+ * Emulate the device at G_MMIO. The guest reaches it with 32-bit
+ * "mov (reg),reg" loads and stores only (8b/89 with ModRM mod 00); the
+ * guest identity-maps its code, so RIP is also the GPA of the instruction.
+ */
+static bool demo_mmio(struct svm_demo *d, u64 gpa, bool write)
+{
+	u64 rip = d->vmcb->save.rip;
+	unsigned int reg;
+	u8 insn[2];
+	u64 *gpr;
+	u32 val;
+
+	if (axas_read(d->space, rip, insn, sizeof(insn), 0)) {
+		demo_stop(d, "cannot read the instruction at %#llx", rip);
+		return false;
+	}
+	if ((insn[0] != 0x8b && insn[0] != 0x89) || (insn[1] >> 6) != 0 ||
+	    (insn[1] & 7) == 4 || (insn[1] & 7) == 5) {
+		demo_stop(d, "unsupported device access %02x %02x at %#llx",
+			  insn[0], insn[1], rip);
+		return false;
+	}
+	if ((insn[0] == 0x89) != write) {
+		demo_stop(d, "the fault's W bit disagrees with the instruction at %#llx",
+			  rip);
+		return false;
+	}
+	reg = (insn[1] >> 3) & 7;
+	gpr = demo_gpr(d, reg);
+	switch (gpa - G_MMIO) {
+	case DEV_ID_REG:
+		val = DEV_ID;
+		break;
+	case DEV_SCRATCH_REG:
+		if (write)
+			d->scratch = *gpr;
+		val = ~d->scratch;
+		break;
+	default:
+		demo_stop(d, "no device register at %#llx", gpa);
+		return false;
+	}
+	if (!write)
+		*gpr = val;	/* 32-bit loads zero-extend */
+	d->vmcb->save.rip = rip + sizeof(insn);
+	return true;
+}
+
+/* Check a nested page fault against what the scenario and axas predict. */
+static struct npf_expect *demo_check_npf(struct svm_demo *d, u64 code,
+					 u64 gpa, bool mapped, int ret)
+{
+	struct npf_expect *e = d->iexp < d->nexp ? &d->exp[d->iexp] : NULL;
+	u64 want_gpa, want, got_gpa;
+
+	if (!e) {
+		demo_fail(d, "unexpected nested page fault at %#llx, code %#llx",
+			  gpa, code);
+		return NULL;
+	}
+	want_gpa = e->gpa + e->seen * e->step;
+	got_gpa = e->page ? gpa & PAGE_MASK : gpa;
+	want = NPF_U | (e->write ? NPF_W : 0) |
+	       (e->walk ? NPF_WALK : NPF_FINAL) | (mapped ? NPF_P : 0);
+	if (got_gpa != want_gpa)
+		demo_fail(d, "nested page fault at %#llx, predicted %#llx",
+			  gpa, want_gpa);
+	else if ((code & NPF_CHECKED) != want)
+		demo_fail(d, "error code %#llx at %#llx, predicted %#llx",
+			  code & NPF_CHECKED, gpa, want);
+	else if (ret != e->result)
+		demo_fail(d, "axas_fault(%#llx) = %d, predicted %d",
+			  gpa, ret, e->result);
+	if (++e->seen == e->count)
+		d->iexp++;
+	return e;
+}
+
+static bool demo_npf(struct svm_demo *d)
+{
+	u64 code = d->vmcb->control.exit_info_1;
+	u64 gpa = d->vmcb->control.exit_info_2;
+	unsigned int access = AXAS_ACCESS_READ;
+	struct axas_translation tr;
+	struct npf_expect *e;
+	bool mapped;
+	int ret;
+
+	d->npfs++;
+	cur_sc(d)->npf++;
+	if (code & NPF_W)
+		access = AXAS_ACCESS_WRITE;
+	else if (code & NPF_ID)
+		access = AXAS_ACCESS_EXEC;
+	/* What the table holds before the fault is handled: P predicted. */
+	mapped = !axas_translate(d->space, gpa, 1, &tr);
+	ret = axas_fault(d->space, gpa, access);
+	e = demo_check_npf(d, code, gpa, mapped, ret);
+
+	switch (ret) {
+	case AXAS_FAULT_INSTALLED:
+	case AXAS_FAULT_SPURIOUS:
+		return true;
+	case -ENOENT:
+		if (gpa >= G_MMIO && gpa < G_MMIO + G_MMIO_SIZE)
+			return demo_mmio(d, gpa, code & NPF_W);
+		demo_stop(d, "guest access to %#llx: no area, no device", gpa);
+		return false;
+	case -EACCES:
+		if (e && e->fix_size) {
+			ret = axas_protect(d->space, e->fix_gpa, e->fix_size,
+					   e->fix_prot);
+			if (!ret)
+				return true;
+			demo_stop(d, "axas_protect(%#llx) = %d", e->fix_gpa, ret);
+			return false;
+		}
+		demo_stop(d, "permission fault at %#llx (code %#llx)", gpa, code);
+		return false;
+	default:
+		demo_stop(d, "axas_fault(%#llx) = %d", gpa, ret);
+		return false;
+	}
+}
+
+static void demo_begin(struct svm_demo *d, u64 n)
+{
+	struct npf_expect e = { .step = PAGE_SIZE, .count = 1 };
+	struct scenario *sc;
+	long frames;
+	int ret;
+
+	if (n != d->cur + 1 || n > NR_SCENARIOS) {
+		demo_stop(d, "guest began scenario %llu after %d", n, d->cur);
+		return;
+	}
+	demo_expect_done(d);
+	d->cur = n;
+	sc = cur_sc(d);
+	sc->begun = true;
+	sc->frames_begin = demo_frames(d);
+	sc->start = ktime_get();
+
+	switch (n) {
+	case 1:
+		/* One fault per 4 KiB page, then one per 2 MiB leaf. */
+		e.gpa = G_LAZY4K;
+		e.count = G_LAZY4K_SIZE / SZ_4K;
+		e.write = true;
+		demo_expect(d, &e);
+		e.gpa = G_LAZY2M;
+		e.step = SZ_2M;
+		e.count = G_LAZY2M_SIZE / SZ_2M;
+		demo_expect(d, &e);
+		break;
+	case 3: {
+		u64 *win = demo_resv_map(d, WINDOW_OFF, G_WINDOW_SIZE);
+		unsigned int i;
+
+		if (!win)
+			break;
+		for (i = 0; i < G_WINDOW_SIZE / 8; i++)
+			win[i] = (G_WINDOW + i * 8) ^ SEED_WINDOW;
+		memunmap(win);
+		ret = axas_map_linear(d->space, G_WINDOW, resv_base + WINDOW_OFF,
+				      G_WINDOW_SIZE, AXAS_PROT_READ);
+		if (ret)
+			demo_fail(d, "axas_map_linear(window) = %d", ret);
+		break;
+	}
+	case 4:
+		/* ID read, scratch write, scratch read: no area, P clear. */
+		e.result = -ENOENT;
+		e.gpa = G_MMIO + DEV_ID_REG;
+		demo_expect(d, &e);
+		e.gpa = G_MMIO + DEV_SCRATCH_REG;
+		e.write = true;
+		demo_expect(d, &e);
+		e.write = false;
+		demo_expect(d, &e);
+		break;
+	case 6:
+		/* Drop the frames, keep a lazy area: the guest reads zeros. */
+		frames = demo_frames(d);
+		ret = axas_unmap(d->space, G_LAZY4K, G_UNMAP_SIZE);
+		if (ret) {
+			demo_fail(d, "axas_unmap = %d", ret);
+			break;
+		}
+		if (frames - demo_frames(d) != G_UNMAP_SIZE / SZ_4K)
+			demo_fail(d, "unmap freed %ld frames, not %d",
+				  frames - demo_frames(d), G_UNMAP_SIZE / SZ_4K);
+		ret = axas_map_alloc(d->space, G_LAZY4K, G_UNMAP_SIZE,
+				     AXAS_PROT_READ | AXAS_PROT_WRITE, SZ_4K);
+		if (ret)
+			demo_fail(d, "axas_map_alloc = %d", ret);
+		e.gpa = G_LAZY4K;
+		e.count = G_UNMAP_SIZE / SZ_4K;
+		demo_expect(d, &e);
+		break;
+	case 7: {
+		static const u64 offs[] = { 0, G_HUGE_SIZE / 2, G_HUGE_SIZE - 8 };
+		struct axas_space_stats st;
+		struct axas_translation tr;
+		unsigned int i;
+		u64 val;
+
+		if (!IS_ALIGNED(resv_base, SZ_1G) || resv_size < G_HUGE_SIZE) {
+			demo_fail(d, "needs 1 GiB reserved at a 1 GiB boundary (memmap=1G$1G)");
+			break;
+		}
+		if (!d->gbpages) {
+			demo_fail(d, "the CPU has no 1 GiB pages (CPUID 0x80000001 EDX[26])");
+			break;
+		}
+		for (i = 0; i < ARRAY_SIZE(offs); i++) {
+			val = (G_HUGE + offs[i]) ^ SEED_HUGE;
+			if (demo_resv_word(d, offs[i], &val, true))
+				return;
+		}
+		ret = axas_map_linear(d->space, G_HUGE, resv_base, G_HUGE_SIZE,
+				      AXAS_PROT_READ | AXAS_PROT_WRITE);
+		if (ret) {
+			demo_fail(d, "axas_map_linear(1 GiB) = %d", ret);
+			break;
+		}
+		axas_space_get_stats(d->space, &st);
+		ret = axas_translate(d->space, G_HUGE + 8, G_HUGE_SIZE, &tr);
+		if (st.leaves[2] != 1 || ret || tr.hpa != resv_base + 8 ||
+		    tr.len != G_HUGE_SIZE - 8)
+			demo_fail(d, "no 1 GiB leaf: %lu leaves of 1 GiB, translate %d len %#llx",
+				  st.leaves[2], ret, tr.len);
+		break;
+	}
+	}
+}
+
+static u64 demo_phase(struct svm_demo *d, u64 n, u64 phase)
+{
+	struct npf_expect e = { .count = 1, .write = true, .result = -EACCES };
+	u64 *buf, gpa, bad = 0;
+	unsigned int i;
+	int ret;
+
+	if (n != d->cur || !phase) {
+		demo_stop(d, "phase %llu of scenario %llu during %d", phase, n, d->cur);
+		return 1;
+	}
+	demo_expect_done(d);
+	switch (n * 10 + phase) {
+	case 11:
+		if (demo_frames(d) - cur_sc(d)->frames_begin !=
+		    (G_LAZY4K_SIZE + G_LAZY2M_SIZE) / SZ_4K)
+			demo_fail(d, "%ld frames installed, not %u",
+				  demo_frames(d) - cur_sc(d)->frames_begin,
+				  (G_LAZY4K_SIZE + G_LAZY2M_SIZE) / SZ_4K);
+		break;
+	case 21:
+		buf = kmalloc(G_SHARED_SIZE, GFP_KERNEL);
+		if (!buf) {
+			demo_fail(d, "no memory");
+			return 1;
+		}
+		ret = axas_read(d->space, G_SHARED, buf, G_SHARED_SIZE, 0);
+		for (i = 0; !ret && !bad && i < G_SHARED_SIZE / 8; i++) {
+			gpa = G_SHARED + i * 8;
+			if (buf[i] != (gpa ^ SEED_GUEST))
+				bad = gpa;
+		}
+		for (i = 0; i < G_SHARED_SIZE / 8; i++)
+			buf[i] = (G_SHARED + i * 8) ^ SEED_VMM;
+		if (ret || bad)
+			demo_fail(d, "axas_read = %d; guest pattern wrong at %#llx",
+				  ret, bad);
+		else if (axas_write(d->space, G_SHARED, buf, G_SHARED_SIZE, 0))
+			demo_fail(d, "axas_write failed");
+		kfree(buf);
+		return ret ? 1 : bad;
+	case 51:
+		/* Reads go on; the first write faults until write is back. */
+		ret = axas_protect(d->space, G_WP, G_WP_SIZE, AXAS_PROT_READ);
+		if (ret)
+			demo_fail(d, "axas_protect = %d", ret);
+		e.gpa = G_WP;
+		e.fix_gpa = G_WP;
+		e.fix_size = G_WP_SIZE;
+		e.fix_prot = AXAS_PROT_READ | AXAS_PROT_WRITE;
+		demo_expect(d, &e);
+		break;
+	case 52:
+		/*
+		 * The guest's first page directory maps its code and stack:
+		 * the walk of the next instruction fetch reads (and may
+		 * update) an entry there, which nested paging checks as a
+		 * write to a page-table page.
+		 */
+		ret = axas_protect(d->space, G_PD, PAGE_SIZE,
+				   AXAS_PROT_READ | AXAS_PROT_EXEC);
+		if (ret)
+			demo_fail(d, "axas_protect = %d", ret);
+		e.gpa = G_PD;
+		e.page = true;
+		e.walk = true;
+		e.fix_gpa = G_PD;
+		e.fix_size = PAGE_SIZE;
+		e.fix_prot = AXAS_PROT_RWX;
+		demo_expect(d, &e);
+		break;
+	case 71:
+		gpa = G_HUGE + G_HUGE_MARK;
+		if (demo_resv_word(d, G_HUGE_MARK, &bad, false))
+			return 1;
+		if (bad != (gpa ^ SEED_MARK)) {
+			demo_fail(d, "host memory at +%#x holds %#llx, not the guest's mark",
+				  G_HUGE_MARK, bad);
+			return gpa;
+		}
+		break;
+	default:
+		demo_stop(d, "no phase %llu in scenario %llu", phase, n);
+		return 1;
+	}
+	return 0;
+}
+
+static void demo_result(struct svm_demo *d, u64 n, u64 bad)
+{
+	struct scenario *sc = cur_sc(d);
+	u64 val = 0;
+
+	if (n != d->cur || sc->reported) {
+		demo_stop(d, "result of scenario %llu during %d", n, d->cur);
+		return;
+	}
+	demo_expect_done(d);
+	sc->reported = true;
+	sc->ns = ktime_to_ns(ktime_sub(ktime_get(), sc->start));
+	sc->frames_delta = demo_frames(d) - sc->frames_begin;
+	if (bad > 1 && bad < G_SPACE_SIZE) {
+		if (axas_read(d->space, bad, &val, sizeof(val), 0))
+			demo_fail(d, "the guest found a wrong word at %#llx", bad);
+		else
+			demo_fail(d, "the guest found %#llx at %#llx", val, bad);
+	} else if (bad) {
+		demo_fail(d, "the guest's check %llu failed", bad);
+	}
+	if (n == 6 && sc->frames_delta)
+		demo_fail(d, "frames changed by %ld", sc->frames_delta);
+}
+
+static void demo_vmmcall(struct svm_demo *d)
+{
+	struct vmcb_save_area *save = &d->vmcb->save;
+	u64 arg1 = d->regs.gpr[3], arg2 = d->regs.gpr[1];
+	u64 ret = 0;
+
+	switch (save->rax) {
+	case HC_BEGIN:
+		demo_begin(d, arg1);
+		break;
+	case HC_PHASE:
+		ret = demo_phase(d, arg1, arg2);
+		break;
+	case HC_RESULT:
+		demo_result(d, arg1, arg2);
+		break;
+	default:
+		demo_stop(d, "unknown hypercall %llu", save->rax);
+		return;
+	}
+	save->rax = ret;
+	save->rip += VMMCALL_LEN;
+	/* Counted for the scenario it began, or the one it belongs to. */
+	d->vmmcalls++;
+	cur_sc(d)->vmmcall++;
+}
+
+static void demo_exit(struct svm_demo *d)
+{
+	struct vmcb_control_area *c = &d->vmcb->control;
+	u64 rip = d->vmcb->save.rip;
+
+	switch (c->exit_code) {
+	case SVM_EXIT_NPF:
+		demo_npf(d);
+		break;
+	case SVM_EXIT_VMMCALL:
+		demo_vmmcall(d);
+		break;
+	case SVM_EXIT_INTR:
+	case SVM_EXIT_NMI:
+		/* Taken by the host once interrupts are enabled again. */
+		d->intrs++;
+		cur_sc(d)->intr++;
+		break;
+	case SVM_EXIT_HLT:
+		if (d->cur != NR_SCENARIOS || !cur_sc(d)->reported)
+			demo_stop(d, "HLT at %#llx before the last scenario", rip);
+		d->done = true;
+		break;
+	case SVM_EXIT_SHUTDOWN:
+		demo_stop(d, "the guest shut down (triple fault) at %#llx", rip);
+		break;
+	case SVM_EXIT_EXCP_BASE ... SVM_EXIT_EXCP_BASE + 31:
+		demo_stop(d, "guest exception %u at %#llx, error code %#llx, cr2 %#llx",
+			  c->exit_code - SVM_EXIT_EXCP_BASE, rip, c->exit_info_1,
+			  c->exit_info_2);
+		break;
+	case (u32)SVM_EXIT_ERR:
+		demo_stop(d, "VMRUN refused the VMCB (VMEXIT_INVALID)");
+		break;
+	default:
+		demo_stop(d, "unexpected exit %#x at %#llx", c->exit_code, rip);
+		break;
+	}
+}
+
+static void demo_run(struct svm_demo *d)
+{
+	phys_addr_t vmcb_pa = page_to_phys(d->vmcb_page);
+	phys_addr_t host_pa = page_to_phys(d->host_page);
+	unsigned long deadline = jiffies + timeout_s * HZ;
+	ktime_t start = ktime_get();
+
+	while (!d->done && !d->stopped) {
+		if (time_after(jiffies, deadline)) {
+			demo_stop(d, "the guest did not finish in %u s", timeout_s);
+			break;
+		}
+		local_irq_disable();
+		axas_svm_vmrun(vmcb_pa, &d->regs, host_pa);
+		local_irq_enable();
+		d->vmcb->control.tlb_ctl = TLB_CONTROL_DO_NOTHING;
+		demo_exit(d);
+		d->exits++;
+		cur_sc(d)->exits++;
+		cond_resched();
+	}
+	d->ns = ktime_to_ns(ktime_sub(ktime_get(), start));
+}
+
+static int demo_thread(void *arg)
+{
+	struct svm_demo *d = arg;
+	u64 efer;
+
+	rdmsrl(MSR_EFER, efer);
+	wrmsrl(MSR_EFER, efer | EFER_SVME);
+	wrmsrl(MSR_VM_HSAVE_PA, page_to_phys(d->hsave_page));
+	demo_run(d);
+	wrmsrl(MSR_VM_HSAVE_PA, 0);
+	wrmsrl(MSR_EFER, efer);
+	complete(&d->finished);
+	return 0;
+}
+
+static void vmcb_intercept(struct vmcb_control_area *c, unsigned int bit)
+{
+	c->intercepts[bit / 32] |= BIT(bit % 32);
+}
+
+static void vmcb_seg(struct vmcb_seg *seg, u16 sel, u16 attrib, u32 limit)
+{
+	seg->selector = sel;
+	seg->attrib = attrib;
+	seg->limit = limit;
+	seg->base = 0;
+}
+
+/* 32-bit protected mode, paging off, at the guest's entry point. */
+static void demo_init_vmcb(struct svm_demo *d)
+{
+	struct vmcb_control_area *c = &d->vmcb->control;
+	struct vmcb_save_area *s = &d->vmcb->save;
+
+	c->intercepts[INTERCEPT_EXCEPTION] = ~0U;
+	vmcb_intercept(c, INTERCEPT_INTR);
+	vmcb_intercept(c, INTERCEPT_NMI);
+	vmcb_intercept(c, INTERCEPT_SHUTDOWN);
+	vmcb_intercept(c, INTERCEPT_HLT);
+	vmcb_intercept(c, INTERCEPT_VMRUN);
+	vmcb_intercept(c, INTERCEPT_VMMCALL);
+	c->asid = 1;
+	c->tlb_ctl = TLB_CONTROL_FLUSH_ALL_ASID;
+	c->int_ctl = V_INTR_MASKING_MASK;
+	c->nested_ctl = SVM_NESTED_CTL_NP_ENABLE;
+	c->nested_cr3 = axas_space_root(d->space);
+
+	vmcb_seg(&s->cs, 0x18, SEG_CODE32, 0xffffffff);
+	vmcb_seg(&s->ds, 0x10, SEG_DATA, 0xffffffff);
+	vmcb_seg(&s->es, 0x10, SEG_DATA, 0xffffffff);
+	vmcb_seg(&s->ss, 0x10, SEG_DATA, 0xffffffff);
+	vmcb_seg(&s->fs, 0x10, SEG_DATA, 0xffffffff);
+	vmcb_seg(&s->gs, 0x10, SEG_DATA, 0xffffffff);
+	vmcb_seg(&s->gdtr, 0, 0, 0xffff);
+	vmcb_seg(&s->idtr, 0, 0, 0xffff);
+	vmcb_seg(&s->ldtr, 0, SEG_LDT, 0xffff);
+	vmcb_seg(&s->tr, 0, SEG_TSS_BUSY, 0xffff);
+	s->cpl = 0;
+	s->efer = EFER_SVME;
+	s->cr0 = X86_CR0_PE | X86_CR0_ET | X86_CR0_NE;
+	s->cr3 = 0;
+	s->cr4 = 0;
+	s->dr6 = GUEST_DR6;
+	s->dr7 = GUEST_DR7;
+	s->rflags = X86_EFLAGS_FIXED;
+	s->rip = G_IMAGE;
+	s->rsp = G_STACK_TOP;
+	s->g_pat = GUEST_PAT;
+}
+
+/* The areas present from the start; scenarios 3, 6 and 7 add theirs. */
+static int demo_map(struct svm_demo *d)
+{
+	static const struct {
+		u64 gpa, size;
+		u32 flags;
+		unsigned long pgsize;
+	} areas[] = {
+		{ G_IMAGE, G_IMAGE_SIZE, AXAS_PROT_RWX | AXAS_AREA_POPULATE, SZ_4K },
+		{ G_SHARED, G_SHARED_SIZE,
+		  AXAS_PROT_READ | AXAS_PROT_WRITE | AXAS_AREA_POPULATE, SZ_4K },
+		{ G_WP, G_WP_SIZE,
+		  AXAS_PROT_READ | AXAS_PROT_WRITE | AXAS_AREA_POPULATE, SZ_4K },
+		{ G_LAZY4K, G_LAZY4K_SIZE, AXAS_PROT_READ | AXAS_PROT_WRITE, SZ_4K },
+		{ G_LAZY2M, G_LAZY2M_SIZE, AXAS_PROT_READ | AXAS_PROT_WRITE, SZ_2M },
+	};
+	size_t len = axas_svm_guest_end - axas_svm_guest;
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < ARRAY_SIZE(areas); i++) {
+		ret = axas_map_alloc(d->space, areas[i].gpa, areas[i].size,
+				     areas[i].flags, areas[i].pgsize);
+		if (ret) {
+			demo_fail(d, "axas_map_alloc(%#llx) = %d", areas[i].gpa, ret);
+			return ret;
+		}
+	}
+	if (len > G_CODE_MAX) {
+		demo_fail(d, "the guest binary has %zu bytes, room for %u", len,
+			  G_CODE_MAX);
+		return -E2BIG;
+	}
+	ret = axas_write(d->space, G_IMAGE, axas_svm_guest, len, 0);
+	if (ret)
+		demo_fail(d, "axas_write(guest) = %d", ret);
+	return ret;
+}
+
+static int demo_setup(struct svm_demo *d)
+{
+	struct axas_space_cfg cfg = {
+		.name = "svm-demo",
+		.base = 0,
+		.size = G_SPACE_SIZE,
+		.flush = demo_flush,
+		.cookie = d,
+	};
+	u64 vm_cr;
+
+	if (!boot_cpu_has(X86_FEATURE_SVM) ||
+	    !(cpuid_edx(SVM_CPUID_FUNC) & BIT(0))) {
+		demo_fail(d, "the CPU has no SVM with nested paging");
+		return -ENODEV;
+	}
+	rdmsrl(MSR_VM_CR, vm_cr);
+	if (vm_cr & SVM_VM_CR_SVM_DIS_MASK) {
+		demo_fail(d, "SVM is disabled (VM_CR.SVMDIS)");
+		return -ENODEV;
+	}
+	d->levels = pgtable_l5_enabled() ? 5 : 4;
+	d->gbpages = boot_cpu_has(X86_FEATURE_GBPAGES);
+	d->flush_ctl = cpuid_edx(SVM_CPUID_FUNC) & BIT(6) ?
+		       TLB_CONTROL_FLUSH_ASID : TLB_CONTROL_FLUSH_ALL_ASID;
+	cfg.pt.format = AXAS_PT_NPT;
+	cfg.pt.levels = d->levels;
+	cfg.pt.caps = axas_pt_caps_from_npt(d->levels == 5, d->gbpages,
+					    boot_cpu_data.x86_phys_bits);
+
+	d->vmcb_page = alloc_page(GFP_KERNEL | __GFP_ZERO);
+	d->hsave_page = alloc_page(GFP_KERNEL | __GFP_ZERO);
+	d->host_page = alloc_page(GFP_KERNEL | __GFP_ZERO);
+	if (!d->vmcb_page || !d->hsave_page || !d->host_page) {
+		demo_fail(d, "no memory for the VMCB");
+		return -ENOMEM;
+	}
+	d->vmcb = page_address(d->vmcb_page);
+
+	d->space = axas_space_create(&cfg);
+	if (IS_ERR(d->space)) {
+		demo_fail(d, "axas_space_create = %ld", PTR_ERR(d->space));
+		d->space = NULL;
+		return -EINVAL;
+	}
+	demo_init_vmcb(d);
+	return demo_map(d);
+}
+
+static void demo_teardown(struct svm_demo *d)
+{
+	if (d->space) {
+		axas_space_shutdown(d->space);
+		axas_space_destroy(d->space);
+	}
+	if (d->host_page)
+		__free_page(d->host_page);
+	if (d->hsave_page)
+		__free_page(d->hsave_page);
+	if (d->vmcb_page)
+		__free_page(d->vmcb_page);
+}
+
+static bool demo_report(struct svm_demo *d)
+{
+	struct axas_space_stats st;
+	unsigned int n, passed = 0;
+
+	pr_info("host: %u-level paging, so %u-level NPT; 1 GiB leaves %s; ASID 1; TLB control %s\n",
+		d->levels, d->levels, d->gbpages ? "yes" : "no",
+		d->flush_ctl == TLB_CONTROL_FLUSH_ASID ? "flush ASID" : "flush all");
+	if (d->sc[0].failed)
+		pr_info("[0] %s: FAIL: %s\n", scenario_name[0], d->sc[0].why);
+	for (n = 1; n <= NR_SCENARIOS; n++) {
+		struct scenario *sc = &d->sc[n];
+		bool ok = sc->reported && !sc->failed;
+
+		if (!sc->failed && !sc->reported)
+			snprintf(sc->why, sizeof(sc->why), "%s",
+				 sc->begun ? "did not finish" : "did not run");
+		passed += ok;
+		pr_info("[%u] %-42s %s  exits %u (npf %u, vmmcall %u, intr %u), frames %+ld, %lld us\n",
+			n, scenario_name[n], ok ? "PASS" : "FAIL", sc->exits,
+			sc->npf, sc->vmmcall, sc->intr, sc->frames_delta,
+			sc->ns / NSEC_PER_USEC);
+		if (!ok)
+			pr_info("    %s\n", sc->why);
+	}
+	if (d->space) {
+		axas_space_get_stats(d->space, &st);
+		pr_info("total: %llu exits (npf %llu, vmmcall %llu, intr/nmi %llu); faults installed %llu, refused %llu; %llu flushes; %lu frames, %lu table pages at the end; %lld ms\n",
+			d->exits, d->npfs, d->vmmcalls, d->intrs,
+			st.faults_installed, st.faults_refused, d->flushes,
+			st.frames, st.tables, d->ns / NSEC_PER_MSEC);
+	}
+	pr_info("RESULT %s (%u of %u scenarios passed)\n",
+		passed == NR_SCENARIOS && !d->sc[0].failed ? "PASS" : "FAIL",
+		passed, NR_SCENARIOS);
+	return passed == NR_SCENARIOS && !d->sc[0].failed;
+}
+
+static int __init axas_svm_init(void)
+{
+	struct task_struct *task;
+	struct svm_demo *d;
+	int ret;
+
+	d = kzalloc(sizeof(*d), GFP_KERNEL);
+	if (!d)
+		return -ENOMEM;
+	init_completion(&d->finished);
+	ret = demo_setup(d);
+	if (!ret) {
+		task = kthread_create(demo_thread, d, "axas-svm");
+		if (IS_ERR(task)) {
+			ret = PTR_ERR(task);
+			demo_fail(d, "kthread_create = %d", ret);
+		} else {
+			get_task_struct(task);
+			kthread_bind(task, cpumask_last(cpu_online_mask));
+			wake_up_process(task);
+			wait_for_completion(&d->finished);
+			kthread_stop(task);
+			put_task_struct(task);
+		}
+	}
+	demo_report(d);
+	demo_teardown(d);
+	kfree(d);
+	return ret == -ENODEV ? ret : 0;
+}
+
+static void __exit axas_svm_exit(void)
+{
+}
+
+module_init(axas_svm_init);
+module_exit(axas_svm_exit);
+MODULE_DESCRIPTION("A minimal SVM hypervisor running a guest on axas nested page tables");
+MODULE_LICENSE("GPL");
+AXAS_IMPORT_NS();
