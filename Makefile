@@ -13,7 +13,7 @@ SOURCES := $(shell find . -path ./build -prune -o \( -name '*.[ch]' \) -print | 
 export KSRC
 
 .PHONY: all modules clean modules_install dkms-install style sparse check \
-	check-build kunit-um kunit-x86_64 bench help
+	check-build kunit-um kunit-x86_64 bench demo help
 
 all: modules
 
@@ -41,12 +41,16 @@ style:
 sparse:
 	@bash scripts/gates.sh sparse
 
-# W=1, sparse, checkpatch, Debian 6.1 headers, then KUnit in UML and QEMU.
+# W=1, sparse, checkpatch, Debian 6.1 headers, KUnit in UML and QEMU, the demo.
 check:
 	@bash scripts/check.sh
 
 check-build:
 	@bash scripts/gates.sh all
+
+# The SVM sample VMM running its guest under QEMU, on 4- and 5-level hosts.
+demo:
+	@bash scripts/demo.sh
 
 # The benchmark in non-debug UML and QEMU kernels; results in build/.
 bench:
@@ -60,7 +64,8 @@ kunit-x86_64:
 
 help:
 	@echo "make [KDIR=...]     build axas.ko against KDIR (default: running kernel)"
-	@echo "make check          all gates + KUnit in UML and QEMU (the test command)"
+	@echo "make demo           the SVM sample runs a guest on axas tables in QEMU"
+	@echo "make check          gates, KUnit in UML and QEMU, the demo (the test command)"
 	@echo "make style|sparse   checkpatch | sparse only"
 	@echo "make kunit-um|kunit-x86_64   one KUnit run"
 	@echo "make bench          the benchmark in UML and QEMU (build/bench-*.jsonl)"

@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # gates.sh w1|sparse|style|distro|all - the build gates of `make check`:
-#   w1      W=1 builds (axas, KUnit suites, benchmark) against the UML and x86_64
-#           test kernels: no warning allowed
+#   w1      W=1 builds (axas, KUnit suites, benchmark; the SVM sample on
+#           x86_64) against the UML and x86_64 test kernels: no warning allowed
 #   distro  W=1 build of axas.ko against Debian's 6.1 headers
 #           (linux-headers-amd64)
 #   sparse  C=2 against the x86_64 test kernel: no report allowed
@@ -40,7 +40,8 @@ build() {
 
 w1() {
 	build "$("$here/kernel.sh" um)" um w1-um AXAS_KUNIT=m AXAS_BENCH=m
-	build "$("$here/kernel.sh" x86_64)" x86_64 w1-x86_64 AXAS_KUNIT=m AXAS_BENCH=m
+	build "$("$here/kernel.sh" x86_64)" x86_64 w1-x86_64 AXAS_KUNIT=m AXAS_BENCH=m \
+		AXAS_SAMPLES=m
 }
 
 distro() {
@@ -57,7 +58,8 @@ distro() {
 
 sparse() {
 	axas_need sparse
-	build "$("$here/kernel.sh" x86_64)" x86_64 sparse C=2 AXAS_KUNIT=m AXAS_BENCH=m
+	build "$("$here/kernel.sh" x86_64)" x86_64 sparse C=2 AXAS_KUNIT=m AXAS_BENCH=m \
+		AXAS_SAMPLES=m
 	# Sparse speaks through "warning:"/"error:" lines, caught above.
 }
 

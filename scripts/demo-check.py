@@ -1,0 +1,69 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Judge a console of the SVM sample (samples/svm): print its report, then
+'N passed, N failed, 0 skipped' over its scenarios. Fails on a failed or
+missing scenario, no closing RESULT PASS, a host paging depth other than
+--levels, or anything ktap-check.py's console checks catch."""
+import argparse
+import importlib.util
+import os
+import re
+import sys
+
+NR_SCENARIOS = 7
+
+
+def load_ktap_check():
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                        "ktap-check.py")
+    spec = importlib.util.spec_from_file_location("ktap_check", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--levels", type=int, required=True)
+    ap.add_argument("--label", default="demo")
+    ap.add_argument("log")
+    args = ap.parse_args()
+
+    with open(args.log, errors="replace") as f:
+        console = f.read()
+    problems = load_ktap_check().console_problems(console)
+    report = [m.group(1) for m in
+              re.finditer(r"axas-svm: (.*)", console)]
+    for line in report:
+        print("  " + line)
+
+    passed = failed = 0
+    seen = set()
+    for line in report:
+        m = re.match(r"\[(\d+)\] .* (PASS|FAIL)  exits", line)
+        if m and m.group(1) != "0":
+            seen.add(int(m.group(1)))
+            if m.group(2) == "PASS":
+                passed += 1
+            else:
+                failed += 1
+    for n in range(1, NR_SCENARIOS + 1):
+        if n not in seen:
+            problems.append("scenario %d not reported" % n)
+            failed += 1
+    host = [l for l in report if l.startswith("host: ")]
+    want = "host: %d-level paging" % args.levels
+    if not host or not host[0].startswith(want):
+        problems.append("expected a %d-level host" % args.levels)
+    if not any(l.startswith("RESULT PASS") for l in report):
+        problems.append("no RESULT PASS")
+    for p in problems:
+        print("%s: FAIL: %s" % (args.label, p))
+    if problems and not failed:
+        failed = 1
+    print("%d passed, %d failed, 0 skipped" % (passed, failed))
+    return 1 if problems or failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
