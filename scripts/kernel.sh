@@ -42,7 +42,7 @@ if [ -e "$out/.axas-built" ] && [ -e "$image" ]; then
 	exit 0
 fi
 
-axas_need flex bison bc cpio xz-utils libelf-dev libssl-dev
+axas_need gcc libc6-dev python3 flex bison bc cpio xz-utils libelf-dev libssl-dev
 mkdir -p "$out"
 lock="$out/.lock"
 exec 9>"$lock"

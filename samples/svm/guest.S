@@ -146,9 +146,12 @@ long_mode:
 
 	/*
 	 * 5: the VMM write-protects G_WP (phase 1): reads go on, the first
-	 * write faults until the VMM gives write access back. Then it
-	 * write-protects the guest's own page directory (phase 2): the next
-	 * page walk faults.
+	 * write faults until the VMM gives write access back. In phase 2 a
+	 * thread on another CPU write-protects it while the guest spins
+	 * writing; the flush pulls the guest out, its next write faults, and
+	 * the VMM gives write access back and raises G_FLAG. In phase 3 the
+	 * VMM write-protects the guest's own page directory: the next page
+	 * walk faults.
 	 */
 	BEGIN	5
 	ARGS	G_WP, G_WP_SIZE, SEED_WP1
@@ -160,10 +163,18 @@ long_mode:
 	jnz	1f
 	ARGS	G_WP, G_WP_SIZE, SEED_WP2
 	call	fill
-	ARGS	G_WP, G_WP_SIZE, SEED_WP2
+	PHASE	5, 2
+	mov	$G_WP_SPIN, %rdx
+	mov	$G_FLAG, %rbx
+	xor	%ecx, %ecx
+3:	mov	%rcx, (%rdx)
+	inc	%rcx
+	cmpq	$0, (%rbx)
+	je	3b
+	ARGS	G_WP, G_WP_SPIN_OFF, SEED_WP2
 	call	check
 	mov	%rax, %r12
-	PHASE	5, 2
+	PHASE	5, 3
 	mov	%r12, %rax
 1:	END	5
 

@@ -21,6 +21,9 @@
 /* Scenario 5: write-protected while the guest runs (populated). */
 #define G_WP		0x00320000
 #define G_WP_SIZE	0x00004000
+#define G_WP_SPIN_OFF	0x3000
+#define G_WP_SPIN	(G_WP + G_WP_SPIN_OFF)	/* the guest's spinning writes */
+#define G_FLAG		G_SHARED	/* the VMM sets it: stop spinning */
 /* Scenario 1 and 6: lazy, 4 KiB frames. */
 #define G_LAZY4K	0x00400000
 #define G_LAZY4K_SIZE	0x00200000

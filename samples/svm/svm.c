@@ -20,6 +20,7 @@
 #define pr_fmt(fmt) "axas-svm: " fmt
 
 #include <linux/completion.h>
+#include <linux/delay.h>
 #include <linux/io.h>
 #include <linux/kthread.h>
 #include <linux/mm.h>
@@ -29,6 +30,7 @@
 #include <linux/sched/task.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
+#include <linux/smp.h>
 #include <asm/msr.h>
 #include <asm/pgtable.h>
 #include <asm/processor.h>
@@ -85,6 +87,7 @@ MODULE_PARM_DESC(timeout_s, "stop the guest after this many seconds");
  * @fix_gpa: after -EACCES, give @fix_prot back to this range and resume
  * @fix_size: bytes (0: stop instead)
  * @fix_prot: the rights to restore
+ * @join: then wait for the protecting thread and raise G_FLAG
  */
 struct npf_expect {
 	u64 gpa;
@@ -98,6 +101,7 @@ struct npf_expect {
 	u64 fix_gpa;
 	u64 fix_size;
 	u32 fix_prot;
+	bool join;
 };
 
 struct scenario {
@@ -136,6 +140,16 @@ struct svm_demo {
 	unsigned int levels;
 	bool gbpages;
 	u8 flush_ctl;
+	int cpu;
+
+	/* Flush requests and kicks, as a multi-vCPU VMM would do them. */
+	unsigned long requests;
+	bool in_guest;
+	u64 kicks;
+	/* Scenario 5: write protection from another CPU. */
+	struct task_struct *protector;
+	int protector_ret;
+	u64 flushes_mark;
 
 	int cur;
 	struct scenario sc[NR_SCENARIOS + 1];
@@ -186,13 +200,63 @@ static long demo_frames(struct svm_demo *d)
 	return st.frames;
 }
 
-/* The flush callback: the next VMRUN flushes the guest's TLB entries. */
+#define DEMO_REQ_FLUSH	0
+
+static void demo_kick_fn(void *info)
+{
+}
+
+/*
+ * The flush callback: the next VMRUN flushes the guest's TLB entries. It
+ * may run on any CPU (scenario 5 protects from another thread): it only
+ * posts a request, and pulls the vCPU out of guest mode with an IPI if it
+ * is there (an interrupt causes #VMEXIT). The vCPU sets in_guest before it
+ * reads the requests, so either it sees this one or it gets the IPI.
+ */
 static void demo_flush(void *cookie, u64 gpa, u64 size)
 {
 	struct svm_demo *d = cookie;
 
-	d->vmcb->control.tlb_ctl = d->flush_ctl;
+	set_bit(DEMO_REQ_FLUSH, &d->requests);
+	/* Pairs with the barrier before the vCPU reads the requests. */
+	smp_mb__after_atomic();
+	if (READ_ONCE(d->in_guest) && d->cpu != raw_smp_processor_id()) {
+		smp_call_function_single(d->cpu, demo_kick_fn, NULL, 0);
+		d->kicks++;
+	}
 	d->flushes++;
+}
+
+/*
+ * Rights taken away must be flushed: QEMU flushes its TLB at every VMRUN
+ * whatever the TLB control says, so the guest would not notice a missing
+ * flush there; check that axas asked for one.
+ */
+static void demo_check_flushed(struct svm_demo *d, u64 before, const char *op)
+{
+	if (d->flushes == before)
+		demo_fail(d, "%s did not call the flush callback", op);
+}
+
+static int demo_protector(void *arg)
+{
+	struct svm_demo *d = arg;
+
+	/* Let the guest spin on its writes first. */
+	msleep(20);
+	d->protector_ret = axas_protect(d->space, G_WP, G_WP_SIZE,
+					AXAS_PROT_READ);
+	return 0;
+}
+
+static int demo_protector_join(struct svm_demo *d)
+{
+	if (!d->protector)
+		return -ESRCH;
+	kthread_stop(d->protector);
+	put_task_struct(d->protector);
+	d->protector = NULL;
+	return d->protector_ret;
 }
 
 static void demo_expect(struct svm_demo *d, const struct npf_expect *e)
@@ -364,11 +428,19 @@ static bool demo_npf(struct svm_demo *d)
 		return false;
 	case -EACCES:
 		if (e && e->fix_size) {
+			u64 one = 1;
+
+			if (e->join && demo_protector_join(d))
+				demo_fail(d, "the other CPU's axas_protect failed");
+			if (e->join)
+				demo_check_flushed(d, d->flushes_mark, "axas_protect");
 			ret = axas_protect(d->space, e->fix_gpa, e->fix_size,
 					   e->fix_prot);
+			if (!ret && e->join)
+				ret = axas_write(d->space, G_FLAG, &one, sizeof(one), 0);
 			if (!ret)
 				return true;
-			demo_stop(d, "axas_protect(%#llx) = %d", e->fix_gpa, ret);
+			demo_stop(d, "giving rights back at %#llx: %d", e->fix_gpa, ret);
 			return false;
 		}
 		demo_stop(d, "permission fault at %#llx (code %#llx)", gpa, code);
@@ -384,6 +456,7 @@ static void demo_begin(struct svm_demo *d, u64 n)
 	struct npf_expect e = { .step = PAGE_SIZE, .count = 1 };
 	struct scenario *sc;
 	long frames;
+	u64 flushes;
 	int ret;
 
 	if (n != d->cur + 1 || n > NR_SCENARIOS) {
@@ -438,11 +511,13 @@ static void demo_begin(struct svm_demo *d, u64 n)
 	case 6:
 		/* Drop the frames, keep a lazy area: the guest reads zeros. */
 		frames = demo_frames(d);
+		flushes = d->flushes;
 		ret = axas_unmap(d->space, G_LAZY4K, G_UNMAP_SIZE);
 		if (ret) {
 			demo_fail(d, "axas_unmap = %d", ret);
 			break;
 		}
+		demo_check_flushed(d, flushes, "axas_unmap");
 		if (frames - demo_frames(d) != G_UNMAP_SIZE / SZ_4K)
 			demo_fail(d, "unmap freed %ld frames, not %d",
 				  frames - demo_frames(d), G_UNMAP_SIZE / SZ_4K);
@@ -494,7 +569,7 @@ static void demo_begin(struct svm_demo *d, u64 n)
 static u64 demo_phase(struct svm_demo *d, u64 n, u64 phase)
 {
 	struct npf_expect e = { .count = 1, .write = true, .result = -EACCES };
-	u64 *buf, gpa, bad = 0;
+	u64 *buf, gpa, flushes, bad = 0;
 	unsigned int i;
 	int ret;
 
@@ -534,9 +609,11 @@ static u64 demo_phase(struct svm_demo *d, u64 n, u64 phase)
 		return ret ? 1 : bad;
 	case 51:
 		/* Reads go on; the first write faults until write is back. */
+		flushes = d->flushes;
 		ret = axas_protect(d->space, G_WP, G_WP_SIZE, AXAS_PROT_READ);
 		if (ret)
 			demo_fail(d, "axas_protect = %d", ret);
+		demo_check_flushed(d, flushes, "axas_protect");
 		e.gpa = G_WP;
 		e.fix_gpa = G_WP;
 		e.fix_size = G_WP_SIZE;
@@ -544,16 +621,44 @@ static u64 demo_phase(struct svm_demo *d, u64 n, u64 phase)
 		demo_expect(d, &e);
 		break;
 	case 52:
+		/* G_WP is read-only from another CPU while the guest spins. */
+		gpa = 0;
+		ret = axas_write(d->space, G_FLAG, &gpa, sizeof(gpa), 0);
+		if (ret) {
+			demo_fail(d, "axas_write(flag) = %d", ret);
+			return 1;
+		}
+		d->flushes_mark = d->flushes;
+		d->protector = kthread_create(demo_protector, d, "axas-svm-wp");
+		if (IS_ERR(d->protector)) {
+			demo_fail(d, "kthread_create = %ld", PTR_ERR(d->protector));
+			d->protector = NULL;
+			return 1;
+		}
+		get_task_struct(d->protector);
+		if (num_online_cpus() > 1)
+			kthread_bind(d->protector, cpumask_first(cpu_online_mask));
+		wake_up_process(d->protector);
+		e.gpa = G_WP_SPIN;
+		e.fix_gpa = G_WP;
+		e.fix_size = G_WP_SIZE;
+		e.fix_prot = AXAS_PROT_READ | AXAS_PROT_WRITE;
+		e.join = true;
+		demo_expect(d, &e);
+		break;
+	case 53:
 		/*
 		 * The guest's first page directory maps its code and stack:
 		 * the walk of the next instruction fetch reads (and may
 		 * update) an entry there, which nested paging checks as a
 		 * write to a page-table page.
 		 */
+		flushes = d->flushes;
 		ret = axas_protect(d->space, G_PD, PAGE_SIZE,
 				   AXAS_PROT_READ | AXAS_PROT_EXEC);
 		if (ret)
 			demo_fail(d, "axas_protect = %d", ret);
+		demo_check_flushed(d, flushes, "axas_protect");
 		e.gpa = G_PD;
 		e.page = true;
 		e.walk = true;
@@ -684,15 +789,23 @@ static void demo_run(struct svm_demo *d)
 			break;
 		}
 		local_irq_disable();
+		WRITE_ONCE(d->in_guest, true);
+		/* Pairs with demo_flush(): in_guest before the requests. */
+		smp_mb();
+		if (test_and_clear_bit(DEMO_REQ_FLUSH, &d->requests))
+			d->vmcb->control.tlb_ctl = d->flush_ctl;
 		axas_svm_vmrun(vmcb_pa, &d->regs, host_pa);
-		local_irq_enable();
 		d->vmcb->control.tlb_ctl = TLB_CONTROL_DO_NOTHING;
+		WRITE_ONCE(d->in_guest, false);
+		local_irq_enable();
 		demo_exit(d);
 		d->exits++;
 		cur_sc(d)->exits++;
 		cond_resched();
 	}
 	d->ns = ktime_to_ns(ktime_sub(ktime_get(), start));
+	if (d->protector)
+		demo_protector_join(d);
 }
 
 static int demo_thread(void *arg)
@@ -700,6 +813,7 @@ static int demo_thread(void *arg)
 	struct svm_demo *d = arg;
 	u64 efer;
 
+	d->cpu = raw_smp_processor_id();
 	rdmsrl(MSR_EFER, efer);
 	wrmsrl(MSR_EFER, efer | EFER_SVME);
 	wrmsrl(MSR_VM_HSAVE_PA, page_to_phys(d->hsave_page));
@@ -737,7 +851,8 @@ static void demo_init_vmcb(struct svm_demo *d)
 	vmcb_intercept(c, INTERCEPT_VMRUN);
 	vmcb_intercept(c, INTERCEPT_VMMCALL);
 	c->asid = 1;
-	c->tlb_ctl = TLB_CONTROL_FLUSH_ALL_ASID;
+	/* A fresh ASID: its first VMRUN flushes whatever the TLB holds. */
+	set_bit(DEMO_REQ_FLUSH, &d->requests);
 	c->int_ctl = V_INTR_MASKING_MASK;
 	c->nested_ctl = SVM_NESTED_CTL_NP_ENABLE;
 	c->nested_cr3 = axas_space_root(d->space);
@@ -894,10 +1009,10 @@ static bool demo_report(struct svm_demo *d)
 	}
 	if (d->space) {
 		axas_space_get_stats(d->space, &st);
-		pr_info("total: %llu exits (npf %llu, vmmcall %llu, intr/nmi %llu); faults installed %llu, refused %llu; %llu flushes; %lu frames, %lu table pages at the end; %lld ms\n",
+		pr_info("total: %llu exits (npf %llu, vmmcall %llu, intr/nmi %llu); faults installed %llu, refused %llu; %llu flushes, %llu kicks; %lu frames, %lu table pages at the end; %lld ms\n",
 			d->exits, d->npfs, d->vmmcalls, d->intrs,
 			st.faults_installed, st.faults_refused, d->flushes,
-			st.frames, st.tables, d->ns / NSEC_PER_MSEC);
+			d->kicks, st.frames, st.tables, d->ns / NSEC_PER_MSEC);
 	}
 	pr_info("RESULT %s (%u of %u scenarios passed)\n",
 		passed == NR_SCENARIOS && !d->sc[0].failed ? "PASS" : "FAIL",
