@@ -228,9 +228,9 @@ static void demo_flush(void *cookie, u64 gpa, u64 size)
 }
 
 /*
- * Rights taken away must be flushed: QEMU flushes its TLB at every VMRUN
- * whatever the TLB control says, so the guest would not notice a missing
- * flush there; check that axas asked for one.
+ * Rights taken away must be flushed. QEMU keeps no guest translation
+ * across a VMRUN whatever the TLB control says, so the guest would not
+ * notice a missing flush there; check that axas asked for one.
  */
 static void demo_check_flushed(struct svm_demo *d, u64 before, const char *op)
 {
