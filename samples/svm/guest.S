@@ -151,7 +151,8 @@ long_mode:
 	 * writing; the flush pulls the guest out, its next write faults, and
 	 * the VMM gives write access back and raises G_FLAG. In phase 3 the
 	 * VMM write-protects the guest's own page directory: the next page
-	 * walk faults.
+	 * walk faults. In phase 4 the guest calls code it wrote into G_WP,
+	 * which has no execute right until the fetch faults.
 	 */
 	BEGIN	5
 	ARGS	G_WP, G_WP_SIZE, SEED_WP1
@@ -175,6 +176,16 @@ long_mode:
 	call	check
 	mov	%rax, %r12
 	PHASE	5, 3
+	/* mov $42, %eax; ret */
+	mov	$G_WP_CODE, %rdi
+	mov	$0x0000c30000002ab8, %rax
+	mov	%rax, (%rdi)
+	PHASE	5, 4
+	mov	$G_WP_CODE, %rdi
+	call	*%rdi
+	cmp	$42, %eax
+	mov	$3, %eax
+	jne	1f
 	mov	%r12, %rax
 1:	END	5
 

@@ -24,6 +24,7 @@
 #define G_WP_SPIN_OFF	0x3000
 #define G_WP_SPIN	(G_WP + G_WP_SPIN_OFF)	/* the guest's spinning writes */
 #define G_FLAG		G_SHARED	/* the VMM sets it: stop spinning */
+#define G_WP_CODE	(G_WP + 0x2000)	/* code run from a no-execute page */
 /* Scenario 1 and 6: lazy, 4 KiB frames. */
 #define G_LAZY4K	0x00400000
 #define G_LAZY4K_SIZE	0x00200000

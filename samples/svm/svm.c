@@ -82,6 +82,7 @@ MODULE_PARM_DESC(timeout_s, "stop the guest after this many seconds");
  * @count: how many
  * @seen: how many came
  * @write: the access writes (page walks do: the CPU may set A/D bits)
+ * @fetch: the access is an instruction fetch
  * @walk: the access is a guest page-table access, not the final one
  * @result: what axas_fault() must answer
  * @fix_gpa: after -EACCES, give @fix_prot back to this range and resume
@@ -96,6 +97,7 @@ struct npf_expect {
 	unsigned int count;
 	unsigned int seen;
 	bool write;
+	bool fetch;
 	bool walk;
 	int result;
 	u64 fix_gpa;
@@ -125,7 +127,7 @@ static const char *const scenario_name[NR_SCENARIOS + 1] = {
 	"patterns through axas_read/axas_write",
 	"linear window onto memmap= memory",
 	"device register where no area is",
-	"write-protect under the guest",
+	"rights taken away under the guest",
 	"unmap, then a fresh zero page",
 	"1 GiB linear leaf",
 };
@@ -380,7 +382,7 @@ static struct npf_expect *demo_check_npf(struct svm_demo *d, u64 code,
 	}
 	want_gpa = e->gpa + e->seen * e->step;
 	got_gpa = e->page ? gpa & PAGE_MASK : gpa;
-	want = NPF_U | (e->write ? NPF_W : 0) |
+	want = NPF_U | (e->write ? NPF_W : 0) | (e->fetch ? NPF_ID : 0) |
 	       (e->walk ? NPF_WALK : NPF_FINAL) | (mapped ? NPF_P : 0);
 	if (got_gpa != want_gpa)
 		demo_fail(d, "nested page fault at %#llx, predicted %#llx",
@@ -676,6 +678,16 @@ static u64 demo_phase(struct svm_demo *d, u64 n, u64 phase)
 				  G_HUGE_MARK, bad);
 			return gpa;
 		}
+		break;
+	case 54:
+		/* The guest runs code it wrote to G_WP, which is RW only. */
+		e.gpa = G_WP_CODE;
+		e.write = false;
+		e.fetch = true;
+		e.fix_gpa = G_WP_CODE;
+		e.fix_size = PAGE_SIZE;
+		e.fix_prot = AXAS_PROT_RWX;
+		demo_expect(d, &e);
 		break;
 	default:
 		demo_stop(d, "no phase %llu in scenario %llu", phase, n);
