@@ -4,7 +4,7 @@
 # gates.sh w1|sparse|style|distro|all - the build gates of `make check`:
 #   w1      W=1 builds (axas, KUnit suites, benchmark; the SVM sample on
 #           x86_64) against the UML and x86_64 test kernels: no warning allowed
-#   distro  W=1 build of axas.ko against Debian's 6.1 headers
+#   distro  W=1 build of axas.ko and the SVM sample against Debian's 6.1 headers
 #           (linux-headers-amd64)
 #   sparse  C=2 against the x86_64 test kernel: no report allowed
 #   style   the kernel tree's checkpatch.pl --no-tree on every source file
@@ -53,7 +53,7 @@ distro() {
 		fail=1
 		return
 	fi
-	build "$kdir" x86_64 "distro-$(basename "$kdir")"
+	build "$kdir" x86_64 "distro-$(basename "$kdir")" AXAS_SAMPLES=m
 }
 
 sparse() {
