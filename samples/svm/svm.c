@@ -89,6 +89,7 @@ MODULE_PARM_DESC(timeout_s, "stop the guest after this many seconds");
  * @fix_size: bytes (0: stop instead)
  * @fix_prot: the rights to restore
  * @join: then wait for the protecting thread and raise G_FLAG
+ * @code: EXITINFO1 of the first that came, for the report
  */
 struct npf_expect {
 	u64 gpa;
@@ -104,7 +105,10 @@ struct npf_expect {
 	u64 fix_size;
 	u32 fix_prot;
 	bool join;
+	u64 code;
 };
+
+#define MAX_KINDS	6
 
 struct scenario {
 	bool begun;
@@ -115,6 +119,8 @@ struct scenario {
 	unsigned int npf;
 	unsigned int vmmcall;
 	unsigned int intr;
+	struct npf_expect kinds[MAX_KINDS];
+	unsigned int nkinds;
 	long frames_begin;
 	long frames_delta;
 	ktime_t start;
@@ -271,12 +277,16 @@ static void demo_expect(struct svm_demo *d, const struct npf_expect *e)
 /* Every nested page fault the scenario announced must have come. */
 static void demo_expect_done(struct svm_demo *d)
 {
+	struct scenario *sc = cur_sc(d);
 	unsigned int i;
 
-	for (i = 0; i < d->nexp; i++)
+	for (i = 0; i < d->nexp; i++) {
 		if (d->exp[i].seen != d->exp[i].count)
 			demo_fail(d, "%u of %u nested page faults at %#llx came",
 				  d->exp[i].seen, d->exp[i].count, d->exp[i].gpa);
+		if (sc->nkinds < MAX_KINDS)
+			sc->kinds[sc->nkinds++] = d->exp[i];
+	}
 	d->nexp = 0;
 	d->iexp = 0;
 }
@@ -393,7 +403,9 @@ static struct npf_expect *demo_check_npf(struct svm_demo *d, u64 code,
 	else if (ret != e->result)
 		demo_fail(d, "axas_fault(%#llx) = %d, predicted %d",
 			  gpa, ret, e->result);
-	if (++e->seen == e->count)
+	if (!e->seen++)
+		e->code = code;
+	if (e->seen == e->count)
 		d->iexp++;
 	return e;
 }
@@ -994,6 +1006,40 @@ static void demo_teardown(struct svm_demo *d)
 		__free_page(d->vmcb_page);
 }
 
+static const char *demo_result_name(int result)
+{
+	switch (result) {
+	case AXAS_FAULT_INSTALLED:
+		return "installed";
+	case -ENOENT:
+		return "-ENOENT, device emulated";
+	case -EACCES:
+		return "-EACCES, rights given back";
+	default:
+		return "?";
+	}
+}
+
+/* One line per kind of nested page fault a scenario caused. */
+static void demo_report_kinds(const struct scenario *sc)
+{
+	unsigned int i;
+
+	for (i = 0; i < sc->nkinds; i++) {
+		const struct npf_expect *e = &sc->kinds[i];
+
+		pr_info("    npf x%-3u %s %#llx%s: code %#llx (%s%s%s%s%s) as predicted; %s\n",
+			e->seen, e->count > 1 ? "from" : "at", e->gpa,
+			e->count == 1 ? "" :
+			e->step == SZ_2M ? ", one per 2M" : ", one per 4K",
+			e->code, e->code & NPF_P ? "P " : "",
+			e->code & NPF_W ? "W " : "", e->code & NPF_U ? "U " : "",
+			e->code & NPF_ID ? "ID " : "",
+			e->code & NPF_WALK ? "page walk" : "final",
+			demo_result_name(e->result));
+	}
+}
+
 static bool demo_report(struct svm_demo *d)
 {
 	struct axas_space_stats st;
@@ -1018,6 +1064,8 @@ static bool demo_report(struct svm_demo *d)
 			sc->ns / NSEC_PER_USEC);
 		if (!ok)
 			pr_info("    %s\n", sc->why);
+		else
+			demo_report_kinds(sc);
 	}
 	if (d->space) {
 		axas_space_get_stats(d->space, &st);
