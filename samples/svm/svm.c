@@ -7,7 +7,7 @@
  * and the guest binary (guest.S) written into guest memory through
  * axas_write(). A kthread bound to one CPU runs the VMRUN loop: nested
  * page faults go to axas_fault(), whose answer decides what happens next
- * (resume, emulate a device register, give write access back, or stop).
+ * (resume, emulate a device register, give rights back, or stop).
  * The guest announces each scenario through VMMCALL; for each one the VMM
  * knows which nested page faults must come, and checks every exit's error
  * code and faulting GPA against what axas's tables say. It prints a
