@@ -580,10 +580,57 @@ static void demo_begin(struct svm_demo *d, u64 n)
 	}
 }
 
+/* Take rights away from [start, start + size) with the guest stopped. */
+static void demo_take_rights(struct svm_demo *d, u64 start, u64 size, u32 prot)
+{
+	u64 flushes = d->flushes;
+	int ret = axas_protect(d->space, start, size, prot);
+
+	if (ret)
+		demo_fail(d, "axas_protect(%#llx) = %d", start, ret);
+	demo_check_flushed(d, flushes, "axas_protect");
+}
+
+/* Make G_WP read-only from a thread on another CPU; the guest runs on. */
+static bool demo_protect_async(struct svm_demo *d)
+{
+	u64 zero = 0;
+	int ret;
+
+	ret = axas_write(d->space, G_FLAG, &zero, sizeof(zero), 0);
+	if (ret) {
+		demo_fail(d, "axas_write(flag) = %d", ret);
+		return false;
+	}
+	d->flushes_mark = d->flushes;
+	d->protector = kthread_create(demo_protector, d, "axas-svm-wp");
+	if (IS_ERR(d->protector)) {
+		demo_fail(d, "kthread_create = %ld", PTR_ERR(d->protector));
+		d->protector = NULL;
+		return false;
+	}
+	get_task_struct(d->protector);
+	if (num_online_cpus() > 1)
+		kthread_bind(d->protector, cpumask_first(cpu_online_mask));
+	wake_up_process(d->protector);
+	return true;
+}
+
+/* A permission fault at @gpa must come; then @prot goes back on the range. */
+static void demo_expect_denied(struct svm_demo *d, struct npf_expect *e,
+			       u64 gpa, u64 start, u64 size, u32 prot)
+{
+	e->gpa = gpa;
+	e->fix_gpa = start;
+	e->fix_size = size;
+	e->fix_prot = prot;
+	demo_expect(d, e);
+}
+
 static u64 demo_phase(struct svm_demo *d, u64 n, u64 phase)
 {
 	struct npf_expect e = { .count = 1, .write = true, .result = -EACCES };
-	u64 *buf, gpa, flushes, bad = 0;
+	u64 *buf, gpa, bad = 0;
 	unsigned int i;
 	int ret;
 
@@ -623,42 +670,17 @@ static u64 demo_phase(struct svm_demo *d, u64 n, u64 phase)
 		return ret ? 1 : bad;
 	case 51:
 		/* Reads go on; the first write faults until write is back. */
-		flushes = d->flushes;
-		ret = axas_protect(d->space, G_WP, G_WP_SIZE, AXAS_PROT_READ);
-		if (ret)
-			demo_fail(d, "axas_protect = %d", ret);
-		demo_check_flushed(d, flushes, "axas_protect");
-		e.gpa = G_WP;
-		e.fix_gpa = G_WP;
-		e.fix_size = G_WP_SIZE;
-		e.fix_prot = AXAS_PROT_READ | AXAS_PROT_WRITE;
-		demo_expect(d, &e);
+		demo_take_rights(d, G_WP, G_WP_SIZE, AXAS_PROT_READ);
+		demo_expect_denied(d, &e, G_WP, G_WP, G_WP_SIZE,
+				   AXAS_PROT_READ | AXAS_PROT_WRITE);
 		break;
 	case 52:
-		/* G_WP is read-only from another CPU while the guest spins. */
-		gpa = 0;
-		ret = axas_write(d->space, G_FLAG, &gpa, sizeof(gpa), 0);
-		if (ret) {
-			demo_fail(d, "axas_write(flag) = %d", ret);
+		/* G_WP is made read-only from another CPU while the guest spins. */
+		if (!demo_protect_async(d))
 			return 1;
-		}
-		d->flushes_mark = d->flushes;
-		d->protector = kthread_create(demo_protector, d, "axas-svm-wp");
-		if (IS_ERR(d->protector)) {
-			demo_fail(d, "kthread_create = %ld", PTR_ERR(d->protector));
-			d->protector = NULL;
-			return 1;
-		}
-		get_task_struct(d->protector);
-		if (num_online_cpus() > 1)
-			kthread_bind(d->protector, cpumask_first(cpu_online_mask));
-		wake_up_process(d->protector);
-		e.gpa = G_WP_SPIN;
-		e.fix_gpa = G_WP;
-		e.fix_size = G_WP_SIZE;
-		e.fix_prot = AXAS_PROT_READ | AXAS_PROT_WRITE;
 		e.join = true;
-		demo_expect(d, &e);
+		demo_expect_denied(d, &e, G_WP_SPIN, G_WP, G_WP_SIZE,
+				   AXAS_PROT_READ | AXAS_PROT_WRITE);
 		break;
 	case 53:
 		/*
@@ -667,19 +689,17 @@ static u64 demo_phase(struct svm_demo *d, u64 n, u64 phase)
 		 * update) an entry there, which nested paging checks as a
 		 * write to a page-table page.
 		 */
-		flushes = d->flushes;
-		ret = axas_protect(d->space, G_PD, PAGE_SIZE,
-				   AXAS_PROT_READ | AXAS_PROT_EXEC);
-		if (ret)
-			demo_fail(d, "axas_protect = %d", ret);
-		demo_check_flushed(d, flushes, "axas_protect");
-		e.gpa = G_PD;
+		demo_take_rights(d, G_PD, PAGE_SIZE, AXAS_PROT_READ | AXAS_PROT_EXEC);
 		e.page = true;
 		e.walk = true;
-		e.fix_gpa = G_PD;
-		e.fix_size = PAGE_SIZE;
-		e.fix_prot = AXAS_PROT_RWX;
-		demo_expect(d, &e);
+		demo_expect_denied(d, &e, G_PD, G_PD, PAGE_SIZE, AXAS_PROT_RWX);
+		break;
+	case 54:
+		/* The guest runs code it wrote to G_WP, which is RW only. */
+		e.write = false;
+		e.fetch = true;
+		demo_expect_denied(d, &e, G_WP_CODE, G_WP_CODE, PAGE_SIZE,
+				   AXAS_PROT_RWX);
 		break;
 	case 71:
 		gpa = G_HUGE + G_HUGE_MARK;
@@ -690,16 +710,6 @@ static u64 demo_phase(struct svm_demo *d, u64 n, u64 phase)
 				  G_HUGE_MARK, bad);
 			return gpa;
 		}
-		break;
-	case 54:
-		/* The guest runs code it wrote to G_WP, which is RW only. */
-		e.gpa = G_WP_CODE;
-		e.write = false;
-		e.fetch = true;
-		e.fix_gpa = G_WP_CODE;
-		e.fix_size = PAGE_SIZE;
-		e.fix_prot = AXAS_PROT_RWX;
-		demo_expect(d, &e);
 		break;
 	default:
 		demo_stop(d, "no phase %llu in scenario %llu", phase, n);
