@@ -26,10 +26,7 @@ for arch in "${archs[@]}"; do
 	kdir=$("$here/kernel.sh" "$arch" bench)
 	work="$AXAS_CACHE/bench-$arch"
 	mkdir -p "$work"
-	axas_stage "$work/src"
-	if ! make -s -C "$kdir" ARCH="$arch" M="$work/src" W=1 AXAS_BENCH=m \
-		modules > "$work/build.log" 2>&1 || grep -q "warning:" "$work/build.log"; then
-		cat "$work/build.log"
+	if ! axas_build "$work/src" "$kdir" "$arch" AXAS_BENCH=m; then
 		echo "bench.sh: $arch: build failed or warned"
 		fail=1
 		continue

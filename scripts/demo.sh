@@ -17,10 +17,7 @@ start=$SECONDS
 kdir=$("$here/kernel.sh" x86_64) || exit 1
 work="$AXAS_CACHE/demo"
 mkdir -p "$work"
-axas_stage "$work/src"
-if ! make -s -C "$kdir" ARCH=x86_64 M="$work/src" W=1 AXAS_SAMPLES=m modules \
-	> "$work/build.log" 2>&1 || grep -q "warning:" "$work/build.log"; then
-	cat "$work/build.log"
+if ! axas_build "$work/src" "$kdir" x86_64 AXAS_SAMPLES=m; then
 	echo "demo: the build failed or warned"
 	exit 1
 fi

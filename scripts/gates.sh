@@ -18,20 +18,10 @@ fail=0
 
 # build KDIR ARCH LABEL [make args...] - W=1 build in a staged copy.
 build() {
-	local kdir=$1 arch=$2 label=$3 dir log
+	local kdir=$1 arch=$2 label=$3
 	shift 3
-	dir="$AXAS_CACHE/gate-$label"
-	log="$dir.log"
-	axas_stage "$dir"
-	if ! make -s -C "$kdir" ARCH="$arch" M="$dir" W=1 "$@" modules \
-		> "$log" 2>&1; then
-		cat "$log"
-		echo "gates: $label: build failed"
-		fail=1
-		return
-	fi
-	if grep -E "warning:|error:" "$log"; then
-		echo "gates: $label: warnings"
+	if ! axas_build "$AXAS_CACHE/gate-$label" "$kdir" "$arch" "$@"; then
+		echo "gates: $label: build failed or warned"
 		fail=1
 		return
 	fi

@@ -15,12 +15,8 @@ kdir=$("$here/kernel.sh" "$arch")
 src=$(axas_ksrc)
 work="$AXAS_CACHE/run-$arch"
 mkdir -p "$work"
-axas_stage "$work/src"
-make -s -C "$kdir" ARCH="$arch" M="$work/src" W=1 AXAS_KUNIT=m modules \
-	2> "$work/build.log" || { cat "$work/build.log"; exit 1; }
-if grep -q "warning:" "$work/build.log"; then
-	cat "$work/build.log"
-	echo "kunit.sh: $arch build has warnings"
+if ! axas_build "$work/src" "$kdir" "$arch" AXAS_KUNIT=m; then
+	echo "kunit.sh: $arch: build failed or warned"
 	exit 1
 fi
 

@@ -10,3 +10,18 @@ axas_stage() {
 		\( -name '*.[chS]' -o -name Kbuild -o -name '*.lds' \) -print |
 		cpio -pdm --quiet "$dest")
 }
+
+# axas_build DEST KDIR ARCH [make args...] - stage the sources into DEST and
+# build their modules with W=1 against KDIR; the log goes to DEST.log.
+# Fails, showing the log, when the build fails or prints a warning or an
+# error (sparse reports through the same words).
+axas_build() {
+	local dest=$1 kdir=$2 arch=$3 log="$1.log"
+	shift 3
+	axas_stage "$dest"
+	if ! make -s -C "$kdir" ARCH="$arch" M="$dest" W=1 "$@" modules \
+		> "$log" 2>&1 || grep -qE "warning:|error:" "$log"; then
+		cat "$log"
+		return 1
+	fi
+}
