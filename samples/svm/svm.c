@@ -168,10 +168,6 @@ struct svm_demo {
 
 	bool done;
 	bool stopped;
-	u64 exits;
-	u64 npfs;
-	u64 vmmcalls;
-	u64 intrs;
 	u64 flushes;
 	s64 ns;
 	struct completion finished;
@@ -420,7 +416,6 @@ static bool demo_npf(struct svm_demo *d)
 	bool mapped;
 	int ret;
 
-	d->npfs++;
 	cur_sc(d)->npf++;
 	if (code & NPF_W)
 		access = AXAS_ACCESS_WRITE;
@@ -532,9 +527,10 @@ static void demo_begin(struct svm_demo *d, u64 n)
 			break;
 		}
 		demo_check_flushed(d, flushes, "axas_unmap");
-		if (frames - demo_frames(d) != G_UNMAP_SIZE / SZ_4K)
+		frames -= demo_frames(d);
+		if (frames != G_UNMAP_SIZE / SZ_4K)
 			demo_fail(d, "unmap freed %ld frames, not %d",
-				  frames - demo_frames(d), G_UNMAP_SIZE / SZ_4K);
+				  frames, G_UNMAP_SIZE / SZ_4K);
 		ret = axas_map_alloc(d->space, G_LAZY4K, G_UNMAP_SIZE,
 				     AXAS_PROT_READ | AXAS_PROT_WRITE, SZ_4K);
 		if (ret)
@@ -632,6 +628,7 @@ static u64 demo_phase(struct svm_demo *d, u64 n, u64 phase)
 	struct npf_expect e = { .count = 1, .write = true, .result = -EACCES };
 	u64 *buf, gpa, bad = 0;
 	unsigned int i;
+	long frames;
 	int ret;
 
 	if (n != d->cur || !phase) {
@@ -641,10 +638,9 @@ static u64 demo_phase(struct svm_demo *d, u64 n, u64 phase)
 	demo_expect_done(d);
 	switch (n * 10 + phase) {
 	case 11:
-		if (demo_frames(d) - cur_sc(d)->frames_begin !=
-		    (G_LAZY4K_SIZE + G_LAZY2M_SIZE) / SZ_4K)
-			demo_fail(d, "%ld frames installed, not %u",
-				  demo_frames(d) - cur_sc(d)->frames_begin,
+		frames = demo_frames(d) - cur_sc(d)->frames_begin;
+		if (frames != (G_LAZY4K_SIZE + G_LAZY2M_SIZE) / SZ_4K)
+			demo_fail(d, "%ld frames installed, not %u", frames,
 				  (G_LAZY4K_SIZE + G_LAZY2M_SIZE) / SZ_4K);
 		break;
 	case 21:
@@ -766,7 +762,6 @@ static void demo_vmmcall(struct svm_demo *d)
 	save->rax = ret;
 	save->rip += VMMCALL_LEN;
 	/* Counted for the scenario it began, or the one it belongs to. */
-	d->vmmcalls++;
 	cur_sc(d)->vmmcall++;
 }
 
@@ -785,7 +780,6 @@ static void demo_exit(struct svm_demo *d)
 	case SVM_EXIT_INTR:
 	case SVM_EXIT_NMI:
 		/* Taken by the host once interrupts are enabled again. */
-		d->intrs++;
 		cur_sc(d)->intr++;
 		break;
 	case SVM_EXIT_HLT:
@@ -833,7 +827,6 @@ static void demo_run(struct svm_demo *d)
 		WRITE_ONCE(d->in_guest, false);
 		local_irq_enable();
 		demo_exit(d);
-		d->exits++;
 		cur_sc(d)->exits++;
 		cond_resched();
 	}
@@ -1052,18 +1045,24 @@ static void demo_report_kinds(const struct scenario *sc)
 
 static bool demo_report(struct svm_demo *d)
 {
+	unsigned int n, passed = 0, exits = 0, npf = 0, vmmcall = 0, intr = 0;
 	struct axas_space_stats st;
-	unsigned int n, passed = 0;
 
 	pr_info("host: %u-level paging, so %u-level NPT; 1 GiB leaves %s; ASID 1; TLB control %s\n",
 		d->levels, d->levels, d->gbpages ? "yes" : "no",
 		d->flush_ctl == TLB_CONTROL_FLUSH_ASID ? "flush ASID" : "flush all");
 	if (d->sc[0].failed)
 		pr_info("[0] %s: FAIL: %s\n", scenario_name[0], d->sc[0].why);
-	for (n = 1; n <= NR_SCENARIOS; n++) {
+	for (n = 0; n <= NR_SCENARIOS; n++) {
 		struct scenario *sc = &d->sc[n];
 		bool ok = sc->reported && !sc->failed;
 
+		exits += sc->exits;
+		npf += sc->npf;
+		vmmcall += sc->vmmcall;
+		intr += sc->intr;
+		if (!n)
+			continue;	/* set-up: reported above */
 		if (!sc->failed && !sc->reported)
 			snprintf(sc->why, sizeof(sc->why), "%s",
 				 sc->begun ? "did not finish" : "did not run");
@@ -1079,8 +1078,8 @@ static bool demo_report(struct svm_demo *d)
 	}
 	if (d->space) {
 		axas_space_get_stats(d->space, &st);
-		pr_info("total: %llu exits (npf %llu, vmmcall %llu, intr/nmi %llu); faults installed %llu, refused %llu; %llu flushes, %llu kicks; %lu frames, %lu table pages at the end; %lld ms\n",
-			d->exits, d->npfs, d->vmmcalls, d->intrs,
+		pr_info("total: %u exits (npf %u, vmmcall %u, intr/nmi %u); faults installed %llu, refused %llu; %llu flushes, %llu kicks; %lu frames, %lu table pages at the end; %lld ms\n",
+			exits, npf, vmmcall, intr,
 			st.faults_installed, st.faults_refused, d->flushes,
 			d->kicks, st.frames, st.tables, d->ns / NSEC_PER_MSEC);
 	}
