@@ -6,8 +6,9 @@
 #   scripts/kernel.sh um|x86_64 [test|bench]
 #
 # "test" (the default) is the debug kernel of the KUnit runs (configs/
-# common.config), "bench" the non-debug kernel of the benchmark (configs/
-# bench.config); both add configs/<arch>.config.
+# common.config, plus configs/<arch>-test.config where it exists), "bench"
+# the non-debug kernel of the benchmark (configs/bench.config); both add
+# configs/<arch>.config.
 # The kernel source is $KSRC when set, otherwise Debian's linux-source-6.12,
 # unpacked once into the cache.  Builds live in the cache too, keyed by
 # source version, architecture, config fragments and compiler, so a second
@@ -23,7 +24,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 src=$(axas_ksrc)
 case $variant in
-test) frags=("$here/configs/common.config" "$here/configs/$arch.config") ;;
+test) frags=("$here/configs/common.config" "$here/configs/$arch.config")
+	# What only the debug kernel of one architecture needs.
+	[ -e "$here/configs/$arch-test.config" ] &&
+		frags+=("$here/configs/$arch-test.config") ;;
 bench) frags=("$here/configs/bench.config" "$here/configs/$arch.config") ;;
 *) echo "kernel.sh: unknown variant $variant" >&2; exit 2 ;;
 esac

@@ -17,6 +17,8 @@ REPORTS = [
     r"possible circular locking", r"inconsistent lock state",
     r"suspicious RCU usage", r"possible recursive locking",
     r"general protection fault", r"Kernel panic", r"UBSAN",
+    r"soft lockup", r"hard LOCKUP", r"detected stall", r"self-detected stall",
+    r"blocked for more than",
     r"AXAS-INSMOD-FAILED", r"AXAS-RMMOD-FAILED",
 ]
 
