@@ -43,5 +43,22 @@ axas_ksrc() {
 		tar -C "$dir" --strip-components=1 -xf "$tarball"
 		touch "$dir/.axas-unpacked"
 	fi
+	axas_patch "$dir" || return 1
 	echo "$dir"
+}
+
+# axas_patch DIR - apply scripts/patches/*.patch to the kernel source DIR,
+# once each. They are named ARCH-*.patch after the kernel they change, and
+# kernel.sh keys that kernel's cache on them.
+axas_patch() {
+	local dir=$1 p mark
+	for p in "$(dirname "${BASH_SOURCE[0]}")"/patches/*.patch; do
+		[ -e "$p" ] || continue
+		mark="$dir/.axas-patched-$(sha256sum < "$p" | cut -c1-12)"
+		[ -e "$mark" ] && continue
+		axas_need patch || return 1
+		echo "axas: applying $(basename "$p") to $dir" >&2
+		patch -s -p1 -N -d "$dir" < "$p" >&2 || return 1
+		touch "$mark"
+	done
 }

@@ -32,8 +32,13 @@ bench) frags=("$here/configs/bench.config" "$here/configs/$arch.config") ;;
 *) echo "kernel.sh: unknown variant $variant" >&2; exit 2 ;;
 esac
 ver=$(make -s -C "$src" kernelversion)
-key=$( (echo "$ver"; echo "$arch"; cat "${frags[@]}"; gcc --version | head -1) |
-	sha256sum | cut -c1-12)
+# The patches of scripts/patches/ that change this architecture's kernel.
+patches=()
+for p in "$here/patches/$arch"-*.patch; do
+	[ -e "$p" ] && patches+=("$p")
+done
+key=$( (echo "$ver"; echo "$arch"; cat "${frags[@]}" ${patches[@]+"${patches[@]}"}
+	gcc --version | head -1) | sha256sum | cut -c1-12)
 out="$AXAS_CACHE/build-$arch-$variant-$ver-$key"
 case $arch in
 um) image=$out/linux ;;
