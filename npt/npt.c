@@ -13,6 +13,7 @@
  * moves to bit 12.
  */
 #include <linux/errno.h>
+#include <linux/mem_encrypt.h>
 
 #include <axas/compat.h>
 
@@ -71,12 +72,19 @@ static u64 npt_leaf_attrs(const struct axas_pt *pt, u32 prot,
 		e |= npt_pat_bit(level);
 	if (level)
 		e |= NPT_PS;
+	/*
+	 * Memory encryption: write-back leaves map memory, which the guest
+	 * then sees as the host does (encrypted with the host's key); other
+	 * memory types map devices, which are never encrypted.
+	 */
+	if (idx == npt_pat_index[AXAS_MT_WB])
+		e |= pt->me_mask;
 	return e;
 }
 
 static u64 npt_root(const struct axas_pt *pt)
 {
-	return pt->root_pa;
+	return pt->root_pa | pt->me_mask;
 }
 
 const struct axas_pt_fmt axas_pt_fmt_npt = {
@@ -95,7 +103,12 @@ const struct axas_pt_fmt axas_pt_fmt_npt = {
  * @la57: the host runs with 5-level paging (CR4.LA57), which nested
  *	paging then uses too
  * @gbpages: 1 GiB pages (CPUID 0x80000001 EDX[26])
- * @phys_bits: MAXPHYADDR (CPUID 0x80000008 EAX[7:0]); 0 means 52
+ * @phys_bits: MAXPHYADDR (CPUID 0x80000008 EAX[7:0], less the bits memory
+ *	encryption takes: the kernel's ``boot_cpu_data.x86_phys_bits``); 0
+ *	means 52
+ *
+ * With AMD memory encryption (SME) active on the host, the C-bit comes
+ * from the kernel's ``sme_me_mask`` into &axas_pt_caps.me_mask.
  *
  * Context: any.
  * Return: the capabilities for &struct axas_pt_cfg.
@@ -107,6 +120,10 @@ struct axas_pt_caps axas_pt_caps_from_npt(bool la57, bool gbpages,
 		.flags = AXAS_CAP_2M | (la57 ? AXAS_CAP_5LEVEL : AXAS_CAP_4LEVEL),
 		.phys_bits = phys_bits,
 	};
+
+#ifdef CONFIG_X86
+	caps.me_mask = sme_me_mask;
+#endif
 
 	if (gbpages)
 		caps.flags |= AXAS_CAP_1G;

@@ -53,7 +53,9 @@ EXPORT_SYMBOL_IF_KUNIT(axas_pt_alloc_page);
 
 static struct page *pt_page_alloc(void)
 {
-	struct page *page = axas_pt_alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+	/* Like frames: -ENOMEM at the memory cgroup's limit, no OOM kill. */
+	struct page *page = axas_pt_alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO |
+					       __GFP_NOWARN | __GFP_RETRY_MAYFAIL);
 
 	if (page)
 		atomic_long_inc(&axas_pt_live);
@@ -148,9 +150,16 @@ static bool ent_leaf(const struct axas_pt *pt, u64 pte, unsigned int level)
 	return !level || (level < AXAS_PT_LEAF_LEVELS && (pte & pt->huge));
 }
 
-static u64 *ent_table(u64 pte)
+static u64 *ent_table(const struct axas_pt *pt, u64 pte)
 {
-	return phys_to_virt(pte & AXAS_PT_ADDR_MASK);
+	return phys_to_virt(pte & pt->addr_mask);
+}
+
+/* The HPA a leaf at @level maps (the C-bit is no address bit). */
+static phys_addr_t pt_leaf_addr(const struct axas_pt *pt, u64 pte,
+				unsigned int level)
+{
+	return pte & axas_pt_leaf_addr_mask(level) & ~pt->me_mask;
 }
 
 static bool pt_table_empty(const u64 *table)
@@ -177,12 +186,24 @@ static void pt_leaf_decode(const struct axas_pt *pt, u64 pte,
 {
 	leaf->size = axas_pt_level_size(level);
 	leaf->gpa = gpa & ~(leaf->size - 1);
-	leaf->hpa = pte & axas_pt_leaf_addr_mask(level);
+	leaf->hpa = pt_leaf_addr(pt, pte, level);
 	leaf->level = level;
 	leaf->prot = pt_leaf_prot(pt, pte, level);
 	leaf->accessed = pte & pt->fmt->accessed;
 	leaf->dirty = pte & pt->fmt->dirty;
 	leaf->pte = pte;
+}
+
+/*
+ * A reschedule point once per leaf table (512 entries): map, unmap,
+ * protect and destroy of millions of leaves must not hold the CPU for
+ * seconds. They run in process context without RCU read sections; the
+ * space lock they run under is a sleeping lock.
+ */
+static void pt_resched(unsigned int level)
+{
+	if (level == 1)
+		cond_resched();
 }
 
 static int pt_check_range(const struct axas_pt *pt, u64 gpa, u64 size)
@@ -227,6 +248,14 @@ int axas_pt_init(struct axas_pt *pt, const struct axas_pt_cfg *cfg)
 		return -EINVAL;
 	if (!(caps & (cfg->levels == 5 ? AXAS_CAP_5LEVEL : AXAS_CAP_4LEVEL)))
 		return -EOPNOTSUPP;
+	/* One C-bit, above the address bits the host uses. */
+	if (cfg->caps.me_mask) {
+		if (cfg->format != AXAS_PT_NPT)
+			return -EOPNOTSUPP;
+		if (hweight64(cfg->caps.me_mask) != 1 ||
+		    (cfg->caps.me_mask & ~GENMASK_ULL(51, phys_bits)))
+			return -EINVAL;
+	}
 
 	pt->cfg = *cfg;
 	pt->fmt = axas_pt_formats[cfg->format];
@@ -242,6 +271,10 @@ int axas_pt_init(struct axas_pt *pt, const struct axas_pt_cfg *cfg)
 	ret = pt->fmt->init(pt);
 	if (ret)
 		return ret;
+	/* Tables are memory: with encryption on, entries pointing at them carry the C-bit. */
+	pt->me_mask = cfg->caps.me_mask;
+	pt->addr_mask = AXAS_PT_ADDR_MASK & ~pt->me_mask;
+	pt->table_pte |= pt->me_mask;
 
 	page = pt_page_alloc();
 	if (!page)
@@ -263,10 +296,11 @@ static void pt_free_level(struct axas_pt *pt, u64 *table, unsigned int level,
 		u64 pte = READ_ONCE(table[i]);
 		struct axas_pt_leaf leaf;
 
+		pt_resched(level);
 		if (!ent_present(pt, pte))
 			continue;
 		if (!ent_leaf(pt, pte, level)) {
-			pt_free_level(pt, ent_table(pte), level - 1,
+			pt_free_level(pt, ent_table(pt, pte), level - 1,
 				      base + i * span, fn, arg);
 			continue;
 		}
@@ -395,6 +429,25 @@ static int pt_map_choose(struct pt_map *m, u64 gpa, phys_addr_t *pa)
 }
 
 /*
+ * Every frame of a map must lie within the physical-address width: the
+ * plan does not visit leaves below tables that do not exist yet, and a
+ * commit must not fail halfway.
+ */
+static int pt_check_frames(const struct axas_pt *pt,
+			   const struct axas_pt_src *src, u64 size)
+{
+	unsigned long i, n = size / src->frame_size;
+
+	for (i = 0; i < n; i++) {
+		phys_addr_t pa = page_to_phys(src->frames[i]);
+
+		if (pa >= pt->pa_limit || pt->pa_limit - pa < src->frame_size)
+			return -ERANGE;
+	}
+	return 0;
+}
+
+/*
  * Plan: check that nothing in [start, end) is mapped and count the table
  * pages the commit will need. @table is NULL below an entry that does not
  * exist yet.
@@ -409,15 +462,15 @@ static int pt_map_plan(struct pt_map *m, u64 *table, unsigned int level,
 
 	/*
 	 * Below a table that does not exist yet there is nothing to collide
-	 * with, and only 4K leaves: a contiguous source was checked whole by
-	 * axas_pt_map(), and frames are RAM, aligned and within the CPU's
-	 * physical-address width by construction.
+	 * with, and only 4K leaves: a contiguous source and every frame were
+	 * checked by axas_pt_map().
 	 */
 	if (!table && !level && !m->src->next)
 		return 0;
 	for (addr = start; addr < end; addr = next) {
 		u64 pte = table ? READ_ONCE(table[pt_index(addr, level)]) : 0;
 
+		pt_resched(level);
 		next = min(end, pt_entry_end(addr, level));
 		if (level < AXAS_PT_LEAF_LEVELS) {
 			ret = pt_map_choose(m, addr, &pa);
@@ -433,7 +486,7 @@ static int pt_map_plan(struct pt_map *m, u64 *table, unsigned int level,
 			return -EEXIST;
 		if (!ent_present(pt, pte))
 			m->need++;
-		ret = pt_map_plan(m, ent_present(pt, pte) ? ent_table(pte) : NULL,
+		ret = pt_map_plan(m, ent_present(pt, pte) ? ent_table(pt, pte) : NULL,
 				  level - 1, addr, next);
 		if (ret)
 			return ret;
@@ -457,6 +510,8 @@ static int pt_map_commit(struct pt_map *m, u64 *table, unsigned int level,
 		u64 *ptep = &table[pt_index(addr, level)];
 		u64 pte, new;
 
+		if (!m->shared)
+			pt_resched(level);
 		next = min(end, pt_entry_end(addr, level));
 		if (!level && !m->src->next && !m->src->frames) {
 			/* The only choice at level 0, and no source to ask. */
@@ -494,7 +549,7 @@ static int pt_map_commit(struct pt_map *m, u64 *table, unsigned int level,
 		}
 		if (ent_leaf(pt, pte, level))
 			return -EEXIST;
-		ret = pt_map_commit(m, ent_table(pte), level - 1, addr, next);
+		ret = pt_map_commit(m, ent_table(pt, pte), level - 1, addr, next);
 		if (ret)
 			return ret;
 	}
@@ -561,7 +616,7 @@ static int pt_map_one(struct pt_map *m, u64 gpa, u64 size)
 				break;
 			if (ent_leaf(pt, pte, level))
 				return -EEXIST;
-			table = ent_table(pte);
+			table = ent_table(pt, pte);
 		}
 		if (level > target) {
 			ret = pt_map_chain(m, ptep, level, target, leaf);
@@ -635,6 +690,11 @@ int axas_pt_map(struct axas_pt *pt, u64 gpa, u64 size,
 		if (src->pa >= pt->pa_limit || size > pt->pa_limit - src->pa)
 			return -ERANGE;
 	}
+	if (src->frames) {
+		ret = pt_check_frames(pt, src, size);
+		if (ret)
+			return ret;
+	}
 	ret = axas_pt_check_prot(pt, prot);
 	if (ret)
 		return ret;
@@ -675,7 +735,7 @@ static u64 pt_split_leaf(struct axas_pt *pt, struct pt_cache *cache,
 	u64 new = page_to_phys(page) | pt->table_pte;
 
 	do {
-		u64 base = pte & axas_pt_leaf_addr_mask(level);
+		u64 base = pt_leaf_addr(pt, pte, level);
 		u64 attrs = fmt->leaf_attrs(pt, pt_leaf_prot(pt, pte, level),
 					    level - 1) |
 			    (pte & (fmt->accessed | fmt->dirty));
@@ -710,7 +770,7 @@ static unsigned int pt_splits_at(const struct axas_pt *pt, u64 addr)
 			return 0;
 		if (ent_leaf(pt, pte, level))
 			break;
-		table = ent_table(pte);
+		table = ent_table(pt, pte);
 	}
 	for (; level && !IS_ALIGNED(addr, axas_pt_level_size(level)); level--)
 		n++;
@@ -758,6 +818,7 @@ static void pt_unmap_level(struct pt_edit *e, u64 *table, unsigned int level,
 		bool whole;
 		u64 *child;
 
+		pt_resched(level);
 		next = min(end, base + span);
 		whole = addr == base && next == base + span;
 		if (!ent_present(pt, pte))
@@ -778,7 +839,7 @@ static void pt_unmap_level(struct pt_edit *e, u64 *table, unsigned int level,
 			}
 			pte = pt_split_leaf(pt, &e->cache, ptep, pte, level);
 		}
-		child = ent_table(pte);
+		child = ent_table(pt, pte);
 		pt_unmap_level(e, child, level - 1, addr, next);
 		if (whole || pt_table_empty(child)) {
 			/* Paging-structure caches may hold it: flush first. */
@@ -836,12 +897,14 @@ static void pt_protect_leaf(struct pt_edit *e, u64 *ptep, u64 pte,
 {
 	const u32 rights = AXAS_PROT_RWX | AXAS_PROT_EXEC_USER;
 	const struct axas_pt_fmt *fmt = e->pt->fmt;
-	u64 keep = axas_pt_leaf_addr_mask(level) | fmt->accessed | fmt->dirty;
+	/* The address and what the hardware set; the C-bit follows @prot. */
+	u64 keep = axas_pt_leaf_addr_mask(level) & ~e->pt->me_mask;
+	u64 hw = fmt->accessed | fmt->dirty;
 	u32 old = pt_leaf_prot(e->pt, pte, level);
 	u64 new;
 
 	do {
-		new = (pte & keep) | e->attrs[level];
+		new = (pte & (keep | hw)) | e->attrs[level];
 		if (new == pte)
 			return;
 	} while (!try_cmpxchg64(ptep, &pte, new));
@@ -863,6 +926,7 @@ static void pt_protect_level(struct pt_edit *e, u64 *table, unsigned int level,
 		u64 base = addr & ~(span - 1);
 		u64 pte = READ_ONCE(*ptep);
 
+		pt_resched(level);
 		next = min(end, base + span);
 		if (!ent_present(pt, pte))
 			continue;
@@ -873,7 +937,7 @@ static void pt_protect_level(struct pt_edit *e, u64 *table, unsigned int level,
 			}
 			pte = pt_split_leaf(pt, &e->cache, ptep, pte, level);
 		}
-		pt_protect_level(e, ent_table(pte), level - 1, addr, next);
+		pt_protect_level(e, ent_table(pt, pte), level - 1, addr, next);
 	}
 }
 
@@ -947,7 +1011,7 @@ int axas_pt_split(struct axas_pt *pt, u64 gpa)
 			return -ENOENT;
 		if (ent_leaf(pt, pte, level))
 			break;
-		table = ent_table(pte);
+		table = ent_table(pt, pte);
 	}
 	if (!level)
 		return -EINVAL;
@@ -982,7 +1046,7 @@ static u64 pt_find_leaf(struct axas_pt *pt, u64 gpa, u64 **tablep,
 			*levelp = level;
 			return pte;
 		}
-		table = ent_table(pte);
+		table = ent_table(pt, pte);
 	}
 }
 
@@ -1033,7 +1097,7 @@ s64 axas_pt_query_contig(struct axas_pt *pt, u64 gpa, struct axas_pt_leaf *leaf,
 			pte = 0;
 		if (!ent_present(pt, pte) || !ent_leaf(pt, pte, level))
 			pte = pt_find_leaf(pt, at, &table, &level);
-		if (!pte || (pte & axas_pt_leaf_addr_mask(level)) != next_pa ||
+		if (!pte || pt_leaf_addr(pt, pte, level) != next_pa ||
 		    pt_leaf_prot(pt, pte, level) != leaf->prot)
 			break;
 		size = axas_pt_level_size(level);
@@ -1079,7 +1143,7 @@ int axas_pt_query(struct axas_pt *pt, u64 gpa, struct axas_pt_leaf *leaf)
 			ret = 0;
 			break;
 		}
-		table = ent_table(pte);
+		table = ent_table(pt, pte);
 	}
 	rcu_read_unlock();
 	return ret;
@@ -1099,7 +1163,7 @@ static void pt_walk_level(struct axas_pt *pt, u64 *table, unsigned int level,
 		if (!ent_present(pt, pte))
 			continue;
 		if (!ent_leaf(pt, pte, level)) {
-			pt_walk_level(pt, ent_table(pte), level - 1, addr, next,
+			pt_walk_level(pt, ent_table(pt, pte), level - 1, addr, next,
 				      fn, arg);
 			continue;
 		}
@@ -1140,6 +1204,65 @@ int axas_pt_walk_leaves(struct axas_pt *pt, u64 gpa, u64 size,
 	return 0;
 }
 AXAS_EXPORT(axas_pt_walk_leaves);
+
+struct pt_next {
+	struct axas_pt_leaf *leaves;
+	unsigned int n;
+	unsigned int max;
+};
+
+static void pt_next_level(struct axas_pt *pt, u64 *table, unsigned int level,
+			  u64 start, u64 end, struct pt_next *nx)
+{
+	u64 addr, next;
+
+	for (addr = start; addr < end && nx->n < nx->max; addr = next) {
+		u64 pte = READ_ONCE(table[pt_index(addr, level)]);
+
+		next = min(end, pt_entry_end(addr, level));
+		if (!ent_present(pt, pte))
+			continue;
+		if (!ent_leaf(pt, pte, level)) {
+			pt_next_level(pt, ent_table(pt, pte), level - 1, addr, next, nx);
+			continue;
+		}
+		pt_leaf_decode(pt, pte, level, addr, &nx->leaves[nx->n++]);
+	}
+}
+
+/**
+ * axas_pt_next_leaves() - the next leaves from a GPA on
+ * @pt: the table
+ * @gpa: where to start; a leaf that maps @gpa counts
+ * @end: where to stop (exclusive)
+ * @leaves: filled with up to @max leaves, in GPA order
+ * @max: how many at most
+ *
+ * A bounded piece of a walk, for callers that go through a large table a
+ * few leaves at a time without holding anything in between (the debugfs
+ * dump): each call is one short RCU read-side section. Leaves that change
+ * between calls are seen before or after the change.
+ *
+ * Context: any, including atomic context; takes rcu_read_lock().
+ * Return: the number of leaves found; 0 at the end.
+ */
+unsigned int axas_pt_next_leaves(struct axas_pt *pt, u64 gpa, u64 end,
+				 struct axas_pt_leaf *leaves, unsigned int max)
+{
+	struct pt_next nx = { .leaves = leaves, .max = max };
+	u64 *root;
+
+	end = min(end, pt->gpa_limit);
+	if (gpa >= end || !max)
+		return 0;
+	rcu_read_lock();
+	root = READ_ONCE(pt->root);
+	if (root)
+		pt_next_level(pt, root, pt->top_level, gpa, end, &nx);
+	rcu_read_unlock();
+	return nx.n;
+}
+AXAS_EXPORT(axas_pt_next_leaves);
 
 /**
  * axas_pt_root() - the root descriptor to load

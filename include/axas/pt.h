@@ -103,11 +103,18 @@ enum axas_memtype {
 /**
  * struct axas_pt_caps - what the hardware supports
  * @flags: AXAS_CAP_* bits
- * @phys_bits: host physical-address width (MAXPHYADDR); 0 means 52
+ * @phys_bits: host physical-address width (MAXPHYADDR, as reduced by memory
+ *	encryption); 0 means 52
+ * @me_mask: NPT only: the AMD memory-encryption (SME) C-bit, as a mask,
+ *	when the host runs with memory encryption active (``sme_me_mask``);
+ *	0 otherwise. It must lie above @phys_bits. nCR3, every table entry
+ *	and every write-back leaf then carry it (see "Memory encryption" in
+ *	Documentation/axas.rst).
  */
 struct axas_pt_caps {
 	u32 flags;
 	u8 phys_bits;
+	u64 me_mask;
 };
 
 /* Requests for the root descriptor (&struct axas_pt_cfg.root_flags). */
@@ -152,7 +159,9 @@ struct axas_pt_fmt;
  * @pgsizes: leaf sizes the capabilities allow (SZ_4K | SZ_2M | SZ_1G)
  * @present_mask: entry bits of which any one makes an entry present
  * @huge: the page-size bit of a 2 MiB/1 GiB leaf
- * @table_pte: attribute bits of a table entry
+ * @me_mask: the memory-encryption C-bit (``cfg.caps.me_mask``), or 0
+ * @addr_mask: the address bits of a table entry (without @me_mask)
+ * @table_pte: attribute bits of a table entry (with @me_mask)
  * @stats: table pages and leaves held
  *
  * The fields are read-only after axas_pt_init(); callers treat the struct
@@ -169,6 +178,8 @@ struct axas_pt {
 	unsigned long pgsizes;
 	u64 present_mask;
 	u64 huge;
+	u64 me_mask;
+	u64 addr_mask;
 	u64 table_pte;
 	struct axas_pt_stats stats;
 };
@@ -256,6 +267,8 @@ s64 axas_pt_query_contig(struct axas_pt *pt, u64 gpa, struct axas_pt_leaf *leaf,
 			 u64 end, unsigned int max_leaves);
 int axas_pt_walk_leaves(struct axas_pt *pt, u64 gpa, u64 size,
 			  axas_pt_leaf_fn fn, void *arg);
+unsigned int axas_pt_next_leaves(struct axas_pt *pt, u64 gpa, u64 end,
+				 struct axas_pt_leaf *leaves, unsigned int max);
 u64 axas_pt_root(const struct axas_pt *pt);
 int axas_pt_check_prot(const struct axas_pt *pt, u32 prot);
 void axas_pt_gather_init(struct axas_pt_gather *gather);
