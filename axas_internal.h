@@ -10,6 +10,7 @@
 #include <axas/axas.h>
 
 struct dentry;
+struct mem_cgroup;
 struct axas_space;
 struct axas_area;
 
@@ -21,14 +22,19 @@ extern struct dentry *axas_debugfs_root;
  * @populate: map the whole area at map time (linear, eager alloc); NULL
  *	for nothing (lazy alloc). All or nothing.
  * @fault: install what a fault at @gpa needs (lazy alloc); NULL when the
- *	backend never faults anything in
+ *	backend never faults anything in. With the space lock held shared
+ *	(@excl false) it answers -EAGAIN when the frame cap looks full: other
+ *	faults may hold charges they will give back, and the caller asks
+ *	again with the lock held exclusively (@excl true), where the cap is
+ *	exact.
  * @release: a leaf of the area left the table: queue its frames on
  *	@frames, to be freed after the flush; NULL when nothing is owned
  */
 struct axas_backend {
 	const char *name;
 	int (*populate)(struct axas_space *space, struct axas_area *area);
-	int (*fault)(struct axas_space *space, struct axas_area *area, u64 gpa);
+	int (*fault)(struct axas_space *space, struct axas_area *area, u64 gpa,
+		     bool excl);
 	void (*release)(struct axas_space *space, struct axas_area *area,
 			const struct axas_pt_leaf *leaf, struct list_head *frames);
 };
@@ -78,6 +84,7 @@ struct axas_fault_stats {
  * @max_frames: cap on @frames (4 KiB units), 0 for none
  * @frames: 4 KiB frames held by alloc areas
  * @dead: shut down; every call fails with -ESHUTDOWN
+ * @memcg: the memory cgroup charged for what the space allocates
  * @id: number in debugfs
  * @name: name in debugfs
  * @debugfs: its debugfs directory
@@ -97,6 +104,7 @@ struct axas_space {
 	unsigned long max_frames;
 	atomic_long_t frames;
 	bool dead;
+	struct mem_cgroup *memcg;
 	int id;
 	char name[32];
 	struct dentry *debugfs;
@@ -110,15 +118,32 @@ void axas_frames_free(struct axas_space *space, struct list_head *frames);
 
 void axas_space_debugfs_init(struct axas_space *space);
 
+/* Leaves the debugfs table file prints per record. */
+#define AXAS_TABLE_BATCH	32
+
+/**
+ * struct axas_table_iter - a reader's place in the debugfs table file
+ * @space: the space
+ * @n: leaves in @leaves
+ * @leaves: the current record's leaves
+ */
+struct axas_table_iter {
+	struct axas_space *space;
+	unsigned int n;
+	struct axas_pt_leaf leaves[AXAS_TABLE_BATCH];
+};
+
 #if IS_ENABLED(CONFIG_KUNIT)
 struct seq_file;
 /* Visible to the KUnit suites: they replace it to inject failures... */
 unsigned long axas_frames_alloc(unsigned int order, unsigned long nr,
 				struct page **pages);
+/* ...and check which ranges 1 GiB frames may come from... */
+bool axas_frame_range_usable(unsigned long pfn, unsigned long nr);
 /* ...and read what the debugfs files show. */
 int axas_stats_show(struct seq_file *m, void *unused);
 int axas_areas_show(struct seq_file *m, void *unused);
-int axas_table_show(struct seq_file *m, void *unused);
+extern const struct seq_operations axas_table_seq_ops;
 #endif
 
 #endif /* _AXAS_INTERNAL_H */

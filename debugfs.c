@@ -64,9 +64,8 @@ VISIBLE_IF_KUNIT int axas_areas_show(struct seq_file *m, void *unused)
 EXPORT_SYMBOL_IF_KUNIT(axas_areas_show);
 DEFINE_SHOW_ATTRIBUTE(axas_areas);
 
-static void leaf_show(void *arg, const struct axas_pt_leaf *leaf)
+static void leaf_show(struct seq_file *m, const struct axas_pt_leaf *leaf)
 {
-	struct seq_file *m = arg;
 	char buf[5];
 
 	seq_printf(m, "%016llx %s -> %016llx %s %s%s%s pte %016llx\n", leaf->gpa,
@@ -76,20 +75,85 @@ static void leaf_show(void *arg, const struct axas_pt_leaf *leaf)
 		   leaf->accessed ? " A" : "", leaf->dirty ? " D" : "", leaf->pte);
 }
 
-VISIBLE_IF_KUNIT int axas_table_show(struct seq_file *m, void *unused)
+/*
+ * The table file streams: record 0 is the root descriptor, record k >= 1
+ * the leaves (a batch of them) from GPA base + (k - 1) * 4 KiB on. A
+ * record is found from its position alone, in one short RCU read-side
+ * section, so a reader may stop anywhere and come back; the buffer holds
+ * one batch, however large the table.
+ */
+static void *table_batch(struct axas_table_iter *it, loff_t pos)
 {
-	struct axas_space *space = m->private;
+	struct axas_space *space = it->space;
+	u64 gpa = space->base + ((u64)(pos - 1) << PAGE_SHIFT);
 
-	seq_printf(m, "root %016llx\n", axas_space_root(space));
-	down_read(&space->lock);
-	if (!space->dead)
-		axas_pt_walk_leaves(&space->pt, space->base,
-				      space->end - space->base, leaf_show, m);
-	up_read(&space->lock);
+	if (gpa < space->base || gpa >= space->end)
+		return NULL;
+	it->n = axas_pt_next_leaves(&space->pt, gpa, space->end, it->leaves,
+				    AXAS_TABLE_BATCH);
+	return it->n ? it : NULL;
+}
+
+static void *table_start(struct seq_file *m, loff_t *pos)
+{
+	return *pos ? table_batch(m->private, *pos) : SEQ_START_TOKEN;
+}
+
+static void *table_next(struct seq_file *m, void *v, loff_t *pos)
+{
+	struct axas_table_iter *it = m->private;
+	u64 next = it->space->base;
+
+	if (v != SEQ_START_TOKEN)
+		next = it->leaves[it->n - 1].gpa + it->leaves[it->n - 1].size;
+	*pos = ((next - it->space->base) >> PAGE_SHIFT) + 1;
+	return table_batch(it, *pos);
+}
+
+static void table_stop(struct seq_file *m, void *v)
+{
+}
+
+static int table_show(struct seq_file *m, void *v)
+{
+	struct axas_table_iter *it = m->private;
+	unsigned int i;
+
+	if (v == SEQ_START_TOKEN) {
+		seq_printf(m, "root %016llx\n", axas_space_root(it->space));
+		return 0;
+	}
+	for (i = 0; i < it->n; i++)
+		leaf_show(m, &it->leaves[i]);
 	return 0;
 }
-EXPORT_SYMBOL_IF_KUNIT(axas_table_show);
-DEFINE_SHOW_ATTRIBUTE(axas_table);
+
+VISIBLE_IF_KUNIT const struct seq_operations axas_table_seq_ops = {
+	.start = table_start,
+	.next = table_next,
+	.stop = table_stop,
+	.show = table_show,
+};
+EXPORT_SYMBOL_IF_KUNIT(axas_table_seq_ops);
+
+static int axas_table_open(struct inode *inode, struct file *file)
+{
+	struct axas_table_iter *it;
+
+	it = __seq_open_private(file, &axas_table_seq_ops, sizeof(*it));
+	if (!it)
+		return -ENOMEM;
+	it->space = inode->i_private;
+	return 0;
+}
+
+static const struct file_operations axas_table_fops = {
+	.owner = THIS_MODULE,
+	.open = axas_table_open,
+	.read = seq_read,
+	.llseek = seq_lseek,
+	.release = seq_release_private,
+};
 
 void axas_space_debugfs_init(struct axas_space *space)
 {

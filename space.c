@@ -5,17 +5,28 @@
  *
  * Locking: @space->lock is taken for reading by faults and guest copies,
  * which run in parallel (the table takes concurrent installs through
- * cmpxchg), and for writing by map, unmap, protect and shutdown.
+ * cmpxchg), and for writing by map, unmap, protect and shutdown. A fault
+ * that finds the frame cap full while other faults may hold charges they
+ * are about to give back decides again under the exclusive side.
  * axas_translate() takes no lock: the table is walked under RCU.
+ *
+ * Memory: everything a space allocates (frames, table pages, area
+ * structs) is charged to the memory cgroup the space recorded at create
+ * time, whichever task triggers the allocation (a vCPU kthread, a VMM
+ * thread).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/bitfield.h>
 #include <linux/debugfs.h>
 #include <linux/highmem.h>
 #include <linux/idr.h>
 #include <linux/io.h>
+#include <linux/ioport.h>
+#include <linux/memcontrol.h>
 #include <linux/mm.h>
 #include <linux/percpu.h>
+#include <linux/sched/mm.h>
 #include <linux/slab.h>
 
 #include <axas/compat.h>
@@ -91,17 +102,26 @@ static void area_erase(struct axas_space *space, struct axas_area *area)
 	space->nr_areas--;
 }
 
-static struct axas_area *area_alloc(void)
+/*
+ * Area structs are charged to the space's memory cgroup; at its limit a
+ * map or protect fails with -ENOMEM rather than wake the OOM killer. An
+ * unmap frees memory and must not fail there: its spares may go over the
+ * limit (AREA_GFP_UNMAP; see PT_GFP_UNMAP in the engine).
+ */
+#define AREA_GFP	(GFP_KERNEL_ACCOUNT | __GFP_NOWARN | __GFP_RETRY_MAYFAIL)
+#define AREA_GFP_UNMAP	(AREA_GFP | __GFP_HIGH)
+
+static struct axas_area *area_alloc(gfp_t gfp)
 {
-	return kzalloc(sizeof(struct axas_area), GFP_KERNEL_ACCOUNT);
+	return kzalloc(sizeof(struct axas_area), gfp);
 }
 
-static int spares_fill(struct list_head *spares)
+static int spares_fill(struct list_head *spares, gfp_t gfp)
 {
 	unsigned int i;
 
 	for (i = 0; i < AXAS_SPARE_AREAS; i++) {
-		struct axas_area *area = area_alloc();
+		struct axas_area *area = area_alloc(gfp);
 
 		if (!area)
 			return -ENOMEM;
@@ -202,6 +222,17 @@ static void area_boundary(struct axas_space *space, u64 at,
 	area_fix(space, right, spares);
 }
 
+/* Charge what follows to the space's memory cgroup, not the caller's. */
+static struct mem_cgroup *space_memcg_enter(struct axas_space *space)
+{
+	return set_active_memcg(space->memcg);
+}
+
+static void space_memcg_leave(struct mem_cgroup *old)
+{
+	set_active_memcg(old);
+}
+
 static int space_check_range(struct axas_space *space, u64 gpa, u64 size)
 {
 	if (!size || !PAGE_ALIGNED(gpa) || !PAGE_ALIGNED(size))
@@ -257,7 +288,11 @@ static void space_release_leaf(void *arg, const struct axas_pt_leaf *leaf)
 
 /**
  * axas_space_create() - create an address space
- * @cfg: range, table format, flush callback, frame cap
+ * @cfg: range, table format, flush callback, frame cap, memory cgroup
+ *
+ * The space records the memory cgroup to charge (@cfg->memcg, or the
+ * caller's) and charges it for everything it allocates later, whoever
+ * calls.
  *
  * Context: process context; may sleep.
  * Return: the space; ERR_PTR(-EINVAL) for a missing @cfg->flush or an
@@ -268,6 +303,7 @@ static void space_release_leaf(void *arg, const struct axas_pt_leaf *leaf)
 struct axas_space *axas_space_create(const struct axas_space_cfg *cfg)
 {
 	struct axas_space *space;
+	struct mem_cgroup *old;
 	int ret;
 
 	if (!cfg->flush || !cfg->size || !PAGE_ALIGNED(cfg->base) ||
@@ -279,6 +315,16 @@ struct axas_space *axas_space_create(const struct axas_space_cfg *cfg)
 	space = kzalloc(sizeof(*space), GFP_KERNEL_ACCOUNT);
 	if (!space)
 		return ERR_PTR(-ENOMEM);
+#ifdef CONFIG_MEMCG
+	if (cfg->memcg) {
+		css_get(&cfg->memcg->css);
+		space->memcg = cfg->memcg;
+	} else {
+		/* A kthread gets its active memcg, or the root. */
+		space->memcg = get_mem_cgroup_from_mm(current->mm);
+	}
+#endif
+	old = space_memcg_enter(space);
 	space->faults = alloc_percpu_gfp(struct axas_fault_stats,
 					 GFP_KERNEL_ACCOUNT);
 	if (!space->faults) {
@@ -305,12 +351,15 @@ struct axas_space *axas_space_create(const struct axas_space_cfg *cfg)
 	space->max_frames = cfg->max_frames;
 	strscpy(space->name, cfg->name ?: "space", sizeof(space->name));
 	axas_space_debugfs_init(space);
+	space_memcg_leave(old);
 	return space;
 
 out_destroy:
 	axas_pt_destroy(&space->pt, NULL, NULL);
 out_free:
+	space_memcg_leave(old);
 	free_percpu(space->faults);
+	mem_cgroup_put(space->memcg);
 	kfree(space);
 	return ERR_PTR(ret);
 }
@@ -321,31 +370,48 @@ AXAS_EXPORT(axas_space_create);
  * @space: the space
  *
  * Waits for faults and guest copies in flight (they hold the lock shared),
- * flushes the whole range through the callback, then frees every frame
- * and table page. Afterwards every call on @space fails with -ESHUTDOWN;
- * only axas_space_destroy() remains to be called. A VMM calls this to stop
- * a guest while vCPU threads may still report faults.
+ * then, in this order: unlinks every translation from the table, flushes
+ * the whole range through the callback, and frees every frame and table
+ * page but the root. The root table stays allocated, and empty, until
+ * axas_space_destroy(): a vCPU that is still in guest mode until the
+ * flush, or that enters again with the same EPTP/nCR3, finds no
+ * translation and exits with an EPT violation / nested page fault, which
+ * axas_fault() answers with -ESHUTDOWN. Afterwards every call on @space
+ * fails with -ESHUTDOWN; only axas_space_destroy() remains to be called. A
+ * VMM calls this to stop a guest while vCPU threads may still report
+ * faults. A second call does nothing.
  *
- * Context: process context; may sleep; takes the space lock.
+ * Context: process context; may sleep; takes the space lock exclusively;
+ * calls the flush callback once.
  * Return: nothing.
  */
 void axas_space_shutdown(struct axas_space *space)
 {
 	struct space_release r = { .space = space };
+	struct axas_pt_gather gather;
 	struct rb_node *node;
+	int ret;
 
 	INIT_LIST_HEAD(&r.frames);
+	axas_pt_gather_init(&gather);
 	down_write(&space->lock);
 	if (space->dead) {
 		up_write(&space->lock);
 		return;
 	}
-	space->dead = true;
+	WRITE_ONCE(space->dead, true);
+	/*
+	 * The table's whole reach: no leaf straddles its ends, so nothing is
+	 * split and nothing allocated; this cannot fail.
+	 */
+	ret = axas_pt_unmap(&space->pt, 0, space->pt.gpa_limit,
+			    space_release_leaf, &r, &gather);
+	WARN_ON_ONCE(ret);
 	trace_axas_flush(space->id, space->base, space->end - space->base, 0, 0);
 	space->flush(space->cookie, space->base, space->end - space->base);
 	atomic64_inc(&space->flushes);
-	axas_pt_destroy(&space->pt, space_release_leaf, &r);
 	axas_frames_free(space, &r.frames);
+	axas_pt_gather_release(&gather);
 	while ((node = rb_first(&space->areas))) {
 		struct axas_area *area = area_of(node);
 
@@ -361,9 +427,10 @@ AXAS_EXPORT(axas_space_shutdown);
  * @space: the space, or NULL
  *
  * Shuts the space down if that was not done (see axas_space_shutdown())
- * and frees it. No call on @space may be in flight or follow: a VMM whose
- * vCPU threads may still call in shuts down first, stops the threads, then
- * destroys.
+ * and frees it, the root table included. No call on @space may be in
+ * flight or follow, and no vCPU may use its EPTP/nCR3 any more: a VMM
+ * whose vCPU threads may still call in or enter the guest shuts down
+ * first, stops the threads, then destroys.
  *
  * Context: process context; may sleep.
  * Return: nothing.
@@ -374,8 +441,11 @@ void axas_space_destroy(struct axas_space *space)
 		return;
 	axas_space_shutdown(space);
 	debugfs_remove_recursive(space->debugfs);
+	/* Empty since shutdown: this frees the root. */
+	axas_pt_destroy(&space->pt, NULL, NULL);
 	ida_free(&axas_space_ida, space->id);
 	free_percpu(space->faults);
+	mem_cgroup_put(space->memcg);
 	kfree(space);
 }
 AXAS_EXPORT(axas_space_destroy);
@@ -398,11 +468,14 @@ static int space_add_area(struct axas_space *space, u64 gpa, u64 size,
 			  u32 flags, unsigned long pgsize, phys_addr_t hpa,
 			  const struct axas_backend *backend)
 {
-	struct axas_area *area = area_alloc(), *next;
+	struct mem_cgroup *old = space_memcg_enter(space);
+	struct axas_area *area = area_alloc(AREA_GFP), *next;
 	int ret;
 
-	if (!area)
+	if (!area) {
+		space_memcg_leave(old);
 		return -ENOMEM;
+	}
 	area->start = gpa;
 	area->end = gpa + size;
 	area->flags = flags;
@@ -424,6 +497,7 @@ static int space_add_area(struct axas_space *space, u64 gpa, u64 size,
 		area_insert(space, area);
 out:
 	up_write(&space->lock);
+	space_memcg_leave(old);
 	trace_axas_map(space->id, area->start, area->end - area->start,
 		       area->flags, ret);
 	if (ret)
@@ -493,7 +567,7 @@ AXAS_EXPORT(axas_map_linear);
  *	allocate and map every frame now
  * @pgsize: frame and leaf size: SZ_4K, SZ_2M or SZ_1G
  *
- * Frames are zeroed and charged to the caller's memory cgroup
+ * Frames are zeroed and charged to the space's memory cgroup
  * (GFP_KERNEL_ACCOUNT) and to the space's frame cap. With
  * %AXAS_AREA_POPULATE the map is all or nothing; without it nothing is
  * allocated now and axas_fault() installs one frame per leaf later.
@@ -571,6 +645,7 @@ static int space_edit(struct axas_space *space, u64 gpa, u64 size, bool unmap,
 {
 	struct space_release r = { .space = space };
 	struct axas_pt_gather gather;
+	struct mem_cgroup *old;
 	LIST_HEAD(spares);
 	int ret;
 
@@ -579,7 +654,8 @@ static int space_edit(struct axas_space *space, u64 gpa, u64 size, bool unmap,
 		return ret;
 	INIT_LIST_HEAD(&r.frames);
 	axas_pt_gather_init(&gather);
-	ret = spares_fill(&spares);
+	old = space_memcg_enter(space);
+	ret = spares_fill(&spares, unmap ? AREA_GFP_UNMAP : AREA_GFP);
 	if (ret)
 		goto out_spares;
 
@@ -604,6 +680,7 @@ out_unlock:
 	up_write(&space->lock);
 out_spares:
 	spares_free(&spares);
+	space_memcg_leave(old);
 	return ret;
 }
 
@@ -659,20 +736,34 @@ int axas_protect(struct axas_space *space, u64 gpa, u64 size, u32 prot)
 }
 AXAS_EXPORT(axas_protect);
 
-static bool prot_allows(u32 prot, unsigned int access)
+#define AXAS_ACCESS_ALL	(AXAS_ACCESS_READ | AXAS_ACCESS_WRITE | \
+			 AXAS_ACCESS_EXEC | AXAS_ACCESS_EXEC_USER)
+
+/*
+ * Does @prot allow @access? With mode-based execute control, a fetch from
+ * a supervisor-mode address needs EXEC (EPT bit 2) and one from a
+ * user-mode address EXEC_USER (bit 10); without it, bit 2 (or NX clear)
+ * governs both.
+ */
+static bool prot_allows(const struct axas_space *space, u32 prot,
+			unsigned int access)
 {
+	u32 user_exec = space->pt.cfg.caps.flags & AXAS_CAP_MBEC ?
+			AXAS_PROT_EXEC_USER : AXAS_PROT_EXEC;
+
 	if ((access & AXAS_ACCESS_READ) && !(prot & AXAS_PROT_READ))
 		return false;
 	if ((access & AXAS_ACCESS_WRITE) && !(prot & AXAS_PROT_WRITE))
 		return false;
-	if ((access & AXAS_ACCESS_EXEC) &&
-	    !(prot & (AXAS_PROT_EXEC | AXAS_PROT_EXEC_USER)))
+	if ((access & AXAS_ACCESS_EXEC) && !(prot & AXAS_PROT_EXEC))
+		return false;
+	if ((access & AXAS_ACCESS_EXEC_USER) && !(prot & user_exec))
 		return false;
 	return true;
 }
 
 static int space_fault_locked(struct axas_space *space, u64 gpa,
-			      unsigned int access)
+			      unsigned int access, bool excl)
 {
 	struct axas_pt_leaf leaf;
 	struct axas_area *area;
@@ -683,13 +774,40 @@ static int space_fault_locked(struct axas_space *space, u64 gpa,
 	area = area_find(space, gpa);
 	if (!area)
 		return -ENOENT;
-	if (!prot_allows(area->flags, access))
+	if (!prot_allows(space, area->flags, access))
 		return -EACCES;
+	/*
+	 * Present: spurious only if the leaf itself allows the access, or
+	 * the vCPU would fault on it forever.
+	 */
 	if (!axas_pt_query(&space->pt, gpa, &leaf))
-		return AXAS_FAULT_SPURIOUS;
+		return prot_allows(space, leaf.prot, access) ?
+			AXAS_FAULT_SPURIOUS : -EACCES;
 	if (WARN_ON_ONCE(!area->backend->fault))
 		return -EFAULT;
-	return area->backend->fault(space, area, gpa);
+	return area->backend->fault(space, area, gpa, excl);
+}
+
+/*
+ * A fault with the space lock held shared; returns with it held shared.
+ * When the frame cap looked full, other faults may have held charges they
+ * were about to give back (losers of a race for the same page): decide
+ * again with the lock held exclusively, when no fault holds a charge, so
+ * that neither a loser nor an unrelated fault fails for a charge that
+ * was never needed.
+ */
+static int space_fault_shared(struct axas_space *space, u64 gpa,
+			      unsigned int access)
+{
+	int ret = space_fault_locked(space, gpa, access, false);
+
+	if (ret != -EAGAIN)
+		return ret;
+	up_read(&space->lock);
+	down_write(&space->lock);
+	ret = space_fault_locked(space, gpa, access, true);
+	downgrade_write(&space->lock);
+	return ret;
 }
 
 /**
@@ -700,29 +818,37 @@ static int space_fault_locked(struct axas_space *space, u64 gpa,
  *
  * Installs the frame a lazy area needs (a 2 MiB or 1 GiB area the whole
  * leaf). Faults on different pages run in parallel; two vCPUs faulting
- * the same page get one frame between them, and both are told to resume.
- * Linear and eager areas never allocate here.
+ * the same page get one frame between them, and both are told to resume,
+ * also when the frame cap has room for one frame only. Linear and eager
+ * areas never allocate here. A page that is present answers
+ * %AXAS_FAULT_SPURIOUS only if its leaf allows @access; frames and table
+ * pages are charged to the space's memory cgroup and fail with -ENOMEM,
+ * without the OOM killer, at its limit.
  *
  * Context: process context; may sleep (allocates); takes the space lock
- * shared.
+ * shared (exclusively, briefly, when the frame cap is reached).
  * Return: %AXAS_FAULT_INSTALLED or %AXAS_FAULT_SPURIOUS (resume the
  * guest); -ENOENT when no area covers @gpa (emulate MMIO); -EACCES when
  * the area forbids @access; -ENOMEM when no frame or table page could be
  * had or the frame cap is reached; -EINVAL for an empty or unknown
- * @access; -ERANGE for @gpa outside the space; -ESHUTDOWN after shutdown.
+ * @access; -ERANGE for @gpa outside the space, or a frame the allocator
+ * gave beyond the physical-address width of &axas_pt_caps.phys_bits;
+ * -ESHUTDOWN after shutdown.
  */
 int axas_fault(struct axas_space *space, u64 gpa, unsigned int access)
 {
+	struct mem_cgroup *old;
 	int ret;
 
-	if (!access || (access & ~(AXAS_ACCESS_READ | AXAS_ACCESS_WRITE |
-				   AXAS_ACCESS_EXEC)))
+	if (!access || (access & ~AXAS_ACCESS_ALL))
 		return -EINVAL;
 	if (gpa < space->base || gpa >= space->end)
 		return -ERANGE;
+	old = space_memcg_enter(space);
 	down_read(&space->lock);
-	ret = space_fault_locked(space, gpa, access);
+	ret = space_fault_shared(space, gpa, access);
 	up_read(&space->lock);
+	space_memcg_leave(old);
 	if (ret == AXAS_FAULT_INSTALLED)
 		this_cpu_inc(space->faults->installed);
 	else if (ret == AXAS_FAULT_SPURIOUS)
@@ -777,36 +903,94 @@ int axas_translate(struct axas_space *space, u64 gpa, u64 len,
 }
 AXAS_EXPORT(axas_translate);
 
-/* Copy one piece that lies within one page of host memory. */
-static int space_copy_page(phys_addr_t hpa, void *buf, size_t len, bool write)
+static void copy_piece(void *page, size_t off, void *buf, size_t len,
+		       bool write)
 {
-	unsigned long pfn = PHYS_PFN(hpa);
-	bool mapped = pfn_valid(pfn);
+	if (write)
+		memcpy(page + off, buf, len);
+	else
+		memcpy(buf, page + off, len);
+}
+
+#ifdef CONFIG_HAS_IOMEM
+/*
+ * Memory the kernel does not map (reserved ranges, device memory): map the
+ * page for the copy with the memory type of the guest's mapping. RAM the
+ * kernel keeps (reserved pages of its own map) is always write-back: the
+ * kernel maps it so already, and ioremap() refuses RAM.
+ */
+static int space_copy_unmapped(phys_addr_t hpa, u32 prot, void *buf,
+			       size_t len, bool write)
+{
+	phys_addr_t base = hpa & PAGE_MASK;
+	size_t off = offset_in_page(hpa);
+	unsigned long flags;
 	void *page;
 
-	if (mapped)
-		page = kmap_local_page(pfn_to_page(pfn));
-	else if (IS_ENABLED(CONFIG_HAS_IOMEM))
-		/* Reserved memory outside the kernel's map (memmap=). */
-		page = memremap(hpa & PAGE_MASK, PAGE_SIZE, MEMREMAP_WB);
-	else
-		page = NULL;
+	switch (page_is_ram(PHYS_PFN(hpa)) ? AXAS_MT_WB :
+		FIELD_GET(AXAS_PROT_MT_MASK, prot)) {
+	case AXAS_MT_UC: {
+		void __iomem *io = ioremap(base, PAGE_SIZE);
+
+		if (!io)
+			return -EFAULT;
+		if (write)
+			memcpy_toio(io + off, buf, len);
+		else
+			memcpy_fromio(buf, io + off, len);
+		iounmap(io);
+		return 0;
+	}
+	case AXAS_MT_WC:
+		flags = MEMREMAP_WC;
+		break;
+	case AXAS_MT_WT:
+	case AXAS_MT_WP:
+		flags = MEMREMAP_WT;
+		break;
+	default:
+		flags = MEMREMAP_WB;
+		break;
+	}
+	page = memremap(base, PAGE_SIZE, flags);
 	if (!page)
 		return -EFAULT;
-	if (write)
-		memcpy(page + offset_in_page(hpa), buf, len);
-	else
-		memcpy(buf, page + offset_in_page(hpa), len);
-	if (mapped)
-		kunmap_local(page);
-	else
-		memunmap(page);
+	copy_piece(page, off, buf, len, write);
+	memunmap(page);
+	return 0;
+}
+#else
+static int space_copy_unmapped(phys_addr_t hpa, u32 prot, void *buf,
+			       size_t len, bool write)
+{
+	return -EFAULT;
+}
+#endif
+
+/*
+ * Copy one piece that lies within one page of host memory. The kernel's
+ * own mapping serves only pages it maps: pfn_valid() alone also holds for
+ * holes inside early sparsemem sections (a memmap= range in the middle of
+ * RAM), which have struct pages, reserved, and no direct mapping.
+ */
+static int space_copy_page(phys_addr_t hpa, u32 prot, void *buf, size_t len,
+			   bool write)
+{
+	unsigned long pfn = PHYS_PFN(hpa);
+	void *page;
+
+	if (!pfn_valid(pfn) || PageReserved(pfn_to_page(pfn)))
+		return space_copy_unmapped(hpa, prot, buf, len, write);
+	page = kmap_local_page(pfn_to_page(pfn));
+	copy_piece(page, offset_in_page(hpa), buf, len, write);
+	kunmap_local(page);
 	return 0;
 }
 
 static int space_copy(struct axas_space *space, u64 gpa, void *buf,
 		      size_t len, unsigned int flags, bool write)
 {
+	struct mem_cgroup *old;
 	int ret = 0;
 
 	if (flags & ~AXAS_COPY_FAULT)
@@ -815,6 +999,7 @@ static int space_copy(struct axas_space *space, u64 gpa, void *buf,
 		return 0;
 	if (gpa < space->base || gpa >= space->end || len > space->end - gpa)
 		return -ERANGE;
+	old = space_memcg_enter(space);
 	down_read(&space->lock);
 	while (len) {
 		struct axas_pt_leaf leaf;
@@ -830,14 +1015,14 @@ static int space_copy(struct axas_space *space, u64 gpa, void *buf,
 				break;
 			}
 			/* The VMM's view: install the frame whatever the rights. */
-			ret = space_fault_locked(space, gpa, 0);
+			ret = space_fault_shared(space, gpa, 0);
 			if (ret < 0)
 				break;
 			ret = 0;
 			continue;
 		}
-		ret = space_copy_page(leaf.hpa + (gpa - leaf.gpa), buf, chunk,
-				      write);
+		ret = space_copy_page(leaf.hpa + (gpa - leaf.gpa), leaf.prot,
+				      buf, chunk, write);
 		if (ret)
 			break;
 		gpa += chunk;
@@ -845,6 +1030,7 @@ static int space_copy(struct axas_space *space, u64 gpa, void *buf,
 		len -= chunk;
 	}
 	up_read(&space->lock);
+	space_memcg_leave(old);
 	return ret;
 }
 

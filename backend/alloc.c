@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The alloc backend: zeroed frames from the page allocator, charged to the
- * caller's memory cgroup and to the space's frame cap.
+ * space's memory cgroup and to the space's frame cap.
  *
  * A frame of order n is allocated as one block and split into 2^n order-0
  * pages right away (split_page()), so any 4 KiB piece of it can be freed
@@ -21,9 +21,23 @@
 
 #include "../axas_internal.h"
 
+/*
+ * Frames are the guest's memory for as long as the area lives: the memory
+ * cgroup's limit fails them with -ENOMEM rather than waking the OOM killer
+ * (__GFP_RETRY_MAYFAIL), and a failure is the VMM's to report.
+ */
+#define AXAS_FRAME_GFP	(GFP_KERNEL_ACCOUNT | __GFP_ZERO | __GFP_NOWARN | \
+			 __GFP_RETRY_MAYFAIL)
+
 #ifdef CONFIG_CONTIG_ALLOC
-/* Online, one zone, not reserved, not hugetlb: worth asking for. */
-static bool frame_range_usable(unsigned long pfn, unsigned long nr)
+/*
+ * Online, one zone, not reserved, not hugetlb, and in a zone a GFP_KERNEL
+ * allocation may use (as alloc_contig_pages() keeps to): never
+ * ZONE_MOVABLE, whose memory must stay migratable for memory hot-unplug
+ * and virtio-mem, and a guest frame is pinned.
+ */
+VISIBLE_IF_KUNIT bool axas_frame_range_usable(unsigned long pfn,
+					      unsigned long nr)
 {
 	struct zone *zone = NULL;
 	unsigned long i;
@@ -33,13 +47,19 @@ static bool frame_range_usable(unsigned long pfn, unsigned long nr)
 
 		if (!page || PageReserved(page) || PageHuge(page))
 			return false;
-		if (!zone)
+		if (!zone) {
 			zone = page_zone(page);
-		else if (page_zone(page) != zone)
+			if (zone_idx(zone) > gfp_zone(GFP_KERNEL))
+				return false;
+		} else if (page_zone(page) != zone) {
 			return false;
+		}
+		if (!(i & 4095))
+			cond_resched();
 	}
 	return true;
 }
+EXPORT_SYMBOL_IF_KUNIT(axas_frame_range_usable);
 
 /*
  * Blocks beyond MAX_PAGE_ORDER (1 GiB frames): claim a naturally aligned
@@ -57,7 +77,7 @@ static struct page *frame_alloc_contig(unsigned int order)
 	for (pfn = end; pfn >= nr; pfn -= nr) {
 		unsigned long start = pfn - nr;
 
-		if (!frame_range_usable(start, nr))
+		if (!axas_frame_range_usable(start, nr))
 			continue;
 		if (alloc_contig_range(start, start + nr, MIGRATE_MOVABLE,
 				       GFP_KERNEL | __GFP_NOWARN))
@@ -81,13 +101,11 @@ static struct page *frame_alloc_contig(unsigned int order)
 /* One frame of @order, zeroed, as 2^@order order-0 pages. */
 static struct page *frame_alloc_one(unsigned int order)
 {
-	gfp_t gfp = GFP_KERNEL_ACCOUNT | __GFP_ZERO | __GFP_NOWARN |
-		    __GFP_RETRY_MAYFAIL;
 	struct page *page;
 
 	if (order > MAX_PAGE_ORDER)
 		return frame_alloc_contig(order);
-	page = alloc_pages(gfp, order);
+	page = alloc_pages(AXAS_FRAME_GFP, order);
 	if (page)
 		split_page(page, order);
 	return page;
@@ -111,14 +129,13 @@ VISIBLE_IF_KUNIT unsigned long axas_frames_alloc(unsigned int order,
 		if (order || nr == 1) {
 			/* One frame (a fault): the bulk allocator's setup costs more. */
 			pages[done] = order ? frame_alloc_one(order) :
-				alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+				alloc_page(AXAS_FRAME_GFP);
 			got = pages[done] ? 1 : 0;
 		} else {
-			got = alloc_pages_bulk_array(GFP_KERNEL_ACCOUNT | __GFP_ZERO,
-						     nr - done, pages + done);
+			got = alloc_pages_bulk_array(AXAS_FRAME_GFP, nr - done,
+						     pages + done);
 			if (!got) {
-				pages[done] = alloc_page(GFP_KERNEL_ACCOUNT |
-							 __GFP_ZERO);
+				pages[done] = alloc_page(AXAS_FRAME_GFP);
 				got = pages[done] ? 1 : 0;
 			}
 		}
@@ -135,11 +152,18 @@ static void frame_free(struct page *page, unsigned int order)
 {
 	unsigned long i;
 
-	for (i = 0; i < (1UL << order); i++)
+	for (i = 0; i < (1UL << order); i++) {
 		__free_page(nth_page(page, i));
+		if (!((i + 1) & 4095))
+			cond_resched();
+	}
 }
 
-/* Free pages queued by release (on page->lru), after the flush. */
+/*
+ * Free pages queued by release (on page->lru), after the flush; millions
+ * of them for a large space, so with reschedule points (the caller holds
+ * the space lock, a sleeping lock, and no RCU read section).
+ */
 void axas_frames_free(struct axas_space *space, struct list_head *frames)
 {
 	struct page *page, *tmp;
@@ -148,7 +172,8 @@ void axas_frames_free(struct axas_space *space, struct list_head *frames)
 	list_for_each_entry_safe(page, tmp, frames, lru) {
 		list_del(&page->lru);
 		__free_page(page);
-		n++;
+		if (!(++n & 4095))
+			cond_resched();
 	}
 	if (n)
 		axas_frames_uncharge(space, n);
@@ -178,8 +203,10 @@ static int alloc_populate(struct axas_space *space, struct axas_area *area)
 		ret = axas_pt_map(&space->pt, area->start, area->end - area->start,
 				  &src, area->flags & AXAS_PROT_ALL, area->pgsize, 0);
 	if (ret)
-		while (got--)
+		while (got--) {
 			frame_free(src.frames[got], order);
+			cond_resched();
+		}
 	kvfree(src.frames);
 	if (!ret)
 		return 0;
@@ -188,9 +215,14 @@ out_uncharge:
 	return ret;
 }
 
-/* Lazy: one frame for the leaf holding @gpa; one winner per leaf. */
+/*
+ * Lazy: one frame for the leaf holding @gpa; one winner per leaf. At the
+ * frame cap with the lock held shared, the answer may be wrong (a racer's
+ * charge for the same page, soon given back): -EAGAIN asks the caller to
+ * decide again with the lock held exclusively.
+ */
 static int alloc_fault(struct axas_space *space, struct axas_area *area,
-		       u64 gpa)
+		       u64 gpa, bool excl)
 {
 	unsigned int order = get_order(area->pgsize);
 	struct axas_pt_src src = {};
@@ -199,7 +231,7 @@ static int alloc_fault(struct axas_space *space, struct axas_area *area,
 
 	ret = axas_frames_charge(space, 1UL << order);
 	if (ret)
-		return ret;
+		return excl ? ret : -EAGAIN;
 	if (!axas_frames_alloc(order, 1, &page)) {
 		axas_frames_uncharge(space, 1UL << order);
 		return -ENOMEM;

@@ -42,6 +42,7 @@ struct axt_dec {
 	unsigned int levels;
 	u32 caps;
 	u8 phys_bits;
+	u64 me_mask;		/* NPT: the SME C-bit expected, or 0 */
 	struct axt_leaves out;
 	unsigned long tables[AXAS_PT_MAX_LEVELS];
 	unsigned int errors;
@@ -66,5 +67,9 @@ int axt_model_protect(struct axt_model *m, u64 gpa, u64 size, u32 prot);
 void axt_model_tables(const struct axt_model *m,
 		      unsigned long tables[AXAS_PT_MAX_LEVELS]);
 const struct axt_leaf *axt_model_find(const struct axt_model *m, u64 gpa);
+
+struct axas_space;
+long axt_dump_table(struct axas_space *space, char *out, size_t out_size,
+		    size_t *most);
 
 #endif /* _AXAS_KUNIT_TEST_H */

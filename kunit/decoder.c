@@ -14,8 +14,10 @@
 #include <linux/io.h>
 #include <linux/kernel.h>
 #include <linux/mm.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 
+#include "../axas_internal.h"
 #include "axas_test.h"
 
 #define ADDR_BITS	GENMASK_ULL(51, 12)
@@ -155,7 +157,8 @@ static int dec_npt(struct axt_dec *d, u64 e, unsigned int level, u64 gpa)
 {
 	bool leaf = level == 0 || ((level == 1 || level == 2) && (e & BIT_ULL(7)));
 	struct axt_leaf out = { .gpa = gpa, .level = level };
-	u64 addr = e & ADDR_BITS;
+	/* With memory encryption the C-bit is no address bit. */
+	u64 addr = e & ADDR_BITS & ~d->me_mask;
 	unsigned int pat;
 	int mt;
 
@@ -177,6 +180,10 @@ static int dec_npt(struct axt_dec *d, u64 e, unsigned int level, u64 gpa)
 	if (!leaf) {
 		if (!(e & BIT_ULL(1)) || (e & (BIT_ULL(63) | GENMASK_ULL(4, 3))))
 			dec_error(d, "npt L%u gpa %llx: table entry %llx", level, gpa, e);
+		/* Tables are RAM the host reads encrypted: C-bit set. */
+		if ((e & d->me_mask) != d->me_mask)
+			dec_error(d, "npt L%u gpa %llx: table entry without C-bit %llx",
+				  level, gpa, e);
 		return dec_table(d, addr, level - 1, gpa);
 	}
 
@@ -193,6 +200,11 @@ static int dec_npt(struct axt_dec *d, u64 e, unsigned int level, u64 gpa)
 	mt = npt_mt(pat);
 	if (mt < 0)
 		dec_error(d, "npt L%u gpa %llx: PAT index %u not used %llx", level, gpa, pat, e);
+	/* The C-bit on write-back leaves (memory), never on the others (devices). */
+	if (d->me_mask && !!(e & d->me_mask) != (mt == AXAS_MT_WB))
+		dec_error(d, "npt L%u gpa %llx: C-bit %s on a %s leaf %llx", level, gpa,
+			  (e & d->me_mask) ? "set" : "clear",
+			  mt == AXAS_MT_WB ? "write-back" : "non-write-back", e);
 	out.hpa = addr & ~((1ULL << dec_shift(level)) - 1);
 	out.prot = AXAS_PROT_READ | ((e & BIT_ULL(1)) ? AXAS_PROT_WRITE : 0) |
 		   ((e & BIT_ULL(63)) ? 0 : AXAS_PROT_EXEC) |
@@ -243,8 +255,65 @@ int axt_decode(struct axt_dec *d, u64 root_desc)
 			dec_error(d, "eptp %llx: walk length %llu", root_desc, walk);
 		if (root_desc & (GENMASK_ULL(11, 7) | GENMASK_ULL(63, 52)))
 			dec_error(d, "eptp %llx: reserved bits", root_desc);
-	} else if (root_desc & ~ADDR_BITS) {
-		dec_error(d, "ncr3 %llx: low or high bits set", root_desc);
+	} else {
+		if (root_desc & ~ADDR_BITS)
+			dec_error(d, "ncr3 %llx: low or high bits set", root_desc);
+		if ((root_desc & d->me_mask) != d->me_mask)
+			dec_error(d, "ncr3 %llx: no C-bit", root_desc);
 	}
-	return dec_table(d, root_desc & ADDR_BITS, d->levels - 1, 0);
+	return dec_table(d, root_desc & ADDR_BITS & ~d->me_mask, d->levels - 1, 0);
+}
+
+/*
+ * Read the debugfs table file through its seq_file operations, one record
+ * per start/show/next/stop, as read() does with a page-sized buffer that
+ * fills: every record is found again from its position alone. The text
+ * goes to @out (up to @out_size, NUL-terminated; NULL: count only).
+ * Returns the number of lines, -EOVERFLOW when a record does not fit a
+ * page, or -ENOMEM; *@most gets the largest record.
+ */
+long axt_dump_table(struct axas_space *space, char *out, size_t out_size,
+		    size_t *most)
+{
+	struct axas_table_iter *it = kzalloc(sizeof(*it), GFP_KERNEL);
+	struct seq_file m = { .size = PAGE_SIZE, .private = it };
+	size_t used = 0, i;
+	long lines = 0;
+	loff_t pos = 0;
+	void *p;
+
+	m.buf = kmalloc(PAGE_SIZE, GFP_KERNEL);
+	*most = 0;
+	if (!it || !m.buf) {
+		lines = -ENOMEM;
+		goto out;
+	}
+	it->space = space;
+	if (out && out_size)
+		out[0] = 0;
+	while ((p = axas_table_seq_ops.start(&m, &pos))) {
+		m.count = 0;
+		axas_table_seq_ops.show(&m, p);
+		if (seq_has_overflowed(&m)) {
+			axas_table_seq_ops.stop(&m, p);
+			lines = -EOVERFLOW;
+			goto out;
+		}
+		*most = max(*most, m.count);
+		for (i = 0; i < m.count; i++)
+			lines += m.buf[i] == '\n';
+		if (out && used + m.count < out_size) {
+			memcpy(out + used, m.buf, m.count);
+			used += m.count;
+			out[used] = 0;
+		}
+		p = axas_table_seq_ops.next(&m, p, &pos);
+		axas_table_seq_ops.stop(&m, p);
+		cond_resched();
+	}
+	axas_table_seq_ops.stop(&m, NULL);
+out:
+	kfree(m.buf);
+	kfree(it);
+	return lines;
 }

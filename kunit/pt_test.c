@@ -831,6 +831,9 @@ static void axas_pt_random(struct kunit *test)
 		u64 off, size, hpa;
 		int ret, want;
 
+		/* Seconds of work under emulation: let the watchdog see progress. */
+		cond_resched();
+
 		axt_random_range(&rnd, window, &off, &size);
 		prot = axt_random_prot(t, &rnd);
 		if (op < 4) {

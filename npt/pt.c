@@ -51,15 +51,28 @@ VISIBLE_IF_KUNIT struct page *axas_pt_alloc_page(gfp_t gfp)
 }
 EXPORT_SYMBOL_IF_KUNIT(axas_pt_alloc_page);
 
-static struct page *pt_page_alloc(void)
+/*
+ * Like frames, table pages fail with -ENOMEM at the memory cgroup's limit
+ * rather than wake the OOM killer. An unmap, which frees memory, must not
+ * fail there for the few pages its splits need: PT_GFP_UNMAP lets them go
+ * over the limit (__GFP_HIGH with __GFP_RETRY_MAYFAIL forces the charge).
+ */
+#define PT_GFP		(GFP_KERNEL_ACCOUNT | __GFP_ZERO | __GFP_NOWARN | \
+			 __GFP_RETRY_MAYFAIL)
+#define PT_GFP_UNMAP	(PT_GFP | __GFP_HIGH)
+
+static struct page *pt_page_alloc_gfp(gfp_t gfp)
 {
-	/* Like frames: -ENOMEM at the memory cgroup's limit, no OOM kill. */
-	struct page *page = axas_pt_alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO |
-					       __GFP_NOWARN | __GFP_RETRY_MAYFAIL);
+	struct page *page = axas_pt_alloc_page(gfp);
 
 	if (page)
 		atomic_long_inc(&axas_pt_live);
 	return page;
+}
+
+static struct page *pt_page_alloc(void)
+{
+	return pt_page_alloc_gfp(PT_GFP);
 }
 
 static void pt_page_free(struct page *page)
@@ -94,10 +107,10 @@ static void pt_cache_init(struct pt_cache *cache)
 	cache->nr = 0;
 }
 
-static int pt_cache_fill(struct pt_cache *cache, unsigned int nr)
+static int pt_cache_fill(struct pt_cache *cache, unsigned int nr, gfp_t gfp)
 {
 	while (cache->nr < nr) {
-		struct page *page = pt_page_alloc();
+		struct page *page = pt_page_alloc_gfp(gfp);
 
 		if (!page)
 			return -ENOMEM;
@@ -709,7 +722,7 @@ int axas_pt_map(struct axas_pt *pt, u64 gpa, u64 size,
 	pt_cache_init(&m.cache);
 	ret = pt_map_plan(&m, pt->root, pt->top_level, gpa, m.end);
 	if (!ret)
-		ret = pt_cache_fill(&m.cache, m.need);
+		ret = pt_cache_fill(&m.cache, m.need, PT_GFP);
 	if (!ret)
 		ret = pt_map_commit(&m, pt->root, pt->top_level, gpa, m.end);
 	for (level = 0; level < AXAS_PT_LEAF_LEVELS; level++)
@@ -788,7 +801,7 @@ struct pt_edit {
 	long removed[AXAS_PT_LEAF_LEVELS];
 };
 
-static int pt_edit_begin(struct pt_edit *e, u64 gpa, u64 size)
+static int pt_edit_begin(struct pt_edit *e, u64 gpa, u64 size, gfp_t gfp)
 {
 	int ret = pt_check_range(e->pt, gpa, size);
 
@@ -798,7 +811,7 @@ static int pt_edit_begin(struct pt_edit *e, u64 gpa, u64 size)
 		return -EINVAL;
 	pt_cache_init(&e->cache);
 	ret = pt_cache_fill(&e->cache, pt_splits_at(e->pt, gpa) +
-					pt_splits_at(e->pt, gpa + size));
+					pt_splits_at(e->pt, gpa + size), gfp);
 	if (ret)
 		pt_cache_drain(&e->cache);
 	return ret;
@@ -878,7 +891,7 @@ int axas_pt_unmap(struct axas_pt *pt, u64 gpa, u64 size, axas_pt_leaf_fn fn,
 		  void *arg, struct axas_pt_gather *gather)
 {
 	struct pt_edit e = { .pt = pt, .gather = gather, .fn = fn, .arg = arg };
-	int ret = pt_edit_begin(&e, gpa, size);
+	int ret = pt_edit_begin(&e, gpa, size, PT_GFP_UNMAP);
 	unsigned int level;
 
 	if (ret)
@@ -973,7 +986,7 @@ int axas_pt_protect(struct axas_pt *pt, u64 gpa, u64 size, u32 prot,
 		return ret;
 	for (level = 0; level < AXAS_PT_LEAF_LEVELS; level++)
 		e.attrs[level] = pt->fmt->leaf_attrs(pt, prot, level);
-	ret = pt_edit_begin(&e, gpa, size);
+	ret = pt_edit_begin(&e, gpa, size, PT_GFP);
 	if (ret)
 		return ret;
 	pt_protect_level(&e, pt->root, pt->top_level, gpa, gpa + size);
@@ -1016,7 +1029,7 @@ int axas_pt_split(struct axas_pt *pt, u64 gpa)
 	if (!level)
 		return -EINVAL;
 	pt_cache_init(&cache);
-	ret = pt_cache_fill(&cache, 1);
+	ret = pt_cache_fill(&cache, 1, PT_GFP);
 	if (!ret)
 		pt_split_leaf(pt, &cache, ptep, pte, level);
 	pt_cache_drain(&cache);

@@ -16,9 +16,9 @@
  *   leaves alignment allows. Memory the kernel's page allocator owns is
  *   refused unless the caller passes %AXAS_AREA_HOST_RAM.
  * - **alloc**: zeroed frames from the page allocator, charged to the
- *   caller's memory cgroup, of one page size (4 KiB, 2 MiB or 1 GiB; 1 GiB
- *   frames are claimed with alloc_contig_range(), need CONFIG_CONTIG_ALLOC
- *   and are not charged to the memory cgroup).
+ *   space's memory cgroup, of one page size (4 KiB, 2 MiB or 1 GiB; 1 GiB
+ *   frames are claimed with alloc_contig_range() outside ZONE_MOVABLE,
+ *   need CONFIG_CONTIG_ALLOC and are not charged to the memory cgroup).
  *   With %AXAS_AREA_POPULATE every frame is allocated and mapped at map
  *   time (all or nothing); without it the area is *lazy* and frames are
  *   installed by axas_fault() when the guest first touches them.
@@ -32,7 +32,12 @@
  * areas and holes; areas and huge leaves are split where the range cuts
  * them. Translations they remove or reduce are flushed through the VMM's
  * callback (&axas_space_cfg.flush) before any frame or table page is
- * freed.
+ * freed; the callback's contract is synchronous (see &axas_flush_fn).
+ *
+ * Frames, table pages and area structs are charged to one memory cgroup
+ * per space (&axas_space_cfg.memcg, or the creator's), whichever thread
+ * faults; at its limit a fault fails with ``-ENOMEM`` rather than waking
+ * the OOM killer.
  */
 #ifndef _AXAS_AXAS_H
 #define _AXAS_AXAS_H
@@ -40,16 +45,44 @@
 #include <axas/pt.h>
 
 struct axas_space;
+struct mem_cgroup;
 
 /**
  * typedef axas_flush_fn - invalidate cached translations of a GPA range
  * @cookie: &axas_space_cfg.cookie
- * @gpa: first GPA whose translation changed
+ * @gpa: first GPA whose translation was removed or reduced
  * @size: bytes
  *
- * Runs with the space's lock held for writing; it must not call back into
- * the space. For EPT it issues INVEPT (single-context) for the EPTP, for
- * NPT it sets the VMCB's TLB control for the ASID (or flushes the ASID).
+ * The contract is synchronous: axas frees the frames and table pages of
+ * the range as soon as the callback returns. So on return, no logical CPU
+ * may use a translation of the range that it cached (TLB, paging-structure
+ * caches) before the call. For every vCPU of the space, one of these must
+ * hold when the callback returns:
+ *
+ * - the vCPU is not in guest mode, and it will invalidate (EPT: INVEPT for
+ *   the EPTP; NPT: the VMCB's TLB control for its ASID) before its next
+ *   VM entry, checking for that request with interrupts disabled right
+ *   before the entry;
+ * - it was in guest mode, and the callback forced it out (an IPI, which
+ *   causes a VM exit) *and waited until that CPU acknowledged* (for
+ *   example smp_call_function_single() with wait = 1: the handler runs
+ *   only after the exit); the above then holds.
+ *
+ * INVEPT and the VMCB's TLB control act on one CPU, or only at that
+ * vCPU's next entry: issued alone on the calling CPU they do not meet the
+ * contract. Entries tagged with the space's EPTP/ASID on a CPU a vCPU ran
+ * on before must be invalidated before that CPU enters the guest again
+ * (flush when a vCPU moves to another CPU).
+ *
+ * The callback runs in process context with the space's lock held for
+ * writing, on whatever CPU called axas_unmap(), axas_protect() or
+ * axas_space_shutdown(). It may sleep. It must not call into the space,
+ * and it must not wait for a vCPU thread to make progress other than
+ * leaving guest mode: that thread may be blocked in axas_fault() or
+ * axas_read()/axas_write() waiting for the lock the caller holds, and
+ * waiting for its fault to finish deadlocks. An IPI is still taken on a
+ * CPU whose vCPU thread sleeps on that lock; its acknowledgement needs
+ * only the CPU.
  */
 typedef void (*axas_flush_fn)(void *cookie, u64 gpa, u64 size);
 
@@ -65,6 +98,10 @@ typedef void (*axas_flush_fn)(void *cookie, u64 gpa, u64 size);
  * @cookie: for @flush
  * @max_frames: the most 4 KiB frames the alloc backend may hold (2 MiB and
  *	1 GiB frames count 512 and 262144); 0 for no cap
+ * @memcg: the memory cgroup that frames and table pages are charged to;
+ *	NULL for the cgroup of the task that calls axas_space_create() (for a
+ *	kthread: the one it set with set_active_memcg(), else the root). The
+ *	space holds a reference until axas_space_destroy().
  */
 struct axas_space_cfg {
 	const char *name;
@@ -74,6 +111,7 @@ struct axas_space_cfg {
 	axas_flush_fn flush;
 	void *cookie;
 	unsigned long max_frames;
+	struct mem_cgroup *memcg;
 };
 
 /* Area flags: AXAS_PROT_* (rights, memory type) plus these. */
@@ -85,7 +123,17 @@ struct axas_space_cfg {
 /* Access types of a fault (combine for an access that needs several). */
 #define AXAS_ACCESS_READ	BIT(0)
 #define AXAS_ACCESS_WRITE	BIT(1)
+/*
+ * Instruction fetch. With EPT mode-based execute control (AXAS_CAP_MBEC)
+ * this is a fetch from a supervisor-mode linear address, which needs
+ * AXAS_PROT_EXEC; a fetch from a user-mode address is AXAS_ACCESS_EXEC_USER.
+ */
 #define AXAS_ACCESS_EXEC	BIT(2)
+/*
+ * Instruction fetch from a user-mode linear address: needs
+ * AXAS_PROT_EXEC_USER with MBEC, AXAS_PROT_EXEC otherwise.
+ */
+#define AXAS_ACCESS_EXEC_USER	BIT(3)
 
 /**
  * enum axas_fault_result - how axas_fault() handled a fault
