@@ -5,6 +5,8 @@
 # given modules in order, reports what axas holds, unloads them in reverse
 # and stops the machine with HALT (poweroff for UML, reboot for QEMU
 # started with -no-reboot). Module arguments: MODULE may be "path.ko args".
+# "memcg=LIMIT:path.ko args" loads it from a task in a cgroup v2 memory
+# cgroup whose memory.max is LIMIT (the kernel needs CONFIG_MEMCG).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/common.sh"
@@ -24,12 +26,24 @@ names=()
 	echo 'mount -t debugfs debugfs /sys/kernel/debug'
 	echo 'echo AXAS-BOOTED'
 	for spec in "$@"; do
+		limit=""
+		case $spec in
+		memcg=*:*) limit=${spec%%:*} limit=${limit#memcg=} spec=${spec#*:} ;;
+		esac
 		ko=${spec%% *}
 		args=""
 		[ "$ko" = "$spec" ] || args=${spec#* }
 		name=$(basename "$ko" .ko)
 		cp "$ko" "$root/lib/modules/"
-		echo "insmod /lib/modules/$name.ko $args || echo AXAS-INSMOD-FAILED $name"
+		if [ -n "$limit" ]; then
+			cg=/sys/fs/cgroup/axas-$name
+			echo 'mkdir -p /sys/fs/cgroup; mount -t cgroup2 none /sys/fs/cgroup'
+			echo 'echo +memory > /sys/fs/cgroup/cgroup.subtree_control'
+			echo "mkdir $cg && echo $limit > $cg/memory.max"
+			echo "sh -c 'echo \$\$ > $cg/cgroup.procs && exec insmod /lib/modules/$name.ko $args' || echo AXAS-INSMOD-FAILED $name"
+		else
+			echo "insmod /lib/modules/$name.ko $args || echo AXAS-INSMOD-FAILED $name"
+		fi
 		names=("$name" "${names[@]}")
 	done
 	echo 'echo "AXAS-LIVE-TABLES $(cat /sys/kernel/debug/axas/live_tables)"'

@@ -20,23 +20,34 @@ if ! axas_build "$work/src" "$kdir" "$arch" AXAS_KUNIT=m; then
 	exit 1
 fi
 
-halt=poweroff
-[ "$arch" = x86_64 ] && halt=reboot
-"$here/initramfs.sh" "$work/initramfs.cpio" "$halt" "$work/src/axas.ko" \
-	"$work/src/kunit/axas_kunit.ko ${AXAS_KUNIT_ARGS:-}"
+# x86_64: memmap= keeps 4 MiB inside a 128 MiB sparsemem section from the
+# kernel (struct pages, no direct mapping: axas_boundary_copy_reserved), and
+# the KUnit module is loaded in a memory cgroup of 32 MiB
+# (axas_boundary_memcg).
+resv_base=0x13e00000 resv_size=0x400000
+halt=poweroff kunit="$work/src/kunit/axas_kunit.ko ${AXAS_KUNIT_ARGS:-}"
+if [ "$arch" = x86_64 ]; then
+	halt=reboot
+	kunit="memcg=32M:$kunit resv_base=$resv_base resv_size=$resv_size"
+	kunit="$kunit memcg_limited=1 memcg_limit_mb=32"
+fi
+"$here/initramfs.sh" "$work/initramfs.cpio" "$halt" "$work/src/axas.ko" "$kunit"
 
 log="$work/console.log"
 timeout=${AXAS_BOOT_TIMEOUT:-1500}
 start=$SECONDS
 echo "kunit.sh: booting $arch (log: $log)"
-# 1 GiB alloc frames come from alloc_contig_range(), which needs a naturally
-# aligned gigabyte of movable pages: on x86_64, ZONE_MOVABLE gives one (the
-# guest's RAM above 4 GiB is [4G, 6G)). UML has no CONTIG_ALLOC.
+# 1 GiB alloc frames come from alloc_contig_range() over a naturally aligned
+# gigabyte of ZONE_NORMAL; the guest's RAM above 4 GiB is [4G, 10G), of
+# which movablecore= gives the top 4 GiB to ZONE_MOVABLE (two gigabytes of
+# it free of boot-time reservations), where axas must not take them from. UML has no CONTIG_ALLOC. Soft lockups after 2 s and RCU stalls
+# after 3 s fail the run (a loop without a reschedule point).
 set +e
 case $arch in
 um) "$here/boot.sh" um "$kdir" "$work/initramfs.cpio" "$log" "$timeout" 512M ;;
 x86_64) "$here/boot.sh" x86_64 "$kdir" "$work/initramfs.cpio" "$log" \
-	"$timeout" 5G movablecore=2G ;;
+	"$timeout" 9G movablecore=4G "memmap=$resv_size\$$resv_base" \
+	watchdog_thresh=1 rcupdate.rcu_cpu_stall_timeout=3 ;;
 esac
 rc=$?
 set -e
