@@ -68,6 +68,8 @@ void axt_model_tables(const struct axt_model *m,
 		      unsigned long tables[AXAS_PT_MAX_LEVELS]);
 const struct axt_leaf *axt_model_find(const struct axt_model *m, u64 gpa);
 
+struct axas_pt_cfg axt_pt_cfg_all(const struct axt_fmt *f);
+
 struct axas_space;
 long axt_dump_table(struct axas_space *space, char *out, size_t out_size,
 		    size_t *most);

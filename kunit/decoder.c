@@ -317,3 +317,20 @@ out:
 	kfree(it);
 	return lines;
 }
+
+/*
+ * The table configuration the space suites use: format @f with every
+ * capability it has (4 and 5 levels, 2 MiB and 1 GiB leaves; EPT with
+ * execute-only, MBEC and A/D), 46 physical-address bits.
+ */
+struct axas_pt_cfg axt_pt_cfg_all(const struct axt_fmt *f)
+{
+	struct axas_pt_cfg cfg = { .format = f->format, .levels = f->levels };
+
+	if (f->format == AXAS_PT_EPT)
+		cfg.caps = axas_pt_caps_from_ept(GENMASK_ULL(26, 0), true, 46);
+	else
+		cfg.caps = axas_pt_caps_from_npt(true, true, 46);
+	cfg.caps.flags |= AXAS_CAP_4LEVEL | AXAS_CAP_5LEVEL;
+	return cfg;
+}

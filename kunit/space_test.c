@@ -90,13 +90,7 @@ static struct axas_space_cfg axs_cfg(struct axs *t)
 		.cookie = t,
 	};
 
-	cfg.pt.format = t->f->format;
-	cfg.pt.levels = t->f->levels;
-	if (t->f->format == AXAS_PT_EPT)
-		cfg.pt.caps = axas_pt_caps_from_ept(GENMASK_ULL(26, 0), true, 46);
-	else
-		cfg.pt.caps = axas_pt_caps_from_npt(true, true, 46);
-	cfg.pt.caps.flags |= AXAS_CAP_4LEVEL | AXAS_CAP_5LEVEL;
+	cfg.pt = axt_pt_cfg_all(t->f);
 	return cfg;
 }
 
