@@ -545,9 +545,14 @@ int axas_map_linear(struct axas_space *space, u64 gpa, phys_addr_t hpa,
 	if (!(flags & AXAS_AREA_HOST_RAM)) {
 		unsigned long pfn, end = PHYS_PFN(hpa + size);
 
-		/* RAM the allocator owns has struct pages not reserved. */
+		/*
+		 * RAM the allocator owns has online struct pages not reserved;
+		 * offline memory (hot-added) may become such RAM any time.
+		 */
 		for (pfn = PHYS_PFN(hpa); pfn < end; pfn++) {
-			if (pfn_valid(pfn) && !PageReserved(pfn_to_page(pfn)))
+			struct page *page = pfn_to_online_page(pfn);
+
+			if (page ? !PageReserved(page) : pfn_valid(pfn))
 				return -EPERM;
 			if (!(pfn & 0xffff))
 				cond_resched();
@@ -748,7 +753,8 @@ AXAS_EXPORT(axas_protect);
 static bool prot_allows(const struct axas_space *space, u32 prot,
 			unsigned int access)
 {
-	u32 user_exec = space->pt.cfg.caps.flags & AXAS_CAP_MBEC ?
+	u32 user_exec = space->pt.cfg.format == AXAS_PT_EPT &&
+			(space->pt.cfg.caps.flags & AXAS_CAP_MBEC) ?
 			AXAS_PROT_EXEC_USER : AXAS_PROT_EXEC;
 
 	if ((access & AXAS_ACCESS_READ) && !(prot & AXAS_PROT_READ))
@@ -927,6 +933,10 @@ static int space_copy_unmapped(phys_addr_t hpa, u32 prot, void *buf,
 	unsigned long flags;
 	void *page;
 
+	/* Partly RAM (a byte-granular e820 entry): memremap() refuses it. */
+	if (region_intersects(base, PAGE_SIZE, IORESOURCE_SYSTEM_RAM,
+			      IORES_DESC_NONE) == REGION_MIXED)
+		return -EFAULT;
 	switch (page_is_ram(PHYS_PFN(hpa)) ? AXAS_MT_WB :
 		FIELD_GET(AXAS_PROT_MT_MASK, prot)) {
 	case AXAS_MT_UC: {
@@ -971,19 +981,20 @@ static int space_copy_unmapped(phys_addr_t hpa, u32 prot, void *buf,
  * Copy one piece that lies within one page of host memory. The kernel's
  * own mapping serves only pages it maps: pfn_valid() alone also holds for
  * holes inside early sparsemem sections (a memmap= range in the middle of
- * RAM), which have struct pages, reserved, and no direct mapping.
+ * RAM), which have struct pages, reserved, and no direct mapping, and for
+ * offline memory, whose struct pages must not even be read.
  */
 static int space_copy_page(phys_addr_t hpa, u32 prot, void *buf, size_t len,
 			   bool write)
 {
-	unsigned long pfn = PHYS_PFN(hpa);
-	void *page;
+	struct page *page = pfn_to_online_page(PHYS_PFN(hpa));
+	void *va;
 
-	if (!pfn_valid(pfn) || PageReserved(pfn_to_page(pfn)))
+	if (!page || PageReserved(page))
 		return space_copy_unmapped(hpa, prot, buf, len, write);
-	page = kmap_local_page(pfn_to_page(pfn));
-	copy_piece(page, offset_in_page(hpa), buf, len, write);
-	kunmap_local(page);
+	va = kmap_local_page(page);
+	copy_piece(va, offset_in_page(hpa), buf, len, write);
+	kunmap_local(va);
 	return 0;
 }
 
@@ -1085,8 +1096,8 @@ AXAS_EXPORT(axas_write);
  * @fn: called with each area; a non-zero return stops the walk
  * @arg: for @fn
  *
- * @fn runs with the space lock held shared: it must not map, unmap or
- * protect.
+ * @fn runs with the space lock held shared: it must not call any axas_*
+ * function on @space (a fault may drop and retake that lock).
  *
  * Context: process context; may sleep; takes the space lock shared.
  * Return: 0, or the first non-zero value @fn returned.

@@ -184,7 +184,7 @@ static int alloc_populate(struct axas_space *space, struct axas_area *area)
 {
 	unsigned long n = (area->end - area->start) / area->pgsize, got;
 	unsigned int order = get_order(area->pgsize);
-	struct axas_pt_src src = { .frame_size = area->pgsize };
+	struct axas_pt_src src = { .frame_size = area->pgsize, .encrypted = true };
 	int ret;
 
 	if (!(area->flags & AXAS_AREA_POPULATE))
@@ -192,7 +192,8 @@ static int alloc_populate(struct axas_space *space, struct axas_area *area)
 	ret = axas_frames_charge(space, n << order);
 	if (ret)
 		return ret;
-	src.frames = kvcalloc(n, sizeof(*src.frames), GFP_KERNEL_ACCOUNT);
+	/* Freed before this returns: not worth failing a map at the cgroup's limit. */
+	src.frames = kvcalloc(n, sizeof(*src.frames), GFP_KERNEL | __GFP_NOWARN);
 	if (!src.frames) {
 		ret = -ENOMEM;
 		goto out_uncharge;
@@ -225,7 +226,7 @@ static int alloc_fault(struct axas_space *space, struct axas_area *area,
 		       u64 gpa, bool excl)
 {
 	unsigned int order = get_order(area->pgsize);
-	struct axas_pt_src src = {};
+	struct axas_pt_src src = { .encrypted = true };
 	struct page *page = NULL;
 	int ret;
 

@@ -4,11 +4,23 @@
  * device ranges. The whole area is mapped at map time with the largest
  * leaves alignment allows; it owns no frames and never faults anything in.
  */
+#include <linux/ioport.h>
+#include <linux/mm.h>
+
 #include "../axas_internal.h"
 
 static int linear_populate(struct axas_space *space, struct axas_area *area)
 {
-	struct axas_pt_src src = { .pa = area->hpa };
+	/*
+	 * With memory encryption, System RAM is what the host maps encrypted;
+	 * reserved ranges and devices it maps decrypted, and so does the guest.
+	 */
+	struct axas_pt_src src = {
+		.pa = area->hpa,
+		.encrypted = region_intersects(area->hpa, area->end - area->start,
+					       IORESOURCE_SYSTEM_RAM,
+					       IORES_DESC_NONE) == REGION_INTERSECTS,
+	};
 
 	return axas_pt_map(&space->pt, area->start, area->end - area->start,
 			   &src, area->flags & AXAS_PROT_ALL, space->pt.pgsizes,

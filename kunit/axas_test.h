@@ -26,6 +26,7 @@ struct axt_leaf {
 	u8 level;
 	bool accessed;
 	bool dirty;
+	bool encrypted;		/* NPT: the C-bit (axt_dec.me_mask) is set */
 	u32 prot;
 };
 

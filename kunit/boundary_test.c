@@ -26,6 +26,7 @@
 #include <axas/compat.h>
 
 #include "../axas_internal.h"
+#include "../npt/fmt.h"
 #include "axas_test.h"
 
 static ulong resv_base;
@@ -397,16 +398,55 @@ static size_t axb_decode_checked(struct axb *t, const char *when)
 	return n;
 }
 
-/* SME: the C-bit on nCR3, every table entry and every write-back leaf. */
+/* The host's C-bit, as an SME host would have it. */
+static u64 axb_sme_host_mask(void)
+{
+	return BIT_ULL(47);
+}
+
+/* Leaves of [gpa, gpa + size) that carry the C-bit, and those that do not. */
+static void axb_count_encrypted(struct axb *t, u64 gpa, u64 size,
+				unsigned long *enc, unsigned long *plain)
+{
+	struct axt_dec *d = kunit_kzalloc(t->test, sizeof(*d), GFP_KERNEL);
+	size_t i;
+
+	KUNIT_ASSERT_NOT_NULL(t->test, d);
+	d->format = t->f->format;
+	d->levels = t->f->levels;
+	d->caps = t->cfg.pt.caps.flags;
+	d->phys_bits = 46;
+	d->me_mask = t->cfg.pt.caps.me_mask;
+	KUNIT_ASSERT_EQ(t->test, axt_decode(d, axas_space_root(t->space)), 0);
+	*enc = 0;
+	*plain = 0;
+	for (i = 0; i < d->out.n; i++) {
+		if (d->out.v[i].gpa < gpa || d->out.v[i].gpa >= gpa + size)
+			continue;
+		if (d->out.v[i].encrypted)
+			(*enc)++;
+		else
+			(*plain)++;
+	}
+	axt_leaves_free(&d->out);
+}
+
+/*
+ * SME: the C-bit of the host on nCR3, every table entry and every leaf of
+ * RAM (alloc frames, whatever their memory type), never on device
+ * ranges; kept through splits and protect.
+ */
 static void axas_boundary_sme(struct kunit *test)
 {
 	struct axb *t = test->priv;
 	struct axas_space_cfg cfg = t->cfg;
 	struct axas_translation tr;
+	unsigned long enc, plain;
 	struct axas_space *space;
 	u64 me = BIT_ULL(47);
 	u8 byte = 0x5a;
 
+	kunit_activate_static_stub(test, axas_pt_host_me_mask, axb_sme_host_mask);
 	cfg.pt.caps.me_mask = me;
 	if (t->f->format == AXAS_PT_EPT) {
 		space = axas_space_create(&cfg);
@@ -415,12 +455,21 @@ static void axas_boundary_sme(struct kunit *test)
 			axas_space_destroy(space);
 		return;
 	}
-	/* The C-bit must lie above the address bits. */
+	/* The C-bit must lie above the address bits... */
 	cfg.pt.caps.phys_bits = 48;
 	space = axas_space_create(&cfg);
 	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(space), -EINVAL);
 	if (!IS_ERR(space))
 		axas_space_destroy(space);
+	/* ...and be the host's: none on an SME host is refused. */
+	cfg.pt.caps.phys_bits = 46;
+	cfg.pt.caps.me_mask = 0;
+	space = axas_space_create(&cfg);
+	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(space), -EINVAL);
+	if (!IS_ERR(space))
+		axas_space_destroy(space);
+	/* The capabilities of the format come with it. */
+	KUNIT_EXPECT_EQ(test, axas_pt_caps_from_npt(false, true, 46).me_mask, me);
 
 	axas_space_destroy(t->space);
 	t->cfg.pt.caps.me_mask = me;
@@ -428,7 +477,16 @@ static void axas_boundary_sme(struct kunit *test)
 	KUNIT_ASSERT_FALSE(test, IS_ERR(t->space));
 	KUNIT_EXPECT_EQ(test, axas_space_root(t->space) & me, me);
 	axb_populate(t);
-	KUNIT_EXPECT_EQ(test, axb_decode_checked(t, "mapped"), 16 + 2 + 1 + 1);
+	KUNIT_ASSERT_EQ(test, axas_map_alloc(t->space, BASE + SZ_32M, SZ_64K,
+					     RW | AXAS_PROT_MT(AXAS_MT_WC) |
+					     AXAS_AREA_POPULATE, SZ_4K), 0);
+	KUNIT_EXPECT_EQ(test, axb_decode_checked(t, "mapped"), 16 + 2 + 1 + 1 + 16);
+	axb_count_encrypted(t, BASE, SZ_1G, &enc, &plain);
+	KUNIT_EXPECT_EQ_MSG(test, enc, 16 + 2 + 1 + 16, "RAM leaves with the C-bit");
+	KUNIT_EXPECT_EQ(test, plain, 0);
+	axb_count_encrypted(t, 2ULL * SZ_1G, SZ_1G, &enc, &plain);
+	KUNIT_EXPECT_EQ_MSG(test, plain, 1, "device leaves without the C-bit");
+	KUNIT_EXPECT_EQ(test, enc, 0);
 	/* The C-bit is no address bit: translate and copies strip it. */
 	KUNIT_ASSERT_EQ(test, axas_translate(t->space, BASE, 1, &tr), 0);
 	KUNIT_EXPECT_EQ(test, tr.hpa & me, 0);
@@ -436,10 +494,14 @@ static void axas_boundary_sme(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, axas_translate(t->space, 2ULL * SZ_1G, 1, &tr), 0);
 	KUNIT_EXPECT_EQ(test, tr.hpa, DEVICE);
 	KUNIT_EXPECT_EQ(test, axas_write(t->space, BASE + SZ_2M + 7, &byte, 1, 0), 0);
+	/* Split a 2 MiB leaf, change the memory type of RAM: the C-bit stays. */
 	KUNIT_ASSERT_EQ(test, axas_unmap(t->space, BASE + SZ_2M + SZ_4K, SZ_4K), 0);
 	KUNIT_ASSERT_EQ(test, axas_protect(t->space, BASE + SZ_2M, SZ_8K,
-					   AXAS_PROT_READ | AXAS_PROT_MT(AXAS_MT_WC)), 0);
+					   AXAS_PROT_READ | AXAS_PROT_MT(AXAS_MT_UC)), 0);
 	KUNIT_EXPECT_GT(test, axb_decode_checked(t, "after split and protect"), 0);
+	axb_count_encrypted(t, BASE + SZ_2M, SZ_2M, &enc, &plain);
+	KUNIT_EXPECT_EQ(test, enc, 511);
+	KUNIT_EXPECT_EQ(test, plain, 0);
 	byte = 0;
 	KUNIT_EXPECT_EQ(test, axas_read(t->space, BASE + SZ_2M + 7, &byte, 1, 0), 0);
 	KUNIT_EXPECT_EQ(test, byte, 0x5a);

@@ -200,11 +200,8 @@ static int dec_npt(struct axt_dec *d, u64 e, unsigned int level, u64 gpa)
 	mt = npt_mt(pat);
 	if (mt < 0)
 		dec_error(d, "npt L%u gpa %llx: PAT index %u not used %llx", level, gpa, pat, e);
-	/* The C-bit on write-back leaves (memory), never on the others (devices). */
-	if (d->me_mask && !!(e & d->me_mask) != (mt == AXAS_MT_WB))
-		dec_error(d, "npt L%u gpa %llx: C-bit %s on a %s leaf %llx", level, gpa,
-			  (e & d->me_mask) ? "set" : "clear",
-			  mt == AXAS_MT_WB ? "write-back" : "non-write-back", e);
+	/* Whether a leaf needs the C-bit depends on what backs it: the caller's. */
+	out.encrypted = d->me_mask && (e & d->me_mask);
 	out.hpa = addr & ~((1ULL << dec_shift(level)) - 1);
 	out.prot = AXAS_PROT_READ | ((e & BIT_ULL(1)) ? AXAS_PROT_WRITE : 0) |
 		   ((e & BIT_ULL(63)) ? 0 : AXAS_PROT_EXEC) |

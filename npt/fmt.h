@@ -48,6 +48,9 @@ struct axas_pt_fmt {
 extern const struct axas_pt_fmt axas_pt_fmt_ept;
 extern const struct axas_pt_fmt axas_pt_fmt_npt;
 
+/* The host's memory-encryption C-bit; the KUnit suites replace it. */
+u64 axas_pt_host_me_mask(void);
+
 #if IS_ENABLED(CONFIG_KUNIT)
 /* Visible to the KUnit suites, which replace it to inject failures. */
 struct page *axas_pt_alloc_page(gfp_t gfp);

@@ -14,6 +14,9 @@
  */
 #include <linux/errno.h>
 #include <linux/mem_encrypt.h>
+#ifdef CONFIG_X86
+#include <asm/processor.h>
+#endif
 
 #include <axas/compat.h>
 
@@ -38,6 +41,10 @@ static int npt_init(struct axas_pt *pt)
 	/* nCR3 has no memory type or A/D switch to ask for. */
 	if (cfg->root_flags)
 		return -EOPNOTSUPP;
+	/* EPT-only capabilities would make rights NPT cannot hold. */
+	if (cfg->caps.flags & (AXAS_CAP_AD | AXAS_CAP_EXEC_ONLY | AXAS_CAP_MBEC |
+			       AXAS_CAP_ROOT_UC | AXAS_CAP_ROOT_WB))
+		return -EINVAL;
 	pt->present_mask = NPT_P;
 	pt->table_pte = NPT_P | NPT_RW | NPT_US;
 	return 0;
@@ -72,13 +79,7 @@ static u64 npt_leaf_attrs(const struct axas_pt *pt, u32 prot,
 		e |= npt_pat_bit(level);
 	if (level)
 		e |= NPT_PS;
-	/*
-	 * Memory encryption: write-back leaves map memory, which the guest
-	 * then sees as the host does (encrypted with the host's key); other
-	 * memory types map devices, which are never encrypted.
-	 */
-	if (idx == npt_pat_index[AXAS_MT_WB])
-		e |= pt->me_mask;
+	/* The C-bit comes with what backs a leaf (struct axas_pt_src), not @prot. */
 	return e;
 }
 
@@ -105,7 +106,7 @@ const struct axas_pt_fmt axas_pt_fmt_npt = {
  * @gbpages: 1 GiB pages (CPUID 0x80000001 EDX[26])
  * @phys_bits: MAXPHYADDR (CPUID 0x80000008 EAX[7:0], less the bits memory
  *	encryption takes: the kernel's ``boot_cpu_data.x86_phys_bits``); 0
- *	means 52
+ *	for that value
  *
  * With AMD memory encryption (SME) active on the host, the C-bit comes
  * from the kernel's ``sme_me_mask`` into &axas_pt_caps.me_mask.
@@ -122,8 +123,11 @@ struct axas_pt_caps axas_pt_caps_from_npt(bool la57, bool gbpages,
 	};
 
 #ifdef CONFIG_X86
-	caps.me_mask = sme_me_mask;
+	/* A C-bit needs the real width below it; 0 would mean 52. */
+	if (!caps.phys_bits)
+		caps.phys_bits = boot_cpu_data.x86_phys_bits;
 #endif
+	caps.me_mask = axas_pt_host_me_mask();
 
 	if (gbpages)
 		caps.flags |= AXAS_CAP_1G;

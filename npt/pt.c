@@ -20,6 +20,7 @@
 #include <linux/gfp.h>
 #include <linux/io.h>
 #include <linux/log2.h>
+#include <linux/mem_encrypt.h>
 #include <linux/minmax.h>
 #include <linux/mm.h>
 #include <linux/rcupdate.h>
@@ -60,6 +61,21 @@ EXPORT_SYMBOL_IF_KUNIT(axas_pt_alloc_page);
 #define PT_GFP		(GFP_KERNEL_ACCOUNT | __GFP_ZERO | __GFP_NOWARN | \
 			 __GFP_RETRY_MAYFAIL)
 #define PT_GFP_UNMAP	(PT_GFP | __GFP_HIGH)
+
+/*
+ * The host's memory-encryption C-bit (0 without SME); the KUnit suites
+ * replace it to simulate an SME host.
+ */
+u64 axas_pt_host_me_mask(void)
+{
+	KUNIT_STATIC_STUB_REDIRECT(axas_pt_host_me_mask);
+#ifdef CONFIG_X86
+	return sme_me_mask;
+#else
+	return 0;
+#endif
+}
+EXPORT_SYMBOL_IF_KUNIT(axas_pt_host_me_mask);
 
 static struct page *pt_page_alloc_gfp(gfp_t gfp)
 {
@@ -261,7 +277,11 @@ int axas_pt_init(struct axas_pt *pt, const struct axas_pt_cfg *cfg)
 		return -EINVAL;
 	if (!(caps & (cfg->levels == 5 ? AXAS_CAP_5LEVEL : AXAS_CAP_4LEVEL)))
 		return -EOPNOTSUPP;
-	/* One C-bit, above the address bits the host uses. */
+	/*
+	 * The C-bit is the host's: without it on an SME host the walker would
+	 * read encrypted tables as plain text; with one the host lacks, it
+	 * would follow a wrong address. One bit, above the address bits.
+	 */
 	if (cfg->caps.me_mask) {
 		if (cfg->format != AXAS_PT_NPT)
 			return -EOPNOTSUPP;
@@ -269,6 +289,8 @@ int axas_pt_init(struct axas_pt *pt, const struct axas_pt_cfg *cfg)
 		    (cfg->caps.me_mask & ~GENMASK_ULL(51, phys_bits)))
 			return -EINVAL;
 	}
+	if (cfg->format == AXAS_PT_NPT && cfg->caps.me_mask != axas_pt_host_me_mask())
+		return -EINVAL;
 
 	pt->cfg = *cfg;
 	pt->fmt = axas_pt_formats[cfg->format];
@@ -695,7 +717,8 @@ int axas_pt_map(struct axas_pt *pt, u64 gpa, u64 size,
 	if (m.shared && !(pgsizes & size))
 		return -EINVAL;
 	if (src->frames && (src->next || !src->frame_size ||
-			    !(src->frame_size & (SZ_4K | SZ_2M | SZ_1G))))
+			    !(src->frame_size & (SZ_4K | SZ_2M | SZ_1G)) ||
+			    !IS_ALIGNED(size, src->frame_size)))
 		return -EINVAL;
 	if (!src->next && !src->frames) {
 		if (!PAGE_ALIGNED(src->pa))
@@ -714,7 +737,8 @@ int axas_pt_map(struct axas_pt *pt, u64 gpa, u64 size,
 	if (pgsizes & ~pt->pgsizes)
 		return -EOPNOTSUPP;
 	for (level = 0; level < AXAS_PT_LEAF_LEVELS; level++)
-		m.attrs[level] = pt->fmt->leaf_attrs(pt, prot, level);
+		m.attrs[level] = pt->fmt->leaf_attrs(pt, prot, level) |
+				 (src->encrypted ? pt->me_mask : 0);
 
 	if (m.shared)
 		return pt_map_one(&m, gpa, size);
@@ -751,7 +775,7 @@ static u64 pt_split_leaf(struct axas_pt *pt, struct pt_cache *cache,
 		u64 base = pt_leaf_addr(pt, pte, level);
 		u64 attrs = fmt->leaf_attrs(pt, pt_leaf_prot(pt, pte, level),
 					    level - 1) |
-			    (pte & (fmt->accessed | fmt->dirty));
+			    (pte & (fmt->accessed | fmt->dirty | pt->me_mask));
 		unsigned int i;
 
 		for (i = 0; i < PT_ENTRIES; i++)
@@ -910,8 +934,8 @@ static void pt_protect_leaf(struct pt_edit *e, u64 *ptep, u64 pte,
 {
 	const u32 rights = AXAS_PROT_RWX | AXAS_PROT_EXEC_USER;
 	const struct axas_pt_fmt *fmt = e->pt->fmt;
-	/* The address and what the hardware set; the C-bit follows @prot. */
-	u64 keep = axas_pt_leaf_addr_mask(level) & ~e->pt->me_mask;
+	/* The address, the C-bit (set by what backs it) and what the hardware set. */
+	u64 keep = axas_pt_leaf_addr_mask(level);
 	u64 hw = fmt->accessed | fmt->dirty;
 	u32 old = pt_leaf_prot(e->pt, pte, level);
 	u64 new;

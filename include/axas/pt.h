@@ -105,11 +105,11 @@ enum axas_memtype {
  * @flags: AXAS_CAP_* bits
  * @phys_bits: host physical-address width (MAXPHYADDR, as reduced by memory
  *	encryption); 0 means 52
- * @me_mask: NPT only: the AMD memory-encryption (SME) C-bit, as a mask,
- *	when the host runs with memory encryption active (``sme_me_mask``);
- *	0 otherwise. It must lie above @phys_bits. nCR3, every table entry
- *	and every write-back leaf then carry it (see "Memory encryption" in
- *	Documentation/axas.rst).
+ * @me_mask: NPT only: the AMD memory-encryption (SME) C-bit, as a mask:
+ *	the host's ``sme_me_mask``, which axas_pt_caps_from_npt() fills in
+ *	and axas_pt_init() insists on (0 without memory encryption). nCR3,
+ *	every table entry and every leaf of RAM then carry it (see "Memory
+ *	encryption" in Documentation/axas.rst).
  */
 struct axas_pt_caps {
 	u32 flags;
@@ -218,6 +218,9 @@ struct axas_pt_leaf {
  *	backing the map in GPA order, one per @frame_size of the range
  * @frame_size: size of each of @frames
  * @priv: for @next
+ * @encrypted: the HPAs are memory the host accesses encrypted (RAM): with
+ *	memory encryption on (&axas_pt_caps.me_mask), the leaves get the
+ *	C-bit. Device and reserved non-RAM ranges leave it false.
  *
  * @frames does what a @next walking an array would, without an indirect
  * call per leaf.
@@ -228,6 +231,7 @@ struct axas_pt_src {
 	struct page **frames;
 	unsigned long frame_size;
 	void *priv;
+	bool encrypted;
 };
 
 /**
