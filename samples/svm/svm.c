@@ -206,16 +206,42 @@ static long demo_frames(struct svm_demo *d)
 
 #define DEMO_REQ_FLUSH	0
 
+/* Runs on the vCPU's CPU once it is out of guest mode: the acknowledgment. */
 static void demo_kick_fn(void *info)
 {
 }
 
 /*
- * The flush callback: the next VMRUN flushes the guest's TLB entries. It
- * may run on any CPU (scenario 5 protects from another thread): it only
- * posts a request, and pulls the vCPU out of guest mode with an IPI if it
- * is there (an interrupt causes #VMEXIT). The vCPU sets in_guest before it
- * reads the requests, so either it sees this one or it gets the IPI.
+ * The flush callback. axas frees the range's frames and table pages as
+ * soon as it returns, so it is synchronous: when it returns, no CPU may
+ * use a translation of the range cached before the call. It may run on
+ * any CPU (scenario 5 changes the tables from another thread) and may
+ * sleep; it runs with the space lock held for writing.
+ *
+ * It posts a request that the vCPU honours before its next VMRUN (TLB
+ * control). If the vCPU is in guest mode, it also sends it an IPI, which
+ * causes #VMEXIT(INTR), and waits until the (empty) handler has run: the
+ * handler runs only once the vCPU is out of guest mode with interrupts
+ * enabled, so it cannot go back without the flush. Returning right after
+ * sending the IPI would let axas free a frame that the guest still
+ * reaches through its TLB until the #VMEXIT.
+ *
+ * It waits for nothing else from the vCPU thread, which may be blocked in
+ * axas_fault() on the lock held here; the IPI handler runs on its CPU
+ * even then.
+ *
+ * The barrier pairs with the one in demo_run(): this sets the request
+ * before it reads in_guest, the vCPU sets in_guest before it reads the
+ * requests, so either the vCPU sees the request or this sees it in guest
+ * mode. in_guest is set only with interrupts disabled on the vCPU's CPU,
+ * so a caller running on that CPU never sees it set.
+ *
+ * The vCPU is bound to one CPU, so only that CPU's TLB holds entries of
+ * its ASID. A VMM whose vCPUs move must also flush the ASID (or take a
+ * fresh one) when a vCPU enters on a CPU that may still hold entries from
+ * before a flush.
+ *
+ * flushes and kicks are counted under the space lock.
  */
 static void demo_flush(void *cookie, u64 gpa, u64 size)
 {
@@ -224,8 +250,8 @@ static void demo_flush(void *cookie, u64 gpa, u64 size)
 	set_bit(DEMO_REQ_FLUSH, &d->requests);
 	/* Pairs with the barrier before the vCPU reads the requests. */
 	smp_mb__after_atomic();
-	if (READ_ONCE(d->in_guest) && d->cpu != raw_smp_processor_id()) {
-		smp_call_function_single(d->cpu, demo_kick_fn, NULL, 0);
+	if (READ_ONCE(d->in_guest)) {
+		smp_call_function_single(d->cpu, demo_kick_fn, NULL, 1);
 		d->kicks++;
 	}
 	d->flushes++;
@@ -816,6 +842,12 @@ static void demo_run(struct svm_demo *d)
 			demo_stop(d, "the guest did not finish in %u s", timeout_s);
 			break;
 		}
+		/*
+		 * Interrupts stay disabled from the request check to VMRUN: a
+		 * flush posted after the check saw in_guest set and sent an
+		 * IPI, which stays pending until VMRUN and then causes
+		 * #VMEXIT at once; its sender waits for that.
+		 */
 		local_irq_disable();
 		WRITE_ONCE(d->in_guest, true);
 		/* Pairs with demo_flush(): in_guest before the requests. */
