@@ -5,7 +5,9 @@
 # axas_svm.ko against the cached x86_64 test kernel, then boot it in QEMU
 # (TCG with SVM and nested paging emulated) twice: on a 4-level host and
 # on a 5-level host (la57), where nested paging walks 5 levels too. The
-# kernel reserves [1 GiB, 2 GiB) with memmap= for the linear scenarios.
+# kernel reserves [1 GiB, 2 GiB) with memmap= for the linear scenarios
+# and zeroes freed pages (init_on_free=1), so that a guest reading a frame
+# axas freed too early sees it.
 # Prints each run's report and ends with 'N passed, N failed, N skipped'
 # over the scenarios of both runs; exits non-zero unless all passed.
 set -uo pipefail
@@ -30,10 +32,10 @@ for levels in 4 5; do
 	cpu=qemu64,+svm,+npt,+pdpe1gb
 	[ $levels = 5 ] && cpu=$cpu,+la57
 	log="$work/console-$levels.log"
-	echo "demo: $levels-level host: QEMU -cpu $cpu, memmap=1G\$$resv (log: $log)"
+	echo "demo: $levels-level host: QEMU -cpu $cpu, memmap=1G\$$resv init_on_free=1 (log: $log)"
 	t=$SECONDS
 	AXAS_QEMU_CPU=$cpu "$here/boot.sh" x86_64 "$kdir" "$work/initramfs.cpio" \
-		"$log" "${AXAS_BOOT_TIMEOUT:-600}" 3G "memmap=1G\$$resv"
+		"$log" "${AXAS_BOOT_TIMEOUT:-600}" 3G "memmap=1G\$$resv" init_on_free=1
 	rc=$?
 	[ $rc = 124 ] && echo "demo: $levels-level run timed out"
 	out=$(python3 "$here/demo-check.py" --levels $levels \

@@ -228,6 +228,40 @@ long_mode:
 	PHASE	7, 1
 1:	END	7
 
+	/*
+	 * 8: a thread on another CPU unmaps G_RACE again and again while the
+	 * guest reads it; on each nested page fault the VMM maps it again,
+	 * filled with the second pattern. Every word must hold one of the two
+	 * patterns: a frame freed while the guest can still reach it reads
+	 * zero (init_on_free). The guest reports each wrong value, counts
+	 * its passes over the page in G_SWEEPS and reads on until the VMM
+	 * raises G_FLAG.
+	 */
+	BEGIN	8
+	mov	$SEED_RACE1, %r8
+	mov	$SEED_RACE2, %r9
+4:	mov	$G_RACE, %rdi
+5:	mov	(%rdi), %rdx		/* one read, checked against both */
+	mov	%rdi, %rax
+	xor	%r8, %rax
+	cmp	%rax, %rdx
+	je	6f
+	mov	%rdi, %rax
+	xor	%r9, %rax
+	cmp	%rax, %rdx
+	je	6f
+	mov	$8, %ebx
+	mov	%rdi, %rcx
+	HCALL	HC_WRONG
+6:	add	$8, %rdi
+	cmp	$(G_RACE + G_RACE_SIZE), %rdi
+	jne	5b
+	incq	G_SWEEPS
+	cmpq	$0, G_FLAG
+	je	4b
+	xor	%eax, %eax
+	END	8
+
 	/* Done: HLT hands control back for good. */
 2:	hlt
 	jmp	2b

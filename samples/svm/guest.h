@@ -25,6 +25,10 @@
 #define G_WP_SPIN	(G_WP + G_WP_SPIN_OFF)	/* the guest's spinning writes */
 #define G_FLAG		G_SHARED	/* the VMM sets it: stop spinning */
 #define G_WP_CODE	(G_WP + 0x2000)	/* code run from a no-execute page */
+/* Scenario 8: unmapped from another CPU while the guest reads it. */
+#define G_RACE		0x00340000
+#define G_RACE_SIZE	0x00001000
+#define G_SWEEPS	(G_SHARED + 8)	/* the guest's full reads of G_RACE */
 /* Scenario 1 and 6: lazy, 4 KiB frames. */
 #define G_LAZY4K	0x00400000
 #define G_LAZY4K_SIZE	0x00200000
@@ -52,12 +56,13 @@
 #define G_SPACE_SIZE	0x100000000
 
 /*
- * Hypercalls: VMMCALL with the command in RAX, arguments in RBX and RCX;
- * the answer comes back in RAX.
+ * Hypercalls: VMMCALL with the command in RAX, arguments in RBX, RCX and
+ * RDX; the answer comes back in RAX.
  */
 #define HC_BEGIN	1	/* RBX: scenario */
 #define HC_PHASE	2	/* RBX: scenario, RCX: phase; RAX: 0 or a bad address */
 #define HC_RESULT	3	/* RBX: scenario, RCX: 0 or a bad address */
+#define HC_WRONG	4	/* RBX: scenario, RCX: address, RDX: the wrong value read there */
 
 /* Patterns: the 64-bit word at guest-physical address A holds A ^ seed. */
 #define SEED_TOUCH	0x1111000000000000
@@ -68,7 +73,9 @@
 #define SEED_WP2	0x6666000000000000
 #define SEED_HUGE	0x7777000000000000
 #define SEED_MARK	0x0888000000000000
+#define SEED_RACE1	0x9999000000000000	/* G_RACE before the first unmap */
+#define SEED_RACE2	0xaaaa000000000000	/* G_RACE mapped again */
 
-#define NR_SCENARIOS	7
+#define NR_SCENARIOS	8
 
 #endif /* _AXAS_SVM_GUEST_H */

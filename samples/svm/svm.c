@@ -53,6 +53,8 @@ MODULE_PARM_DESC(timeout_s, "stop the guest after this many seconds");
 
 /* Scenario 3 reads host memory from this far into the reserved range. */
 #define WINDOW_OFF	SZ_1M
+/* Scenario 8: unmap/map cycles under the reading guest. */
+#define RACE_ROUNDS	64
 
 /* EXITINFO1 of a nested page fault (APM Vol. 2, 15.25.6). */
 #define NPF_P		BIT_ULL(0)
@@ -89,6 +91,7 @@ MODULE_PARM_DESC(timeout_s, "stop the guest after this many seconds");
  * @fix_size: bytes (0: stop instead)
  * @fix_prot: the rights to restore
  * @join: then wait for the protecting thread and raise G_FLAG
+ * @remap: after -ENOENT, map the page again for the guest (scenario 8)
  * @code: EXITINFO1 of the first that came, for the report
  */
 struct npf_expect {
@@ -105,6 +108,7 @@ struct npf_expect {
 	u64 fix_size;
 	u32 fix_prot;
 	bool join;
+	bool remap;
 	u64 code;
 };
 
@@ -115,6 +119,7 @@ struct scenario {
 	bool reported;
 	bool failed;
 	char why[160];
+	char note[160];
 	unsigned int exits;
 	unsigned int npf;
 	unsigned int vmmcall;
@@ -136,6 +141,7 @@ static const char *const scenario_name[NR_SCENARIOS + 1] = {
 	"rights taken away under the guest",
 	"unmap, then a fresh zero page",
 	"1 GiB linear leaf",
+	"unmapped under the guest from another CPU",
 };
 
 struct svm_demo {
@@ -158,6 +164,15 @@ struct svm_demo {
 	struct task_struct *protector;
 	int protector_ret;
 	u64 flushes_mark;
+	/* Scenario 8: unmaps from another CPU while the guest reads. */
+	struct task_struct *unmapper;
+	struct completion remapped;
+	unsigned int unmaps;
+	unsigned int remaps;
+	unsigned int wrong;
+	int unmapper_cpu;
+	u64 kicks_mark;
+	char unmapper_why[96];
 
 	int cur;
 	struct scenario sc[NR_SCENARIOS + 1];
@@ -206,16 +221,42 @@ static long demo_frames(struct svm_demo *d)
 
 #define DEMO_REQ_FLUSH	0
 
+/* Runs on the vCPU's CPU once it is out of guest mode: the acknowledgment. */
 static void demo_kick_fn(void *info)
 {
 }
 
 /*
- * The flush callback: the next VMRUN flushes the guest's TLB entries. It
- * may run on any CPU (scenario 5 protects from another thread): it only
- * posts a request, and pulls the vCPU out of guest mode with an IPI if it
- * is there (an interrupt causes #VMEXIT). The vCPU sets in_guest before it
- * reads the requests, so either it sees this one or it gets the IPI.
+ * The flush callback. axas frees the range's frames and table pages as
+ * soon as it returns, so it is synchronous: when it returns, no CPU may
+ * use a translation of the range cached before the call. It may run on
+ * any CPU (scenarios 5 and 8 change the tables from another thread) and
+ * may sleep; it runs with the space lock held for writing.
+ *
+ * It posts a request that the vCPU honours before its next VMRUN (TLB
+ * control). If the vCPU is in guest mode, it also sends it an IPI, which
+ * causes #VMEXIT(INTR), and waits until the (empty) handler has run: the
+ * handler runs only once the vCPU is out of guest mode with interrupts
+ * enabled, so it cannot go back without the flush. Returning right after
+ * sending the IPI would let axas free a frame that the guest still
+ * reaches through its TLB until the #VMEXIT.
+ *
+ * It waits for nothing else from the vCPU thread, which may be blocked in
+ * axas_fault() on the lock held here; the IPI handler runs on its CPU
+ * even then.
+ *
+ * The barrier pairs with the one in demo_run(): this sets the request
+ * before it reads in_guest, the vCPU sets in_guest before it reads the
+ * requests, so either the vCPU sees the request or this sees it in guest
+ * mode. in_guest is set only with interrupts disabled on the vCPU's CPU,
+ * so a caller running on that CPU never sees it set.
+ *
+ * The vCPU is bound to one CPU, so only that CPU's TLB holds entries of
+ * its ASID. A VMM whose vCPUs move must also flush the ASID (or take a
+ * fresh one) when a vCPU enters on a CPU that may still hold entries from
+ * before a flush.
+ *
+ * flushes and kicks are counted under the space lock.
  */
 static void demo_flush(void *cookie, u64 gpa, u64 size)
 {
@@ -224,8 +265,8 @@ static void demo_flush(void *cookie, u64 gpa, u64 size)
 	set_bit(DEMO_REQ_FLUSH, &d->requests);
 	/* Pairs with the barrier before the vCPU reads the requests. */
 	smp_mb__after_atomic();
-	if (READ_ONCE(d->in_guest) && d->cpu != raw_smp_processor_id()) {
-		smp_call_function_single(d->cpu, demo_kick_fn, NULL, 0);
+	if (READ_ONCE(d->in_guest)) {
+		smp_call_function_single(d->cpu, demo_kick_fn, NULL, 1);
 		d->kicks++;
 	}
 	d->flushes++;
@@ -240,6 +281,30 @@ static void demo_check_flushed(struct svm_demo *d, u64 before, const char *op)
 {
 	if (d->flushes == before)
 		demo_fail(d, "%s did not call the flush callback", op);
+}
+
+/* Start @fn on another CPU than the vCPU's, if there is one. */
+static struct task_struct *demo_start_other(struct svm_demo *d,
+					    int (*fn)(void *), const char *name)
+{
+	struct task_struct *t = kthread_create(fn, d, "%s", name);
+
+	if (IS_ERR(t)) {
+		demo_fail(d, "kthread_create = %ld", PTR_ERR(t));
+		return NULL;
+	}
+	get_task_struct(t);
+	if (num_online_cpus() > 1)
+		kthread_bind(t, cpumask_first(cpu_online_mask));
+	wake_up_process(t);
+	return t;
+}
+
+static void demo_stop_other(struct task_struct **t)
+{
+	kthread_stop(*t);
+	put_task_struct(*t);
+	*t = NULL;
 }
 
 static int demo_protector(void *arg)
@@ -257,10 +322,118 @@ static int demo_protector_join(struct svm_demo *d)
 {
 	if (!d->protector)
 		return -ESRCH;
-	kthread_stop(d->protector);
-	put_task_struct(d->protector);
-	d->protector = NULL;
+	demo_stop_other(&d->protector);
 	return d->protector_ret;
+}
+
+/* The words of [gpa, gpa + size) get their address ^ @seed. */
+static int demo_fill(struct svm_demo *d, u64 gpa, u64 size, u64 seed)
+{
+	u64 *buf = kmalloc(size, GFP_KERNEL);
+	unsigned int i;
+	int ret;
+
+	if (!buf)
+		return -ENOMEM;
+	for (i = 0; i < size / 8; i++)
+		buf[i] = (gpa + i * 8) ^ seed;
+	ret = axas_write(d->space, gpa, buf, size, 0);
+	kfree(buf);
+	return ret;
+}
+
+/*
+ * Scenario 8: wait until the guest has read all of G_RACE at least once
+ * more. Polled rather than slept: a sleep ends on a timer tick, when the
+ * vCPU is likely out of guest mode handling its own tick.
+ */
+static int demo_race_wait(struct svm_demo *d)
+{
+	u64 start, now;
+	int ret;
+
+	ret = axas_read(d->space, G_SWEEPS, &start, sizeof(start), 0);
+	if (ret)
+		return ret;
+	do {
+		if (kthread_should_stop())
+			return -EINTR;
+		udelay(20);
+		cond_resched();
+		ret = axas_read(d->space, G_SWEEPS, &now, sizeof(now), 0);
+	} while (!ret && now < start + 2);
+	return ret;
+}
+
+/*
+ * Scenario 8, on another CPU: unmap G_RACE while the guest reads it, then
+ * wait until the vCPU has mapped it again; RACE_ROUNDS times. Each unmap
+ * frees the page's frame once the flush callback returns.
+ */
+static int demo_unmapper(void *arg)
+{
+	struct svm_demo *d = arg;
+	u64 flushes, one = 1;
+	int ret;
+
+	d->unmapper_cpu = raw_smp_processor_id();
+	while (d->unmaps < RACE_ROUNDS) {
+		ret = demo_race_wait(d);
+		if (ret == -EINTR)
+			return 0;
+		if (ret) {
+			snprintf(d->unmapper_why, sizeof(d->unmapper_why),
+				 "reading G_SWEEPS = %d", ret);
+			break;
+		}
+		flushes = d->flushes;
+		ret = axas_unmap(d->space, G_RACE, G_RACE_SIZE);
+		if (ret || d->flushes == flushes) {
+			snprintf(d->unmapper_why, sizeof(d->unmapper_why),
+				 "unmap %u from the other CPU = %d%s", d->unmaps + 1,
+				 ret, ret ? "" : ", no flush");
+			break;
+		}
+		d->unmaps++;
+		/* The vCPU maps it again when the guest faults on it. */
+		while (!wait_for_completion_timeout(&d->remapped, HZ / 10))
+			if (kthread_should_stop())
+				return 0;
+	}
+	/* Given up: the scenario's result says why; end the guest's loop. */
+	if (d->unmapper_why[0] &&
+	    axas_write(d->space, G_FLAG, &one, sizeof(one), 0))
+		pr_err("cannot end the guest's loop\n");
+	return 0;
+}
+
+/*
+ * Scenario 8: the guest faulted on the page the other thread unmapped
+ * (no area there any more). Map it again, filled with the second pattern
+ * before the guest resumes, and let the thread go on; after the last
+ * round, raise G_FLAG.
+ */
+static bool demo_race_remap(struct svm_demo *d)
+{
+	u64 one = 1;
+	int ret;
+
+	ret = axas_map_alloc(d->space, G_RACE, G_RACE_SIZE,
+			     AXAS_PROT_READ | AXAS_AREA_POPULATE, SZ_4K);
+	if (!ret)
+		ret = demo_fill(d, G_RACE, G_RACE_SIZE, SEED_RACE2);
+	if (ret) {
+		demo_stop(d, "mapping %#x again: %d", G_RACE, ret);
+		return false;
+	}
+	complete(&d->remapped);
+	if (++d->remaps < RACE_ROUNDS)
+		return true;
+	demo_stop_other(&d->unmapper);
+	ret = axas_write(d->space, G_FLAG, &one, sizeof(one), 0);
+	if (ret)
+		demo_stop(d, "axas_write(flag) = %d", ret);
+	return !ret;
 }
 
 static void demo_expect(struct svm_demo *d, const struct npf_expect *e)
@@ -431,6 +604,8 @@ static bool demo_npf(struct svm_demo *d)
 	case AXAS_FAULT_SPURIOUS:
 		return true;
 	case -ENOENT:
+		if (e && e->remap)
+			return demo_race_remap(d);
 		if (gpa >= G_MMIO && gpa < G_MMIO + G_MMIO_SIZE)
 			return demo_mmio(d, gpa, code & NPF_W);
 		demo_stop(d, "guest access to %#llx: no area, no device", gpa);
@@ -573,6 +748,50 @@ static void demo_begin(struct svm_demo *d, u64 n)
 				  st.leaves[2], ret, tr.len);
 		break;
 	}
+	case 8: {
+		u64 zero = 0;
+
+		/*
+		 * A thread on another CPU unmaps G_RACE while the guest reads
+		 * it; axas frees the frame as soon as the flush callback
+		 * returns, and init_on_free zeroes it. Had the callback
+		 * returned while the guest could still reach the frame
+		 * through its TLB, the guest would read zero words, which
+		 * neither pattern has.
+		 */
+		if (!want_init_on_free()) {
+			demo_fail(d, "needs init_on_free=1 on the kernel command line");
+			break;
+		}
+		if (num_online_cpus() < 2) {
+			demo_fail(d, "needs a second CPU");
+			break;
+		}
+		ret = axas_map_alloc(d->space, G_RACE, G_RACE_SIZE,
+				     AXAS_PROT_READ | AXAS_AREA_POPULATE, SZ_4K);
+		if (!ret)
+			ret = demo_fill(d, G_RACE, G_RACE_SIZE, SEED_RACE1);
+		if (!ret)
+			ret = axas_write(d->space, G_FLAG, &zero, sizeof(zero), 0);
+		if (!ret)
+			ret = axas_write(d->space, G_SWEEPS, &zero, sizeof(zero), 0);
+		if (ret) {
+			demo_fail(d, "setting up %#x: %d", G_RACE, ret);
+			break;
+		}
+		/* Each unmap: one read fault somewhere in the page, no area. */
+		e.gpa = G_RACE;
+		e.page = true;
+		e.step = 0;
+		e.count = RACE_ROUNDS;
+		e.result = -ENOENT;
+		e.remap = true;
+		demo_expect(d, &e);
+		d->kicks_mark = d->kicks;
+		init_completion(&d->remapped);
+		d->unmapper = demo_start_other(d, demo_unmapper, "axas-svm-unmap");
+		break;
+	}
 	}
 }
 
@@ -599,17 +818,8 @@ static bool demo_protect_async(struct svm_demo *d)
 		return false;
 	}
 	d->flushes_mark = d->flushes;
-	d->protector = kthread_create(demo_protector, d, "axas-svm-wp");
-	if (IS_ERR(d->protector)) {
-		demo_fail(d, "kthread_create = %ld", PTR_ERR(d->protector));
-		d->protector = NULL;
-		return false;
-	}
-	get_task_struct(d->protector);
-	if (num_online_cpus() > 1)
-		kthread_bind(d->protector, cpumask_first(cpu_online_mask));
-	wake_up_process(d->protector);
-	return true;
+	d->protector = demo_start_other(d, demo_protector, "axas-svm-wp");
+	return d->protector;
 }
 
 /* A permission fault at @gpa must come; then @prot goes back on the range. */
@@ -714,6 +924,44 @@ static u64 demo_phase(struct svm_demo *d, u64 n, u64 phase)
 	return 0;
 }
 
+/* Scenario 8: the guest read @val at @gpa, neither of the VMM's patterns. */
+static void demo_wrong(struct svm_demo *d, u64 n, u64 gpa, u64 val)
+{
+	if (n != 8 || d->cur != 8) {
+		demo_stop(d, "wrong value reported in scenario %llu during %d",
+			  n, d->cur);
+		return;
+	}
+	d->wrong++;
+	demo_fail(d, "the guest read %#llx at %#llx after %u of %u remaps%s",
+		  val, gpa, d->remaps, RACE_ROUNDS,
+		  val ? "" : ": a freed frame (init_on_free zeroed it)");
+}
+
+/* Scenario 8: the other thread has stopped (or gave up: why first). */
+static void demo_race_join(struct svm_demo *d)
+{
+	if (d->unmapper)
+		demo_stop_other(&d->unmapper);
+	if (d->unmapper_why[0])
+		demo_fail(d, "%s", d->unmapper_why);
+}
+
+static void demo_race_result(struct svm_demo *d, struct scenario *sc)
+{
+	u64 kicks = d->kicks - d->kicks_mark;
+
+	snprintf(sc->note, sizeof(sc->note),
+		 "%u unmaps from CPU %d while the guest read, %llu found it in guest mode (kicked, waited for); %u wrong values",
+		 d->unmaps, d->unmapper_cpu, kicks, d->wrong);
+	/* The page is mapped at the end. */
+	if (sc->frames_delta != 1)
+		demo_fail(d, "frames changed by %ld, not 1", sc->frames_delta);
+	/* Unmaps that all came while the vCPU was out of guest mode test nothing. */
+	if (!kicks)
+		demo_fail(d, "no unmap found the guest running");
+}
+
 static void demo_result(struct svm_demo *d, u64 n, u64 bad)
 {
 	struct scenario *sc = cur_sc(d);
@@ -723,6 +971,8 @@ static void demo_result(struct svm_demo *d, u64 n, u64 bad)
 		demo_stop(d, "result of scenario %llu during %d", n, d->cur);
 		return;
 	}
+	if (n == 8)
+		demo_race_join(d);
 	demo_expect_done(d);
 	sc->reported = true;
 	sc->ns = ktime_to_ns(ktime_sub(ktime_get(), sc->start));
@@ -737,6 +987,8 @@ static void demo_result(struct svm_demo *d, u64 n, u64 bad)
 	}
 	if (n == 6 && sc->frames_delta)
 		demo_fail(d, "frames changed by %ld", sc->frames_delta);
+	if (n == 8)
+		demo_race_result(d, sc);
 }
 
 static void demo_vmmcall(struct svm_demo *d)
@@ -754,6 +1006,9 @@ static void demo_vmmcall(struct svm_demo *d)
 		break;
 	case HC_RESULT:
 		demo_result(d, arg1, arg2);
+		break;
+	case HC_WRONG:
+		demo_wrong(d, arg1, arg2, d->regs.gpr[2]);
 		break;
 	default:
 		demo_stop(d, "unknown hypercall %llu", save->rax);
@@ -816,6 +1071,12 @@ static void demo_run(struct svm_demo *d)
 			demo_stop(d, "the guest did not finish in %u s", timeout_s);
 			break;
 		}
+		/*
+		 * Interrupts stay disabled from the request check to VMRUN: a
+		 * flush posted after the check saw in_guest set and sent an
+		 * IPI, which stays pending until VMRUN and then causes
+		 * #VMEXIT at once; its sender waits for that.
+		 */
 		local_irq_disable();
 		WRITE_ONCE(d->in_guest, true);
 		/* Pairs with demo_flush(): in_guest before the requests. */
@@ -833,6 +1094,8 @@ static void demo_run(struct svm_demo *d)
 	d->ns = ktime_to_ns(ktime_sub(ktime_get(), start));
 	if (d->protector)
 		demo_protector_join(d);
+	if (d->unmapper)
+		demo_stop_other(&d->unmapper);
 }
 
 static int demo_thread(void *arg)
@@ -1009,13 +1272,13 @@ static void demo_teardown(struct svm_demo *d)
 		__free_page(d->vmcb_page);
 }
 
-static const char *demo_result_name(int result)
+static const char *demo_result_name(const struct npf_expect *e)
 {
-	switch (result) {
+	switch (e->result) {
 	case AXAS_FAULT_INSTALLED:
 		return "installed";
 	case -ENOENT:
-		return "-ENOENT, device emulated";
+		return e->remap ? "-ENOENT, mapped again" : "-ENOENT, device emulated";
 	case -EACCES:
 		return "-EACCES, rights given back";
 	default:
@@ -1030,16 +1293,17 @@ static void demo_report_kinds(const struct scenario *sc)
 
 	for (i = 0; i < sc->nkinds; i++) {
 		const struct npf_expect *e = &sc->kinds[i];
+		bool one_place = e->count == 1 || !e->step;
 
 		pr_info("    npf x%-3u %s %#llx%s: code %#llx (%s%s%s%s%s) as predicted; %s\n",
-			e->seen, e->count > 1 ? "from" : "at", e->gpa,
-			e->count == 1 ? "" :
+			e->seen, one_place ? "at" : "from", e->gpa,
+			one_place ? "" :
 			e->step == SZ_2M ? ", one per 2M" : ", one per 4K",
 			e->code, e->code & NPF_P ? "P " : "",
 			e->code & NPF_W ? "W " : "", e->code & NPF_U ? "U " : "",
 			e->code & NPF_ID ? "ID " : "",
 			e->code & NPF_WALK ? "page walk" : "final",
-			demo_result_name(e->result));
+			demo_result_name(e));
 	}
 }
 
@@ -1075,6 +1339,8 @@ static bool demo_report(struct svm_demo *d)
 			pr_info("    %s\n", sc->why);
 		else
 			demo_report_kinds(sc);
+		if (sc->note[0])
+			pr_info("    %s\n", sc->note);
 	}
 	if (d->space) {
 		axas_space_get_stats(d->space, &st);
