@@ -13,7 +13,7 @@ SOURCES := $(shell find . -path ./build -prune -o \( -name '*.[ch]' \) -print | 
 export KSRC
 
 .PHONY: all modules clean modules_install dkms-install style sparse check \
-	check-build kunit-um kunit-x86_64 bench demo help
+	check-build kunit-um kunit-x86_64 bench demo demo-distro help
 
 all: modules
 
@@ -41,7 +41,8 @@ style:
 sparse:
 	@bash scripts/gates.sh sparse
 
-# W=1, sparse, checkpatch, Debian 6.1 headers, KUnit in UML and QEMU, the demo.
+# W=1, sparse, checkpatch, Debian 6.1 headers, KUnit in UML and QEMU, both
+# demos, the benchmark's short mode.
 check:
 	@bash scripts/check.sh
 
@@ -51,6 +52,11 @@ check-build:
 # The SVM sample VMM running its guest under QEMU, on 4- and 5-level hosts.
 demo:
 	@bash scripts/demo.sh
+
+# The same on Debian's kernel (fetched, never installed), and one guest
+# taking a 1 GiB frame from the page allocator.
+demo-distro:
+	@bash scripts/demo-distro.sh
 
 # The benchmark in non-debug UML and QEMU kernels; results in build/.
 bench:
@@ -65,7 +71,8 @@ kunit-x86_64:
 help:
 	@echo "make [KDIR=...]     build axas.ko against KDIR (default: running kernel)"
 	@echo "make demo           the SVM sample runs a guest on axas tables in QEMU"
-	@echo "make check          gates, KUnit in UML and QEMU, the demo (the test command)"
+	@echo "make demo-distro    the same on Debian's own kernel (linux-headers-amd64's)"
+	@echo "make check          gates, KUnit in UML and QEMU, both demos (the test command)"
 	@echo "make style|sparse   checkpatch | sparse only"
 	@echo "make kunit-um|kunit-x86_64   one KUnit run"
 	@echo "make bench          the benchmark in UML and QEMU (build/bench-*.jsonl)"

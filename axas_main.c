@@ -18,8 +18,14 @@
 
 struct dentry *axas_debugfs_root;
 
+/*
+ * Exact: table pages freed before the read have left their grace period.
+ * Without the barrier a reader right after a space's destruction (the
+ * harness, after its modules ran) counts pages still waiting for it.
+ */
 static int axas_live_tables_get(void *data, u64 *val)
 {
+	rcu_barrier();
 	*val = axas_pt_live_tables();
 	return 0;
 }

@@ -4,7 +4,8 @@
 # boot.sh ARCH KDIR INITRAMFS LOG TIMEOUT MEM [CMDLINE...] - boot a test
 # kernel with an initramfs and write its console to LOG: UML directly,
 # x86_64 in QEMU (TCG, -cpu with svm and npt, two CPUs, exits through
-# -no-reboot). Exits with the emulator's status (124 on timeout).
+# -no-reboot; KDIR is a build tree or a bzImage/vmlinuz file).
+# Exits with the emulator's status (124 on timeout).
 # AXAS_QEMU_CPU replaces the -cpu model (default qemu64,+svm,+npt).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -20,12 +21,14 @@ um)
 	;;
 x86_64)
 	axas_need qemu-system-x86 || exit 1
+	image=$kdir
+	[ -f "$image" ] || image=$kdir/arch/x86/boot/bzImage
 	# tsc=reliable: TCG's TSC looks unstable and jiffies are too coarse
 	# for the benchmark's clock.
 	timeout -k 10 "$timeout" qemu-system-x86_64 -machine pc -accel tcg \
 		-cpu "${AXAS_QEMU_CPU:-qemu64,+svm,+npt}" -smp 2 -m "$mem" -nodefaults -no-reboot \
 		-display none -monitor none -serial "file:$log" \
-		-kernel "$kdir/arch/x86/boot/bzImage" -initrd "$initramfs" \
+		-kernel "$image" -initrd "$initramfs" \
 		-append "console=ttyS0 rdinit=/init panic=-1 oops=panic tsc=reliable $*" \
 		< /dev/null > "$log.qemu" 2>&1
 	;;

@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # check.sh - everything `make check` runs: the build gates, KUnit in UML
-# and in QEMU x86_64, the SVM sample's scenarios (make demo) and the
-# benchmark in its short mode. Ends with one line 'N passed, N failed,
-# N skipped' summing KUnit and demo; exits non-zero when anything failed.
+# and in QEMU x86_64, the SVM sample's scenarios on the test kernel (make
+# demo) and on Debian's own kernel (make demo-distro), and the benchmark
+# in its short mode. Ends with one line 'N passed, N failed, N skipped'
+# summing KUnit and both demos; exits non-zero when anything failed.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/common.sh"
@@ -14,14 +15,14 @@ passed=0 failed=0 skipped=0
 
 bash "$here/gates.sh" all || fail=1
 
-# KUnit in UML and QEMU, then the SVM sample's scenarios in QEMU.
-for run in um x86_64 demo; do
+# KUnit in UML and QEMU, then the SVM sample's scenarios in QEMU on the
+# test kernel and on Debian's.
+for run in um x86_64 demo demo-distro; do
 	out="$AXAS_CACHE/check-$run.out"
-	if [ $run = demo ]; then
-		bash "$here/demo.sh" 2>&1 | tee "$out"
-	else
-		bash "$here/kunit.sh" "$run" 2>&1 | tee "$out"
-	fi
+	case $run in
+	demo*) bash "$here/$run.sh" 2>&1 | tee "$out" ;;
+	*) bash "$here/kunit.sh" "$run" 2>&1 | tee "$out" ;;
+	esac
 	[ "${PIPESTATUS[0]}" = 0 ] || fail=1
 	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' "$out" | tail -1)
 	if [ -z "$line" ]; then

@@ -62,3 +62,45 @@ axas_patch() {
 		touch "$mark"
 	done
 }
+
+# axas_distro_headers - the Debian kernel that the installed
+# linux-headers-amd64 points to: sets distro_abi (6.1.0-56-amd64, say),
+# distro_ver (its package version) and distro_kdir (its headers).
+axas_distro_headers() {
+	local dep
+	axas_need linux-headers-amd64 || return 1
+	# "linux-headers-6.1.0-56-amd64 (= 6.1.192-2)"
+	dep=$(dpkg-query -W -f='${Depends}' linux-headers-amd64)
+	distro_abi=$(echo "$dep" | sed -n 's/^linux-headers-\([^ ,]*\) (= .*/\1/p')
+	distro_ver=$(echo "$dep" | sed -n 's/^linux-headers-[^ ,]* (= \([^)]*\)).*/\1/p')
+	distro_kdir=/usr/src/linux-headers-$distro_abi
+	if [ -z "$distro_abi" ] || [ -z "$distro_ver" ] || [ ! -d "$distro_kdir" ]; then
+		echo "axas: cannot tell the kernel of linux-headers-amd64 (depends: $dep)" >&2
+		return 1
+	fi
+}
+
+# axas_distro_image - print the bootable image of that kernel: its
+# linux-image-ABI-unsigned package, fetched with apt-get download into
+# $AXAS_CACHE and unpacked there with dpkg-deb (never installed).
+axas_distro_image() {
+	local pkg dir deb
+	axas_distro_headers || return 1
+	pkg=linux-image-$distro_abi-unsigned
+	dir="$AXAS_CACHE/distro-$distro_abi-$distro_ver"
+	if [ ! -e "$dir/.axas-unpacked" ]; then
+		echo "axas: fetching $pkg $distro_ver into $dir" >&2
+		rm -rf "$dir"
+		mkdir -p "$dir"
+		if ! (cd "$dir" && apt-get download -q "$pkg=$distro_ver") >&2; then
+			apt-get update -q >&2
+			(cd "$dir" && apt-get download -q "$pkg=$distro_ver") >&2 ||
+				return 1
+		fi
+		deb=$(ls "$dir"/*.deb) || return 1
+		dpkg-deb -x "$deb" "$dir" || return 1
+		rm -f "$deb"
+		touch "$dir/.axas-unpacked"
+	fi
+	echo "$dir/boot/vmlinuz-$distro_abi"
+}

@@ -3,7 +3,9 @@
 """Judge a console of the SVM sample (samples/svm): print its report, then
 'N passed, N failed, 0 skipped' over its scenarios. Fails on a failed or
 missing scenario, no closing RESULT PASS, a host paging depth other than
---levels, or anything ktap-check.py's console checks catch."""
+--levels, or anything ktap-check.py's console checks catch. With
+--gig-frames, scenario 7 must have run on a lazy area of 1 GiB frames
+(the sample's gig_frames=1) and taken one frame of 262144 pages."""
 import argparse
 import importlib.util
 import os
@@ -33,6 +35,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--levels", type=int, required=True)
     ap.add_argument("--label", default="demo")
+    ap.add_argument("--gig-frames", action="store_true")
     ap.add_argument("log")
     args = ap.parse_args()
 
@@ -62,6 +65,13 @@ def main():
     want = "host: %d-level paging" % args.levels
     if not host or not host[0].startswith(want):
         problems.append("expected a %d-level host" % args.levels)
+    if args.gig_frames:
+        gig = [l for l in report
+               if re.match(r"\[7\] lazy area of 1 GiB frames +PASS", l)]
+        frame = [l for l in report
+                 if l.strip().startswith("one frame of 262144 pages")]
+        if not gig or not frame:
+            problems.append("scenario 7 did not take a 1 GiB frame")
     if not any(l.startswith("RESULT PASS") for l in report):
         problems.append("no RESULT PASS")
     for p in problems:

@@ -35,15 +35,11 @@ w1() {
 }
 
 distro() {
-	local kdir
-	axas_need linux-headers-amd64
-	kdir=$(ls -d /usr/src/linux-headers-6.1.*-amd64 2>/dev/null | sort -V | tail -1)
-	if [ -z "$kdir" ]; then
-		echo "gates: no Debian 6.1 headers under /usr/src"
+	if ! axas_distro_headers; then
 		fail=1
 		return
 	fi
-	build "$kdir" x86_64 "distro-$(basename "$kdir")" AXAS_SAMPLES=m
+	build "$distro_kdir" x86_64 "distro-$distro_abi" AXAS_SAMPLES=m
 }
 
 sparse() {

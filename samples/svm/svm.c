@@ -50,6 +50,10 @@ MODULE_PARM_DESC(resv_size, "bytes reserved there (at least 1 GiB)");
 static unsigned int timeout_s = 120;
 module_param(timeout_s, uint, 0444);
 MODULE_PARM_DESC(timeout_s, "stop the guest after this many seconds");
+static bool gig_frames;
+module_param(gig_frames, bool, 0444);
+MODULE_PARM_DESC(gig_frames,
+		 "scenario 7: a lazy alloc area of 1 GiB frames instead of the linear leaf");
 
 /* Scenario 3 reads host memory from this far into the reserved range. */
 #define WINDOW_OFF	SZ_1M
@@ -92,6 +96,7 @@ MODULE_PARM_DESC(timeout_s, "stop the guest after this many seconds");
  * @fix_prot: the rights to restore
  * @join: then wait for the protecting thread and raise G_FLAG
  * @remap: after -ENOENT, map the page again for the guest (scenario 8)
+ * @fill: after the frame is installed, write the guest's data into it
  * @code: EXITINFO1 of the first that came, for the report
  */
 struct npf_expect {
@@ -109,6 +114,7 @@ struct npf_expect {
 	u32 fix_prot;
 	bool join;
 	bool remap;
+	bool fill;
 	u64 code;
 };
 
@@ -143,6 +149,13 @@ static const char *const scenario_name[NR_SCENARIOS + 1] = {
 	"1 GiB linear leaf",
 	"unmapped under the guest from another CPU",
 };
+
+static const char *demo_scenario_name(unsigned int n)
+{
+	if (n == 7 && gig_frames)
+		return "lazy area of 1 GiB frames";
+	return scenario_name[n];
+}
 
 struct svm_demo {
 	struct axas_space *space;
@@ -489,6 +502,136 @@ static int demo_resv_word(struct svm_demo *d, u64 off, u64 *val, bool write)
 	return 0;
 }
 
+/* Scenario 7: the words the guest checks in G_HUGE. */
+static const u64 huge_offs[] = { 0, G_HUGE_SIZE / 2, G_HUGE_SIZE - 8 };
+
+/*
+ * Scenario 7: G_HUGE is one 1 GiB leaf onto the reserved gigabyte, with
+ * the VMM's words written there through the host's mapping.
+ */
+static void demo_huge_linear(struct svm_demo *d)
+{
+	struct axas_space_stats st;
+	struct axas_translation tr;
+	unsigned int i;
+	u64 val;
+	int ret;
+
+	if (!IS_ALIGNED(resv_base, SZ_1G) || resv_size < G_HUGE_SIZE) {
+		demo_fail(d, "needs 1 GiB reserved at a 1 GiB boundary (memmap=1G$1G)");
+		return;
+	}
+	if (!d->gbpages) {
+		demo_fail(d, "the CPU has no 1 GiB pages (CPUID 0x80000001 EDX[26])");
+		return;
+	}
+	for (i = 0; i < ARRAY_SIZE(huge_offs); i++) {
+		val = (G_HUGE + huge_offs[i]) ^ SEED_HUGE;
+		if (demo_resv_word(d, huge_offs[i], &val, true))
+			return;
+	}
+	ret = axas_map_linear(d->space, G_HUGE, resv_base, G_HUGE_SIZE,
+			      AXAS_PROT_READ | AXAS_PROT_WRITE);
+	if (ret) {
+		demo_fail(d, "axas_map_linear(1 GiB) = %d", ret);
+		return;
+	}
+	axas_space_get_stats(d->space, &st);
+	ret = axas_translate(d->space, G_HUGE + 8, G_HUGE_SIZE, &tr);
+	if (st.leaves[2] != 1 || ret || tr.hpa != resv_base + 8 ||
+	    tr.len != G_HUGE_SIZE - 8)
+		demo_fail(d, "no 1 GiB leaf: %lu leaves of 1 GiB, translate %d len %#llx",
+			  st.leaves[2], ret, tr.len);
+}
+
+/*
+ * Scenario 7 with gig_frames=1: G_HUGE is a lazy alloc area of 1 GiB
+ * frames instead. The guest's first read faults its one frame in: axas
+ * claims a free, naturally aligned gigabyte of the host's memory with
+ * alloc_contig_range(). The VMM then writes its words into the frame
+ * before the guest resumes (a hole cannot be written before).
+ */
+static void demo_huge_alloc(struct svm_demo *d, struct npf_expect *e)
+{
+	int ret;
+
+	if (!d->gbpages) {
+		demo_fail(d, "the CPU has no 1 GiB pages (CPUID 0x80000001 EDX[26])");
+		return;
+	}
+	ret = axas_map_alloc(d->space, G_HUGE, G_HUGE_SIZE,
+			     AXAS_PROT_READ | AXAS_PROT_WRITE, SZ_1G);
+	if (ret) {
+		demo_fail(d, "axas_map_alloc(1 GiB frames) = %d", ret);
+		return;
+	}
+	e->gpa = G_HUGE;
+	e->fill = true;
+	demo_expect(d, e);
+}
+
+/* Scenario 7 with gig_frames=1: the frame came in; write the VMM's words. */
+static bool demo_huge_fill(struct svm_demo *d)
+{
+	unsigned int i;
+	u64 val;
+	int ret;
+
+	for (i = 0; i < ARRAY_SIZE(huge_offs); i++) {
+		val = (G_HUGE + huge_offs[i]) ^ SEED_HUGE;
+		ret = axas_write(d->space, G_HUGE + huge_offs[i], &val,
+				 sizeof(val), 0);
+		if (ret) {
+			demo_stop(d, "axas_write(%#llx) = %d",
+				  G_HUGE + huge_offs[i], ret);
+			return false;
+		}
+	}
+	return true;
+}
+
+/*
+ * Scenario 7, after the guest left its mark: the mark is where the guest
+ * wrote it; with gig_frames=1, one frame of 1 GiB came in (counted in
+ * 4 KiB frames) under one leaf that translates the whole gigabyte.
+ */
+static u64 demo_huge_check(struct svm_demo *d)
+{
+	u64 gpa = G_HUGE + G_HUGE_MARK, val = 0;
+	struct axas_space_stats st;
+	struct axas_translation tr;
+	long frames;
+	int ret;
+
+	if (gig_frames)
+		ret = axas_read(d->space, gpa, &val, sizeof(val), 0);
+	else
+		ret = demo_resv_word(d, G_HUGE_MARK, &val, false);
+	if (ret)
+		return 1;
+	if (val != (gpa ^ SEED_MARK)) {
+		demo_fail(d, "memory at +%#x holds %#llx, not the guest's mark",
+			  G_HUGE_MARK, val);
+		return gpa;
+	}
+	if (!gig_frames)
+		return 0;
+	axas_space_get_stats(d->space, &st);
+	frames = demo_frames(d) - cur_sc(d)->frames_begin;
+	ret = axas_translate(d->space, G_HUGE, G_HUGE_SIZE, &tr);
+	if (frames != SZ_1G / SZ_4K || st.leaves[2] != 1)
+		demo_fail(d, "%ld frames came in under %lu leaves of 1 GiB, not %d under 1",
+			  frames, st.leaves[2], SZ_1G / SZ_4K);
+	else if (ret || !IS_ALIGNED(tr.hpa, SZ_1G) || tr.len != G_HUGE_SIZE)
+		demo_fail(d, "translate = %d: hpa %pa, len %#llx, not one aligned GiB",
+			  ret, &tr.hpa, tr.len);
+	else
+		snprintf(cur_sc(d)->note, sizeof(cur_sc(d)->note),
+			 "one frame of %d pages at host %pa", SZ_1G / SZ_4K,
+			 &tr.hpa);
+	return 0;
+}
+
 static u64 *demo_gpr(struct svm_demo *d, unsigned int reg)
 {
 	if (reg == 0)
@@ -601,6 +744,9 @@ static bool demo_npf(struct svm_demo *d)
 
 	switch (ret) {
 	case AXAS_FAULT_INSTALLED:
+		if (e && e->fill)
+			return demo_huge_fill(d);
+		return true;
 	case AXAS_FAULT_SPURIOUS:
 		return true;
 	case -ENOENT:
@@ -714,40 +860,12 @@ static void demo_begin(struct svm_demo *d, u64 n)
 		e.count = G_UNMAP_SIZE / SZ_4K;
 		demo_expect(d, &e);
 		break;
-	case 7: {
-		static const u64 offs[] = { 0, G_HUGE_SIZE / 2, G_HUGE_SIZE - 8 };
-		struct axas_space_stats st;
-		struct axas_translation tr;
-		unsigned int i;
-		u64 val;
-
-		if (!IS_ALIGNED(resv_base, SZ_1G) || resv_size < G_HUGE_SIZE) {
-			demo_fail(d, "needs 1 GiB reserved at a 1 GiB boundary (memmap=1G$1G)");
-			break;
-		}
-		if (!d->gbpages) {
-			demo_fail(d, "the CPU has no 1 GiB pages (CPUID 0x80000001 EDX[26])");
-			break;
-		}
-		for (i = 0; i < ARRAY_SIZE(offs); i++) {
-			val = (G_HUGE + offs[i]) ^ SEED_HUGE;
-			if (demo_resv_word(d, offs[i], &val, true))
-				return;
-		}
-		ret = axas_map_linear(d->space, G_HUGE, resv_base, G_HUGE_SIZE,
-				      AXAS_PROT_READ | AXAS_PROT_WRITE);
-		if (ret) {
-			demo_fail(d, "axas_map_linear(1 GiB) = %d", ret);
-			break;
-		}
-		axas_space_get_stats(d->space, &st);
-		ret = axas_translate(d->space, G_HUGE + 8, G_HUGE_SIZE, &tr);
-		if (st.leaves[2] != 1 || ret || tr.hpa != resv_base + 8 ||
-		    tr.len != G_HUGE_SIZE - 8)
-			demo_fail(d, "no 1 GiB leaf: %lu leaves of 1 GiB, translate %d len %#llx",
-				  st.leaves[2], ret, tr.len);
+	case 7:
+		if (gig_frames)
+			demo_huge_alloc(d, &e);
+		else
+			demo_huge_linear(d);
 		break;
-	}
 	case 8: {
 		u64 zero = 0;
 
@@ -908,15 +1026,7 @@ static u64 demo_phase(struct svm_demo *d, u64 n, u64 phase)
 				   AXAS_PROT_RWX);
 		break;
 	case 71:
-		gpa = G_HUGE + G_HUGE_MARK;
-		if (demo_resv_word(d, G_HUGE_MARK, &bad, false))
-			return 1;
-		if (bad != (gpa ^ SEED_MARK)) {
-			demo_fail(d, "host memory at +%#x holds %#llx, not the guest's mark",
-				  G_HUGE_MARK, bad);
-			return gpa;
-		}
-		break;
+		return demo_huge_check(d);
 	default:
 		demo_stop(d, "no phase %llu in scenario %llu", phase, n);
 		return 1;
@@ -1276,7 +1386,7 @@ static const char *demo_result_name(const struct npf_expect *e)
 {
 	switch (e->result) {
 	case AXAS_FAULT_INSTALLED:
-		return "installed";
+		return e->fill ? "installed, the VMM's words written" : "installed";
 	case -ENOENT:
 		return e->remap ? "-ENOENT, mapped again" : "-ENOENT, device emulated";
 	case -EACCES:
@@ -1332,7 +1442,7 @@ static bool demo_report(struct svm_demo *d)
 				 sc->begun ? "did not finish" : "did not run");
 		passed += ok;
 		pr_info("[%u] %-42s %s  exits %u (npf %u, vmmcall %u, intr %u), frames %+ld, %lld us\n",
-			n, scenario_name[n], ok ? "PASS" : "FAIL", sc->exits,
+			n, demo_scenario_name(n), ok ? "PASS" : "FAIL", sc->exits,
 			sc->npf, sc->vmmcall, sc->intr, sc->frames_delta,
 			sc->ns / NSEC_PER_USEC);
 		if (!ok)
