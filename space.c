@@ -930,14 +930,15 @@ static int space_copy_unmapped(phys_addr_t hpa, u32 prot, void *buf,
 {
 	phys_addr_t base = hpa & PAGE_MASK;
 	size_t off = offset_in_page(hpa);
+	int ram = region_intersects(base, PAGE_SIZE, IORESOURCE_SYSTEM_RAM,
+				    IORES_DESC_NONE);
 	unsigned long flags;
 	void *page;
 
 	/* Partly RAM (a byte-granular e820 entry): memremap() refuses it. */
-	if (region_intersects(base, PAGE_SIZE, IORESOURCE_SYSTEM_RAM,
-			      IORES_DESC_NONE) == REGION_MIXED)
+	if (ram == REGION_MIXED)
 		return -EFAULT;
-	switch (page_is_ram(PHYS_PFN(hpa)) ? AXAS_MT_WB :
+	switch (ram == REGION_INTERSECTS ? AXAS_MT_WB :
 		FIELD_GET(AXAS_PROT_MT_MASK, prot)) {
 	case AXAS_MT_UC: {
 		void __iomem *io = ioremap(base, PAGE_SIZE);

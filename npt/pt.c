@@ -934,14 +934,13 @@ static void pt_protect_leaf(struct pt_edit *e, u64 *ptep, u64 pte,
 {
 	const u32 rights = AXAS_PROT_RWX | AXAS_PROT_EXEC_USER;
 	const struct axas_pt_fmt *fmt = e->pt->fmt;
-	/* The address, the C-bit (set by what backs it) and what the hardware set. */
-	u64 keep = axas_pt_leaf_addr_mask(level);
-	u64 hw = fmt->accessed | fmt->dirty;
+	/* The address (the C-bit with it: set by what backs the leaf) and A/D. */
+	u64 keep = axas_pt_leaf_addr_mask(level) | fmt->accessed | fmt->dirty;
 	u32 old = pt_leaf_prot(e->pt, pte, level);
 	u64 new;
 
 	do {
-		new = (pte & (keep | hw)) | e->attrs[level];
+		new = (pte & keep) | e->attrs[level];
 		if (new == pte)
 			return;
 	} while (!try_cmpxchg64(ptep, &pte, new));
@@ -1187,8 +1186,12 @@ int axas_pt_query(struct axas_pt *pt, u64 gpa, struct axas_pt_leaf *leaf)
 }
 AXAS_EXPORT(axas_pt_query);
 
-static void pt_walk_level(struct axas_pt *pt, u64 *table, unsigned int level,
-			  u64 start, u64 end, axas_pt_leaf_fn fn, void *arg)
+/* Called with each leaf of a walk; true stops the walk. */
+typedef bool (*pt_walk_fn)(void *arg, const struct axas_pt_leaf *leaf);
+
+/* The one lockless walk: caller holds rcu_read_lock(). True if stopped. */
+static bool pt_walk_level(struct axas_pt *pt, u64 *table, unsigned int level,
+			  u64 start, u64 end, pt_walk_fn fn, void *arg)
 {
 	u64 addr, next;
 
@@ -1200,13 +1203,42 @@ static void pt_walk_level(struct axas_pt *pt, u64 *table, unsigned int level,
 		if (!ent_present(pt, pte))
 			continue;
 		if (!ent_leaf(pt, pte, level)) {
-			pt_walk_level(pt, ent_table(pt, pte), level - 1, addr, next,
-				      fn, arg);
+			if (pt_walk_level(pt, ent_table(pt, pte), level - 1, addr,
+					  next, fn, arg))
+				return true;
 			continue;
 		}
 		pt_leaf_decode(pt, pte, level, addr, &leaf);
-		fn(arg, &leaf);
+		if (fn(arg, &leaf))
+			return true;
 	}
+	return false;
+}
+
+/* A walk of [start, end) from the root, in one RCU read-side section. */
+static void pt_walk_rcu(struct axas_pt *pt, u64 start, u64 end, pt_walk_fn fn,
+			void *arg)
+{
+	u64 *root;
+
+	rcu_read_lock();
+	root = READ_ONCE(pt->root);
+	if (root)
+		pt_walk_level(pt, root, pt->top_level, start, end, fn, arg);
+	rcu_read_unlock();
+}
+
+struct pt_walk_all {
+	axas_pt_leaf_fn fn;
+	void *arg;
+};
+
+static bool pt_walk_all(void *arg, const struct axas_pt_leaf *leaf)
+{
+	struct pt_walk_all *w = arg;
+
+	w->fn(w->arg, leaf);
+	return false;
 }
 
 /**
@@ -1228,16 +1260,12 @@ static void pt_walk_level(struct axas_pt *pt, u64 *table, unsigned int level,
 int axas_pt_walk_leaves(struct axas_pt *pt, u64 gpa, u64 size,
 			  axas_pt_leaf_fn fn, void *arg)
 {
+	struct pt_walk_all w = { .fn = fn, .arg = arg };
 	int ret = pt_check_range(pt, gpa, size);
-	u64 *root;
 
 	if (ret)
 		return ret;
-	rcu_read_lock();
-	root = READ_ONCE(pt->root);
-	if (root)
-		pt_walk_level(pt, root, pt->top_level, gpa, gpa + size, fn, arg);
-	rcu_read_unlock();
+	pt_walk_rcu(pt, gpa, gpa + size, pt_walk_all, &w);
 	return 0;
 }
 AXAS_EXPORT(axas_pt_walk_leaves);
@@ -1248,23 +1276,12 @@ struct pt_next {
 	unsigned int max;
 };
 
-static void pt_next_level(struct axas_pt *pt, u64 *table, unsigned int level,
-			  u64 start, u64 end, struct pt_next *nx)
+static bool pt_next_collect(void *arg, const struct axas_pt_leaf *leaf)
 {
-	u64 addr, next;
+	struct pt_next *nx = arg;
 
-	for (addr = start; addr < end && nx->n < nx->max; addr = next) {
-		u64 pte = READ_ONCE(table[pt_index(addr, level)]);
-
-		next = min(end, pt_entry_end(addr, level));
-		if (!ent_present(pt, pte))
-			continue;
-		if (!ent_leaf(pt, pte, level)) {
-			pt_next_level(pt, ent_table(pt, pte), level - 1, addr, next, nx);
-			continue;
-		}
-		pt_leaf_decode(pt, pte, level, addr, &nx->leaves[nx->n++]);
-	}
+	nx->leaves[nx->n++] = *leaf;
+	return nx->n == nx->max;
 }
 
 /**
@@ -1287,16 +1304,11 @@ unsigned int axas_pt_next_leaves(struct axas_pt *pt, u64 gpa, u64 end,
 				 struct axas_pt_leaf *leaves, unsigned int max)
 {
 	struct pt_next nx = { .leaves = leaves, .max = max };
-	u64 *root;
 
 	end = min(end, pt->gpa_limit);
 	if (gpa >= end || !max)
 		return 0;
-	rcu_read_lock();
-	root = READ_ONCE(pt->root);
-	if (root)
-		pt_next_level(pt, root, pt->top_level, gpa, end, &nx);
-	rcu_read_unlock();
+	pt_walk_rcu(pt, gpa, end, pt_next_collect, &nx);
 	return nx.n;
 }
 AXAS_EXPORT(axas_pt_next_leaves);
