@@ -29,7 +29,7 @@
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 
-#include <axas/compat.h>
+#include "compat_internal.h"
 
 #include "axas_internal.h"
 
@@ -363,7 +363,7 @@ out_free:
 	kfree(space);
 	return ERR_PTR(ret);
 }
-AXAS_EXPORT(axas_space_create);
+EXPORT_SYMBOL_NS_GPL(axas_space_create, AXAS_NS);
 
 /**
  * axas_space_shutdown() - unmap everything and refuse further use
@@ -420,7 +420,7 @@ void axas_space_shutdown(struct axas_space *space)
 	}
 	up_write(&space->lock);
 }
-AXAS_EXPORT(axas_space_shutdown);
+EXPORT_SYMBOL_NS_GPL(axas_space_shutdown, AXAS_NS);
 
 /**
  * axas_space_destroy() - free an address space
@@ -448,7 +448,7 @@ void axas_space_destroy(struct axas_space *space)
 	mem_cgroup_put(space->memcg);
 	kfree(space);
 }
-AXAS_EXPORT(axas_space_destroy);
+EXPORT_SYMBOL_NS_GPL(axas_space_destroy, AXAS_NS);
 
 /**
  * axas_space_root() - EPTP or nCR3 to load for this space
@@ -461,7 +461,7 @@ u64 axas_space_root(struct axas_space *space)
 {
 	return axas_pt_root(&space->pt);
 }
-AXAS_EXPORT(axas_space_root);
+EXPORT_SYMBOL_NS_GPL(axas_space_root, AXAS_NS);
 
 /* Insert a new area after its backend mapped it; all or nothing. */
 static int space_add_area(struct axas_space *space, u64 gpa, u64 size,
@@ -561,7 +561,7 @@ int axas_map_linear(struct axas_space *space, u64 gpa, phys_addr_t hpa,
 	return space_add_area(space, gpa, size, flags, SZ_4K, hpa,
 			      &axas_backend_linear);
 }
-AXAS_EXPORT(axas_map_linear);
+EXPORT_SYMBOL_NS_GPL(axas_map_linear, AXAS_NS);
 
 /**
  * axas_map_alloc() - map memory the space allocates itself
@@ -608,7 +608,7 @@ int axas_map_alloc(struct axas_space *space, u64 gpa, u64 size, u32 flags,
 	return space_add_area(space, gpa, size, flags, pgsize, 0,
 			      &axas_backend_alloc);
 }
-AXAS_EXPORT(axas_map_alloc);
+EXPORT_SYMBOL_NS_GPL(axas_map_alloc, AXAS_NS);
 
 /* Cut areas at @gpa and @end, then call @fn on every area inside. */
 static void space_carve(struct axas_space *space, u64 gpa, u64 end,
@@ -711,7 +711,7 @@ int axas_unmap(struct axas_space *space, u64 gpa, u64 size)
 	trace_axas_unmap(space->id, gpa, size, 0, ret);
 	return ret;
 }
-AXAS_EXPORT(axas_unmap);
+EXPORT_SYMBOL_NS_GPL(axas_unmap, AXAS_NS);
 
 /**
  * axas_protect() - change the rights and memory type of a GPA range
@@ -739,7 +739,7 @@ int axas_protect(struct axas_space *space, u64 gpa, u64 size, u32 prot)
 	trace_axas_protect(space->id, gpa, size, prot, ret);
 	return ret;
 }
-AXAS_EXPORT(axas_protect);
+EXPORT_SYMBOL_NS_GPL(axas_protect, AXAS_NS);
 
 #define AXAS_ACCESS_ALL	(AXAS_ACCESS_READ | AXAS_ACCESS_WRITE | \
 			 AXAS_ACCESS_EXEC | AXAS_ACCESS_EXEC_USER)
@@ -864,7 +864,7 @@ int axas_fault(struct axas_space *space, u64 gpa, unsigned int access)
 	trace_axas_fault(space->id, gpa, access, ret);
 	return ret;
 }
-AXAS_EXPORT(axas_fault);
+EXPORT_SYMBOL_NS_GPL(axas_fault, AXAS_NS);
 
 /* Leaves after the first that axas_translate() follows. */
 #define AXAS_TRANSLATE_MAX_LEAVES	512
@@ -907,7 +907,7 @@ int axas_translate(struct axas_space *space, u64 gpa, u64 len,
 	tr->len = min_t(u64, run, space->end - gpa);
 	return 0;
 }
-AXAS_EXPORT(axas_translate);
+EXPORT_SYMBOL_NS_GPL(axas_translate, AXAS_NS);
 
 static void copy_piece(void *page, size_t off, void *buf, size_t len,
 		       bool write)
@@ -1068,7 +1068,7 @@ int axas_read(struct axas_space *space, u64 gpa, void *buf, size_t len,
 {
 	return space_copy(space, gpa, buf, len, flags, false);
 }
-AXAS_EXPORT(axas_read);
+EXPORT_SYMBOL_NS_GPL(axas_read, AXAS_NS);
 
 /**
  * axas_write() - copy to guest memory
@@ -1089,7 +1089,7 @@ int axas_write(struct axas_space *space, u64 gpa, const void *buf,
 {
 	return space_copy(space, gpa, (void *)buf, len, flags, true);
 }
-AXAS_EXPORT(axas_write);
+EXPORT_SYMBOL_NS_GPL(axas_write, AXAS_NS);
 
 /**
  * axas_walk_areas() - report every area in GPA order
@@ -1127,7 +1127,7 @@ int axas_walk_areas(struct axas_space *space,
 	up_read(&space->lock);
 	return ret;
 }
-AXAS_EXPORT(axas_walk_areas);
+EXPORT_SYMBOL_NS_GPL(axas_walk_areas, AXAS_NS);
 
 /**
  * axas_space_get_stats() - what the space holds and has done
@@ -1160,4 +1160,4 @@ void axas_space_get_stats(struct axas_space *space,
 	}
 	stats->flushes = atomic64_read(&space->flushes);
 }
-AXAS_EXPORT(axas_space_get_stats);
+EXPORT_SYMBOL_NS_GPL(axas_space_get_stats, AXAS_NS);

@@ -17,7 +17,7 @@
 #include <linux/slab.h>
 #include <kunit/visibility.h>
 
-#include <axas/compat.h>
+#include "../compat_internal.h"
 
 #include "../axas_internal.h"
 

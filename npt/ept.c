@@ -16,7 +16,7 @@
 #include <linux/bitfield.h>
 #include <linux/errno.h>
 
-#include <axas/compat.h>
+#include "../compat_internal.h"
 
 #include "ept.h"
 
@@ -156,4 +156,4 @@ struct axas_pt_caps axas_pt_caps_from_ept(u64 ept_vpid_cap, bool mbec,
 		caps.flags |= AXAS_CAP_MBEC;
 	return caps;
 }
-AXAS_EXPORT(axas_pt_caps_from_ept);
+EXPORT_SYMBOL_NS_GPL(axas_pt_caps_from_ept, AXAS_NS);

@@ -18,7 +18,7 @@
 #include <asm/processor.h>
 #endif
 
-#include <axas/compat.h>
+#include "../compat_internal.h"
 
 #include "npt.h"
 
@@ -133,4 +133,4 @@ struct axas_pt_caps axas_pt_caps_from_npt(bool la57, bool gbpages,
 		caps.flags |= AXAS_CAP_1G;
 	return caps;
 }
-AXAS_EXPORT(axas_pt_caps_from_npt);
+EXPORT_SYMBOL_NS_GPL(axas_pt_caps_from_npt, AXAS_NS);

@@ -26,7 +26,7 @@
 #include <linux/rcupdate.h>
 #include <kunit/visibility.h>
 
-#include <axas/compat.h>
+#include "../compat_internal.h"
 
 #include "ept.h"
 #include "npt.h"
@@ -319,7 +319,7 @@ int axas_pt_init(struct axas_pt *pt, const struct axas_pt_cfg *cfg)
 	atomic_long_inc(&pt->stats.tables[pt->top_level]);
 	return 0;
 }
-AXAS_EXPORT(axas_pt_init);
+EXPORT_SYMBOL_NS_GPL(axas_pt_init, AXAS_NS);
 
 static void pt_free_level(struct axas_pt *pt, u64 *table, unsigned int level,
 			  u64 base, axas_pt_leaf_fn fn, void *arg)
@@ -373,7 +373,7 @@ void axas_pt_destroy(struct axas_pt *pt, axas_pt_leaf_fn fn, void *arg)
 	pt_free_level(pt, root, pt->top_level, 0, fn, arg);
 	pt->root_pa = 0;
 }
-AXAS_EXPORT(axas_pt_destroy);
+EXPORT_SYMBOL_NS_GPL(axas_pt_destroy, AXAS_NS);
 
 /**
  * axas_pt_check_prot() - can @prot be written as a leaf of @pt?
@@ -396,7 +396,7 @@ int axas_pt_check_prot(const struct axas_pt *pt, u32 prot)
 		return -EINVAL;
 	return pt->fmt->check_prot(pt, prot);
 }
-AXAS_EXPORT(axas_pt_check_prot);
+EXPORT_SYMBOL_NS_GPL(axas_pt_check_prot, AXAS_NS);
 
 struct pt_map {
 	struct axas_pt *pt;
@@ -755,7 +755,7 @@ int axas_pt_map(struct axas_pt *pt, u64 gpa, u64 size,
 	pt_cache_drain(&m.cache);
 	return ret;
 }
-AXAS_EXPORT(axas_pt_map);
+EXPORT_SYMBOL_NS_GPL(axas_pt_map, AXAS_NS);
 
 /*
  * Replace the leaf at *@ptep by a table of 512 leaves of the next level
@@ -927,7 +927,7 @@ int axas_pt_unmap(struct axas_pt *pt, u64 gpa, u64 size, axas_pt_leaf_fn fn,
 	pt_cache_drain(&e.cache);
 	return 0;
 }
-AXAS_EXPORT(axas_pt_unmap);
+EXPORT_SYMBOL_NS_GPL(axas_pt_unmap, AXAS_NS);
 
 static void pt_protect_leaf(struct pt_edit *e, u64 *ptep, u64 pte,
 			    unsigned int level, u64 base)
@@ -1016,7 +1016,7 @@ int axas_pt_protect(struct axas_pt *pt, u64 gpa, u64 size, u32 prot,
 	pt_cache_drain(&e.cache);
 	return 0;
 }
-AXAS_EXPORT(axas_pt_protect);
+EXPORT_SYMBOL_NS_GPL(axas_pt_protect, AXAS_NS);
 
 /**
  * axas_pt_split() - split the huge leaf that maps @gpa one level down
@@ -1058,7 +1058,7 @@ int axas_pt_split(struct axas_pt *pt, u64 gpa)
 	pt_cache_drain(&cache);
 	return ret;
 }
-AXAS_EXPORT(axas_pt_split);
+EXPORT_SYMBOL_NS_GPL(axas_pt_split, AXAS_NS);
 
 /*
  * The entry that maps @gpa: a present leaf (its table and level in
@@ -1143,7 +1143,7 @@ s64 axas_pt_query_contig(struct axas_pt *pt, u64 gpa, struct axas_pt_leaf *leaf,
 	rcu_read_unlock();
 	return at - gpa;
 }
-AXAS_EXPORT(axas_pt_query_contig);
+EXPORT_SYMBOL_NS_GPL(axas_pt_query_contig, AXAS_NS);
 
 /**
  * axas_pt_query() - look up the leaf that maps @gpa
@@ -1184,7 +1184,7 @@ int axas_pt_query(struct axas_pt *pt, u64 gpa, struct axas_pt_leaf *leaf)
 	rcu_read_unlock();
 	return ret;
 }
-AXAS_EXPORT(axas_pt_query);
+EXPORT_SYMBOL_NS_GPL(axas_pt_query, AXAS_NS);
 
 /* Called with each leaf of a walk; true stops the walk. */
 typedef bool (*pt_walk_fn)(void *arg, const struct axas_pt_leaf *leaf);
@@ -1268,7 +1268,7 @@ int axas_pt_walk_leaves(struct axas_pt *pt, u64 gpa, u64 size,
 	pt_walk_rcu(pt, gpa, gpa + size, pt_walk_all, &w);
 	return 0;
 }
-AXAS_EXPORT(axas_pt_walk_leaves);
+EXPORT_SYMBOL_NS_GPL(axas_pt_walk_leaves, AXAS_NS);
 
 struct pt_next {
 	struct axas_pt_leaf *leaves;
@@ -1311,7 +1311,7 @@ unsigned int axas_pt_next_leaves(struct axas_pt *pt, u64 gpa, u64 end,
 	pt_walk_rcu(pt, gpa, end, pt_next_collect, &nx);
 	return nx.n;
 }
-AXAS_EXPORT(axas_pt_next_leaves);
+EXPORT_SYMBOL_NS_GPL(axas_pt_next_leaves, AXAS_NS);
 
 /**
  * axas_pt_root() - the root descriptor to load
@@ -1327,7 +1327,7 @@ u64 axas_pt_root(const struct axas_pt *pt)
 {
 	return pt->fmt->root(pt);
 }
-AXAS_EXPORT(axas_pt_root);
+EXPORT_SYMBOL_NS_GPL(axas_pt_root, AXAS_NS);
 
 /**
  * axas_pt_gather_init() - start an empty gather
@@ -1342,7 +1342,7 @@ void axas_pt_gather_init(struct axas_pt_gather *gather)
 	gather->end = 0;
 	INIT_LIST_HEAD(&gather->tables);
 }
-AXAS_EXPORT(axas_pt_gather_init);
+EXPORT_SYMBOL_NS_GPL(axas_pt_gather_init, AXAS_NS);
 
 /**
  * axas_pt_gather_release() - free the table pages of a flushed gather
@@ -1364,7 +1364,7 @@ void axas_pt_gather_release(struct axas_pt_gather *gather)
 	}
 	axas_pt_gather_init(gather);
 }
-AXAS_EXPORT(axas_pt_gather_release);
+EXPORT_SYMBOL_NS_GPL(axas_pt_gather_release, AXAS_NS);
 
 /**
  * axas_pt_live_tables() - table pages allocated and not yet freed
@@ -1379,4 +1379,4 @@ long axas_pt_live_tables(void)
 {
 	return atomic_long_read(&axas_pt_live);
 }
-AXAS_EXPORT(axas_pt_live_tables);
+EXPORT_SYMBOL_NS_GPL(axas_pt_live_tables, AXAS_NS);
