@@ -13,6 +13,7 @@ struct dentry;
 struct mem_cgroup;
 struct axas_space;
 struct axas_area;
+struct axas_fault_frame;
 
 extern struct dentry *axas_debugfs_root;
 
@@ -21,12 +22,16 @@ extern struct dentry *axas_debugfs_root;
  * @name: "linear" or "alloc"
  * @populate: map the whole area at map time (linear, eager alloc); NULL
  *	for nothing (lazy alloc). All or nothing.
- * @fault: install what a fault at @gpa needs (lazy alloc); NULL when the
- *	backend never faults anything in. With the space lock held shared
- *	(@excl false) it answers -EAGAIN when the frame cap looks full: other
- *	faults may hold charges they will give back, and the caller asks
- *	again with the lock held exclusively (@excl true), where the cap is
- *	exact.
+ * @fault: install what a fault at @gpa needs (lazy alloc), in a leaf of at
+ *	most @room bytes (the largest leaf the table can take at @gpa now);
+ *	NULL when the backend never faults anything in. With the space lock
+ *	held shared (@excl false) it answers -EAGAIN when the frame cap looks
+ *	full: other faults may hold charges they will give back, and the
+ *	caller asks again with the lock held exclusively (@excl true), where
+ *	the cap is exact. A frame larger than 4 KiB is not allocated under
+ *	the lock: the backend charges it, sets @ff->size and answers
+ *	AXAS_FAULT_NEED_FRAME; the caller allocates it unlocked and asks
+ *	again with @ff->page set. The caller frees what is left in @ff.
  * @release: a leaf of the area left the table: queue its frames on
  *	@frames, to be freed after the flush; NULL when nothing is owned
  */
@@ -34,7 +39,7 @@ struct axas_backend {
 	const char *name;
 	int (*populate)(struct axas_space *space, struct axas_area *area);
 	int (*fault)(struct axas_space *space, struct axas_area *area, u64 gpa,
-		     bool excl);
+		     unsigned long room, bool excl, struct axas_fault_frame *ff);
 	void (*release)(struct axas_space *space, struct axas_area *area,
 			const struct axas_pt_leaf *leaf, struct list_head *frames);
 };
@@ -68,6 +73,30 @@ struct axas_fault_stats {
 	u64 installed;
 	u64 spurious;
 	u64 refused;
+	u64 fallback;
+};
+
+/*
+ * Internal answers of a backend's fault, never returned by axas_fault():
+ * allocate &axas_fault_frame without the space lock and ask again
+ * (AXAS_FAULT_NEED_FRAME); the table changed under the fault, ask again
+ * (AXAS_FAULT_AGAIN).
+ */
+#define AXAS_FAULT_NEED_FRAME	2
+#define AXAS_FAULT_AGAIN	3
+
+/**
+ * struct axas_fault_frame - a frame one fault carries between attempts
+ * @page: its first page (2^order order-0 pages), or NULL
+ * @size: its size, or the size the backend asks for when @page is NULL
+ * @charged: 4 KiB frames charged to the space's cap for it
+ * @strict: no smaller frame may stand in for @size (AXAS_AREA_NO_FALLBACK)
+ */
+struct axas_fault_frame {
+	struct page *page;
+	unsigned long size;
+	unsigned long charged;
+	bool strict;
 };
 
 /**
@@ -84,7 +113,11 @@ struct axas_fault_stats {
  * @max_frames: cap on @frames (4 KiB units), 0 for none
  * @frames: 4 KiB frames held by alloc areas
  * @dead: shut down; every call fails with -ESHUTDOWN
+ * @gen: changed by every map, unmap, protect and shutdown (under @lock
+ *	held for writing); what a populate that dropped the lock checks
  * @memcg: the memory cgroup charged for what the space allocates
+ * @node: NUMA node for frames (NUMA_NO_NODE: the task's policy)
+ * @node_gfp: __GFP_THISNODE when @node is the only one allowed
  * @id: number in debugfs
  * @name: name in debugfs
  * @debugfs: its debugfs directory
@@ -104,7 +137,10 @@ struct axas_space {
 	unsigned long max_frames;
 	atomic_long_t frames;
 	bool dead;
+	u64 gen;
 	struct mem_cgroup *memcg;
+	int node;
+	gfp_t node_gfp;
 	int id;
 	char name[32];
 	struct dentry *debugfs;
@@ -112,9 +148,24 @@ struct axas_space {
 	atomic64_t flushes;
 };
 
+/* Table pages allocated before a series of writes, so that they cannot fail. */
+struct axas_pt_cache {
+	struct list_head pages;
+	unsigned int nr;
+};
+
+int axas_pt_cache_fill(struct axas_pt *pt, struct axas_pt_cache *cache,
+		       unsigned int nr);
+void axas_pt_cache_release(struct axas_pt_cache *cache);
+int axas_pt_map_leaf(struct axas_pt *pt, u64 gpa, u64 size, phys_addr_t pa,
+		     u32 prot, bool encrypted, struct axas_pt_cache *tables);
+int axas_pt_init_node(struct axas_pt *pt, const struct axas_pt_cfg *cfg,
+		      int node, gfp_t node_gfp);
 int axas_frames_charge(struct axas_space *space, unsigned long nr);
 void axas_frames_uncharge(struct axas_space *space, unsigned long nr);
 void axas_frames_free(struct axas_space *space, struct list_head *frames);
+int axas_fault_frame_alloc(struct axas_space *space, struct axas_fault_frame *ff);
+void axas_fault_frame_drop(struct axas_space *space, struct axas_fault_frame *ff);
 
 void axas_space_debugfs_init(struct axas_space *space);
 
@@ -137,7 +188,7 @@ struct axas_table_iter {
 struct seq_file;
 /* Visible to the KUnit suites: they replace it to inject failures... */
 unsigned long axas_frames_alloc(unsigned int order, unsigned long nr,
-				struct page **pages);
+				struct page **pages, int node, gfp_t node_gfp);
 /* ...and check which ranges 1 GiB frames may come from... */
 bool axas_frame_range_usable(unsigned long pfn, unsigned long nr);
 /* ...and read what the debugfs files show. */

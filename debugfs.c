@@ -16,10 +16,11 @@ VISIBLE_IF_KUNIT int axas_stats_show(struct seq_file *m, void *unused)
 	axas_space_get_stats(space, &st);
 	seq_printf(m, "areas %lu\nframes %lu\nleaves_4k %lu\nleaves_2m %lu\n"
 		   "leaves_1g %lu\ntables %lu\nfaults_installed %llu\n"
-		   "faults_spurious %llu\nfaults_refused %llu\nflushes %llu\n",
+		   "faults_spurious %llu\nfaults_refused %llu\n"
+		   "faults_fallback %llu\nflushes %llu\n",
 		   st.areas, st.frames, st.leaves[0], st.leaves[1], st.leaves[2],
 		   st.tables, st.faults_installed, st.faults_spurious,
-		   st.faults_refused, st.flushes);
+		   st.faults_refused, st.faults_fallback, st.flushes);
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(axas_stats_show);
@@ -53,6 +54,8 @@ static int area_show(void *arg, const struct axas_area_info *a)
 		seq_printf(m, " hpa %llx", (u64)a->hpa);
 	if (a->flags & AXAS_AREA_POPULATE)
 		seq_puts(m, " populated");
+	if (a->flags & AXAS_AREA_NO_FALLBACK)
+		seq_puts(m, " no-fallback");
 	seq_putc(m, '\n');
 	return 0;
 }

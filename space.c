@@ -295,8 +295,10 @@ static void space_release_leaf(void *arg, const struct axas_pt_leaf *leaf)
  * calls.
  *
  * Context: process context; may sleep.
- * Return: the space; ERR_PTR(-EINVAL) for a missing @cfg->flush or an
- * unaligned or empty range, ERR_PTR(-ERANGE) for a range beyond the
+ * Return: the space; ERR_PTR(-EINVAL) for a missing @cfg->flush, an
+ * unaligned or empty range, unknown @cfg->flags, or a node that has no
+ * memory (or %AXAS_SPACE_NODE_STRICT without %AXAS_SPACE_NODE);
+ * ERR_PTR(-ERANGE) for a range beyond the
  * table's reach, the errors of axas_pt_init() (-EINVAL, -EOPNOTSUPP), or
  * ERR_PTR(-ENOMEM).
  */
@@ -307,7 +309,14 @@ struct axas_space *axas_space_create(const struct axas_space_cfg *cfg)
 	int ret;
 
 	if (!cfg->flush || !cfg->size || !PAGE_ALIGNED(cfg->base) ||
-	    !PAGE_ALIGNED(cfg->size))
+	    !PAGE_ALIGNED(cfg->size) ||
+	    (cfg->flags & ~(AXAS_SPACE_NODE | AXAS_SPACE_NODE_STRICT)) ||
+	    (cfg->flags & (AXAS_SPACE_NODE | AXAS_SPACE_NODE_STRICT)) ==
+	    AXAS_SPACE_NODE_STRICT)
+		return ERR_PTR(-EINVAL);
+	if ((cfg->flags & AXAS_SPACE_NODE) &&
+	    (cfg->node < 0 || cfg->node >= MAX_NUMNODES ||
+	     !node_state(cfg->node, N_MEMORY)))
 		return ERR_PTR(-EINVAL);
 	if (cfg->base + cfg->size < cfg->base)
 		return ERR_PTR(-ERANGE);
@@ -331,7 +340,14 @@ struct axas_space *axas_space_create(const struct axas_space_cfg *cfg)
 		ret = -ENOMEM;
 		goto out_free;
 	}
-	ret = axas_pt_init(&space->pt, &cfg->pt);
+	space->node = NUMA_NO_NODE;
+	if (cfg->flags & AXAS_SPACE_NODE) {
+		space->node = cfg->node;
+		if (cfg->flags & AXAS_SPACE_NODE_STRICT)
+			space->node_gfp = __GFP_THISNODE;
+	}
+	ret = axas_pt_init_node(&space->pt, &cfg->pt, space->node,
+				space->node_gfp);
 	if (ret)
 		goto out_free;
 	if (cfg->base + cfg->size > space->pt.gpa_limit) {
@@ -400,6 +416,7 @@ void axas_space_shutdown(struct axas_space *space)
 		return;
 	}
 	WRITE_ONCE(space->dead, true);
+	space->gen++;
 	/*
 	 * The table's whole reach: no leaf straddles its ends, so nothing is
 	 * split and nothing allocated; this cannot fail.
@@ -493,8 +510,10 @@ static int space_add_area(struct axas_space *space, u64 gpa, u64 size,
 		goto out;
 	}
 	ret = area->backend->populate ? area->backend->populate(space, area) : 0;
-	if (!ret)
+	if (!ret) {
 		area_insert(space, area);
+		space->gen++;
+	}
 out:
 	up_write(&space->lock);
 	space_memcg_leave(old);
@@ -569,13 +588,19 @@ EXPORT_SYMBOL_NS_GPL(axas_map_linear, AXAS_NS);
  * @gpa: first GPA, aligned to @pgsize
  * @size: bytes, a multiple of @pgsize
  * @flags: AXAS_PROT_* rights and memory type, plus %AXAS_AREA_POPULATE to
- *	allocate and map every frame now
+ *	allocate and map every frame now, %AXAS_AREA_NO_FALLBACK to fail a
+ *	fault (and axas_populate()) rather than install a frame smaller than
+ *	@pgsize
  * @pgsize: frame and leaf size: SZ_4K, SZ_2M or SZ_1G
  *
  * Frames are zeroed and charged to the space's memory cgroup
  * (GFP_KERNEL_ACCOUNT) and to the space's frame cap. With
  * %AXAS_AREA_POPULATE the map is all or nothing; without it nothing is
  * allocated now and axas_fault() installs one frame per leaf later.
+ * %AXAS_AREA_POPULATE allocates with the space lock held exclusively (for
+ * 1 GiB frames that includes alloc_contig_range()'s migration): meant for
+ * setting a guest up; while vCPUs run, map lazily and call
+ * axas_populate(), which allocates without the lock.
  *
  * Context: process context; may sleep; takes the space lock exclusively.
  * Return: 0; -EINVAL for an unaligned or zero range, an unknown @pgsize or
@@ -595,7 +620,7 @@ int axas_map_alloc(struct axas_space *space, u64 gpa, u64 size, u32 flags,
 	ret = space_check_range(space, gpa, size);
 	if (ret)
 		return ret;
-	if ((flags & ~(AXAS_PROT_ALL | AXAS_AREA_POPULATE)) ||
+	if ((flags & ~(AXAS_PROT_ALL | AXAS_AREA_POPULATE | AXAS_AREA_NO_FALLBACK)) ||
 	    !IS_ALIGNED(gpa | size, pgsize))
 		return -EINVAL;
 	ret = axas_pt_check_prot(&space->pt, flags & AXAS_PROT_ALL);
@@ -681,6 +706,7 @@ static int space_edit(struct axas_space *space, u64 gpa, u64 size, bool unmap,
 	axas_pt_gather_release(&gather);
 	space_carve(space, gpa, gpa + size, &spares,
 		    unmap ? area_remove : area_set_prot, prot);
+	space->gen++;
 out_unlock:
 	up_write(&space->lock);
 out_spares:
@@ -769,10 +795,12 @@ static bool prot_allows(const struct axas_space *space, u32 prot,
 }
 
 static int space_fault_locked(struct axas_space *space, u64 gpa,
-			      unsigned int access, bool excl)
+			      unsigned int access, bool excl,
+			      struct axas_fault_frame *ff)
 {
 	struct axas_pt_leaf leaf;
 	struct axas_area *area;
+	int ret;
 
 	lockdep_assert_held(&space->lock);
 	if (space->dead)
@@ -786,12 +814,14 @@ static int space_fault_locked(struct axas_space *space, u64 gpa,
 	 * Present: spurious only if the leaf itself allows the access, or
 	 * the vCPU would fault on it forever.
 	 */
-	if (!axas_pt_query(&space->pt, gpa, &leaf))
+	ret = axas_pt_query(&space->pt, gpa, &leaf);
+	if (!ret)
 		return prot_allows(space, leaf.prot, access) ?
 			AXAS_FAULT_SPURIOUS : -EACCES;
-	if (WARN_ON_ONCE(!area->backend->fault))
+	if (WARN_ON_ONCE(ret != -ENOENT || !area->backend->fault))
 		return -EFAULT;
-	return area->backend->fault(space, area, gpa, excl);
+	/* Not mapped: @leaf.size is the largest leaf the table takes there. */
+	return area->backend->fault(space, area, gpa, leaf.size, excl, ff);
 }
 
 /*
@@ -803,16 +833,44 @@ static int space_fault_locked(struct axas_space *space, u64 gpa,
  * was never needed.
  */
 static int space_fault_shared(struct axas_space *space, u64 gpa,
-			      unsigned int access)
+			      unsigned int access, struct axas_fault_frame *ff)
 {
-	int ret = space_fault_locked(space, gpa, access, false);
+	int ret;
 
+	do {
+		ret = space_fault_locked(space, gpa, access, false, ff);
+	} while (ret == AXAS_FAULT_AGAIN);
 	if (ret != -EAGAIN)
 		return ret;
 	up_read(&space->lock);
 	down_write(&space->lock);
-	ret = space_fault_locked(space, gpa, access, true);
+	do {
+		ret = space_fault_locked(space, gpa, access, true, ff);
+	} while (ret == AXAS_FAULT_AGAIN);
 	downgrade_write(&space->lock);
+	return ret;
+}
+
+/*
+ * A fault, called and returning with the space lock held shared, but
+ * dropping it while a frame larger than 4 KiB is allocated: the fault
+ * then starts over, as the space may have changed meanwhile.
+ */
+static int space_fault_relock(struct axas_space *space, u64 gpa,
+			      unsigned int access)
+{
+	struct axas_fault_frame ff = {};
+	int ret;
+
+	ret = space_fault_shared(space, gpa, access, &ff);
+	while (ret == AXAS_FAULT_NEED_FRAME) {
+		up_read(&space->lock);
+		ret = axas_fault_frame_alloc(space, &ff);
+		down_read(&space->lock);
+		if (!ret)
+			ret = space_fault_shared(space, gpa, access, &ff);
+	}
+	axas_fault_frame_drop(space, &ff);
 	return ret;
 }
 
@@ -831,14 +889,25 @@ static int space_fault_shared(struct axas_space *space, u64 gpa,
  * pages are charged to the space's memory cgroup and fail with -ENOMEM,
  * without the OOM killer, at its limit.
  *
+ * In a 2 MiB or 1 GiB area, when the page allocator has no free block of
+ * that size, the fault installs the largest smaller frame it can get (a
+ * 2 MiB or 4 KiB leaf; &axas_space_stats.faults_fallback counts it), or
+ * fails with -ENOMEM if the area has %AXAS_AREA_NO_FALLBACK. Frames larger
+ * than 4 KiB are allocated with the space lock dropped (alloc_contig_range()
+ * migrates pages for a 1 GiB frame, which takes long): meanwhile map,
+ * unmap, protect and other faults proceed, and the fault decides again
+ * once it holds the frame.
+ *
  * Context: process context; may sleep (allocates); takes the space lock
- * shared (exclusively, briefly, when the frame cap is reached).
+ * shared (exclusively, briefly, when the frame cap is reached), and drops
+ * it while it allocates a frame larger than 4 KiB.
  * Return: %AXAS_FAULT_INSTALLED or %AXAS_FAULT_SPURIOUS (resume the
- * guest); -ENOENT when no area covers @gpa (emulate MMIO); -EACCES when
- * the area forbids @access; -ENOMEM when no frame or table page could be
- * had or the frame cap is reached; -EINVAL for an empty or unknown
- * @access; -ERANGE for @gpa outside the space, or a frame the allocator
- * gave beyond the physical-address width of &axas_pt_caps.phys_bits;
+ * guest); -ENOENT when no area covers @gpa, wherever @gpa lies (in a hole,
+ * in a range axas_unmap() removed, outside the space): no memory there,
+ * emulate MMIO; -EACCES when the area forbids @access; -ENOMEM when no
+ * frame or table page could be had or the frame cap is reached; -EINVAL
+ * for an empty or unknown @access; -ERANGE for a frame the allocator gave
+ * beyond the physical-address width of &axas_pt_caps.phys_bits;
  * -ESHUTDOWN after shutdown.
  */
 int axas_fault(struct axas_space *space, u64 gpa, unsigned int access)
@@ -848,13 +917,16 @@ int axas_fault(struct axas_space *space, u64 gpa, unsigned int access)
 
 	if (!access || (access & ~AXAS_ACCESS_ALL))
 		return -EINVAL;
-	if (gpa < space->base || gpa >= space->end)
-		return -ERANGE;
+	if (gpa < space->base || gpa >= space->end) {
+		ret = READ_ONCE(space->dead) ? -ESHUTDOWN : -ENOENT;
+		goto out;
+	}
 	old = space_memcg_enter(space);
 	down_read(&space->lock);
-	ret = space_fault_shared(space, gpa, access);
+	ret = space_fault_relock(space, gpa, access);
 	up_read(&space->lock);
 	space_memcg_leave(old);
+out:
 	if (ret == AXAS_FAULT_INSTALLED)
 		this_cpu_inc(space->faults->installed);
 	else if (ret == AXAS_FAULT_SPURIOUS)
@@ -865,6 +937,363 @@ int axas_fault(struct axas_space *space, u64 gpa, unsigned int access)
 	return ret;
 }
 EXPORT_SYMBOL_NS_GPL(axas_fault, AXAS_NS);
+
+/*
+ * axas_populate(): a run of empty table entries to fill with leaves of
+ * @leaf bytes, below an empty entry at level @top.
+ */
+struct populate_hole {
+	u64 start;
+	u64 end;
+	unsigned long leaf;
+	unsigned int top;
+	u32 prot;
+	bool strict;
+	struct page **frames;
+};
+
+struct populate {
+	struct populate_hole *holes;
+	unsigned long nr;
+	unsigned long cap;
+	unsigned long pages;
+	u64 gen;
+};
+
+static int populate_add(struct populate *p, u64 start, u64 end,
+			unsigned long leaf, unsigned int top,
+			const struct axas_area *area)
+{
+	struct populate_hole *h = p->nr ? &p->holes[p->nr - 1] : NULL;
+
+	p->pages += (end - start) >> PAGE_SHIFT;
+	if (h && h->end == start && h->leaf == leaf && h->top == top &&
+	    h->prot == (area->flags & AXAS_PROT_ALL)) {
+		h->end = end;
+		return 0;
+	}
+	if (p->nr == p->cap) {
+		unsigned long cap = max(16UL, p->cap * 2);
+		struct populate_hole *n = kvcalloc(cap, sizeof(*n), GFP_KERNEL_ACCOUNT);
+
+		if (!n)
+			return -ENOMEM;
+		if (p->nr)
+			memcpy(n, p->holes, p->nr * sizeof(*n));
+		kvfree(p->holes);
+		p->holes = n;
+		p->cap = cap;
+	}
+	h = &p->holes[p->nr++];
+	*h = (struct populate_hole) {
+		.start = start, .end = end, .leaf = leaf, .top = top,
+		.prot = area->flags & AXAS_PROT_ALL,
+		.strict = area->flags & AXAS_AREA_NO_FALLBACK,
+	};
+	return 0;
+}
+
+/*
+ * The empty entries of [@start, @end) in a lazy area, with the space lock
+ * held shared. Each becomes leaves of the area's size, or of the entry's
+ * when smaller (an earlier fault fell back there).
+ */
+static int populate_plan_area(struct axas_space *space, struct axas_area *area,
+			      u64 start, u64 end, struct populate *p)
+{
+	struct axas_pt_leaf leaf;
+	u64 pos = start, stop;
+	int ret;
+
+	while (pos < end) {
+		ret = axas_pt_query(&space->pt, pos, &leaf);
+		if (!ret) {
+			pos = leaf.gpa + leaf.size;
+			continue;
+		}
+		if (ret != -ENOENT)
+			return ret;
+		stop = min(ALIGN_DOWN(pos, leaf.size) + leaf.size, end);
+		ret = populate_add(p, pos, stop, min(area->pgsize, leaf.size),
+				   leaf.level, area);
+		if (ret)
+			return ret;
+		pos = stop;
+		cond_resched();
+	}
+	return 0;
+}
+
+static int populate_plan(struct axas_space *space, u64 gpa, u64 end,
+			 struct populate *p)
+{
+	struct axas_area *area;
+	u64 pos = gpa;
+	int ret;
+
+	p->nr = 0;
+	p->pages = 0;
+	p->gen = space->gen;
+	while (pos < end) {
+		area = area_find(space, pos);
+		if (!area)
+			return -ENOENT;
+		/* Linear and eager areas are mapped whole already. */
+		if (area->backend->fault && !(area->flags & AXAS_AREA_POPULATE)) {
+			ret = populate_plan_area(space, area,
+						 ALIGN_DOWN(pos, area->pgsize),
+						 ALIGN(min(end, area->end), area->pgsize),
+						 p);
+			if (ret)
+				return ret;
+		}
+		pos = min(end, area->end);
+	}
+	return 0;
+}
+
+static void populate_free_frames(struct populate_hole *h)
+{
+	unsigned long i, n = (h->end - h->start) / h->leaf;
+	unsigned int order = get_order(h->leaf);
+
+	if (!h->frames)
+		return;
+	for (i = 0; i < n && h->frames[i]; i++) {
+		unsigned long j;
+
+		for (j = 0; j < (1UL << order); j++)
+			__free_page(nth_page(h->frames[i], j));
+		cond_resched();
+	}
+	kvfree(h->frames);
+	h->frames = NULL;
+}
+
+/*
+ * Frames for one hole, of its leaf size or (unless strict) smaller; every
+ * frame within the table's physical-address width.
+ */
+static int populate_alloc_hole(struct axas_space *space, struct populate_hole *h)
+{
+	for (;;) {
+		unsigned long i, n = (h->end - h->start) / h->leaf, got;
+
+		h->frames = kvcalloc(n, sizeof(*h->frames),
+				     GFP_KERNEL | __GFP_NOWARN);
+		if (!h->frames)
+			return -ENOMEM;
+		got = axas_frames_alloc(get_order(h->leaf), n, h->frames,
+					space->node, space->node_gfp);
+		if (got == n) {
+			for (i = 0; i < n; i++) {
+				phys_addr_t pa = page_to_phys(h->frames[i]);
+
+				if (pa >= space->pt.pa_limit ||
+				    space->pt.pa_limit - pa < h->leaf)
+					return -ERANGE;
+			}
+			return 0;
+		}
+		populate_free_frames(h);
+		if (h->strict || h->leaf == SZ_4K)
+			return -ENOMEM;
+		h->leaf = pgsize_below(h->leaf);
+		this_cpu_inc(space->faults->fallback);
+	}
+}
+
+/* Table pages the holes need: one per empty entry above each leaf. */
+static unsigned long populate_tables(const struct populate *p)
+{
+	unsigned long i, n = 0;
+
+	for (i = 0; i < p->nr; i++) {
+		const struct populate_hole *h = &p->holes[i];
+		unsigned int level;
+
+		for (level = (ilog2(h->leaf) - 12) / 9 + 1; level <= h->top; level++) {
+			u64 span = axas_pt_level_size(level);
+
+			n += (ALIGN(h->end, span) - ALIGN_DOWN(h->start, span)) / span;
+		}
+	}
+	return n;
+}
+
+/*
+ * Install one frame of @size at @gpa. A racing fault may have installed
+ * the leaf (the frame goes unused), or smaller leaves under a table there
+ * (fill what is still empty with pieces of the frame: the table down to
+ * the racer's leaf exists, so no table page is needed).
+ */
+static int populate_piece(struct axas_space *space, u64 gpa, u64 size,
+			  struct page *page, u32 prot,
+			  struct axas_pt_cache *tables, struct list_head *unused)
+{
+	struct axas_pt_leaf leaf;
+	unsigned long i;
+	u64 sub, off;
+	int ret;
+
+	ret = axas_pt_map_leaf(&space->pt, gpa, size, page_to_phys(page), prot,
+			       true, tables);
+	if (!ret)
+		return 0;
+	if (ret == -EEXIST && size > SZ_4K &&
+	    (axas_pt_query(&space->pt, gpa, &leaf) || leaf.size < size)) {
+		sub = pgsize_below(size);
+		for (off = 0; off < size; off += sub) {
+			ret = populate_piece(space, gpa + off, sub,
+					     nth_page(page, off >> PAGE_SHIFT),
+					     prot, tables, unused);
+			if (ret) {
+				page = nth_page(page, (off + sub) >> PAGE_SHIFT);
+				size -= off + sub;
+				break;
+			}
+		}
+		if (!ret)
+			return 0;
+	}
+	/* Not installed (mapped by a racer, or a failure): free it. */
+	for (i = 0; i < size >> PAGE_SHIFT; i++)
+		list_add_tail(&nth_page(page, i)->lru, unused);
+	return ret == -EEXIST ? 0 : ret;
+}
+
+static void populate_release(struct axas_space *space, struct populate *p,
+			     struct axas_pt_cache *tables, bool charged)
+{
+	unsigned long i;
+
+	for (i = 0; i < p->nr; i++)
+		populate_free_frames(&p->holes[i]);
+	axas_pt_cache_release(tables);
+	if (charged)
+		axas_frames_uncharge(space, p->pages);
+}
+
+/*
+ * Allocate what the plan needs without the space lock (1 GiB frames
+ * migrate pages, which takes long), then take it again. True when the
+ * space did not change in between but for faults and other populates,
+ * which only fill entries.
+ */
+static int populate_alloc(struct axas_space *space, struct populate *p,
+			  struct axas_pt_cache *tables)
+{
+	unsigned long i;
+	int ret;
+
+	ret = axas_frames_charge(space, p->pages);
+	if (ret)
+		return ret;
+	up_read(&space->lock);
+	for (i = 0; i < p->nr && !ret; i++)
+		ret = populate_alloc_hole(space, &p->holes[i]);
+	if (!ret)
+		ret = axas_pt_cache_fill(&space->pt, tables, populate_tables(p));
+	down_read(&space->lock);
+	if (!ret && space->dead)
+		ret = -ESHUTDOWN;
+	if (!ret && space->gen != p->gen)
+		ret = -EAGAIN;
+	if (ret)
+		populate_release(space, p, tables, true);
+	return ret;
+}
+
+static int populate_commit(struct axas_space *space, struct populate *p,
+			   struct axas_pt_cache *tables)
+{
+	LIST_HEAD(unused);
+	unsigned long i, j;
+	int ret = 0;
+
+	for (i = 0; i < p->nr; i++) {
+		struct populate_hole *h = &p->holes[i];
+		unsigned long n = (h->end - h->start) / h->leaf, k;
+
+		for (j = 0; j < n; j++) {
+			/* Cannot fail (the tables are allocated); if it did, free the rest. */
+			if (!ret)
+				ret = populate_piece(space, h->start + j * h->leaf,
+						     h->leaf, h->frames[j], h->prot,
+						     tables, &unused);
+			else
+				for (k = 0; k < h->leaf >> PAGE_SHIFT; k++)
+					list_add_tail(&nth_page(h->frames[j], k)->lru,
+						      &unused);
+			if (!(j & 511))
+				cond_resched();
+		}
+		kvfree(h->frames);
+		h->frames = NULL;
+	}
+	WARN_ON_ONCE(ret);
+	/* Frames a racing fault made unneeded: uncharged as they are freed. */
+	axas_frames_free(space, &unused);
+	axas_pt_cache_release(tables);
+	return ret;
+}
+
+/**
+ * axas_populate() - install the lazy pages of a GPA range now
+ * @space: the space
+ * @gpa: first GPA, 4 KiB aligned
+ * @size: bytes, a multiple of 4 KiB
+ *
+ * Prefaults a range before the guest runs, or ahead of an access pattern
+ * the VMM knows: every page of the range that a fault would install is
+ * installed, with the frames a fault would use (the whole leaf of a 2 MiB
+ * or 1 GiB area that the range touches; smaller frames where no block of
+ * the area's size is free, unless %AXAS_AREA_NO_FALLBACK). Pages already
+ * present stay as they are; linear and eager areas are mapped already.
+ *
+ * All or nothing: every frame and table page is allocated before the
+ * first entry is written, so on failure nothing was installed and
+ * nothing is charged. Runs concurrently with faults, guest copies and
+ * other populates (space lock held shared): a page a vCPU faults in
+ * meanwhile keeps the vCPU's frame. The allocation runs without the lock;
+ * if a map, unmap or protect changed the space meanwhile, the populate
+ * starts over.
+ *
+ * Context: process context; may sleep (allocates); takes the space lock
+ * shared, and drops it while it allocates.
+ * Return: 0; -EINVAL for an unaligned or zero range; -ERANGE for a range
+ * outside the space, or a frame beyond the physical-address width;
+ * -ENOENT when part of the range has no area; -ENOMEM when frames or
+ * table pages ran out or the frame cap would be exceeded; -ESHUTDOWN
+ * after shutdown.
+ */
+int axas_populate(struct axas_space *space, u64 gpa, u64 size)
+{
+	struct axas_pt_cache tables;
+	struct populate p = {};
+	struct mem_cgroup *old;
+	int ret;
+
+	ret = space_check_range(space, gpa, size);
+	if (ret)
+		return ret;
+	INIT_LIST_HEAD(&tables.pages);
+	tables.nr = 0;
+	old = space_memcg_enter(space);
+	down_read(&space->lock);
+	do {
+		ret = space->dead ? -ESHUTDOWN : populate_plan(space, gpa, gpa + size, &p);
+		if (!ret && p.nr)
+			ret = populate_alloc(space, &p, &tables);
+	} while (ret == -EAGAIN);
+	if (!ret && p.nr)
+		ret = populate_commit(space, &p, &tables);
+	up_read(&space->lock);
+	space_memcg_leave(old);
+	kvfree(p.holes);
+	return ret;
+}
+EXPORT_SYMBOL_NS_GPL(axas_populate, AXAS_NS);
 
 /* Leaves after the first that axas_translate() follows. */
 #define AXAS_TRANSLATE_MAX_LEAVES	512
@@ -1027,7 +1456,7 @@ static int space_copy(struct axas_space *space, u64 gpa, void *buf,
 				break;
 			}
 			/* The VMM's view: install the frame whatever the rights. */
-			ret = space_fault_shared(space, gpa, 0);
+			ret = space_fault_relock(space, gpa, 0);
 			if (ret < 0)
 				break;
 			ret = 0;
@@ -1056,7 +1485,9 @@ static int space_copy(struct axas_space *space, u64 gpa, void *buf,
  *
  * Reads regardless of the guest's rights (the VMM's view of memory).
  *
- * Context: process context; may sleep; takes the space lock shared.
+ * Context: process context; may sleep; takes the space lock shared (and,
+ * with %AXAS_COPY_FAULT, drops it while it allocates a frame larger than
+ * 4 KiB, as axas_fault() does).
  * Return: 0; -EINVAL for unknown @flags; -ERANGE for a range outside the
  * space; -EFAULT at a hole without %AXAS_COPY_FAULT, or at host memory
  * that cannot be mapped; with %AXAS_COPY_FAULT, the errors
@@ -1157,6 +1588,7 @@ void axas_space_get_stats(struct axas_space *space,
 		stats->faults_installed += READ_ONCE(f->installed);
 		stats->faults_spurious += READ_ONCE(f->spurious);
 		stats->faults_refused += READ_ONCE(f->refused);
+		stats->faults_fallback += READ_ONCE(f->fallback);
 	}
 	stats->flushes = atomic64_read(&space->flushes);
 }

@@ -69,12 +69,13 @@ EXPORT_SYMBOL_IF_KUNIT(axas_frame_range_usable);
  * __GFP_ACCOUNT: these frames count against the space's frame cap but not
  * against the memory cgroup.
  */
-static struct page *frame_alloc_contig(unsigned int order)
+static struct page *frame_alloc_contig_in(unsigned int order,
+					  unsigned long lo, unsigned long hi)
 {
 	unsigned long nr = 1UL << order, pfn, i;
-	unsigned long end = ALIGN_DOWN(PHYS_PFN(__pa(high_memory - 1)) + 1, nr);
+	unsigned long end = ALIGN_DOWN(hi, nr);
 
-	for (pfn = end; pfn >= nr; pfn -= nr) {
+	for (pfn = end; pfn >= ALIGN(lo, nr) + nr; pfn -= nr) {
 		unsigned long start = pfn - nr;
 
 		if (!axas_frame_range_usable(start, nr))
@@ -91,21 +92,42 @@ static struct page *frame_alloc_contig(unsigned int order)
 	}
 	return NULL;
 }
+
+/* From @node first when one is given; from it only with __GFP_THISNODE. */
+static struct page *frame_alloc_contig(unsigned int order, int node,
+				       gfp_t node_gfp)
+{
+	unsigned long top = PHYS_PFN(__pa(high_memory - 1)) + 1;
+	struct page *page;
+
+	if (node != NUMA_NO_NODE) {
+		page = frame_alloc_contig_in(order, node_start_pfn(node),
+					     min(node_end_pfn(node), top));
+		if (page || (node_gfp & __GFP_THISNODE))
+			return page;
+	}
+	return frame_alloc_contig_in(order, 0, top);
+}
 #else
-static struct page *frame_alloc_contig(unsigned int order)
+static struct page *frame_alloc_contig(unsigned int order, int node,
+				       gfp_t node_gfp)
 {
 	return NULL;
 }
 #endif
 
 /* One frame of @order, zeroed, as 2^@order order-0 pages. */
-static struct page *frame_alloc_one(unsigned int order)
+static struct page *frame_alloc_one(unsigned int order, int node,
+				    gfp_t node_gfp)
 {
 	struct page *page;
 
 	if (order > MAX_PAGE_ORDER)
-		return frame_alloc_contig(order);
-	page = alloc_pages(AXAS_FRAME_GFP, order);
+		return frame_alloc_contig(order, node, node_gfp);
+	if (node == NUMA_NO_NODE)
+		page = alloc_pages(AXAS_FRAME_GFP, order);
+	else
+		page = alloc_pages_node(node, AXAS_FRAME_GFP | node_gfp, order);
 	if (page)
 		split_page(page, order);
 	return page;
@@ -113,29 +135,34 @@ static struct page *frame_alloc_one(unsigned int order)
 
 /*
  * The one place frames come from: up to @nr frames of @order into @pages
- * (NULL-filled), returning how many it got. 4 KiB frames come from the
- * bulk allocator (which falls back to one page a call where the memory
- * cgroup must be charged). The KUnit suites replace it to fail the Nth
- * frame.
+ * (NULL-filled), returning how many it got, from @node (NUMA_NO_NODE: the
+ * task's policy) with @node_gfp (__GFP_THISNODE or 0). 4 KiB frames come
+ * from the bulk allocator (which falls back to one page a call where the
+ * memory cgroup must be charged). The KUnit suites replace it to fail the
+ * Nth frame.
  */
 VISIBLE_IF_KUNIT unsigned long axas_frames_alloc(unsigned int order,
 						 unsigned long nr,
-						 struct page **pages)
+						 struct page **pages, int node,
+						 gfp_t node_gfp)
 {
+	gfp_t gfp = AXAS_FRAME_GFP | node_gfp;
 	unsigned long done = 0, got;
 
-	KUNIT_STATIC_STUB_REDIRECT(axas_frames_alloc, order, nr, pages);
+	KUNIT_STATIC_STUB_REDIRECT(axas_frames_alloc, order, nr, pages, node,
+				   node_gfp);
 	while (done < nr) {
 		if (order || nr == 1) {
 			/* One frame (a fault): the bulk allocator's setup costs more. */
-			pages[done] = order ? frame_alloc_one(order) :
-				alloc_page(AXAS_FRAME_GFP);
+			pages[done] = frame_alloc_one(order, node, node_gfp);
 			got = pages[done] ? 1 : 0;
 		} else {
-			got = alloc_pages_bulk_array(AXAS_FRAME_GFP, nr - done,
-						     pages + done);
+			got = node == NUMA_NO_NODE ?
+				alloc_pages_bulk_array(gfp, nr - done, pages + done) :
+				alloc_pages_bulk_array_node(gfp, node, nr - done,
+							    pages + done);
 			if (!got) {
-				pages[done] = alloc_page(AXAS_FRAME_GFP);
+				pages[done] = frame_alloc_one(0, node, node_gfp);
 				got = pages[done] ? 1 : 0;
 			}
 		}
@@ -198,7 +225,8 @@ static int alloc_populate(struct axas_space *space, struct axas_area *area)
 		ret = -ENOMEM;
 		goto out_uncharge;
 	}
-	got = axas_frames_alloc(order, n, src.frames);
+	got = axas_frames_alloc(order, n, src.frames, space->node,
+				space->node_gfp);
 	ret = -ENOMEM;
 	if (got == n)
 		ret = axas_pt_map(&space->pt, area->start, area->end - area->start,
@@ -217,36 +245,93 @@ out_uncharge:
 }
 
 /*
- * Lazy: one frame for the leaf holding @gpa; one winner per leaf. At the
- * frame cap with the lock held shared, the answer may be wrong (a racer's
- * charge for the same page, soon given back): -EAGAIN asks the caller to
- * decide again with the lock held exclusively.
+ * A frame for a fault, allocated without the space lock: the size asked
+ * for, else (unless @ff->strict) the next smaller ones, handing back the
+ * charge a smaller frame does not need. Counts a fallback. On failure
+ * nothing is held or charged.
+ */
+int axas_fault_frame_alloc(struct axas_space *space, struct axas_fault_frame *ff)
+{
+	unsigned long want = ff->size;
+
+	for (;;) {
+		if (axas_frames_alloc(get_order(ff->size), 1, &ff->page,
+				      space->node, space->node_gfp))
+			break;
+		if (ff->strict || ff->size == SZ_4K) {
+			axas_frames_uncharge(space, ff->charged);
+			ff->charged = 0;
+			return -ENOMEM;
+		}
+		ff->size = ff->size == SZ_1G ? SZ_2M : SZ_4K;
+		axas_frames_uncharge(space, ff->charged - (ff->size >> PAGE_SHIFT));
+		ff->charged = ff->size >> PAGE_SHIFT;
+	}
+	if (ff->size < want)
+		this_cpu_inc(space->faults->fallback);
+	return 0;
+}
+
+/* Free what a fault did not install. */
+void axas_fault_frame_drop(struct axas_space *space, struct axas_fault_frame *ff)
+{
+	if (ff->page)
+		frame_free(ff->page, get_order(ff->size));
+	if (ff->charged)
+		axas_frames_uncharge(space, ff->charged);
+	ff->page = NULL;
+	ff->charged = 0;
+}
+
+/*
+ * Lazy: one frame for the leaf holding @gpa; one winner per leaf. The
+ * leaf is the area's size unless the table already holds smaller leaves
+ * there (@room: an earlier fault fell back) or the frame is smaller (this
+ * fault fell back). A frame larger than 4 KiB is allocated by the caller
+ * without the space lock (AXAS_FAULT_NEED_FRAME): a 1 GiB frame migrates
+ * pages with alloc_contig_range(), a 2 MiB one may compact, and either
+ * would stall every writer waiting for the lock and every vCPU behind it.
+ * At the frame cap with the lock held shared, the answer may be wrong (a
+ * racer's charge for the same page, soon given back): -EAGAIN asks the
+ * caller to decide again with the lock held exclusively.
  */
 static int alloc_fault(struct axas_space *space, struct axas_area *area,
-		       u64 gpa, bool excl)
+		       u64 gpa, unsigned long room, bool excl,
+		       struct axas_fault_frame *ff)
 {
-	unsigned int order = get_order(area->pgsize);
+	unsigned long size = min(area->pgsize, room);
 	struct axas_pt_src src = { .encrypted = true };
-	struct page *page = NULL;
 	int ret;
 
-	ret = axas_frames_charge(space, 1UL << order);
-	if (ret)
-		return excl ? ret : -EAGAIN;
-	if (!axas_frames_alloc(order, 1, &page)) {
-		axas_frames_uncharge(space, 1UL << order);
-		return -ENOMEM;
+	if (ff->page && ff->size > size)
+		axas_fault_frame_drop(space, ff);
+	if (!ff->page) {
+		ret = axas_frames_charge(space, size >> PAGE_SHIFT);
+		if (ret)
+			return excl ? ret : -EAGAIN;
+		ff->size = size;
+		ff->charged = size >> PAGE_SHIFT;
+		ff->strict = area->flags & AXAS_AREA_NO_FALLBACK;
+		if (size > SZ_4K)
+			return AXAS_FAULT_NEED_FRAME;
+		ret = axas_fault_frame_alloc(space, ff);
+		if (ret)
+			return ret;
 	}
-	src.pa = page_to_phys(page);
-	ret = axas_pt_map(&space->pt, ALIGN_DOWN(gpa, area->pgsize),
-			  area->pgsize, &src, area->flags & AXAS_PROT_ALL,
-			  area->pgsize, AXAS_PT_MAP_SHARED);
-	if (!ret)
+	src.pa = page_to_phys(ff->page);
+	ret = axas_pt_map(&space->pt, ALIGN_DOWN(gpa, ff->size), ff->size, &src,
+			  area->flags & AXAS_PROT_ALL, ff->size,
+			  AXAS_PT_MAP_SHARED);
+	if (!ret) {
+		ff->page = NULL;
+		ff->charged = 0;
 		return AXAS_FAULT_INSTALLED;
-	frame_free(page, order);
-	axas_frames_uncharge(space, 1UL << order);
-	/* Another vCPU installed the leaf first: nothing left to do. */
-	return ret == -EEXIST ? AXAS_FAULT_SPURIOUS : ret;
+	}
+	/*
+	 * Another vCPU installed the leaf first, or a smaller leaf or a table
+	 * where this one would go: look again.
+	 */
+	return ret == -EEXIST ? AXAS_FAULT_AGAIN : ret;
 }
 
 /* Frames are uncharged when axas_frames_free() frees them. */

@@ -516,7 +516,8 @@ static void axas_boundary_sme(struct kunit *test)
  */
 static unsigned long axb_stalling_frames_alloc(unsigned int order,
 					       unsigned long nr,
-					       struct page **pages)
+					       struct page **pages, int node,
+					       gfp_t node_gfp)
 {
 	struct axb *t = kunit_get_current_test()->priv;
 	unsigned long i, deadline;
@@ -712,7 +713,8 @@ static void axas_boundary_1g_zone(struct kunit *test)
  */
 static unsigned long axb_split_frames_alloc(unsigned int order,
 					    unsigned long nr,
-					    struct page **pages)
+					    struct page **pages, int node,
+					    gfp_t node_gfp)
 {
 	unsigned long i;
 

@@ -648,7 +648,7 @@ static struct kunit_suite axas_pt_suite = {
 
 /* ---- allocation failures ---------------------------------------------- */
 
-static struct page *axt_failing_alloc(gfp_t gfp)
+static struct page *axt_failing_alloc(gfp_t gfp, int node)
 {
 	struct kunit *test = kunit_get_current_test();
 	struct axt *t = test->priv;

@@ -450,7 +450,7 @@ static const struct axs_bad axs_bad_cases[] = {
 	{ "unmap outside", 2, BASE + SIZE, SZ_4K, 0, 0, 0, -ERANGE },
 	{ "protect write-only", 3, BASE, SZ_4K, 0, AXAS_PROT_WRITE, 0, -EINVAL },
 	{ "protect area flag", 3, BASE, SZ_4K, 0, RW | AXAS_AREA_POPULATE, 0, -EINVAL },
-	{ "fault outside", 4, BASE + SIZE, 0, 0, AXAS_ACCESS_READ, 0, -ERANGE },
+	{ "fault outside (MMIO)", 4, BASE + SIZE, 0, 0, AXAS_ACCESS_READ, 0, -ENOENT },
 	{ "fault no access", 4, BASE, 0, 0, 0, 0, -EINVAL },
 	{ "translate outside", 5, BASE - 1, 0, 0, 0, 0, -ERANGE },
 };
@@ -715,14 +715,15 @@ static bool axs_fail_now(void)
 	return atomic_inc_return(&t->allocs) == t->fail_at;
 }
 
-static struct page *axs_failing_table_alloc(gfp_t gfp)
+static struct page *axs_failing_table_alloc(gfp_t gfp, int node)
 {
 	return axs_fail_now() ? NULL : alloc_page(gfp);
 }
 
 static unsigned long axs_failing_frames_alloc(unsigned int order,
 					      unsigned long nr,
-					      struct page **pages)
+					      struct page **pages, int node,
+					      gfp_t node_gfp)
 {
 	unsigned long i;
 

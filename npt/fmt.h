@@ -53,7 +53,7 @@ u64 axas_pt_host_me_mask(void);
 
 #if IS_ENABLED(CONFIG_KUNIT)
 /* Visible to the KUnit suites, which replace it to inject failures. */
-struct page *axas_pt_alloc_page(gfp_t gfp);
+struct page *axas_pt_alloc_page(gfp_t gfp, int node);
 #endif
 
 #endif /* _AXAS_NPT_FMT_H */

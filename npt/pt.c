@@ -28,6 +28,7 @@
 
 #include "../compat_internal.h"
 
+#include "../axas_internal.h"
 #include "ept.h"
 #include "npt.h"
 
@@ -45,10 +46,12 @@ static atomic_long_t axas_pt_live = ATOMIC_LONG_INIT(0);
  * The one place table pages come from; tests replace it to fail the Nth
  * allocation.
  */
-VISIBLE_IF_KUNIT struct page *axas_pt_alloc_page(gfp_t gfp)
+VISIBLE_IF_KUNIT struct page *axas_pt_alloc_page(gfp_t gfp, int node)
 {
-	KUNIT_STATIC_STUB_REDIRECT(axas_pt_alloc_page, gfp);
-	return alloc_page(gfp);
+	KUNIT_STATIC_STUB_REDIRECT(axas_pt_alloc_page, gfp, node);
+	if (node == NUMA_NO_NODE)
+		return alloc_page(gfp);
+	return alloc_pages_node(node, gfp, 0);
 }
 EXPORT_SYMBOL_IF_KUNIT(axas_pt_alloc_page);
 
@@ -77,18 +80,18 @@ u64 axas_pt_host_me_mask(void)
 }
 EXPORT_SYMBOL_IF_KUNIT(axas_pt_host_me_mask);
 
-static struct page *pt_page_alloc_gfp(gfp_t gfp)
+static struct page *pt_page_alloc_gfp(const struct axas_pt *pt, gfp_t gfp)
 {
-	struct page *page = axas_pt_alloc_page(gfp);
+	struct page *page = axas_pt_alloc_page(gfp | pt->node_gfp, pt->node);
 
 	if (page)
 		atomic_long_inc(&axas_pt_live);
 	return page;
 }
 
-static struct page *pt_page_alloc(void)
+static struct page *pt_page_alloc(const struct axas_pt *pt)
 {
-	return pt_page_alloc_gfp(PT_GFP);
+	return pt_page_alloc_gfp(pt, PT_GFP);
 }
 
 static void pt_page_free(struct page *page)
@@ -108,25 +111,17 @@ static void pt_page_free_deferred(struct page *page)
 	call_rcu(&page->rcu_head, pt_page_free_rcu);
 }
 
-/*
- * Table pages allocated before a commit walk, so that the walk itself
- * cannot fail.
- */
-struct pt_cache {
-	struct list_head pages;
-	unsigned int nr;
-};
-
-static void pt_cache_init(struct pt_cache *cache)
+static void pt_cache_init(struct axas_pt_cache *cache)
 {
 	INIT_LIST_HEAD(&cache->pages);
 	cache->nr = 0;
 }
 
-static int pt_cache_fill(struct pt_cache *cache, unsigned int nr, gfp_t gfp)
+static int pt_cache_fill(const struct axas_pt *pt, struct axas_pt_cache *cache,
+			 unsigned int nr, gfp_t gfp)
 {
 	while (cache->nr < nr) {
-		struct page *page = pt_page_alloc_gfp(gfp);
+		struct page *page = pt_page_alloc_gfp(pt, gfp);
 
 		if (!page)
 			return -ENOMEM;
@@ -136,7 +131,7 @@ static int pt_cache_fill(struct pt_cache *cache, unsigned int nr, gfp_t gfp)
 	return 0;
 }
 
-static struct page *pt_cache_take(struct pt_cache *cache)
+static struct page *pt_cache_take(struct axas_pt_cache *cache)
 {
 	struct page *page = list_first_entry(&cache->pages, struct page, lru);
 
@@ -145,14 +140,14 @@ static struct page *pt_cache_take(struct pt_cache *cache)
 	return page;
 }
 
-static void pt_cache_put(struct pt_cache *cache, struct page *page)
+static void pt_cache_put(struct axas_pt_cache *cache, struct page *page)
 {
 	list_add(&page->lru, &cache->pages);
 	cache->nr++;
 }
 
 /* Pages left over were never published: nobody can be reading them. */
-static void pt_cache_drain(struct pt_cache *cache)
+static void pt_cache_drain(struct axas_pt_cache *cache)
 {
 	while (cache->nr)
 		pt_page_free(pt_cache_take(cache));
@@ -265,12 +260,25 @@ static void pt_gather_add(struct axas_pt_gather *gather, u64 start, u64 end)
  */
 int axas_pt_init(struct axas_pt *pt, const struct axas_pt_cfg *cfg)
 {
+	return axas_pt_init_node(pt, cfg, NUMA_NO_NODE, 0);
+}
+EXPORT_SYMBOL_NS_GPL(axas_pt_init, AXAS_NS);
+
+/*
+ * axas_pt_init() with table pages from @node (NUMA_NO_NODE: the task's
+ * policy), @node_gfp (__GFP_THISNODE or 0) added to their GFP flags.
+ */
+int axas_pt_init_node(struct axas_pt *pt, const struct axas_pt_cfg *cfg,
+		      int node, gfp_t node_gfp)
+{
 	u8 phys_bits = cfg->caps.phys_bits ?: 52;
 	u32 caps = cfg->caps.flags;
 	struct page *page;
 	int ret;
 
 	memset(pt, 0, sizeof(*pt));
+	pt->node = node;
+	pt->node_gfp = node_gfp;
 	if (cfg->format >= AXAS_PT_NR_FORMATS ||
 	    (cfg->levels != 4 && cfg->levels != 5) ||
 	    phys_bits > 52 || phys_bits < 32)
@@ -311,7 +319,7 @@ int axas_pt_init(struct axas_pt *pt, const struct axas_pt_cfg *cfg)
 	pt->addr_mask = AXAS_PT_ADDR_MASK & ~pt->me_mask;
 	pt->table_pte |= pt->me_mask;
 
-	page = pt_page_alloc();
+	page = pt_page_alloc(pt);
 	if (!page)
 		return -ENOMEM;
 	pt->root = page_address(page);
@@ -319,7 +327,6 @@ int axas_pt_init(struct axas_pt *pt, const struct axas_pt_cfg *cfg)
 	atomic_long_inc(&pt->stats.tables[pt->top_level]);
 	return 0;
 }
-EXPORT_SYMBOL_NS_GPL(axas_pt_init, AXAS_NS);
 
 static void pt_free_level(struct axas_pt *pt, u64 *table, unsigned int level,
 			  u64 base, axas_pt_leaf_fn fn, void *arg)
@@ -406,9 +413,11 @@ struct pt_map {
 	unsigned long pgsizes;
 	bool shared;
 	unsigned int need;
-	struct pt_cache cache;
+	struct axas_pt_cache cache;
 	u64 attrs[AXAS_PT_LEAF_LEVELS];
 	long added[AXAS_PT_LEAF_LEVELS];
+	/* Shared maps: table pages come from here if given (never fails). */
+	struct axas_pt_cache *tables;
 	/* The last choice: a walk that descends asks @src once per leaf. */
 	u64 memo_gpa;
 	phys_addr_t memo_pa;
@@ -605,7 +614,10 @@ static int pt_map_chain(struct pt_map *m, u64 *ptep, unsigned int level,
 	u64 old = 0;
 
 	for (i = 0; i < n; i++) {
-		pages[i] = pt_page_alloc();
+		if (m->tables && !WARN_ON_ONCE(!m->tables->nr))
+			pages[i] = pt_cache_take(m->tables);
+		else
+			pages[i] = pt_page_alloc(pt);
 		if (!pages[i]) {
 			while (i--)
 				pt_page_free(pages[i]);
@@ -617,8 +629,14 @@ static int pt_map_chain(struct pt_map *m, u64 *ptep, unsigned int level,
 			page_to_phys(pages[i + 1]) | pt->table_pte;
 	((u64 *)page_address(pages[n - 1]))[pt_index(m->gpa, target)] = leaf;
 	if (!try_cmpxchg64(ptep, &old, page_to_phys(pages[0]) | pt->table_pte)) {
-		for (i = 0; i < n; i++)
-			pt_page_free(pages[i]);
+		for (i = 0; i < n; i++) {
+			/* Never published: zero it again for the next use. */
+			clear_page(page_address(pages[i]));
+			if (m->tables)
+				pt_cache_put(m->tables, pages[i]);
+			else
+				pt_page_free(pages[i]);
+		}
 		return -EAGAIN;
 	}
 	for (i = 0; i < n; i++)
@@ -746,7 +764,7 @@ int axas_pt_map(struct axas_pt *pt, u64 gpa, u64 size,
 	pt_cache_init(&m.cache);
 	ret = pt_map_plan(&m, pt->root, pt->top_level, gpa, m.end);
 	if (!ret)
-		ret = pt_cache_fill(&m.cache, m.need, PT_GFP);
+		ret = pt_cache_fill(pt, &m.cache, m.need, PT_GFP);
 	if (!ret)
 		ret = pt_map_commit(&m, pt->root, pt->top_level, gpa, m.end);
 	for (level = 0; level < AXAS_PT_LEAF_LEVELS; level++)
@@ -758,11 +776,53 @@ int axas_pt_map(struct axas_pt *pt, u64 gpa, u64 size,
 EXPORT_SYMBOL_NS_GPL(axas_pt_map, AXAS_NS);
 
 /*
+ * Table pages for axas_pt_map_leaf(), allocated ahead so that a series of
+ * shared maps cannot fail halfway: @nr more in @cache.
+ */
+int axas_pt_cache_fill(struct axas_pt *pt, struct axas_pt_cache *cache,
+		       unsigned int nr)
+{
+	return pt_cache_fill(pt, cache, cache->nr + nr, PT_GFP);
+}
+
+/* Give back what axas_pt_map_leaf() did not use. */
+void axas_pt_cache_release(struct axas_pt_cache *cache)
+{
+	pt_cache_drain(cache);
+}
+
+/*
+ * A shared map of one leaf of @size at @gpa to @pa, with the table pages
+ * it needs taken from @tables. Like axas_pt_map() with AXAS_PT_MAP_SHARED:
+ * -EEXIST when a leaf or a table is in the way.
+ */
+int axas_pt_map_leaf(struct axas_pt *pt, u64 gpa, u64 size, phys_addr_t pa,
+		     u32 prot, bool encrypted, struct axas_pt_cache *tables)
+{
+	struct axas_pt_src src = { .pa = pa, .encrypted = encrypted };
+	struct pt_map m = {
+		.pt = pt,
+		.src = &src,
+		.gpa = gpa,
+		.end = gpa + size,
+		.pgsizes = size,
+		.shared = true,
+		.tables = tables,
+		.memo_gpa = U64_MAX,
+	};
+	unsigned int level = (ilog2(size) - 12) / 9;
+
+	m.attrs[level] = pt->fmt->leaf_attrs(pt, prot, level) |
+			 (encrypted ? pt->me_mask : 0);
+	return pt_map_one(&m, gpa, size);
+}
+
+/*
  * Replace the leaf at *@ptep by a table of 512 leaves of the next level
  * with the same translation, rights and A/D flags. No flush is needed:
  * a CPU may use the old or the new entries, they translate alike.
  */
-static u64 pt_split_leaf(struct axas_pt *pt, struct pt_cache *cache,
+static u64 pt_split_leaf(struct axas_pt *pt, struct axas_pt_cache *cache,
 			 u64 *ptep, u64 pte, unsigned int level)
 {
 	const struct axas_pt_fmt *fmt = pt->fmt;
@@ -817,7 +877,7 @@ static unsigned int pt_splits_at(const struct axas_pt *pt, u64 addr)
 struct pt_edit {
 	struct axas_pt *pt;
 	struct axas_pt_gather *gather;
-	struct pt_cache cache;
+	struct axas_pt_cache cache;
 	axas_pt_leaf_fn fn;
 	void *arg;
 	u32 prot;
@@ -834,8 +894,8 @@ static int pt_edit_begin(struct pt_edit *e, u64 gpa, u64 size, gfp_t gfp)
 	if (!e->gather)
 		return -EINVAL;
 	pt_cache_init(&e->cache);
-	ret = pt_cache_fill(&e->cache, pt_splits_at(e->pt, gpa) +
-					pt_splits_at(e->pt, gpa + size), gfp);
+	ret = pt_cache_fill(e->pt, &e->cache, pt_splits_at(e->pt, gpa) +
+			    pt_splits_at(e->pt, gpa + size), gfp);
 	if (ret)
 		pt_cache_drain(&e->cache);
 	return ret;
@@ -1032,7 +1092,7 @@ EXPORT_SYMBOL_NS_GPL(axas_pt_protect, AXAS_NS);
  */
 int axas_pt_split(struct axas_pt *pt, u64 gpa)
 {
-	struct pt_cache cache;
+	struct axas_pt_cache cache;
 	u64 *table = pt->root;
 	unsigned int level;
 	u64 *ptep, pte;
@@ -1052,7 +1112,7 @@ int axas_pt_split(struct axas_pt *pt, u64 gpa)
 	if (!level)
 		return -EINVAL;
 	pt_cache_init(&cache);
-	ret = pt_cache_fill(&cache, 1, PT_GFP);
+	ret = pt_cache_fill(pt, &cache, 1, PT_GFP);
 	if (!ret)
 		pt_split_leaf(pt, &cache, ptep, pte, level);
 	pt_cache_drain(&cache);
@@ -1149,7 +1209,10 @@ EXPORT_SYMBOL_NS_GPL(axas_pt_query_contig, AXAS_NS);
  * axas_pt_query() - look up the leaf that maps @gpa
  * @pt: the table
  * @gpa: any GPA
- * @leaf: filled with the leaf (its first GPA, HPA, size, rights, A/D)
+ * @leaf: filled with the leaf (its first GPA, HPA, size, rights, A/D);
+ *	when @gpa is not mapped, @leaf->level and @leaf->size say where the
+ *	walk stopped: the level of the empty entry and the span it covers,
+ *	the largest leaf a map could install at @gpa now
  *
  * Lockless: may run concurrently with any other operation on @pt,
  * axas_pt_destroy() included (then it finds nothing); it sees each entry
@@ -1167,13 +1230,18 @@ int axas_pt_query(struct axas_pt *pt, u64 gpa, struct axas_pt_leaf *leaf)
 
 	if (gpa >= pt->gpa_limit)
 		return -ERANGE;
+	leaf->level = pt->top_level;
+	leaf->size = axas_pt_level_size(pt->top_level);
 	rcu_read_lock();
 	table = READ_ONCE(pt->root);
 	for (level = pt->top_level; table; level--) {
 		u64 pte = READ_ONCE(table[pt_index(gpa, level)]);
 
-		if (!ent_present(pt, pte))
+		if (!ent_present(pt, pte)) {
+			leaf->level = level;
+			leaf->size = axas_pt_level_size(level);
 			break;
+		}
 		if (ent_leaf(pt, pte, level)) {
 			pt_leaf_decode(pt, pte, level, gpa, leaf);
 			ret = 0;

@@ -25,8 +25,16 @@
  *
  * The VMM reports each EPT violation / nested page fault to axas_fault(),
  * whose answer tells it what to do: resume the guest (installed, or
- * spurious), emulate MMIO (no area: ``-ENOENT``), reflect a permission
- * error (``-EACCES``) or give up (``-ENOMEM``).
+ * spurious), emulate MMIO (``-ENOENT``: no area covers the GPA, wherever
+ * it lies: in a hole, in a range axas_unmap() removed, or outside the
+ * space), reflect a permission error (``-EACCES``) or give up (``-ENOMEM``,
+ * ``-ESHUTDOWN``).
+ *
+ * A lazy 2 MiB or 1 GiB area falls back to smaller frames, one fault at a
+ * time, when the page allocator has no block of its size (counted in
+ * &axas_space_stats.faults_fallback); %AXAS_AREA_NO_FALLBACK makes such a
+ * fault fail with ``-ENOMEM`` instead. axas_populate() installs a lazy
+ * range ahead of the guest, all or nothing.
  *
  * axas_unmap() and axas_protect() take any 4 KiB-aligned range, across
  * areas and holes; areas and huge leaves are split where the range cuts
@@ -102,6 +110,11 @@ typedef void (*axas_flush_fn)(void *cookie, u64 gpa, u64 size);
  *	NULL for the cgroup of the task that calls axas_space_create() (for a
  *	kthread: the one it set with set_active_memcg(), else the root). The
  *	space holds a reference until axas_space_destroy().
+ * @flags: %AXAS_SPACE_NODE to place memory on @node
+ * @node: with %AXAS_SPACE_NODE, the NUMA node that frames and table pages
+ *	come from: preferred (other nodes serve when it has no memory), or
+ *	the only one with %AXAS_SPACE_NODE_STRICT too. Without the flag the
+ *	allocating task's memory policy decides, as for any allocation.
  */
 struct axas_space_cfg {
 	const char *name;
@@ -112,13 +125,26 @@ struct axas_space_cfg {
 	void *cookie;
 	unsigned long max_frames;
 	struct mem_cgroup *memcg;
+	u32 flags;
+	int node;
 };
+
+/* Space flags (&axas_space_cfg.flags). */
+/* Frames and table pages come from &axas_space_cfg.node first. */
+#define AXAS_SPACE_NODE		BIT(0)
+/* ...and from no other node (-ENOMEM when it has none left). */
+#define AXAS_SPACE_NODE_STRICT	BIT(1)
 
 /* Area flags: AXAS_PROT_* (rights, memory type) plus these. */
 /* map_linear: the range may be RAM the kernel's allocator owns. */
 #define AXAS_AREA_HOST_RAM	BIT(16)
 /* map_alloc: allocate and map every frame now (eager). */
 #define AXAS_AREA_POPULATE	BIT(17)
+/*
+ * map_alloc, 2 MiB or 1 GiB frames: a fault that finds no free block of
+ * that size fails with -ENOMEM instead of installing a smaller frame.
+ */
+#define AXAS_AREA_NO_FALLBACK	BIT(18)
 
 /* Access types of a fault (combine for an access that needs several). */
 #define AXAS_ACCESS_READ	BIT(0)
@@ -192,6 +218,8 @@ struct axas_area_info {
  * @faults_installed: faults that installed a frame
  * @faults_spurious: faults that found the page mapped
  * @faults_refused: faults answered -ENOENT, -EACCES or -ENOMEM
+ * @faults_fallback: faults in a 2 MiB or 1 GiB area that installed a
+ *	smaller frame because no block of the area's size was free
  * @flushes: calls of the flush callback
  */
 struct axas_space_stats {
@@ -202,6 +230,7 @@ struct axas_space_stats {
 	u64 faults_installed;
 	u64 faults_spurious;
 	u64 faults_refused;
+	u64 faults_fallback;
 	u64 flushes;
 };
 
@@ -217,6 +246,7 @@ int __must_check axas_unmap(struct axas_space *space, u64 gpa, u64 size);
 int __must_check axas_protect(struct axas_space *space, u64 gpa, u64 size,
 			      u32 prot);
 int axas_fault(struct axas_space *space, u64 gpa, unsigned int access);
+int __must_check axas_populate(struct axas_space *space, u64 gpa, u64 size);
 int axas_translate(struct axas_space *space, u64 gpa, u64 len,
 		   struct axas_translation *tr);
 int axas_read(struct axas_space *space, u64 gpa, void *buf, size_t len,

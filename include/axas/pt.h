@@ -162,6 +162,8 @@ struct axas_pt_fmt;
  * @me_mask: the memory-encryption C-bit (``cfg.caps.me_mask``), or 0
  * @addr_mask: the address bits of a table entry (without @me_mask)
  * @table_pte: attribute bits of a table entry (with @me_mask)
+ * @node: NUMA node of the table pages (NUMA_NO_NODE: the task's policy)
+ * @node_gfp: __GFP_THISNODE when no other node may serve
  * @stats: table pages and leaves held
  *
  * The fields are read-only after axas_pt_init(); callers treat the struct
@@ -181,6 +183,8 @@ struct axas_pt {
 	u64 me_mask;
 	u64 addr_mask;
 	u64 table_pte;
+	int node;
+	gfp_t node_gfp;
 	struct axas_pt_stats stats;
 };
 

@@ -1,0 +1,608 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit suite of what a VMM acts on when a fault comes in: the one answer
+ * for "no memory here" wherever the GPA lies, huge frames falling back to
+ * smaller ones, huge frames allocated without the space lock, populating
+ * a lazy range all or nothing, and the NUMA node of a space.
+ */
+#include <kunit/static_stub.h>
+#include <kunit/test.h>
+#include <linux/delay.h>
+#include <linux/kthread.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/nodemask.h>
+#include <linux/rcupdate.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+
+#include <axas/axas.h>
+#include <axas/compat.h>
+
+#include "../axas_internal.h"
+#include "../npt/fmt.h"
+#include "axas_test.h"
+
+KUNIT_ARRAY_PARAM(axf_fmt, axt_fmts, axt_fmt_desc);
+
+#define RW	(AXAS_PROT_READ | AXAS_PROT_WRITE)
+#define BASE	((u64)SZ_1G)
+#define SIZE	(64ULL * SZ_1G)
+
+struct axf {
+	const struct axt_fmt *f;
+	struct axas_space *space;
+	struct axas_space_cfg cfg;
+	long tables_base;
+	/* The frame allocator stub: fail blocks of this order and above... */
+	unsigned int fail_order;
+	/* ...or every frame after this many (0: never)... */
+	unsigned long fail_after;
+	atomic_long_t frames_given;
+	/* ...and what it saw of the space lock, and did while it held none. */
+	bool lock_held;
+	unsigned int calls;
+	u64 unmap_gpa, unmap_size;
+	int unmap_ret;
+};
+
+static void axf_flush(void *cookie, u64 gpa, u64 size)
+{
+}
+
+static int axf_init(struct kunit *test)
+{
+	struct axf *t = kunit_kzalloc(test, sizeof(*t), GFP_KERNEL);
+
+	if (!t)
+		return -ENOMEM;
+	t->f = test->param_value ?: &axt_fmts[0];
+	t->fail_order = UINT_MAX;
+	rcu_barrier();
+	t->tables_base = axas_pt_live_tables();
+	t->cfg = (struct axas_space_cfg) {
+		.name = "kunit-fault", .base = BASE, .size = SIZE,
+		.flush = axf_flush, .cookie = t,
+	};
+	t->cfg.pt = axt_pt_cfg_all(t->f);
+	t->space = axas_space_create(&t->cfg);
+	if (IS_ERR(t->space))
+		return PTR_ERR(t->space);
+	test->priv = t;
+	return 0;
+}
+
+static void axf_exit(struct kunit *test)
+{
+	struct axf *t = test->priv;
+
+	if (!t)
+		return;
+	axas_space_destroy(t->space);
+	rcu_barrier();
+	KUNIT_EXPECT_EQ_MSG(test, axas_pt_live_tables(), t->tables_base,
+			    "table pages leaked");
+}
+
+static struct axas_space_stats axf_stats(struct axf *t)
+{
+	struct axas_space_stats st;
+
+	axas_space_get_stats(t->space, &st);
+	return st;
+}
+
+/*
+ * Frames as the real allocator gives them (zeroed, split into order-0
+ * pages), failing where the test says; first, a writer on the space where
+ * the test asks for one (it would deadlock if the caller held the lock).
+ */
+static unsigned long axf_frames_alloc(unsigned int order, unsigned long nr,
+				      struct page **pages, int node,
+				      gfp_t node_gfp)
+{
+	struct axf *t = kunit_get_current_test()->priv;
+	unsigned long i;
+
+	t->calls++;
+	if (rwsem_is_locked(&t->space->lock))
+		t->lock_held = true;
+	else if (t->unmap_size && t->calls == 1)
+		t->unmap_ret = axas_unmap(t->space, t->unmap_gpa, t->unmap_size);
+	if (order >= t->fail_order)
+		return 0;
+	for (i = 0; i < nr; i++) {
+		if (t->fail_after &&
+		    atomic_long_inc_return(&t->frames_given) > t->fail_after)
+			break;
+		pages[i] = alloc_pages(GFP_KERNEL | __GFP_ZERO | __GFP_NOWARN, order);
+		if (!pages[i])
+			break;
+		if (order)
+			split_page(pages[i], order);
+	}
+	return i;
+}
+
+static void axf_stub(struct kunit *test)
+{
+	kunit_activate_static_stub(test, axas_frames_alloc, axf_frames_alloc);
+}
+
+static void axf_unstub(struct kunit *test)
+{
+	kunit_deactivate_static_stub(test, axas_frames_alloc);
+}
+
+/* ---- one answer for "emulate MMIO" ---------------------------------------- */
+
+/*
+ * No area: -ENOENT wherever the GPA lies - in a hole, where axas_unmap()
+ * cut, below or above the space, beyond the table's reach.
+ */
+static void axas_fault_mmio_rule(struct kunit *test)
+{
+	struct axf *t = test->priv;
+	static const u64 where[] = {
+		BASE + SZ_2M,		/* a hole inside the space */
+		BASE + SZ_64K,		/* unmapped */
+		BASE - SZ_4K,		/* below the space */
+		BASE + SIZE,		/* just above it */
+		1ULL << 62,		/* beyond any table's reach */
+	};
+	unsigned int i;
+
+	KUNIT_ASSERT_EQ(test, axas_map_alloc(t->space, BASE, SZ_1M, RW, SZ_4K), 0);
+	KUNIT_ASSERT_EQ(test, axas_unmap(t->space, BASE + SZ_64K, SZ_4K), 0);
+	for (i = 0; i < ARRAY_SIZE(where); i++)
+		KUNIT_EXPECT_EQ_MSG(test, axas_fault(t->space, where[i], AXAS_ACCESS_READ),
+				    -ENOENT, "gpa %llx", where[i]);
+	KUNIT_EXPECT_EQ(test, axf_stats(t).faults_refused, ARRAY_SIZE(where));
+	KUNIT_EXPECT_EQ(test, axf_stats(t).frames, 0);
+	KUNIT_EXPECT_EQ(test, axas_fault(t->space, BASE, AXAS_ACCESS_READ),
+			AXAS_FAULT_INSTALLED);
+	axas_space_shutdown(t->space);
+	KUNIT_EXPECT_EQ(test, axas_fault(t->space, BASE + SIZE, AXAS_ACCESS_READ),
+			-ESHUTDOWN);
+	KUNIT_EXPECT_EQ(test, axas_fault(t->space, BASE, AXAS_ACCESS_READ), -ESHUTDOWN);
+}
+
+/* ---- huge frames falling back --------------------------------------------- */
+
+static char *axf_stats_text(struct kunit *test, struct axf *t)
+{
+	struct seq_file m = { .size = SZ_4K, .private = t->space };
+
+	m.buf = kunit_kzalloc(test, m.size, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, m.buf);
+	KUNIT_ASSERT_EQ(test, axas_stats_show(&m, NULL), 0);
+	return m.buf;
+}
+
+/*
+ * No free 2 MiB block: the fault installs a 4 KiB frame and counts it;
+ * later faults in that 2 MiB find the table and take 4 KiB straight away
+ * (no second fallback, no endless "spurious"); elsewhere, with blocks
+ * back, 2 MiB again.
+ */
+static void axas_fault_fallback_2m(struct kunit *test)
+{
+	struct axf *t = test->priv;
+	struct axas_translation tr;
+	struct axas_space_stats st;
+	char *s;
+
+	KUNIT_ASSERT_EQ(test, axas_map_alloc(t->space, BASE, SZ_4M, RW, SZ_2M), 0);
+	t->fail_order = 1;
+	axf_stub(test);
+	KUNIT_EXPECT_EQ(test, axas_fault(t->space, BASE + SZ_8K, AXAS_ACCESS_WRITE),
+			AXAS_FAULT_INSTALLED);
+	KUNIT_EXPECT_EQ(test, axas_fault(t->space, BASE + SZ_16K, AXAS_ACCESS_READ),
+			AXAS_FAULT_INSTALLED);
+	KUNIT_EXPECT_EQ(test, axas_fault(t->space, BASE + SZ_16K, AXAS_ACCESS_READ),
+			AXAS_FAULT_SPURIOUS);
+	st = axf_stats(t);
+	KUNIT_EXPECT_EQ(test, st.faults_fallback, 1);
+	KUNIT_EXPECT_EQ(test, st.leaves[0], 2);
+	KUNIT_EXPECT_EQ(test, st.leaves[1], 0);
+	KUNIT_EXPECT_EQ(test, st.frames, 2);
+	KUNIT_EXPECT_EQ(test, axas_translate(t->space, BASE, 1, &tr), -ENOENT);
+	KUNIT_EXPECT_EQ(test, axas_translate(t->space, BASE + SZ_8K, 1, &tr), 0);
+	s = axf_stats_text(test, t);
+	KUNIT_EXPECT_NOT_NULL_MSG(test, strstr(s, "faults_fallback 1\n"), "%s", s);
+	axf_unstub(test);
+	/* Blocks again: the other 2 MiB gets one; the cut one stays 4 KiB. */
+	KUNIT_EXPECT_EQ(test, axas_fault(t->space, BASE + SZ_2M + SZ_4K, AXAS_ACCESS_READ),
+			AXAS_FAULT_INSTALLED);
+	KUNIT_EXPECT_EQ(test, axas_fault(t->space, BASE + SZ_1M, AXAS_ACCESS_READ),
+			AXAS_FAULT_INSTALLED);
+	st = axf_stats(t);
+	KUNIT_EXPECT_EQ(test, st.leaves[1], 1);
+	KUNIT_EXPECT_EQ(test, st.leaves[0], 3);
+	KUNIT_EXPECT_EQ(test, st.frames, 3 + 512);
+	KUNIT_EXPECT_EQ(test, st.faults_fallback, 1);
+	KUNIT_EXPECT_EQ(test, axas_unmap(t->space, BASE, SZ_4M), 0);
+	KUNIT_EXPECT_EQ(test, axf_stats(t).frames, 0);
+}
+
+/* AXAS_AREA_NO_FALLBACK: -ENOMEM, nothing held, nothing counted. */
+static void axas_fault_no_fallback(struct kunit *test)
+{
+	struct axf *t = test->priv;
+	struct axas_space_stats st;
+
+	KUNIT_ASSERT_EQ(test, axas_map_alloc(t->space, BASE, SZ_4M,
+					     RW | AXAS_AREA_NO_FALLBACK, SZ_2M), 0);
+	t->fail_order = 1;
+	axf_stub(test);
+	KUNIT_EXPECT_EQ(test, axas_fault(t->space, BASE, AXAS_ACCESS_WRITE), -ENOMEM);
+	KUNIT_EXPECT_EQ(test, axas_populate(t->space, BASE, SZ_4K), -ENOMEM);
+	axf_unstub(test);
+	st = axf_stats(t);
+	KUNIT_EXPECT_EQ(test, st.frames, 0);
+	KUNIT_EXPECT_EQ(test, st.leaves[0] + st.leaves[1], 0);
+	KUNIT_EXPECT_EQ(test, st.faults_fallback, 0);
+	/* The flag is for alloc areas only. */
+	KUNIT_EXPECT_EQ(test, axas_map_linear(t->space, BASE + SZ_1G, 1ULL << 40, SZ_2M,
+					      RW | AXAS_AREA_NO_FALLBACK), -EINVAL);
+	KUNIT_EXPECT_EQ(test, axas_fault(t->space, BASE, AXAS_ACCESS_WRITE),
+			AXAS_FAULT_INSTALLED);
+	KUNIT_EXPECT_EQ(test, axf_stats(t).leaves[1], 1);
+}
+
+/* 1 GiB falls back to 2 MiB, and within a cut 1 GiB, 2 MiB to 4 KiB. */
+static void axas_fault_fallback_1g(struct kunit *test)
+{
+	struct axf *t = test->priv;
+	struct axas_space_stats st;
+	int ret;
+
+	ret = axas_map_alloc(t->space, BASE, SZ_1G, RW, SZ_1G);
+	if (ret == -EOPNOTSUPP)
+		kunit_skip(test, "no 1 GiB frames on this kernel (CONFIG_CONTIG_ALLOC)");
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	t->fail_order = get_order(SZ_1G);
+	axf_stub(test);
+	KUNIT_EXPECT_EQ(test, axas_fault(t->space, BASE + SZ_4M, AXAS_ACCESS_WRITE),
+			AXAS_FAULT_INSTALLED);
+	t->fail_order = 1;
+	KUNIT_EXPECT_EQ(test, axas_fault(t->space, BASE + SZ_8M, AXAS_ACCESS_WRITE),
+			AXAS_FAULT_INSTALLED);
+	axf_unstub(test);
+	st = axf_stats(t);
+	KUNIT_EXPECT_EQ(test, st.leaves[2], 0);
+	KUNIT_EXPECT_EQ(test, st.leaves[1], 1);
+	KUNIT_EXPECT_EQ(test, st.leaves[0], 1);
+	KUNIT_EXPECT_EQ(test, st.frames, 512 + 1);
+	KUNIT_EXPECT_EQ(test, st.faults_fallback, 2);
+}
+
+/*
+ * A frame larger than 4 KiB is allocated without the space lock: a writer
+ * (here an unmap of the area) proceeds meanwhile, and the fault then
+ * decides again - no area any more - and gives its frame back.
+ */
+static void axas_fault_unlocked_alloc(struct kunit *test)
+{
+	struct axf *t = test->priv;
+
+	KUNIT_ASSERT_EQ(test, axas_map_alloc(t->space, BASE, SZ_4M, RW, SZ_2M), 0);
+	t->unmap_gpa = BASE;
+	t->unmap_size = SZ_2M;
+	axf_stub(test);
+	KUNIT_EXPECT_EQ(test, axas_fault(t->space, BASE + SZ_4K, AXAS_ACCESS_WRITE),
+			-ENOENT);
+	axf_unstub(test);
+	KUNIT_EXPECT_FALSE_MSG(test, t->lock_held,
+			       "a 2 MiB frame was allocated under the space lock");
+	KUNIT_EXPECT_EQ(test, t->unmap_ret, 0);
+	KUNIT_EXPECT_EQ(test, axf_stats(t).frames, 0);
+	KUNIT_EXPECT_EQ(test, axf_stats(t).leaves[1], 0);
+	/* The rest of the area still faults in normally. */
+	KUNIT_EXPECT_EQ(test, axas_fault(t->space, BASE + SZ_2M, AXAS_ACCESS_WRITE),
+			AXAS_FAULT_INSTALLED);
+	KUNIT_EXPECT_EQ(test, axf_stats(t).frames, 512);
+}
+
+/* ---- populate -------------------------------------------------------------- */
+
+static bool axf_zero(struct kunit *test, struct axf *t, u64 gpa, size_t len)
+{
+	u8 *buf = kunit_kzalloc(test, len, GFP_KERNEL);
+	size_t i;
+
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	KUNIT_ASSERT_EQ(test, axas_read(t->space, gpa, buf, len, 0), 0);
+	for (i = 0; i < len; i++)
+		if (buf[i])
+			return false;
+	return true;
+}
+
+/*
+ * The range's lazy pages are installed, zeroed; present pages keep their
+ * frame; a 2 MiB area gets whole leaves; bad input changes nothing.
+ */
+static void axas_fault_populate(struct kunit *test)
+{
+	struct axf *t = test->priv;
+	struct axas_translation tr, before;
+	struct axas_space_stats st;
+	u8 mark = 0x5a;
+
+	KUNIT_ASSERT_EQ(test, axas_map_alloc(t->space, BASE, SZ_1M, RW, SZ_4K), 0);
+	KUNIT_ASSERT_EQ(test, axas_map_alloc(t->space, BASE + SZ_2M, SZ_4M, RW, SZ_2M), 0);
+	KUNIT_ASSERT_EQ(test, axas_write(t->space, BASE + SZ_4K, &mark, 1,
+					 AXAS_COPY_FAULT), 0);
+	KUNIT_ASSERT_EQ(test, axas_translate(t->space, BASE + SZ_4K, 1, &before), 0);
+
+	KUNIT_EXPECT_EQ(test, axas_populate(t->space, BASE, SZ_256K), 0);
+	st = axf_stats(t);
+	KUNIT_EXPECT_EQ(test, st.leaves[0], 64);
+	KUNIT_EXPECT_EQ(test, st.frames, 64);
+	KUNIT_EXPECT_EQ(test, st.faults_installed, 0);
+	KUNIT_ASSERT_EQ(test, axas_translate(t->space, BASE + SZ_4K, 1, &tr), 0);
+	KUNIT_EXPECT_EQ(test, tr.hpa, before.hpa);
+	KUNIT_EXPECT_TRUE(test, axf_zero(test, t, BASE + SZ_8K, SZ_256K - SZ_8K));
+	/* Again: nothing to do. */
+	KUNIT_EXPECT_EQ(test, axas_populate(t->space, BASE, SZ_256K), 0);
+	KUNIT_EXPECT_EQ(test, axf_stats(t).frames, 64);
+	/* One page of a 2 MiB area: its whole leaf. */
+	KUNIT_EXPECT_EQ(test, axas_populate(t->space, BASE + SZ_2M + SZ_8K, SZ_4K), 0);
+	st = axf_stats(t);
+	KUNIT_EXPECT_EQ(test, st.leaves[1], 1);
+	KUNIT_EXPECT_EQ(test, st.frames, 64 + 512);
+	KUNIT_EXPECT_EQ(test, axas_fault(t->space, BASE + SZ_2M, AXAS_ACCESS_WRITE),
+			AXAS_FAULT_SPURIOUS);
+
+	/* Bad input: a specific errno, nothing installed. */
+	KUNIT_EXPECT_EQ(test, axas_populate(t->space, BASE + SZ_1M - SZ_4K, SZ_8K), -ENOENT);
+	KUNIT_EXPECT_EQ(test, axas_populate(t->space, BASE + SZ_256K, SZ_4K + 1), -EINVAL);
+	KUNIT_EXPECT_EQ(test, axas_populate(t->space, BASE + SZ_256K, 0), -EINVAL);
+	KUNIT_EXPECT_EQ(test, axas_populate(t->space, BASE - SZ_4K, SZ_8K), -ERANGE);
+	st = axf_stats(t);
+	KUNIT_EXPECT_EQ(test, st.frames, 64 + 512);
+	KUNIT_EXPECT_EQ(test, st.leaves[0], 64);
+	axas_space_shutdown(t->space);
+	KUNIT_EXPECT_EQ(test, axas_populate(t->space, BASE, SZ_4K), -ESHUTDOWN);
+}
+
+/* A frame or a table page short: -ENOMEM, and the space as before. */
+static struct page *axf_no_table(gfp_t gfp, int node)
+{
+	return NULL;
+}
+
+static void axas_fault_populate_all_or_nothing(struct kunit *test)
+{
+	struct axf *t = test->priv;
+	struct axas_space_stats st;
+	long tables;
+
+	KUNIT_ASSERT_EQ(test, axas_map_alloc(t->space, BASE, SZ_8M, RW, SZ_4K), 0);
+	KUNIT_ASSERT_EQ(test, axas_fault(t->space, BASE, AXAS_ACCESS_WRITE),
+			AXAS_FAULT_INSTALLED);
+	rcu_barrier();
+	tables = axas_pt_live_tables();
+	/* One frame short of the 2047 the range lacks. */
+	t->fail_after = 2046;
+	axf_stub(test);
+	KUNIT_EXPECT_EQ(test, axas_populate(t->space, BASE, SZ_8M), -ENOMEM);
+	axf_unstub(test);
+	kunit_activate_static_stub(test, axas_pt_alloc_page, axf_no_table);
+	KUNIT_EXPECT_EQ(test, axas_populate(t->space, BASE, SZ_8M), -ENOMEM);
+	kunit_deactivate_static_stub(test, axas_pt_alloc_page);
+	st = axf_stats(t);
+	KUNIT_EXPECT_EQ(test, st.frames, 1);
+	KUNIT_EXPECT_EQ(test, st.leaves[0], 1);
+	rcu_barrier();
+	KUNIT_EXPECT_EQ(test, axas_pt_live_tables(), tables);
+	/* With the memory there, the same call succeeds. */
+	KUNIT_EXPECT_EQ(test, axas_populate(t->space, BASE, SZ_8M), 0);
+	KUNIT_EXPECT_EQ(test, axf_stats(t).leaves[0], 2048);
+	KUNIT_EXPECT_EQ(test, axf_stats(t).frames, 2048);
+}
+
+/*
+ * Huge frames short: 4 KiB frames instead (counted), also where an
+ * earlier fault left a 2 MiB slot cut into 4 KiB leaves.
+ */
+static void axas_fault_populate_fallback(struct kunit *test)
+{
+	struct axf *t = test->priv;
+	struct axas_space_stats st;
+
+	KUNIT_ASSERT_EQ(test, axas_map_alloc(t->space, BASE, SZ_4M, RW, SZ_2M), 0);
+	t->fail_order = 1;
+	axf_stub(test);
+	KUNIT_ASSERT_EQ(test, axas_fault(t->space, BASE + SZ_64K, AXAS_ACCESS_WRITE),
+			AXAS_FAULT_INSTALLED);
+	t->fail_order = UINT_MAX;
+	/* The cut slot takes 4 KiB frames, the other a 2 MiB one. */
+	KUNIT_EXPECT_EQ(test, axas_populate(t->space, BASE, SZ_4M), 0);
+	st = axf_stats(t);
+	KUNIT_EXPECT_EQ(test, st.leaves[0], 512);
+	KUNIT_EXPECT_EQ(test, st.leaves[1], 1);
+	KUNIT_EXPECT_EQ(test, st.frames, 1024);
+	KUNIT_EXPECT_EQ(test, st.faults_fallback, 1);
+	KUNIT_EXPECT_EQ(test, axas_unmap(t->space, BASE, SZ_4M), 0);
+	/* No 2 MiB block at all: 4 KiB frames for both. */
+	KUNIT_ASSERT_EQ(test, axas_map_alloc(t->space, BASE, SZ_4M, RW, SZ_2M), 0);
+	t->fail_order = 1;
+	KUNIT_EXPECT_EQ(test, axas_populate(t->space, BASE, SZ_4M), 0);
+	axf_unstub(test);
+	st = axf_stats(t);
+	KUNIT_EXPECT_EQ(test, st.leaves[0], 1024);
+	KUNIT_EXPECT_EQ(test, st.leaves[1], 0);
+	KUNIT_EXPECT_EQ(test, st.frames, 1024);
+	KUNIT_EXPECT_GE(test, st.faults_fallback, 2);
+	KUNIT_EXPECT_TRUE(test, axf_zero(test, t, BASE, SZ_4M));
+}
+
+/*
+ * The allocation runs without the lock; an unmap meanwhile makes the
+ * populate start over and find the hole: -ENOENT, nothing installed.
+ */
+static void axas_fault_populate_restart(struct kunit *test)
+{
+	struct axf *t = test->priv;
+
+	KUNIT_ASSERT_EQ(test, axas_map_alloc(t->space, BASE, SZ_1M, RW, SZ_4K), 0);
+	t->unmap_gpa = BASE + SZ_512K;
+	t->unmap_size = SZ_4K;
+	axf_stub(test);
+	KUNIT_EXPECT_EQ(test, axas_populate(t->space, BASE, SZ_1M), -ENOENT);
+	axf_unstub(test);
+	KUNIT_EXPECT_FALSE(test, t->lock_held);
+	KUNIT_EXPECT_EQ(test, t->unmap_ret, 0);
+	KUNIT_EXPECT_EQ(test, axf_stats(t).frames, 0);
+	KUNIT_EXPECT_EQ(test, axf_stats(t).leaves[0], 0);
+	KUNIT_EXPECT_EQ(test, axas_populate(t->space, BASE, SZ_512K), 0);
+	KUNIT_EXPECT_EQ(test, axf_stats(t).frames, 128);
+}
+
+/* Populates and faults racing on one range: one frame per page, no leak. */
+struct axf_racer {
+	struct axf *t;
+	struct completion done;
+	bool populate;
+	unsigned int seed;
+	int ret;
+};
+
+static int axf_race_thread(void *arg)
+{
+	struct axf_racer *r = arg;
+	unsigned int i;
+
+	r->ret = 0;
+	for (i = 0; i < 2048 && !r->ret; i++) {
+		if (r->populate) {
+			if (!(i % 256))
+				r->ret = axas_populate(r->t->space, BASE, SZ_8M);
+		} else {
+			r->seed = r->seed * 1103515245 + 12345;
+			r->ret = axas_fault(r->t->space,
+					    BASE + (r->seed % 2048) * SZ_4K,
+					    AXAS_ACCESS_WRITE);
+			if (r->ret > 0)
+				r->ret = 0;
+		}
+		cond_resched();
+	}
+	complete(&r->done);
+	return 0;
+}
+
+static void axas_fault_populate_race(struct kunit *test)
+{
+	struct axf *t = test->priv;
+	struct axf_racer r[3];
+	struct axas_space_stats st;
+	struct axas_translation tr;
+	unsigned long *seen;
+	unsigned int i, dup = 0;
+
+	KUNIT_ASSERT_EQ(test, axas_map_alloc(t->space, BASE, SZ_8M, RW, SZ_4K), 0);
+	for (i = 0; i < ARRAY_SIZE(r); i++) {
+		struct task_struct *k;
+
+		r[i] = (struct axf_racer) { .t = t, .populate = i < 2, .seed = i };
+		init_completion(&r[i].done);
+		k = kthread_run(axf_race_thread, &r[i], "axf-race%u", i);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(k));
+	}
+	for (i = 0; i < ARRAY_SIZE(r); i++) {
+		wait_for_completion(&r[i].done);
+		KUNIT_EXPECT_EQ(test, r[i].ret, 0);
+	}
+	st = axf_stats(t);
+	KUNIT_EXPECT_EQ(test, st.leaves[0], 2048);
+	KUNIT_EXPECT_EQ(test, st.frames, 2048);
+	/* Every page its own frame. */
+	seen = kunit_kcalloc(test, 2048, sizeof(*seen), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, seen);
+	for (i = 0; i < 2048; i++) {
+		unsigned int j;
+
+		KUNIT_ASSERT_EQ(test, axas_translate(t->space, BASE + i * SZ_4K, 1, &tr), 0);
+		seen[i] = PHYS_PFN(tr.hpa);
+		for (j = 0; j < i; j++)
+			dup += seen[j] == seen[i];
+		if (!(i & 63))
+			cond_resched();
+	}
+	KUNIT_EXPECT_EQ(test, dup, 0);
+}
+
+/* ---- NUMA node -------------------------------------------------------------- */
+
+static void axas_fault_node(struct kunit *test)
+{
+	struct axf *t = test->priv;
+	struct axas_space_cfg cfg = t->cfg;
+	struct axas_translation tr;
+	struct axas_space *space;
+	int node = first_memory_node, other;
+
+	cfg.flags = AXAS_SPACE_NODE | AXAS_SPACE_NODE_STRICT;
+	cfg.node = node;
+	space = axas_space_create(&cfg);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(space));
+	KUNIT_EXPECT_EQ(test, space->pt.node, node);
+	KUNIT_EXPECT_EQ(test, page_to_nid(virt_to_page(space->pt.root)), node);
+	KUNIT_EXPECT_EQ(test, axas_map_alloc(space, BASE, SZ_4M, RW, SZ_2M), 0);
+	KUNIT_EXPECT_EQ(test, axas_map_alloc(space, BASE + SZ_4M, SZ_1M,
+					     RW | AXAS_AREA_POPULATE, SZ_4K), 0);
+	KUNIT_EXPECT_EQ(test, axas_fault(space, BASE, AXAS_ACCESS_WRITE),
+			AXAS_FAULT_INSTALLED);
+	KUNIT_ASSERT_EQ(test, axas_translate(space, BASE, 1, &tr), 0);
+	KUNIT_EXPECT_EQ(test, page_to_nid(pfn_to_page(PHYS_PFN(tr.hpa))), node);
+	KUNIT_ASSERT_EQ(test, axas_translate(space, BASE + SZ_4M + SZ_64K, 1, &tr), 0);
+	KUNIT_EXPECT_EQ(test, page_to_nid(pfn_to_page(PHYS_PFN(tr.hpa))), node);
+	axas_space_destroy(space);
+
+	/* Bad placement: -EINVAL, no space. */
+	cfg.flags = AXAS_SPACE_NODE;
+	cfg.node = MAX_NUMNODES;
+	KUNIT_EXPECT_EQ(test, PTR_ERR(axas_space_create(&cfg)), -EINVAL);
+	cfg.node = -1;
+	KUNIT_EXPECT_EQ(test, PTR_ERR(axas_space_create(&cfg)), -EINVAL);
+	cfg.flags = AXAS_SPACE_NODE_STRICT;
+	cfg.node = node;
+	KUNIT_EXPECT_EQ(test, PTR_ERR(axas_space_create(&cfg)), -EINVAL);
+	cfg.flags = BIT(7);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(axas_space_create(&cfg)), -EINVAL);
+	for (other = 0; other < MAX_NUMNODES; other++)
+		if (!node_state(other, N_MEMORY))
+			break;
+	if (other < MAX_NUMNODES) {
+		cfg.flags = AXAS_SPACE_NODE;
+		cfg.node = other;
+		KUNIT_EXPECT_EQ(test, PTR_ERR(axas_space_create(&cfg)), -EINVAL);
+	}
+}
+
+static struct kunit_case axas_fault_cases[] = {
+	KUNIT_CASE_PARAM(axas_fault_mmio_rule, axf_fmt_gen_params),
+	KUNIT_CASE_PARAM(axas_fault_fallback_2m, axf_fmt_gen_params),
+	KUNIT_CASE_PARAM(axas_fault_no_fallback, axf_fmt_gen_params),
+	KUNIT_CASE_PARAM(axas_fault_fallback_1g, axf_fmt_gen_params),
+	KUNIT_CASE_PARAM(axas_fault_unlocked_alloc, axf_fmt_gen_params),
+	KUNIT_CASE_PARAM(axas_fault_populate, axf_fmt_gen_params),
+	KUNIT_CASE_PARAM(axas_fault_populate_all_or_nothing, axf_fmt_gen_params),
+	KUNIT_CASE_PARAM(axas_fault_populate_fallback, axf_fmt_gen_params),
+	KUNIT_CASE(axas_fault_populate_restart),
+	KUNIT_CASE_PARAM(axas_fault_populate_race, axf_fmt_gen_params),
+	KUNIT_CASE(axas_fault_node),
+	{}
+};
+
+static struct kunit_suite axas_fault_suite = {
+	.name = "axas_fault",
+	.init = axf_init,
+	.exit = axf_exit,
+	.test_cases = axas_fault_cases,
+};
+
+kunit_test_suites(&axas_fault_suite);
