@@ -114,25 +114,39 @@ struct axas_space_cfg {
 	struct mem_cgroup *memcg;
 };
 
-/* Area flags: AXAS_PROT_* (rights, memory type) plus these. */
-/* map_linear: the range may be RAM the kernel's allocator owns. */
+/**
+ * DOC: Area flags
+ *
+ * The flags of axas_map_linear() and axas_map_alloc() are the area's
+ * rights and memory type (``AXAS_PROT_*``) ORed with:
+ *
+ * - %AXAS_AREA_HOST_RAM (axas_map_linear() only): the range may be RAM
+ *   the kernel's page allocator owns.
+ * - %AXAS_AREA_POPULATE (axas_map_alloc() only): allocate and map every
+ *   frame now (eager) rather than when the guest first touches it (lazy).
+ */
 #define AXAS_AREA_HOST_RAM	BIT(16)
-/* map_alloc: allocate and map every frame now (eager). */
 #define AXAS_AREA_POPULATE	BIT(17)
 
-/* Access types of a fault (combine for an access that needs several). */
+/**
+ * DOC: Fault access types
+ *
+ * The access of axas_fault(): what the guest attempted, from the EPT
+ * violation's exit qualification or the nested page fault's error code.
+ * Combine them for an access that needs several.
+ *
+ * - %AXAS_ACCESS_READ: a read; needs %AXAS_PROT_READ.
+ * - %AXAS_ACCESS_WRITE: a write; needs %AXAS_PROT_WRITE.
+ * - %AXAS_ACCESS_EXEC: an instruction fetch; needs %AXAS_PROT_EXEC. With
+ *   EPT mode-based execute control (%AXAS_CAP_MBEC), a fetch from a
+ *   supervisor-mode linear address.
+ * - %AXAS_ACCESS_EXEC_USER: an instruction fetch from a user-mode linear
+ *   address; needs %AXAS_PROT_EXEC_USER with MBEC, %AXAS_PROT_EXEC
+ *   otherwise.
+ */
 #define AXAS_ACCESS_READ	BIT(0)
 #define AXAS_ACCESS_WRITE	BIT(1)
-/*
- * Instruction fetch. With EPT mode-based execute control (AXAS_CAP_MBEC)
- * this is a fetch from a supervisor-mode linear address, which needs
- * AXAS_PROT_EXEC; a fetch from a user-mode address is AXAS_ACCESS_EXEC_USER.
- */
 #define AXAS_ACCESS_EXEC	BIT(2)
-/*
- * Instruction fetch from a user-mode linear address: needs
- * AXAS_PROT_EXEC_USER with MBEC, AXAS_PROT_EXEC otherwise.
- */
 #define AXAS_ACCESS_EXEC_USER	BIT(3)
 
 /**
@@ -147,8 +161,15 @@ enum axas_fault_result {
 	AXAS_FAULT_SPURIOUS = 1,
 };
 
-/* Guest copy flags. */
-/* Fault lazy pages in instead of failing with -EFAULT on holes. */
+/**
+ * DOC: Copy flags
+ *
+ * The flags of axas_read() and axas_write():
+ *
+ * - %AXAS_COPY_FAULT: fault lazy pages in (whatever the guest's rights)
+ *   where nothing is mapped yet; without it the copy fails there with
+ *   ``-EFAULT``.
+ */
 #define AXAS_COPY_FAULT		BIT(0)
 
 /**
@@ -187,7 +208,7 @@ struct axas_area_info {
  * struct axas_space_stats - what a space holds and has done
  * @areas: areas
  * @frames: 4 KiB frames the alloc backend holds
- * @leaves: leaves by size: 4 KiB, 2 MiB, 1 GiB
+ * @leaves: leaves by size: 4 KiB, 2 MiB, 1 GiB (%AXAS_PT_LEAF_LEVELS)
  * @tables: table pages
  * @faults_installed: faults that installed a frame
  * @faults_spurious: faults that found the page mapped
