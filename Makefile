@@ -13,7 +13,7 @@ SOURCES := $(shell find . -path ./build -prune -o \( -name '*.[ch]' \) -print | 
 export KSRC
 
 .PHONY: all modules clean modules_install dkms-install style sparse check \
-	check-build kunit-um kunit-x86_64 bench demo demo-distro help
+	check-build kunit-um kunit-x86_64 bench demo demo-distro docs help
 
 all: modules
 
@@ -41,8 +41,8 @@ style:
 sparse:
 	@bash scripts/gates.sh sparse
 
-# W=1, sparse, checkpatch, Debian 6.1 headers, KUnit in UML and QEMU, both
-# demos, the benchmark's short mode.
+# W=1, sparse, checkpatch, Debian 6.1 headers, the documentation, KUnit in
+# UML and QEMU, both demos, the benchmark's short mode.
 check:
 	@bash scripts/check.sh
 
@@ -62,6 +62,11 @@ demo-distro:
 bench:
 	@bash scripts/bench.sh
 
+# Documentation/ rendered with Sphinx and kernel-doc into build/docs/html;
+# warnings and undocumented API fail.
+docs:
+	@bash scripts/docs.sh
+
 kunit-um:
 	@bash scripts/kunit.sh um
 
@@ -72,7 +77,8 @@ help:
 	@echo "make [KDIR=...]     build axas.ko against KDIR (default: running kernel)"
 	@echo "make demo           the SVM sample runs a guest on axas tables in QEMU"
 	@echo "make demo-distro    the same on Debian's own kernel (linux-headers-amd64's)"
-	@echo "make check          gates, KUnit in UML and QEMU, both demos (the test command)"
+	@echo "make check          gates, docs, KUnit in UML and QEMU, both demos (the test command)"
 	@echo "make style|sparse   checkpatch | sparse only"
+	@echo "make docs           the documentation in build/docs/html (warnings fail)"
 	@echo "make kunit-um|kunit-x86_64   one KUnit run"
 	@echo "make bench          the benchmark in UML and QEMU (build/bench-*.jsonl)"

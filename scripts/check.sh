@@ -1,11 +1,12 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# check.sh - everything `make check` runs: the build gates, KUnit in UML
-# and in QEMU x86_64, the SVM sample's scenarios on the test kernel (make
-# demo) and on Debian's own kernel (make demo-distro), and the benchmark
-# in its short mode. Ends with one line 'N passed, N failed, N skipped'
-# summing KUnit and both demos; exits non-zero when anything failed.
+# check.sh - everything `make check` runs: the build gates, the
+# documentation (make docs), KUnit in UML and in QEMU x86_64, the SVM
+# sample's scenarios on the test kernel (make demo) and on Debian's own
+# kernel (make demo-distro), and the benchmark in its short mode. Ends
+# with one line 'N passed, N failed, N skipped' summing KUnit and both
+# demos; exits non-zero when anything failed.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/common.sh"
@@ -14,6 +15,8 @@ fail=0
 passed=0 failed=0 skipped=0
 
 bash "$here/gates.sh" all || fail=1
+# Like the gates, no count of its own: a failure fails the run.
+bash "$here/docs.sh" || fail=1
 
 # KUnit in UML and QEMU, then the SVM sample's scenarios in QEMU on the
 # test kernel and on Debian's.

@@ -129,36 +129,57 @@ struct axas_space_cfg {
 	int node;
 };
 
-/* Space flags (&axas_space_cfg.flags). */
-/* Frames and table pages come from &axas_space_cfg.node first. */
+/**
+ * DOC: Space flags
+ *
+ * The flags of &axas_space_cfg.flags:
+ *
+ * - %AXAS_SPACE_NODE: frames and table pages come from
+ *   &axas_space_cfg.node first (other nodes serve when it has none).
+ * - %AXAS_SPACE_NODE_STRICT (with %AXAS_SPACE_NODE): from that node only;
+ *   -ENOMEM when it has none left.
+ */
 #define AXAS_SPACE_NODE		BIT(0)
-/* ...and from no other node (-ENOMEM when it has none left). */
 #define AXAS_SPACE_NODE_STRICT	BIT(1)
 
-/* Area flags: AXAS_PROT_* (rights, memory type) plus these. */
-/* map_linear: the range may be RAM the kernel's allocator owns. */
-#define AXAS_AREA_HOST_RAM	BIT(16)
-/* map_alloc: allocate and map every frame now (eager). */
-#define AXAS_AREA_POPULATE	BIT(17)
-/*
- * map_alloc, 2 MiB or 1 GiB frames: a fault that finds no free block of
- * that size fails with -ENOMEM instead of installing a smaller frame.
+/**
+ * DOC: Area flags
+ *
+ * The flags of axas_map_linear() and axas_map_alloc() are the area's
+ * rights and memory type (``AXAS_PROT_*``) ORed with:
+ *
+ * - %AXAS_AREA_HOST_RAM (axas_map_linear() only): the range may be RAM
+ *   the kernel's page allocator owns.
+ * - %AXAS_AREA_POPULATE (axas_map_alloc() only): allocate and map every
+ *   frame now (eager) rather than when the guest first touches it (lazy).
+ * - %AXAS_AREA_NO_FALLBACK (axas_map_alloc() only, 2 MiB or 1 GiB
+ *   frames): a fault or axas_populate() that finds no free block of the
+ *   area's size fails with ``-ENOMEM`` instead of installing smaller
+ *   frames.
  */
+#define AXAS_AREA_HOST_RAM	BIT(16)
+#define AXAS_AREA_POPULATE	BIT(17)
 #define AXAS_AREA_NO_FALLBACK	BIT(18)
 
-/* Access types of a fault (combine for an access that needs several). */
+/**
+ * DOC: Fault access types
+ *
+ * The access of axas_fault(): what the guest attempted, from the EPT
+ * violation's exit qualification or the nested page fault's error code.
+ * Combine them for an access that needs several.
+ *
+ * - %AXAS_ACCESS_READ: a read; needs %AXAS_PROT_READ.
+ * - %AXAS_ACCESS_WRITE: a write; needs %AXAS_PROT_WRITE.
+ * - %AXAS_ACCESS_EXEC: an instruction fetch; needs %AXAS_PROT_EXEC. With
+ *   EPT mode-based execute control (%AXAS_CAP_MBEC), a fetch from a
+ *   supervisor-mode linear address.
+ * - %AXAS_ACCESS_EXEC_USER: an instruction fetch from a user-mode linear
+ *   address; needs %AXAS_PROT_EXEC_USER with MBEC, %AXAS_PROT_EXEC
+ *   otherwise.
+ */
 #define AXAS_ACCESS_READ	BIT(0)
 #define AXAS_ACCESS_WRITE	BIT(1)
-/*
- * Instruction fetch. With EPT mode-based execute control (AXAS_CAP_MBEC)
- * this is a fetch from a supervisor-mode linear address, which needs
- * AXAS_PROT_EXEC; a fetch from a user-mode address is AXAS_ACCESS_EXEC_USER.
- */
 #define AXAS_ACCESS_EXEC	BIT(2)
-/*
- * Instruction fetch from a user-mode linear address: needs
- * AXAS_PROT_EXEC_USER with MBEC, AXAS_PROT_EXEC otherwise.
- */
 #define AXAS_ACCESS_EXEC_USER	BIT(3)
 
 /**
@@ -173,8 +194,15 @@ enum axas_fault_result {
 	AXAS_FAULT_SPURIOUS = 1,
 };
 
-/* Guest copy flags. */
-/* Fault lazy pages in instead of failing with -EFAULT on holes. */
+/**
+ * DOC: Copy flags
+ *
+ * The flags of axas_read() and axas_write():
+ *
+ * - %AXAS_COPY_FAULT: fault lazy pages in (whatever the guest's rights)
+ *   where nothing is mapped yet; without it the copy fails there with
+ *   ``-EFAULT``.
+ */
 #define AXAS_COPY_FAULT		BIT(0)
 
 /**
@@ -213,7 +241,7 @@ struct axas_area_info {
  * struct axas_space_stats - what a space holds and has done
  * @areas: areas
  * @frames: 4 KiB frames the alloc backend holds
- * @leaves: leaves by size: 4 KiB, 2 MiB, 1 GiB
+ * @leaves: leaves by size: 4 KiB, 2 MiB, 1 GiB (%AXAS_PT_LEAF_LEVELS)
  * @tables: table pages
  * @faults_installed: faults that installed a frame
  * @faults_spurious: faults that found the page mapped

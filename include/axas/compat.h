@@ -1,8 +1,20 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The symbol namespace of axas's exports, for the kernels axas builds
- * against (6.1 to 6.13+). A VMM module includes <axas/axas.h> and writes
- * AXAS_IMPORT_NS() once; nothing else here.
+ * against (6.1 to 6.13+).
+ */
+
+/**
+ * DOC: Symbol namespace
+ *
+ * axas exports its functions into the symbol namespace ``AXAS``. A VMM
+ * module includes ``<axas/compat.h>`` and writes ``AXAS_IMPORT_NS();``
+ * once, next to its MODULE_LICENSE(); without it modpost and the module
+ * loader refuse the module's use of axas's symbols.
+ *
+ * %AXAS_NS is the namespace as the kernel's EXPORT_SYMBOL_NS_GPL() and
+ * MODULE_IMPORT_NS() take it on the kernel being built against: the
+ * string "AXAS" from 6.13 on, the bare word AXAS before.
  */
 #ifndef _AXAS_COMPAT_H
 #define _AXAS_COMPAT_H

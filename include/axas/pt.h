@@ -35,7 +35,9 @@
 #include <linux/sizes.h>
 #include <linux/types.h>
 
-/** enum axas_pt_format - nested page-table formats */
+/**
+ * enum axas_pt_format - nested page-table formats
+ */
 enum axas_pt_format {
 	/** @AXAS_PT_EPT: Intel EPT (SDM Vol. 3C, "EPT") */
 	AXAS_PT_EPT,
@@ -45,21 +47,44 @@ enum axas_pt_format {
 	AXAS_PT_NR_FORMATS,
 };
 
+/**
+ * DOC: Levels
+ *
+ * Two constants size the per-level arrays of the statistics:
+ * %AXAS_PT_MAX_LEVELS, the most levels a table has (5), and
+ * %AXAS_PT_LEAF_LEVELS, the levels that may hold leaves: 0 (4 KiB),
+ * 1 (2 MiB) and 2 (1 GiB).
+ */
 #define AXAS_PT_MAX_LEVELS	5
-/* Levels that may hold leaves: 0 (4K), 1 (2M), 2 (1G). */
 #define AXAS_PT_LEAF_LEVELS	3
 
-/*
- * Access rights and memory type of a mapping (the "prot" of the engine and
- * the low bits of an area's flags).
+/**
+ * DOC: Rights and memory type
+ *
+ * The rights and memory type of a mapping: the prot of axas_protect() and
+ * of the engine, and the low bits of an area's flags.
+ *
+ * - %AXAS_PROT_READ, %AXAS_PROT_WRITE: read, write. Write needs read.
+ *   Without read a leaf is execute-only, which only EPT can express, with
+ *   %AXAS_CAP_EXEC_ONLY.
+ * - %AXAS_PROT_EXEC: execute. EPT: bit 2 (with mode-based execute control,
+ *   execute from supervisor-mode addresses); NPT: NX clear.
+ * - %AXAS_PROT_EXEC_USER: EPT with mode-based execute control
+ *   (%AXAS_CAP_MBEC) only: bit 10, execute from user-mode addresses.
+ * - %AXAS_PROT_IGNORE_PAT: EPT only: ignore the guest's PAT (bit 6).
+ * - ``AXAS_PROT_MT(mt)``: the memory type, an &enum axas_memtype, in the
+ *   bits of %AXAS_PROT_MT_MASK; none (0) is write-back.
+ * - %AXAS_PROT_RWX: read, write and execute. %AXAS_PROT_ALL: every bit
+ *   above, a mask.
+ *
+ * A right or type the format or the capabilities cannot express is
+ * refused with ``-EOPNOTSUPP``, a meaningless combination with
+ * ``-EINVAL`` (see axas_pt_check_prot()).
  */
 #define AXAS_PROT_READ		BIT(0)
 #define AXAS_PROT_WRITE		BIT(1)
-/* EPT: bit 2 (supervisor-mode execute when MBEC is on); NPT: NX clear. */
 #define AXAS_PROT_EXEC		BIT(2)
-/* EPT with mode-based execute control only: bit 10, user-mode execute. */
 #define AXAS_PROT_EXEC_USER	BIT(3)
-/* EPT only: ignore the guest's PAT (bit 6). */
 #define AXAS_PROT_IGNORE_PAT	BIT(4)
 #define AXAS_PROT_MT_MASK	GENMASK(10, 8)
 #define AXAS_PROT_MT(mt)	((u32)(mt) << 8)
@@ -89,16 +114,32 @@ enum axas_memtype {
 	AXAS_MT_NR,
 };
 
-/* Capabilities, as the VMM reads them from the CPU. */
-#define AXAS_CAP_4LEVEL		BIT(0)	/* 4-level walk */
-#define AXAS_CAP_5LEVEL		BIT(1)	/* 5-level walk */
-#define AXAS_CAP_2M		BIT(2)	/* 2 MiB leaves */
-#define AXAS_CAP_1G		BIT(3)	/* 1 GiB leaves */
-#define AXAS_CAP_AD		BIT(4)	/* EPT accessed/dirty flags */
-#define AXAS_CAP_EXEC_ONLY	BIT(5)	/* EPT execute-only leaves */
-#define AXAS_CAP_MBEC		BIT(6)	/* EPT mode-based execute control */
-#define AXAS_CAP_ROOT_UC	BIT(7)	/* EPTP memory type UC */
-#define AXAS_CAP_ROOT_WB	BIT(8)	/* EPTP memory type WB */
+/**
+ * DOC: Capabilities
+ *
+ * The bits of &axas_pt_caps.flags, which axas_pt_caps_from_ept() and
+ * axas_pt_caps_from_npt() fill in:
+ *
+ * - %AXAS_CAP_4LEVEL, %AXAS_CAP_5LEVEL: 4-level, 5-level walks
+ * - %AXAS_CAP_2M, %AXAS_CAP_1G: 2 MiB, 1 GiB leaves
+ * - %AXAS_CAP_AD: EPT accessed/dirty flags (%AXAS_PT_ROOT_AD)
+ * - %AXAS_CAP_EXEC_ONLY: EPT execute-only leaves
+ * - %AXAS_CAP_MBEC: EPT mode-based execute control
+ *   (%AXAS_PROT_EXEC_USER, %AXAS_ACCESS_EXEC_USER)
+ * - %AXAS_CAP_ROOT_UC, %AXAS_CAP_ROOT_WB: EPTP memory type UC, WB (an EPT
+ *   table needs the one it asks for)
+ *
+ * The EPT-only ones make axas_pt_init() refuse an NPT table (``-EINVAL``).
+ */
+#define AXAS_CAP_4LEVEL		BIT(0)
+#define AXAS_CAP_5LEVEL		BIT(1)
+#define AXAS_CAP_2M		BIT(2)
+#define AXAS_CAP_1G		BIT(3)
+#define AXAS_CAP_AD		BIT(4)
+#define AXAS_CAP_EXEC_ONLY	BIT(5)
+#define AXAS_CAP_MBEC		BIT(6)
+#define AXAS_CAP_ROOT_UC	BIT(7)
+#define AXAS_CAP_ROOT_WB	BIT(8)
 
 /**
  * struct axas_pt_caps - what the hardware supports
@@ -117,9 +158,19 @@ struct axas_pt_caps {
 	u64 me_mask;
 };
 
-/* Requests for the root descriptor (&struct axas_pt_cfg.root_flags). */
-#define AXAS_PT_ROOT_AD		BIT(0)	/* EPTP bit 6: enable A/D flags */
-#define AXAS_PT_ROOT_UC		BIT(1)	/* EPTP memory type UC instead of WB */
+/**
+ * DOC: Root descriptor requests
+ *
+ * &axas_pt_cfg.root_flags, for EPT only (nCR3 has neither; NPT refuses
+ * them with ``-EOPNOTSUPP``):
+ *
+ * - %AXAS_PT_ROOT_AD: set EPTP bit 6, which enables the accessed/dirty
+ *   flags; needs %AXAS_CAP_AD.
+ * - %AXAS_PT_ROOT_UC: EPTP memory type UC instead of WB; needs
+ *   %AXAS_CAP_ROOT_UC (WB needs %AXAS_CAP_ROOT_WB).
+ */
+#define AXAS_PT_ROOT_AD		BIT(0)
+#define AXAS_PT_ROOT_UC		BIT(1)
 
 /**
  * struct axas_pt_cfg - how to build a table
@@ -137,7 +188,8 @@ struct axas_pt_cfg {
 
 /**
  * struct axas_pt_stats - memory a table holds
- * @tables: table pages per level (the root counts at the top level)
+ * @tables: table pages per level, up to %AXAS_PT_MAX_LEVELS (the root
+ *	counts at the top level)
  * @leaves: present leaves per level: 4 KiB, 2 MiB, 1 GiB
  */
 struct axas_pt_stats {
@@ -149,7 +201,7 @@ struct axas_pt_fmt;
 
 /**
  * struct axas_pt - one nested page table
- * @fmt: format description (private)
+ * @fmt: format description (&struct axas_pt_fmt, private)
  * @cfg: the configuration it was built with
  * @root: kernel address of the top-level table
  * @root_pa: its physical address
@@ -257,6 +309,15 @@ struct axas_pt_gather {
  */
 #define AXAS_PT_MAP_SHARED	BIT(0)
 
+/**
+ * typedef axas_pt_leaf_fn - called with each leaf an engine call reports
+ * @arg: the caller's argument for it
+ * @leaf: the leaf (a copy, valid during the call)
+ *
+ * axas_pt_unmap() calls it for each leaf it removed, axas_pt_destroy() for
+ * each leaf still present, axas_pt_walk_leaves() for each leaf in the
+ * range (with rcu_read_lock() held: it must not sleep).
+ */
 typedef void (*axas_pt_leaf_fn)(void *arg, const struct axas_pt_leaf *leaf);
 
 int __must_check axas_pt_init(struct axas_pt *pt, const struct axas_pt_cfg *cfg);
