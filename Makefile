@@ -14,7 +14,7 @@ export KSRC
 
 .PHONY: all modules clean modules_install dkms-install style sparse check \
 	check-build kunit-um kunit-x86_64 bench demo demo-distro help \
-	install
+	install template-check
 
 all: modules
 
@@ -87,6 +87,11 @@ demo-distro:
 bench:
 	@bash scripts/bench.sh
 
+# samples/template built outside the tree against `make install` and a
+# dkms install into a staging root, as a VMM author's module would be.
+template-check:
+	@bash scripts/template.sh
+
 kunit-um:
 	@bash scripts/kunit.sh um
 
@@ -100,5 +105,6 @@ help:
 	@echo "make check          gates, KUnit in UML and QEMU, both demos (the test command)"
 	@echo "make style|sparse   checkpatch | sparse only"
 	@echo "make install [DESTDIR=...]   axas.ko, headers and Module.symvers for VMM builds"
+	@echo "make template-check samples/template built against an installed axas"
 	@echo "make kunit-um|kunit-x86_64   one KUnit run"
 	@echo "make bench          the benchmark in UML and QEMU (build/bench-*.jsonl)"

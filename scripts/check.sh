@@ -14,6 +14,8 @@ fail=0
 passed=0 failed=0 skipped=0
 
 bash "$here/gates.sh" all || fail=1
+# samples/template built against axas installed by make install and dkms.
+bash "$here/template.sh" || fail=1
 
 # KUnit in UML and QEMU, then the SVM sample's scenarios in QEMU on the
 # test kernel and on Debian's.
