@@ -13,7 +13,8 @@ SOURCES := $(shell find . -path ./build -prune -o \( -name '*.[ch]' \) -print | 
 export KSRC
 
 .PHONY: all modules clean modules_install dkms-install style sparse check \
-	check-build kunit-um kunit-x86_64 bench demo demo-distro docs help
+	check-build kunit-um kunit-x86_64 bench demo demo-distro docs help \
+	install template-check
 
 all: modules
 
@@ -22,6 +23,30 @@ modules:
 
 modules_install:
 	$(MAKE) -C $(KDIR) M=$(PWD) modules_install
+
+# What a VMM module's build needs, next to axas.ko (the layout ZFS/SPL use
+# for the same problem; see Documentation/building.rst):
+#   $(DESTDIR)/lib/modules/<release>/$(INSTALL_MOD_DIR)/axas.ko
+#   $(DESTDIR)/usr/src/axas-<version>/include/axas/*.h
+#   $(DESTDIR)/usr/src/axas-<version>/<release>/Module.symvers
+# <version> is dkms.conf's PACKAGE_VERSION, <release> what `uname -r`
+# prints on KDIR's kernel, read from its UTS_RELEASE: Debian's headers
+# override KERNELRELEASE, and their include/config/kernel.release says
+# 6.1.192 for 6.1.0-56-amd64.
+AXAS_VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' $(CURDIR)/dkms.conf)
+KRELEASE = $(shell sed -n 's/.*UTS_RELEASE "\(.*\)".*/\1/p' \
+	$(KDIR)/include/generated/utsrelease.h 2>/dev/null)
+INSTALL_MOD_DIR ?= updates
+AXAS_DEVDIR = $(DESTDIR)/usr/src/axas-$(AXAS_VERSION)
+
+install: modules
+	@test -n "$(KRELEASE)" || { echo "install: no UTS_RELEASE in $(KDIR)" >&2; exit 1; }
+	$(MAKE) -C $(KDIR) M=$(PWD) $(if $(ARCH),ARCH=$(ARCH)) \
+		INSTALL_MOD_PATH=$(DESTDIR) INSTALL_MOD_DIR=$(INSTALL_MOD_DIR) \
+		modules_install
+	install -d $(AXAS_DEVDIR)/include/axas $(AXAS_DEVDIR)/$(KRELEASE)
+	install -m 0644 include/axas/*.h $(AXAS_DEVDIR)/include/axas/
+	install -m 0644 Module.symvers $(AXAS_DEVDIR)/$(KRELEASE)/
 
 dkms-install:
 	dkms add $(PWD)
@@ -67,6 +92,11 @@ bench:
 docs:
 	@bash scripts/docs.sh
 
+# samples/template built outside the tree against `make install` and a
+# dkms install into a staging root, as a VMM author's module would be.
+template-check:
+	@bash scripts/template.sh
+
 kunit-um:
 	@bash scripts/kunit.sh um
 
@@ -80,5 +110,7 @@ help:
 	@echo "make check          gates, docs, KUnit in UML and QEMU, both demos (the test command)"
 	@echo "make style|sparse   checkpatch | sparse only"
 	@echo "make docs           the documentation in build/docs/html (warnings fail)"
+	@echo "make install [DESTDIR=...]   axas.ko, headers and Module.symvers for VMM builds"
+	@echo "make template-check samples/template built against an installed axas"
 	@echo "make kunit-um|kunit-x86_64   one KUnit run"
 	@echo "make bench          the benchmark in UML and QEMU (build/bench-*.jsonl)"

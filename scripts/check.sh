@@ -17,6 +17,8 @@ passed=0 failed=0 skipped=0
 bash "$here/gates.sh" all || fail=1
 # Like the gates, no count of its own: a failure fails the run.
 bash "$here/docs.sh" || fail=1
+# samples/template built against axas installed by make install and dkms.
+bash "$here/template.sh" || fail=1
 
 # KUnit in UML and QEMU, then the SVM sample's scenarios in QEMU on the
 # test kernel and on Debian's.
