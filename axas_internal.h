@@ -164,6 +164,8 @@ int axas_pt_init_node(struct axas_pt *pt, const struct axas_pt_cfg *cfg,
 int axas_frames_charge(struct axas_space *space, unsigned long nr);
 void axas_frames_uncharge(struct axas_space *space, unsigned long nr);
 void axas_frames_free(struct axas_space *space, struct list_head *frames);
+unsigned long axas_frames_get(struct axas_space *space, unsigned int order,
+			      unsigned long nr, struct page **pages);
 int axas_fault_frame_alloc(struct axas_space *space, struct axas_fault_frame *ff);
 void axas_fault_frame_drop(struct axas_space *space, struct axas_fault_frame *ff);
 

@@ -1083,8 +1083,7 @@ static int populate_alloc_hole(struct axas_space *space, struct populate_hole *h
 				     GFP_KERNEL | __GFP_NOWARN);
 		if (!h->frames)
 			return -ENOMEM;
-		got = axas_frames_alloc(get_order(h->leaf), n, h->frames,
-					space->node, space->node_gfp);
+		got = axas_frames_get(space, get_order(h->leaf), n, h->frames);
 		if (got == n) {
 			for (i = 0; i < n; i++) {
 				phys_addr_t pa = page_to_phys(h->frames[i]);

@@ -175,6 +175,13 @@ VISIBLE_IF_KUNIT unsigned long axas_frames_alloc(unsigned int order,
 }
 EXPORT_SYMBOL_IF_KUNIT(axas_frames_alloc);
 
+/* Frames for @space: from its node, as axas_frames_alloc() gives them. */
+unsigned long axas_frames_get(struct axas_space *space, unsigned int order,
+			      unsigned long nr, struct page **pages)
+{
+	return axas_frames_alloc(order, nr, pages, space->node, space->node_gfp);
+}
+
 static void frame_free(struct page *page, unsigned int order)
 {
 	unsigned long i;
@@ -225,8 +232,7 @@ static int alloc_populate(struct axas_space *space, struct axas_area *area)
 		ret = -ENOMEM;
 		goto out_uncharge;
 	}
-	got = axas_frames_alloc(order, n, src.frames, space->node,
-				space->node_gfp);
+	got = axas_frames_get(space, order, n, src.frames);
 	ret = -ENOMEM;
 	if (got == n)
 		ret = axas_pt_map(&space->pt, area->start, area->end - area->start,
@@ -255,8 +261,7 @@ int axas_fault_frame_alloc(struct axas_space *space, struct axas_fault_frame *ff
 	unsigned long want = ff->size;
 
 	for (;;) {
-		if (axas_frames_alloc(get_order(ff->size), 1, &ff->page,
-				      space->node, space->node_gfp))
+		if (axas_frames_get(space, get_order(ff->size), 1, &ff->page))
 			break;
 		if (ff->strict || ff->size == SZ_4K) {
 			axas_frames_uncharge(space, ff->charged);

@@ -50,6 +50,7 @@
 #ifndef _AXAS_AXAS_H
 #define _AXAS_AXAS_H
 
+#include <axas/compat.h>
 #include <axas/pt.h>
 
 struct axas_space;

@@ -8,9 +8,10 @@
  * DOC: Symbol namespace
  *
  * axas exports its functions into the symbol namespace ``AXAS``. A VMM
- * module includes ``<axas/compat.h>`` and writes ``AXAS_IMPORT_NS();``
- * once, next to its MODULE_LICENSE(); without it modpost and the module
- * loader refuse the module's use of axas's symbols.
+ * module includes ``<axas/axas.h>`` (which includes ``<axas/compat.h>``)
+ * and writes ``AXAS_IMPORT_NS();`` once, next to its MODULE_LICENSE();
+ * without it modpost and the module loader refuse the module's use of
+ * axas's symbols.
  *
  * %AXAS_NS is the namespace as the kernel's EXPORT_SYMBOL_NS_GPL() and
  * MODULE_IMPORT_NS() take it on the kernel being built against: the

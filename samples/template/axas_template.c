@@ -23,7 +23,6 @@
 #include <asm/cpufeature.h>
 #include <asm/msr.h>
 #include <axas/axas.h>
-#include <axas/compat.h>
 
 /* The guest's physical memory map. */
 #define TMPL_SPACE_SIZE		SZ_4G
