@@ -548,8 +548,11 @@ static void demo_huge_linear(struct svm_demo *d)
  * Scenario 7 with gig_frames=1: G_HUGE is a lazy alloc area of 1 GiB
  * frames instead. The guest's first read faults its one frame in: axas
  * claims a free, naturally aligned gigabyte of the host's memory with
- * alloc_contig_range(). The VMM then writes its words into the frame
- * before the guest resumes (a hole cannot be written before).
+ * alloc_contig_range() (with the space lock dropped meanwhile). The area
+ * insists on the size (AXAS_AREA_NO_FALLBACK): without a free gigabyte the
+ * fault fails rather than install a 2 MiB frame. The VMM then writes its
+ * words into the frame before the guest resumes (a hole cannot be written
+ * before).
  */
 static void demo_huge_alloc(struct svm_demo *d, struct npf_expect *e)
 {
@@ -560,7 +563,8 @@ static void demo_huge_alloc(struct svm_demo *d, struct npf_expect *e)
 		return;
 	}
 	ret = axas_map_alloc(d->space, G_HUGE, G_HUGE_SIZE,
-			     AXAS_PROT_READ | AXAS_PROT_WRITE, SZ_1G);
+			     AXAS_PROT_READ | AXAS_PROT_WRITE |
+			     AXAS_AREA_NO_FALLBACK, SZ_1G);
 	if (ret) {
 		demo_fail(d, "axas_map_alloc(1 GiB frames) = %d", ret);
 		return;
