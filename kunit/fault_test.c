@@ -8,6 +8,7 @@
 #include <kunit/static_stub.h>
 #include <kunit/test.h>
 #include <linux/delay.h>
+#include <linux/ktime.h>
 #include <linux/kthread.h>
 #include <linux/mm.h>
 #include <linux/module.h>
@@ -304,6 +305,67 @@ static void axas_fault_unlocked_alloc(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, axf_stats(t).frames, 512);
 }
 
+/*
+ * A real 1 GiB fault (alloc_contig_range(), zeroing a gigabyte) while a
+ * writer keeps mapping small areas: the writer must not wait for it.
+ */
+struct axf_gig {
+	struct axf *t;
+	struct completion done;
+	int ret;
+	s64 ns;
+};
+
+static int axf_gig_thread(void *arg)
+{
+	struct axf_gig *g = arg;
+	ktime_t start = ktime_get();
+
+	g->ret = axas_fault(g->t->space, BASE, AXAS_ACCESS_WRITE);
+	g->ns = ktime_to_ns(ktime_sub(ktime_get(), start));
+	complete(&g->done);
+	return 0;
+}
+
+static void axas_fault_1g_writer(struct kunit *test)
+{
+	struct axf *t = test->priv;
+	struct axf_gig g = { .t = t };
+	struct task_struct *k;
+	unsigned long writes = 0;
+	s64 worst = 0;
+	int ret;
+
+	ret = axas_map_alloc(t->space, BASE, SZ_1G, RW | AXAS_AREA_NO_FALLBACK, SZ_1G);
+	if (ret == -EOPNOTSUPP)
+		kunit_skip(test, "no 1 GiB frames on this kernel (CONFIG_CONTIG_ALLOC)");
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	init_completion(&g.done);
+	k = kthread_run(axf_gig_thread, &g, "axf-gig");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(k));
+	while (!completion_done(&g.done)) {
+		ktime_t start = ktime_get();
+		s64 ns;
+
+		KUNIT_ASSERT_EQ(test, axas_map_alloc(t->space, 8ULL * SZ_1G + writes * SZ_4K,
+						     SZ_4K, RW, SZ_4K), 0);
+		ns = ktime_to_ns(ktime_sub(ktime_get(), start));
+		worst = max(worst, ns);
+		writes++;
+		usleep_range(200, 400);
+	}
+	wait_for_completion(&g.done);
+	if (g.ret == -ENOMEM)
+		kunit_skip(test, "no free, movable gigabyte in this guest's memory");
+	KUNIT_ASSERT_EQ(test, g.ret, AXAS_FAULT_INSTALLED);
+	KUNIT_EXPECT_EQ(test, axf_stats(t).leaves[2], 1);
+	kunit_info(test, "1 GiB fault %lld ms; meanwhile %lu maps, the slowest %lld us\n",
+		   g.ns / NSEC_PER_MSEC, writes, worst / NSEC_PER_USEC);
+	/* The fault took long; no map waited for more than a fraction of it. */
+	KUNIT_EXPECT_GE(test, writes, 2);
+	KUNIT_EXPECT_LT(test, worst, g.ns / 4);
+}
+
 /* ---- populate -------------------------------------------------------------- */
 
 static bool axf_zero(struct kunit *test, struct axf *t, u64 gpa, size_t len)
@@ -589,6 +651,7 @@ static struct kunit_case axas_fault_cases[] = {
 	KUNIT_CASE_PARAM(axas_fault_no_fallback, axf_fmt_gen_params),
 	KUNIT_CASE_PARAM(axas_fault_fallback_1g, axf_fmt_gen_params),
 	KUNIT_CASE_PARAM(axas_fault_unlocked_alloc, axf_fmt_gen_params),
+	KUNIT_CASE_ATTR(axas_fault_1g_writer, { .speed = KUNIT_SPEED_SLOW }),
 	KUNIT_CASE_PARAM(axas_fault_populate, axf_fmt_gen_params),
 	KUNIT_CASE_PARAM(axas_fault_populate_all_or_nothing, axf_fmt_gen_params),
 	KUNIT_CASE_PARAM(axas_fault_populate_fallback, axf_fmt_gen_params),
