@@ -6,6 +6,7 @@
 #include <linux/list.h>
 #include <linux/rbtree.h>
 #include <linux/rwsem.h>
+#include <linux/spinlock.h>
 
 #include <axas/axas.h>
 
@@ -27,9 +28,11 @@ extern struct dentry *axas_debugfs_root;
  *	NULL when the backend never faults anything in. With the space lock
  *	held shared (@excl false) it answers -EAGAIN when the frame cap looks
  *	full: other faults may hold charges they will give back, and the
- *	caller asks again with the lock held exclusively (@excl true), where
- *	the cap is exact. A frame larger than 4 KiB is not allocated under
- *	the lock: the backend charges it, sets @ff->size and answers
+ *	caller asks again with the lock held exclusively (@excl true) once
+ *	no charge is held unlocked (&axas_space.charges_unlocked), where the
+ *	cap is exact (-EAGAIN there too while such a charge is held). A frame
+ *	larger than 4 KiB is not allocated under the lock: the backend
+ *	charges it, sets @ff->size and answers
  *	AXAS_FAULT_NEED_FRAME; the caller allocates it unlocked and asks
  *	again with @ff->page set. The caller frees what is left in @ff.
  * @release: a leaf of the area left the table: queue its frames on
@@ -91,12 +94,14 @@ struct axas_fault_stats {
  * @size: its size, or the size the backend asks for when @page is NULL
  * @charged: 4 KiB frames charged to the space's cap for it
  * @strict: no smaller frame may stand in for @size (AXAS_AREA_NO_FALLBACK)
+ * @fell_back: @page is smaller than asked for: no block of that size was free
  */
 struct axas_fault_frame {
 	struct page *page;
 	unsigned long size;
 	unsigned long charged;
 	bool strict;
+	bool fell_back;
 };
 
 /**
@@ -112,9 +117,13 @@ struct axas_fault_frame {
  * @cookie: for @flush
  * @max_frames: cap on @frames (4 KiB units), 0 for none
  * @frames: 4 KiB frames held by alloc areas
+ * @charges_unlocked: operations holding a charge of @frames without the
+ *	lock (a fault or a populate allocating its frames); at the cap, a
+ *	fault or populate decides again only once there are none
  * @dead: shut down; every call fails with -ESHUTDOWN
- * @gen: changed by every map, unmap, protect and shutdown (under @lock
- *	held for writing); what a populate that dropped the lock checks
+ * @populates: axas_populate() calls in flight, which writers mark stale
+ *	where they change the space
+ * @populates_lock: protects @populates (taken with @lock held either way)
  * @memcg: the memory cgroup charged for what the space allocates
  * @node: NUMA node for frames (NUMA_NO_NODE: the task's policy)
  * @node_gfp: __GFP_THISNODE when @node is the only one allowed
@@ -136,8 +145,10 @@ struct axas_space {
 	void *cookie;
 	unsigned long max_frames;
 	atomic_long_t frames;
+	atomic_t charges_unlocked;
 	bool dead;
-	u64 gen;
+	struct list_head populates;
+	spinlock_t populates_lock;
 	struct mem_cgroup *memcg;
 	int node;
 	gfp_t node_gfp;

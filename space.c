@@ -286,6 +286,62 @@ static void space_release_leaf(void *arg, const struct axas_pt_leaf *leaf)
 		r->area->backend->release(r->space, r->area, leaf, &r->frames);
 }
 
+/*
+ * axas_populate() in flight over [start, end): it allocates without the
+ * space lock and must start over if a writer changed its range meanwhile.
+ */
+struct populate_reg {
+	struct list_head node;
+	u64 start;
+	u64 end;
+	bool stale;
+};
+
+/* A writer (lock held exclusively) changed [gpa, end). */
+static void space_populates_stale(struct axas_space *space, u64 gpa, u64 end)
+{
+	struct populate_reg *reg;
+
+	lockdep_assert_held_write(&space->lock);
+	spin_lock(&space->populates_lock);
+	list_for_each_entry(reg, &space->populates, node)
+		if (reg->start < end && gpa < reg->end)
+			reg->stale = true;
+	spin_unlock(&space->populates_lock);
+}
+
+/*
+ * Drop the shared lock while holding a charge of frames (to allocate
+ * them), and take it again: at the frame cap, a fault or a populate
+ * decides only once no charge is held so (space_wait_charges()).
+ */
+static void space_unlock_charged(struct axas_space *space)
+{
+	atomic_inc(&space->charges_unlocked);
+	up_read(&space->lock);
+}
+
+static void space_relock_charged(struct axas_space *space)
+{
+	down_read(&space->lock);
+	/* Under the lock: its charge is settled before a writer gets in. */
+	if (atomic_dec_and_test(&space->charges_unlocked))
+		wake_up_var(&space->charges_unlocked);
+}
+
+/*
+ * From the lock held shared to the lock held exclusively, once no charge
+ * is held without the lock: then every charge of the space is a frame or
+ * about to be, and the frame cap is exact.
+ */
+static void space_lock_exact(struct axas_space *space)
+{
+	up_read(&space->lock);
+	wait_var_event(&space->charges_unlocked,
+		       !atomic_read(&space->charges_unlocked));
+	down_write(&space->lock);
+}
+
 /**
  * axas_space_create() - create an address space
  * @cfg: range, table format, flush callback, frame cap, memory cgroup
@@ -359,6 +415,8 @@ struct axas_space *axas_space_create(const struct axas_space_cfg *cfg)
 		goto out_destroy;
 	space->id = ret;
 	init_rwsem(&space->lock);
+	INIT_LIST_HEAD(&space->populates);
+	spin_lock_init(&space->populates_lock);
 	space->areas = RB_ROOT;
 	space->base = cfg->base;
 	space->end = cfg->base + cfg->size;
@@ -416,7 +474,7 @@ void axas_space_shutdown(struct axas_space *space)
 		return;
 	}
 	WRITE_ONCE(space->dead, true);
-	space->gen++;
+	space_populates_stale(space, 0, U64_MAX);
 	/*
 	 * The table's whole reach: no leaf straddles its ends, so nothing is
 	 * split and nothing allocated; this cannot fail.
@@ -512,7 +570,7 @@ static int space_add_area(struct axas_space *space, u64 gpa, u64 size,
 	ret = area->backend->populate ? area->backend->populate(space, area) : 0;
 	if (!ret) {
 		area_insert(space, area);
-		space->gen++;
+		space_populates_stale(space, area->start, area->end);
 	}
 out:
 	up_write(&space->lock);
@@ -706,7 +764,7 @@ static int space_edit(struct axas_space *space, u64 gpa, u64 size, bool unmap,
 	axas_pt_gather_release(&gather);
 	space_carve(space, gpa, gpa + size, &spares,
 		    unmap ? area_remove : area_set_prot, prot);
-	space->gen++;
+	space_populates_stale(space, gpa, gpa + size);
 out_unlock:
 	up_write(&space->lock);
 out_spares:
@@ -840,14 +898,13 @@ static int space_fault_shared(struct axas_space *space, u64 gpa,
 	do {
 		ret = space_fault_locked(space, gpa, access, false, ff);
 	} while (ret == AXAS_FAULT_AGAIN);
-	if (ret != -EAGAIN)
-		return ret;
-	up_read(&space->lock);
-	down_write(&space->lock);
-	do {
-		ret = space_fault_locked(space, gpa, access, true, ff);
-	} while (ret == AXAS_FAULT_AGAIN);
-	downgrade_write(&space->lock);
+	while (ret == -EAGAIN) {
+		space_lock_exact(space);
+		do {
+			ret = space_fault_locked(space, gpa, access, true, ff);
+		} while (ret == AXAS_FAULT_AGAIN);
+		downgrade_write(&space->lock);
+	}
 	return ret;
 }
 
@@ -864,9 +921,9 @@ static int space_fault_relock(struct axas_space *space, u64 gpa,
 
 	ret = space_fault_shared(space, gpa, access, &ff);
 	while (ret == AXAS_FAULT_NEED_FRAME) {
-		up_read(&space->lock);
+		space_unlock_charged(space);
 		ret = axas_fault_frame_alloc(space, &ff);
-		down_read(&space->lock);
+		space_relock_charged(space);
 		if (!ret)
 			ret = space_fault_shared(space, gpa, access, &ff);
 	}
@@ -891,7 +948,7 @@ static int space_fault_relock(struct axas_space *space, u64 gpa,
  *
  * In a 2 MiB or 1 GiB area, when the page allocator has no free block of
  * that size, the fault installs the largest smaller frame it can get (a
- * 2 MiB or 4 KiB leaf; &axas_space_stats.faults_fallback counts it), or
+ * 2 MiB or 4 KiB leaf; &axas_space_stats.fallbacks counts it), or
  * fails with -ENOMEM if the area has %AXAS_AREA_NO_FALLBACK. Frames larger
  * than 4 KiB are allocated with the space lock dropped (alloc_contig_range()
  * migrates pages for a 1 GiB frame, which takes long): meanwhile map,
@@ -940,7 +997,8 @@ EXPORT_SYMBOL_NS_GPL(axas_fault, AXAS_NS);
 
 /*
  * axas_populate(): a run of empty table entries to fill with leaves of
- * @leaf bytes, below an empty entry at level @top.
+ * @leaf bytes, below empty entries at level @top; @fallback when @leaf is
+ * smaller than the area's size because no block of that size was free.
  */
 struct populate_hole {
 	u64 start;
@@ -949,6 +1007,7 @@ struct populate_hole {
 	unsigned int top;
 	u32 prot;
 	bool strict;
+	bool fallback;
 	struct page **frames;
 };
 
@@ -957,38 +1016,45 @@ struct populate {
 	unsigned long nr;
 	unsigned long cap;
 	unsigned long pages;
-	u64 gen;
+	struct populate_reg reg;
 };
 
-static int populate_add(struct populate *p, u64 start, u64 end,
-			unsigned long leaf, unsigned int top,
-			const struct axas_area *area)
+static struct populate_hole *populate_new(struct populate *p)
 {
-	struct populate_hole *h = p->nr ? &p->holes[p->nr - 1] : NULL;
-
-	p->pages += (end - start) >> PAGE_SHIFT;
-	if (h && h->end == start && h->leaf == leaf && h->top == top &&
-	    h->prot == (area->flags & AXAS_PROT_ALL)) {
-		h->end = end;
-		return 0;
-	}
 	if (p->nr == p->cap) {
 		unsigned long cap = max(16UL, p->cap * 2);
 		struct populate_hole *n = kvcalloc(cap, sizeof(*n), GFP_KERNEL_ACCOUNT);
 
 		if (!n)
-			return -ENOMEM;
+			return NULL;
 		if (p->nr)
 			memcpy(n, p->holes, p->nr * sizeof(*n));
 		kvfree(p->holes);
 		p->holes = n;
 		p->cap = cap;
 	}
-	h = &p->holes[p->nr++];
+	return &p->holes[p->nr++];
+}
+
+static int populate_add(struct populate *p, u64 start, u64 end,
+			unsigned long leaf, unsigned int top,
+			const struct axas_area *area)
+{
+	struct populate_hole *h = p->nr ? &p->holes[p->nr - 1] : NULL;
+	bool strict = area->flags & AXAS_AREA_NO_FALLBACK;
+
+	p->pages += (end - start) >> PAGE_SHIFT;
+	if (h && h->end == start && h->leaf == leaf && h->top == top &&
+	    h->prot == (area->flags & AXAS_PROT_ALL) && h->strict == strict) {
+		h->end = end;
+		return 0;
+	}
+	h = populate_new(p);
+	if (!h)
+		return -ENOMEM;
 	*h = (struct populate_hole) {
 		.start = start, .end = end, .leaf = leaf, .top = top,
-		.prot = area->flags & AXAS_PROT_ALL,
-		.strict = area->flags & AXAS_AREA_NO_FALLBACK,
+		.prot = area->flags & AXAS_PROT_ALL, .strict = strict,
 	};
 	return 0;
 }
@@ -1033,7 +1099,7 @@ static int populate_plan(struct axas_space *space, u64 gpa, u64 end,
 
 	p->nr = 0;
 	p->pages = 0;
-	p->gen = space->gen;
+	p->reg.stale = false;
 	while (pos < end) {
 		area = area_find(space, pos);
 		if (!area)
@@ -1054,52 +1120,64 @@ static int populate_plan(struct axas_space *space, u64 gpa, u64 end,
 
 static void populate_free_frames(struct populate_hole *h)
 {
-	unsigned long i, n = (h->end - h->start) / h->leaf;
-	unsigned int order = get_order(h->leaf);
+	unsigned long i, j, n = (h->end - h->start) / h->leaf;
 
 	if (!h->frames)
 		return;
-	for (i = 0; i < n && h->frames[i]; i++) {
-		unsigned long j;
-
-		for (j = 0; j < (1UL << order); j++)
+	for (i = 0; i < n && h->frames[i]; i++)
+		for (j = 0; j < h->leaf >> PAGE_SHIFT; j++) {
 			__free_page(nth_page(h->frames[i], j));
-		cond_resched();
-	}
+			if (!((j + 1) & 4095))
+				cond_resched();
+		}
 	kvfree(h->frames);
 	h->frames = NULL;
 }
 
 /*
- * Frames for one hole, of its leaf size or (unless strict) smaller; every
- * frame within the table's physical-address width.
+ * Frames for hole @i, every one within the table's physical-address
+ * width. Where a block of the hole's size is not free, that slot (unless
+ * strict) becomes a hole of smaller frames of its own and the rest of the
+ * hole a third one, which the caller's loop allocates in turn.
  */
-static int populate_alloc_hole(struct axas_space *space, struct populate_hole *h)
+static int populate_alloc_hole(struct axas_space *space, struct populate *p,
+			       unsigned long i)
 {
-	for (;;) {
-		unsigned long i, n = (h->end - h->start) / h->leaf, got;
+	struct populate_hole *h = &p->holes[i], *fb, *rest;
+	unsigned long j, n = (h->end - h->start) / h->leaf, got;
 
-		h->frames = kvcalloc(n, sizeof(*h->frames),
-				     GFP_KERNEL | __GFP_NOWARN);
-		if (!h->frames)
-			return -ENOMEM;
-		got = axas_frames_get(space, get_order(h->leaf), n, h->frames);
-		if (got == n) {
-			for (i = 0; i < n; i++) {
-				phys_addr_t pa = page_to_phys(h->frames[i]);
+	if (!n)
+		return 0;
+	h->frames = kvcalloc(n, sizeof(*h->frames), GFP_KERNEL | __GFP_NOWARN);
+	if (!h->frames)
+		return -ENOMEM;
+	got = axas_frames_get(space, get_order(h->leaf), n, h->frames);
+	for (j = 0; j < got; j++) {
+		phys_addr_t pa = page_to_phys(h->frames[j]);
 
-				if (pa >= space->pt.pa_limit ||
-				    space->pt.pa_limit - pa < h->leaf)
-					return -ERANGE;
-			}
-			return 0;
-		}
-		populate_free_frames(h);
-		if (h->strict || h->leaf == SZ_4K)
-			return -ENOMEM;
-		h->leaf = pgsize_below(h->leaf);
-		this_cpu_inc(space->faults->fallback);
+		if (pa >= space->pt.pa_limit || space->pt.pa_limit - pa < h->leaf)
+			return -ERANGE;
 	}
+	if (got == n)
+		return 0;
+	if (h->strict || h->leaf == SZ_4K)
+		return -ENOMEM;
+	fb = populate_new(p);
+	rest = fb ? populate_new(p) : NULL;
+	if (!rest)
+		return -ENOMEM;
+	h = &p->holes[i];
+	*fb = *h;
+	fb->start = h->start + got * h->leaf;
+	fb->end = fb->start + h->leaf;
+	fb->leaf = pgsize_below(h->leaf);
+	fb->fallback = true;
+	fb->frames = NULL;
+	*rest = *h;
+	rest->start = fb->end;
+	rest->frames = NULL;
+	h->end = fb->start;
+	return 0;
 }
 
 /* Table pages the holes need: one per empty entry above each leaf. */
@@ -1111,6 +1189,8 @@ static unsigned long populate_tables(const struct populate *p)
 		const struct populate_hole *h = &p->holes[i];
 		unsigned int level;
 
+		if (h->start == h->end)
+			continue;
 		for (level = (ilog2(h->leaf) - 12) / 9 + 1; level <= h->top; level++) {
 			u64 span = axas_pt_level_size(level);
 
@@ -1151,6 +1231,8 @@ static int populate_piece(struct axas_space *space, u64 gpa, u64 size,
 				size -= off + sub;
 				break;
 			}
+			if (sub == SZ_4K && !((off + sub) & (SZ_2M - 1)))
+				cond_resched();
 		}
 		if (!ret)
 			return 0;
@@ -1162,22 +1244,41 @@ static int populate_piece(struct axas_space *space, u64 gpa, u64 size,
 }
 
 static void populate_release(struct axas_space *space, struct populate *p,
-			     struct axas_pt_cache *tables, bool charged)
+			     struct axas_pt_cache *tables)
 {
 	unsigned long i;
 
 	for (i = 0; i < p->nr; i++)
 		populate_free_frames(&p->holes[i]);
 	axas_pt_cache_release(tables);
-	if (charged)
-		axas_frames_uncharge(space, p->pages);
+	axas_frames_uncharge(space, p->pages);
+}
+
+/*
+ * Charge the plan's frames. At the cap the answer may be wrong while
+ * other charges are in flight: decide again, with the lock held
+ * exclusively, once none is (as a fault does).
+ */
+static int populate_charge(struct axas_space *space, struct populate *p)
+{
+	int ret = axas_frames_charge(space, p->pages);
+	bool busy;
+
+	while (ret == -ENOMEM) {
+		space_lock_exact(space);
+		ret = space->dead ? -ESHUTDOWN : axas_frames_charge(space, p->pages);
+		busy = atomic_read(&space->charges_unlocked);
+		downgrade_write(&space->lock);
+		if (ret && !busy)
+			break;
+	}
+	return ret;
 }
 
 /*
  * Allocate what the plan needs without the space lock (1 GiB frames
- * migrate pages, which takes long), then take it again. True when the
- * space did not change in between but for faults and other populates,
- * which only fill entries.
+ * migrate pages, which takes long), then take it again: -EAGAIN when a
+ * writer changed the range meanwhile (the plan is stale).
  */
 static int populate_alloc(struct axas_space *space, struct populate *p,
 			  struct axas_pt_cache *tables)
@@ -1185,21 +1286,21 @@ static int populate_alloc(struct axas_space *space, struct populate *p,
 	unsigned long i;
 	int ret;
 
-	ret = axas_frames_charge(space, p->pages);
+	ret = populate_charge(space, p);
 	if (ret)
 		return ret;
-	up_read(&space->lock);
+	space_unlock_charged(space);
 	for (i = 0; i < p->nr && !ret; i++)
-		ret = populate_alloc_hole(space, &p->holes[i]);
+		ret = populate_alloc_hole(space, p, i);
 	if (!ret)
 		ret = axas_pt_cache_fill(&space->pt, tables, populate_tables(p));
-	down_read(&space->lock);
+	space_relock_charged(space);
 	if (!ret && space->dead)
 		ret = -ESHUTDOWN;
-	if (!ret && space->gen != p->gen)
+	if (!ret && p->reg.stale)
 		ret = -EAGAIN;
 	if (ret)
-		populate_release(space, p, tables, true);
+		populate_release(space, p, tables);
 	return ret;
 }
 
@@ -1207,13 +1308,15 @@ static int populate_commit(struct axas_space *space, struct populate *p,
 			   struct axas_pt_cache *tables)
 {
 	LIST_HEAD(unused);
-	unsigned long i, j;
+	unsigned long i, j, k;
 	int ret = 0;
 
 	for (i = 0; i < p->nr; i++) {
 		struct populate_hole *h = &p->holes[i];
-		unsigned long n = (h->end - h->start) / h->leaf, k;
+		unsigned long n = (h->end - h->start) / h->leaf;
 
+		if (h->fallback && n)
+			this_cpu_inc(space->faults->fallback);
 		for (j = 0; j < n; j++) {
 			/* Cannot fail (the tables are allocated); if it did, free the rest. */
 			if (!ret)
@@ -1246,20 +1349,22 @@ static int populate_commit(struct axas_space *space, struct populate *p,
  * Prefaults a range before the guest runs, or ahead of an access pattern
  * the VMM knows: every page of the range that a fault would install is
  * installed, with the frames a fault would use (the whole leaf of a 2 MiB
- * or 1 GiB area that the range touches; smaller frames where no block of
- * the area's size is free, unless %AXAS_AREA_NO_FALLBACK). Pages already
- * present stay as they are; linear and eager areas are mapped already.
+ * or 1 GiB area that the range touches; for each such slot where no block
+ * of the area's size is free, smaller frames, unless
+ * %AXAS_AREA_NO_FALLBACK). Pages already present stay as they are; linear
+ * and eager areas are mapped already.
  *
  * All or nothing: every frame and table page is allocated before the
  * first entry is written, so on failure nothing was installed and
  * nothing is charged. Runs concurrently with faults, guest copies and
  * other populates (space lock held shared): a page a vCPU faults in
  * meanwhile keeps the vCPU's frame. The allocation runs without the lock;
- * if a map, unmap or protect changed the space meanwhile, the populate
- * starts over.
+ * if a map, unmap or protect changed the range meanwhile, the populate
+ * starts over (changes elsewhere in the space do not disturb it).
  *
  * Context: process context; may sleep (allocates); takes the space lock
- * shared, and drops it while it allocates.
+ * shared (exclusively, briefly, at the frame cap), and drops it while it
+ * allocates.
  * Return: 0; -EINVAL for an unaligned or zero range; -ERANGE for a range
  * outside the space, or a frame beyond the physical-address width;
  * -ENOENT when part of the range has no area; -ENOMEM when frames or
@@ -1278,8 +1383,13 @@ int axas_populate(struct axas_space *space, u64 gpa, u64 size)
 		return ret;
 	INIT_LIST_HEAD(&tables.pages);
 	tables.nr = 0;
+	p.reg.start = gpa;
+	p.reg.end = gpa + size;
 	old = space_memcg_enter(space);
 	down_read(&space->lock);
+	spin_lock(&space->populates_lock);
+	list_add(&p.reg.node, &space->populates);
+	spin_unlock(&space->populates_lock);
 	do {
 		ret = space->dead ? -ESHUTDOWN : populate_plan(space, gpa, gpa + size, &p);
 		if (!ret && p.nr)
@@ -1287,6 +1397,9 @@ int axas_populate(struct axas_space *space, u64 gpa, u64 size)
 	} while (ret == -EAGAIN);
 	if (!ret && p.nr)
 		ret = populate_commit(space, &p, &tables);
+	spin_lock(&space->populates_lock);
+	list_del(&p.reg.node);
+	spin_unlock(&space->populates_lock);
 	up_read(&space->lock);
 	space_memcg_leave(old);
 	kvfree(p.holes);
@@ -1511,7 +1624,9 @@ EXPORT_SYMBOL_NS_GPL(axas_read, AXAS_NS);
  * Writes regardless of the guest's rights (loading code into read-only
  * memory is the VMM's business).
  *
- * Context: process context; may sleep; takes the space lock shared.
+ * Context: process context; may sleep; takes the space lock shared (and,
+ * with %AXAS_COPY_FAULT, drops it while it allocates a frame larger than
+ * 4 KiB, as axas_fault() does).
  * Return: as axas_read(); guest memory may be partly written on error.
  */
 int axas_write(struct axas_space *space, u64 gpa, const void *buf,
@@ -1587,7 +1702,7 @@ void axas_space_get_stats(struct axas_space *space,
 		stats->faults_installed += READ_ONCE(f->installed);
 		stats->faults_spurious += READ_ONCE(f->spurious);
 		stats->faults_refused += READ_ONCE(f->refused);
-		stats->faults_fallback += READ_ONCE(f->fallback);
+		stats->fallbacks += READ_ONCE(f->fallback);
 	}
 	stats->flushes = atomic64_read(&space->flushes);
 }

@@ -69,8 +69,14 @@ EXPORT_SYMBOL_IF_KUNIT(axas_frame_range_usable);
  * __GFP_ACCOUNT: these frames count against the space's frame cap but not
  * against the memory cgroup.
  */
-static struct page *frame_alloc_contig_in(unsigned int order,
-					  unsigned long lo, unsigned long hi)
+/*
+ * A naturally aligned block of @order in [@lo, @hi), highest first, on
+ * @node only (a node's span may interleave with other nodes' memory), or
+ * on any node but @node when @not_node.
+ */
+static struct page *frame_alloc_contig_in(unsigned int order, unsigned long lo,
+					  unsigned long hi, int node,
+					  bool not_node)
 {
 	unsigned long nr = 1UL << order, pfn, i;
 	unsigned long end = ALIGN_DOWN(hi, nr);
@@ -79,6 +85,10 @@ static struct page *frame_alloc_contig_in(unsigned int order,
 		unsigned long start = pfn - nr;
 
 		if (!axas_frame_range_usable(start, nr))
+			continue;
+		/* One zone, so one node. */
+		if (node != NUMA_NO_NODE &&
+		    (page_to_nid(pfn_to_page(start)) == node) == not_node)
 			continue;
 		if (alloc_contig_range(start, start + nr, MIGRATE_MOVABLE,
 				       GFP_KERNEL | __GFP_NOWARN))
@@ -100,13 +110,13 @@ static struct page *frame_alloc_contig(unsigned int order, int node,
 	unsigned long top = PHYS_PFN(__pa(high_memory - 1)) + 1;
 	struct page *page;
 
-	if (node != NUMA_NO_NODE) {
-		page = frame_alloc_contig_in(order, node_start_pfn(node),
-					     min(node_end_pfn(node), top));
-		if (page || (node_gfp & __GFP_THISNODE))
-			return page;
-	}
-	return frame_alloc_contig_in(order, 0, top);
+	if (node == NUMA_NO_NODE)
+		return frame_alloc_contig_in(order, 0, top, node, false);
+	page = frame_alloc_contig_in(order, node_start_pfn(node),
+				     min(node_end_pfn(node), top), node, false);
+	if (page || (node_gfp & __GFP_THISNODE))
+		return page;
+	return frame_alloc_contig_in(order, 0, top, node, true);
 }
 #else
 static struct page *frame_alloc_contig(unsigned int order, int node,
@@ -253,13 +263,14 @@ out_uncharge:
 /*
  * A frame for a fault, allocated without the space lock: the size asked
  * for, else (unless @ff->strict) the next smaller ones, handing back the
- * charge a smaller frame does not need. Counts a fallback. On failure
- * nothing is held or charged.
+ * charge a smaller frame does not need. On failure nothing is held or
+ * charged.
  */
 int axas_fault_frame_alloc(struct axas_space *space, struct axas_fault_frame *ff)
 {
 	unsigned long want = ff->size;
 
+	ff->fell_back = false;
 	for (;;) {
 		if (axas_frames_get(space, get_order(ff->size), 1, &ff->page))
 			break;
@@ -272,8 +283,7 @@ int axas_fault_frame_alloc(struct axas_space *space, struct axas_fault_frame *ff
 		axas_frames_uncharge(space, ff->charged - (ff->size >> PAGE_SHIFT));
 		ff->charged = ff->size >> PAGE_SHIFT;
 	}
-	if (ff->size < want)
-		this_cpu_inc(space->faults->fallback);
+	ff->fell_back = ff->size < want;
 	return 0;
 }
 
@@ -296,9 +306,10 @@ void axas_fault_frame_drop(struct axas_space *space, struct axas_fault_frame *ff
  * without the space lock (AXAS_FAULT_NEED_FRAME): a 1 GiB frame migrates
  * pages with alloc_contig_range(), a 2 MiB one may compact, and either
  * would stall every writer waiting for the lock and every vCPU behind it.
- * At the frame cap with the lock held shared, the answer may be wrong (a
- * racer's charge for the same page, soon given back): -EAGAIN asks the
- * caller to decide again with the lock held exclusively.
+ * At the frame cap the answer may be wrong while other charges are in
+ * flight (a racer's for the same page, soon given back, or one held
+ * while its frame is allocated unlocked): -EAGAIN asks the caller to
+ * decide again with the lock held exclusively once none is in flight.
  */
 static int alloc_fault(struct axas_space *space, struct axas_area *area,
 		       u64 gpa, unsigned long room, bool excl,
@@ -308,12 +319,21 @@ static int alloc_fault(struct axas_space *space, struct axas_area *area,
 	struct axas_pt_src src = { .encrypted = true };
 	int ret;
 
-	if (ff->page && ff->size > size)
+	/*
+	 * A frame carried from an earlier attempt (the lock was dropped
+	 * meanwhile, the area may have changed): only the size the table and
+	 * the area take now, or a smaller one the allocator forced, in an
+	 * area that allows that.
+	 */
+	if (ff->page && ff->size != size &&
+	    (ff->size > size || !ff->fell_back ||
+	     (area->flags & AXAS_AREA_NO_FALLBACK)))
 		axas_fault_frame_drop(space, ff);
 	if (!ff->page) {
 		ret = axas_frames_charge(space, size >> PAGE_SHIFT);
 		if (ret)
-			return excl ? ret : -EAGAIN;
+			return excl && !atomic_read(&space->charges_unlocked) ?
+				ret : -EAGAIN;
 		ff->size = size;
 		ff->charged = size >> PAGE_SHIFT;
 		ff->strict = area->flags & AXAS_AREA_NO_FALLBACK;
@@ -328,6 +348,8 @@ static int alloc_fault(struct axas_space *space, struct axas_area *area,
 			  area->flags & AXAS_PROT_ALL, ff->size,
 			  AXAS_PT_MAP_SHARED);
 	if (!ret) {
+		if (ff->fell_back)
+			this_cpu_inc(space->faults->fallback);
 		ff->page = NULL;
 		ff->charged = 0;
 		return AXAS_FAULT_INSTALLED;

@@ -45,6 +45,16 @@ struct axf {
 	unsigned int calls;
 	u64 unmap_gpa, unmap_size;
 	int unmap_ret;
+	/* ...or a call of @hook (on call @hook_call, or every call if 0)... */
+	void (*hook)(struct axf *t, unsigned int order);
+	unsigned int hook_call;
+	int hook_ret;
+	/* ...and the @fail_nth-th frame of order @fail_nth_order fails. */
+	unsigned int fail_nth_order;
+	unsigned long fail_nth, nth_seen;
+	/* A vCPU thread the hook starts. */
+	struct completion vcpu_done;
+	u64 vcpu_gpa;
 };
 
 static void axf_flush(void *cookie, u64 gpa, u64 size)
@@ -110,11 +120,16 @@ static unsigned long axf_frames_alloc(unsigned int order, unsigned long nr,
 		t->lock_held = true;
 	else if (t->unmap_size && t->calls == 1)
 		t->unmap_ret = axas_unmap(t->space, t->unmap_gpa, t->unmap_size);
+	else if (t->hook && (!t->hook_call || t->calls == t->hook_call))
+		t->hook(t, order);
 	if (order >= t->fail_order)
 		return 0;
 	for (i = 0; i < nr; i++) {
 		if (t->fail_after &&
 		    atomic_long_inc_return(&t->frames_given) > t->fail_after)
+			break;
+		if (t->fail_nth && order == t->fail_nth_order &&
+		    ++t->nth_seen == t->fail_nth)
 			break;
 		pages[i] = alloc_pages(GFP_KERNEL | __GFP_ZERO | __GFP_NOWARN, order);
 		if (!pages[i])
@@ -203,14 +218,14 @@ static void axas_fault_fallback_2m(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, axas_fault(t->space, BASE + SZ_16K, AXAS_ACCESS_READ),
 			AXAS_FAULT_SPURIOUS);
 	st = axf_stats(t);
-	KUNIT_EXPECT_EQ(test, st.faults_fallback, 1);
+	KUNIT_EXPECT_EQ(test, st.fallbacks, 1);
 	KUNIT_EXPECT_EQ(test, st.leaves[0], 2);
 	KUNIT_EXPECT_EQ(test, st.leaves[1], 0);
 	KUNIT_EXPECT_EQ(test, st.frames, 2);
 	KUNIT_EXPECT_EQ(test, axas_translate(t->space, BASE, 1, &tr), -ENOENT);
 	KUNIT_EXPECT_EQ(test, axas_translate(t->space, BASE + SZ_8K, 1, &tr), 0);
 	s = axf_stats_text(test, t);
-	KUNIT_EXPECT_NOT_NULL_MSG(test, strstr(s, "faults_fallback 1\n"), "%s", s);
+	KUNIT_EXPECT_NOT_NULL_MSG(test, strstr(s, "fallbacks 1\n"), "%s", s);
 	axf_unstub(test);
 	/* Blocks again: the other 2 MiB gets one; the cut one stays 4 KiB. */
 	KUNIT_EXPECT_EQ(test, axas_fault(t->space, BASE + SZ_2M + SZ_4K, AXAS_ACCESS_READ),
@@ -221,7 +236,7 @@ static void axas_fault_fallback_2m(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, st.leaves[1], 1);
 	KUNIT_EXPECT_EQ(test, st.leaves[0], 3);
 	KUNIT_EXPECT_EQ(test, st.frames, 3 + 512);
-	KUNIT_EXPECT_EQ(test, st.faults_fallback, 1);
+	KUNIT_EXPECT_EQ(test, st.fallbacks, 1);
 	KUNIT_EXPECT_EQ(test, axas_unmap(t->space, BASE, SZ_4M), 0);
 	KUNIT_EXPECT_EQ(test, axf_stats(t).frames, 0);
 }
@@ -242,7 +257,7 @@ static void axas_fault_no_fallback(struct kunit *test)
 	st = axf_stats(t);
 	KUNIT_EXPECT_EQ(test, st.frames, 0);
 	KUNIT_EXPECT_EQ(test, st.leaves[0] + st.leaves[1], 0);
-	KUNIT_EXPECT_EQ(test, st.faults_fallback, 0);
+	KUNIT_EXPECT_EQ(test, st.fallbacks, 0);
 	/* The flag is for alloc areas only. */
 	KUNIT_EXPECT_EQ(test, axas_map_linear(t->space, BASE + SZ_1G, 1ULL << 40, SZ_2M,
 					      RW | AXAS_AREA_NO_FALLBACK), -EINVAL);
@@ -275,7 +290,7 @@ static void axas_fault_fallback_1g(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, st.leaves[1], 1);
 	KUNIT_EXPECT_EQ(test, st.leaves[0], 1);
 	KUNIT_EXPECT_EQ(test, st.frames, 512 + 1);
-	KUNIT_EXPECT_EQ(test, st.faults_fallback, 2);
+	KUNIT_EXPECT_EQ(test, st.fallbacks, 2);
 }
 
 /*
@@ -370,14 +385,18 @@ static void axas_fault_1g_writer(struct kunit *test)
 
 static bool axf_zero(struct kunit *test, struct axf *t, u64 gpa, size_t len)
 {
-	u8 *buf = kunit_kzalloc(test, len, GFP_KERNEL);
-	size_t i;
+	u8 *buf = kunit_kzalloc(test, SZ_64K, GFP_KERNEL);
+	size_t i, n;
 
 	KUNIT_ASSERT_NOT_NULL(test, buf);
-	KUNIT_ASSERT_EQ(test, axas_read(t->space, gpa, buf, len, 0), 0);
-	for (i = 0; i < len; i++)
-		if (buf[i])
-			return false;
+	for (; len; gpa += n, len -= n) {
+		n = min_t(size_t, len, SZ_64K);
+		KUNIT_ASSERT_EQ(test, axas_read(t->space, gpa, buf, n, 0), 0);
+		for (i = 0; i < n; i++)
+			if (buf[i])
+				return false;
+		cond_resched();
+	}
 	return true;
 }
 
@@ -486,7 +505,7 @@ static void axas_fault_populate_fallback(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, st.leaves[0], 512);
 	KUNIT_EXPECT_EQ(test, st.leaves[1], 1);
 	KUNIT_EXPECT_EQ(test, st.frames, 1024);
-	KUNIT_EXPECT_EQ(test, st.faults_fallback, 1);
+	KUNIT_EXPECT_EQ(test, st.fallbacks, 1);
 	KUNIT_EXPECT_EQ(test, axas_unmap(t->space, BASE, SZ_4M), 0);
 	/* No 2 MiB block at all: 4 KiB frames for both. */
 	KUNIT_ASSERT_EQ(test, axas_map_alloc(t->space, BASE, SZ_4M, RW, SZ_2M), 0);
@@ -497,7 +516,7 @@ static void axas_fault_populate_fallback(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, st.leaves[0], 1024);
 	KUNIT_EXPECT_EQ(test, st.leaves[1], 0);
 	KUNIT_EXPECT_EQ(test, st.frames, 1024);
-	KUNIT_EXPECT_GE(test, st.faults_fallback, 2);
+	KUNIT_EXPECT_GE(test, st.fallbacks, 2);
 	KUNIT_EXPECT_TRUE(test, axf_zero(test, t, BASE, SZ_4M));
 }
 
@@ -597,6 +616,202 @@ static void axas_fault_populate_race(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, dup, 0);
 }
 
+/* ---- races with the lock dropped --------------------------------------- */
+
+static void axf_recap(struct kunit *test, struct axf *t, unsigned long max)
+{
+	axas_space_destroy(t->space);
+	t->cfg.max_frames = max;
+	t->space = axas_space_create(&t->cfg);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(t->space));
+}
+
+static int axf_vcpu_thread(void *arg)
+{
+	struct axf *t = arg;
+
+	t->hook_ret = axas_fault(t->space, t->vcpu_gpa, AXAS_ACCESS_WRITE);
+	complete(&t->vcpu_done);
+	return 0;
+}
+
+/*
+ * From inside an allocation made without the lock: another vCPU faults
+ * (its own thread). It may have to wait for this allocation to finish;
+ * give it 200 ms to get as far as it can.
+ */
+static void axf_hook_vcpu(struct axf *t, unsigned int order)
+{
+	if (IS_ERR(kthread_run(axf_vcpu_thread, t, "axf-vcpu"))) {
+		t->hook_ret = -ECHILD;
+		complete(&t->vcpu_done);
+		return;
+	}
+	wait_for_completion_timeout(&t->vcpu_done, msecs_to_jiffies(200));
+}
+
+/*
+ * Room for one 2 MiB frame, two vCPUs fault the same page: the second
+ * finds the cap full while the first holds the charge unlocked; it must
+ * wait and resume, not fail (-ENOMEM would kill the guest).
+ */
+static void axas_fault_cap_unlocked_charge(struct kunit *test)
+{
+	struct axf *t = test->priv;
+
+	axf_recap(test, t, 512);
+	KUNIT_ASSERT_EQ(test, axas_map_alloc(t->space, BASE, SZ_4M, RW, SZ_2M), 0);
+	init_completion(&t->vcpu_done);
+	t->vcpu_gpa = BASE + SZ_4K;
+	t->hook = axf_hook_vcpu;
+	t->hook_call = 1;
+	axf_stub(test);
+	KUNIT_EXPECT_EQ(test, axas_fault(t->space, BASE, AXAS_ACCESS_WRITE),
+			AXAS_FAULT_INSTALLED);
+	wait_for_completion(&t->vcpu_done);
+	axf_unstub(test);
+	KUNIT_EXPECT_EQ_MSG(test, t->hook_ret, AXAS_FAULT_SPURIOUS,
+			    "the second vCPU got %d", t->hook_ret);
+	KUNIT_EXPECT_EQ(test, axf_stats(t).frames, 512);
+}
+
+/* The same with a populate holding the charge of the whole range. */
+static void axas_fault_cap_populate(struct kunit *test)
+{
+	struct axf *t = test->priv;
+
+	axf_recap(test, t, 8);
+	KUNIT_ASSERT_EQ(test, axas_map_alloc(t->space, BASE, SZ_32K, RW, SZ_4K), 0);
+	init_completion(&t->vcpu_done);
+	t->vcpu_gpa = BASE;
+	t->hook = axf_hook_vcpu;
+	t->hook_call = 1;
+	axf_stub(test);
+	KUNIT_EXPECT_EQ(test, axas_populate(t->space, BASE, SZ_32K), 0);
+	wait_for_completion(&t->vcpu_done);
+	axf_unstub(test);
+	KUNIT_EXPECT_GE_MSG(test, t->hook_ret, 0, "the vCPU got %d", t->hook_ret);
+	KUNIT_EXPECT_EQ(test, axf_stats(t).frames, 8);
+	KUNIT_EXPECT_EQ(test, axf_stats(t).leaves[0], 8);
+}
+
+/*
+ * A fault falls back in the 2 MiB slot a populate allocates for: the
+ * populate fills the rest with pieces of its frame; the vCPU's page and
+ * data stay.
+ */
+static void axf_hook_fallback_fault(struct axf *t, unsigned int order)
+{
+	u8 mark = 0xa5;
+
+	t->fail_order = 1;
+	t->hook_ret = axas_fault(t->space, BASE + SZ_64K, AXAS_ACCESS_WRITE);
+	t->fail_order = UINT_MAX;
+	if (t->hook_ret >= 0)
+		t->hook_ret = axas_write(t->space, BASE + SZ_64K, &mark, 1, 0);
+}
+
+static void axas_fault_populate_pieces(struct kunit *test)
+{
+	struct axf *t = test->priv;
+	u8 mark = 0;
+
+	KUNIT_ASSERT_EQ(test, axas_map_alloc(t->space, BASE, SZ_4M, RW, SZ_2M), 0);
+	t->hook = axf_hook_fallback_fault;
+	t->hook_call = 1;
+	axf_stub(test);
+	KUNIT_EXPECT_EQ(test, axas_populate(t->space, BASE, SZ_2M), 0);
+	axf_unstub(test);
+	KUNIT_EXPECT_EQ(test, t->hook_ret, 0);
+	KUNIT_EXPECT_EQ(test, axf_stats(t).leaves[0], 512);
+	KUNIT_EXPECT_EQ(test, axf_stats(t).leaves[1], 0);
+	KUNIT_EXPECT_EQ(test, axf_stats(t).frames, 512);
+	KUNIT_ASSERT_EQ(test, axas_read(t->space, BASE + SZ_64K, &mark, 1, 0), 0);
+	KUNIT_EXPECT_EQ(test, mark, 0xa5);
+	KUNIT_EXPECT_TRUE(test, axf_zero(test, t, BASE, SZ_64K));
+	KUNIT_EXPECT_EQ(test, axas_unmap(t->space, BASE, SZ_4M), 0);
+	KUNIT_EXPECT_EQ(test, axf_stats(t).frames, 0);
+}
+
+/* The room shrinks while a fault holds a 2 MiB frame unlocked. */
+static void axas_fault_room_shrinks(struct kunit *test)
+{
+	struct axf *t = test->priv;
+
+	KUNIT_ASSERT_EQ(test, axas_map_alloc(t->space, BASE, SZ_4M, RW, SZ_2M), 0);
+	t->hook = axf_hook_fallback_fault;
+	t->hook_call = 1;
+	axf_stub(test);
+	KUNIT_EXPECT_EQ(test, axas_fault(t->space, BASE, AXAS_ACCESS_WRITE),
+			AXAS_FAULT_INSTALLED);
+	axf_unstub(test);
+	KUNIT_EXPECT_EQ(test, t->hook_ret, 0);
+	KUNIT_EXPECT_EQ(test, axf_stats(t).frames, 2);
+	KUNIT_EXPECT_EQ(test, axf_stats(t).leaves[0], 2);
+	KUNIT_EXPECT_EQ(test, axf_stats(t).fallbacks, 1);
+}
+
+/* Two adjacent areas, the second strict: populate keeps it strict. */
+static void axas_fault_populate_strict_neighbour(struct kunit *test)
+{
+	struct axf *t = test->priv;
+	struct axas_translation tr;
+
+	KUNIT_ASSERT_EQ(test, axas_map_alloc(t->space, BASE, SZ_2M, RW, SZ_2M), 0);
+	KUNIT_ASSERT_EQ(test, axas_map_alloc(t->space, BASE + SZ_2M, SZ_2M,
+					     RW | AXAS_AREA_NO_FALLBACK, SZ_2M), 0);
+	t->fail_order = 1;
+	axf_stub(test);
+	KUNIT_EXPECT_EQ(test, axas_populate(t->space, BASE, SZ_4M), -ENOMEM);
+	axf_unstub(test);
+	KUNIT_EXPECT_EQ(test, axas_translate(t->space, BASE + SZ_2M, 1, &tr), -ENOENT);
+	KUNIT_EXPECT_EQ(test, axas_translate(t->space, BASE, 1, &tr), -ENOENT);
+	KUNIT_EXPECT_EQ(test, axf_stats(t).frames, 0);
+}
+
+/* A writer elsewhere in the space does not make a populate start over. */
+static void axf_hook_protect_elsewhere(struct axf *t, unsigned int order)
+{
+	if (t->calls <= 5)
+		t->hook_ret = axas_protect(t->space, BASE + SZ_1G, SZ_4K,
+					   AXAS_PROT_READ);
+}
+
+static void axas_fault_populate_unrelated_writer(struct kunit *test)
+{
+	struct axf *t = test->priv;
+
+	KUNIT_ASSERT_EQ(test, axas_map_alloc(t->space, BASE, SZ_1M, RW, SZ_4K), 0);
+	KUNIT_ASSERT_EQ(test, axas_map_alloc(t->space, BASE + SZ_1G, SZ_4K, RW, SZ_4K), 0);
+	t->hook = axf_hook_protect_elsewhere;
+	axf_stub(test);
+	KUNIT_EXPECT_EQ(test, axas_populate(t->space, BASE, SZ_1M), 0);
+	axf_unstub(test);
+	KUNIT_EXPECT_EQ(test, t->hook_ret, 0);
+	KUNIT_EXPECT_EQ_MSG(test, t->calls, 1, "allocation rounds");
+	KUNIT_EXPECT_EQ(test, axf_stats(t).frames, 256);
+}
+
+/* One 2 MiB block short of four: only that slot falls back. */
+static void axas_fault_populate_fallback_per_slot(struct kunit *test)
+{
+	struct axf *t = test->priv;
+	struct axas_space_stats st;
+
+	KUNIT_ASSERT_EQ(test, axas_map_alloc(t->space, BASE, SZ_8M, RW, SZ_2M), 0);
+	t->fail_nth_order = get_order(SZ_2M);
+	t->fail_nth = 3;
+	axf_stub(test);
+	KUNIT_EXPECT_EQ(test, axas_populate(t->space, BASE, SZ_8M), 0);
+	axf_unstub(test);
+	st = axf_stats(t);
+	KUNIT_EXPECT_EQ(test, st.leaves[1], 3);
+	KUNIT_EXPECT_EQ(test, st.leaves[0], 512);
+	KUNIT_EXPECT_EQ(test, st.frames, 2048);
+	KUNIT_EXPECT_EQ(test, st.fallbacks, 1);
+	KUNIT_EXPECT_TRUE(test, axf_zero(test, t, BASE, SZ_8M));
+}
+
 /* ---- NUMA node -------------------------------------------------------------- */
 
 static void axas_fault_node(struct kunit *test)
@@ -657,6 +872,13 @@ static struct kunit_case axas_fault_cases[] = {
 	KUNIT_CASE_PARAM(axas_fault_populate_fallback, axf_fmt_gen_params),
 	KUNIT_CASE(axas_fault_populate_restart),
 	KUNIT_CASE_PARAM(axas_fault_populate_race, axf_fmt_gen_params),
+	KUNIT_CASE_PARAM(axas_fault_cap_unlocked_charge, axf_fmt_gen_params),
+	KUNIT_CASE_PARAM(axas_fault_cap_populate, axf_fmt_gen_params),
+	KUNIT_CASE_PARAM(axas_fault_populate_pieces, axf_fmt_gen_params),
+	KUNIT_CASE(axas_fault_room_shrinks),
+	KUNIT_CASE(axas_fault_populate_strict_neighbour),
+	KUNIT_CASE(axas_fault_populate_unrelated_writer),
+	KUNIT_CASE(axas_fault_populate_fallback_per_slot),
 	KUNIT_CASE(axas_fault_node),
 	{}
 };

@@ -1211,8 +1211,9 @@ EXPORT_SYMBOL_NS_GPL(axas_pt_query_contig, AXAS_NS);
  * @gpa: any GPA
  * @leaf: filled with the leaf (its first GPA, HPA, size, rights, A/D);
  *	when @gpa is not mapped, @leaf->level and @leaf->size say where the
- *	walk stopped: the level of the empty entry and the span it covers,
- *	the largest leaf a map could install at @gpa now
+ *	walk stopped: the level of the empty entry and the span it covers
+ *	(no leaf larger than that span fits at @gpa now; the span may exceed
+ *	the largest leaf size)
  *
  * Lockless: may run concurrently with any other operation on @pt,
  * axas_pt_destroy() included (then it finds nothing); it sees each entry

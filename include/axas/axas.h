@@ -32,7 +32,7 @@
  *
  * A lazy 2 MiB or 1 GiB area falls back to smaller frames, one fault at a
  * time, when the page allocator has no block of its size (counted in
- * &axas_space_stats.faults_fallback); %AXAS_AREA_NO_FALLBACK makes such a
+ * &axas_space_stats.fallbacks); %AXAS_AREA_NO_FALLBACK makes such a
  * fault fail with ``-ENOMEM`` instead. axas_populate() installs a lazy
  * range ahead of the guest, all or nothing.
  *
@@ -247,8 +247,9 @@ struct axas_area_info {
  * @faults_installed: faults that installed a frame
  * @faults_spurious: faults that found the page mapped
  * @faults_refused: faults answered -ENOENT, -EACCES or -ENOMEM
- * @faults_fallback: faults in a 2 MiB or 1 GiB area that installed a
- *	smaller frame because no block of the area's size was free
+ * @fallbacks: slots of a 2 MiB or 1 GiB area that a fault or
+ *	axas_populate() filled with smaller frames because no block of the
+ *	area's size was free
  * @flushes: calls of the flush callback
  */
 struct axas_space_stats {
@@ -259,7 +260,7 @@ struct axas_space_stats {
 	u64 faults_installed;
 	u64 faults_spurious;
 	u64 faults_refused;
-	u64 faults_fallback;
+	u64 fallbacks;
 	u64 flushes;
 };
 
