@@ -7,6 +7,7 @@
 #include <linux/rbtree.h>
 #include <linux/rwsem.h>
 #include <linux/spinlock.h>
+#include <linux/list_bl.h>
 
 #include <axas/axas.h>
 
@@ -133,6 +134,9 @@ struct axas_fault_frame {
  * @faults: per-CPU fault counts (installed, spurious, refused), so that
  *	parallel faults share no counter
  * @flushes: statistics
+ * @pins: registered pins (pin.c). Added and removed with @lock held
+ *	shared and the list's bit lock; walked with @lock held exclusively.
+ *	Zeroed with the space: an empty list with its lock bit clear.
  */
 struct axas_space {
 	struct rw_semaphore lock;
@@ -157,6 +161,7 @@ struct axas_space {
 	struct dentry *debugfs;
 	struct axas_fault_stats __percpu *faults;
 	atomic64_t flushes;
+	struct hlist_bl_head pins;
 };
 
 /* Table pages allocated before a series of writes, so that they cannot fail. */
@@ -182,6 +187,17 @@ void axas_fault_frame_drop(struct axas_space *space, struct axas_fault_frame *ff
 
 void axas_space_debugfs_init(struct axas_space *space);
 
+/*
+ * The translations of [@gpa, @gpa + @size) now allow at most @prot (0:
+ * they are gone): invalidate the pins that needed more. Call it after the
+ * table changed and before anything of the range is freed, with the space
+ * lock held exclusively. Unmap, protect, shutdown (and discard) share it.
+ */
+void axas_pins_invalidate(struct axas_space *space, u64 gpa, u64 size,
+			  u32 prot);
+/* Destroy: unregister pins the VMM left behind (a bug it is warned of). */
+void axas_pins_forget(struct axas_space *space);
+
 /* Leaves the debugfs table file prints per record. */
 #define AXAS_TABLE_BATCH	32
 
@@ -204,6 +220,8 @@ unsigned long axas_frames_alloc(unsigned int order, unsigned long nr,
 				struct page **pages, int node, gfp_t node_gfp);
 /* ...and check which ranges 1 GiB frames may come from... */
 bool axas_frame_range_usable(unsigned long pfn, unsigned long nr);
+/* ...and see pins left registered at destroy... */
+void axas_pins_leaked(struct axas_space *space, unsigned int n);
 /* ...and read what the debugfs files show. */
 int axas_stats_show(struct seq_file *m, void *unused);
 int axas_areas_show(struct seq_file *m, void *unused);

@@ -444,9 +444,11 @@ EXPORT_SYMBOL_NS_GPL(axas_space_create, AXAS_NS);
  * @space: the space
  *
  * Waits for faults and guest copies in flight (they hold the lock shared),
- * then, in this order: unlinks every translation from the table, flushes
- * the whole range through the callback, and frees every frame and table
- * page but the root. The root table stays allocated, and empty, until
+ * then, in this order: unlinks every translation from the table,
+ * invalidates every valid pin (see "Pinned translations"; pins stay
+ * registered until released), flushes the whole range through the
+ * callback, and frees every frame and table page but the root. The root
+ * table stays allocated, and empty, until
  * axas_space_destroy(): a vCPU that is still in guest mode until the
  * flush, or that enters again with the same EPTP/nCR3, finds no
  * translation and exits with an EPT violation / nested page fault, which
@@ -456,7 +458,7 @@ EXPORT_SYMBOL_NS_GPL(axas_space_create, AXAS_NS);
  * faults. A second call does nothing.
  *
  * Context: process context; may sleep; takes the space lock exclusively;
- * calls the flush callback once.
+ * calls the pin callbacks, then the flush callback once.
  * Return: nothing.
  */
 void axas_space_shutdown(struct axas_space *space)
@@ -482,6 +484,7 @@ void axas_space_shutdown(struct axas_space *space)
 	ret = axas_pt_unmap(&space->pt, 0, space->pt.gpa_limit,
 			    space_release_leaf, &r, &gather);
 	WARN_ON_ONCE(ret);
+	axas_pins_invalidate(space, space->base, space->end - space->base, 0);
 	trace_axas_flush(space->id, space->base, space->end - space->base, 0, 0);
 	space->flush(space->cookie, space->base, space->end - space->base);
 	atomic64_inc(&space->flushes);
@@ -505,7 +508,8 @@ EXPORT_SYMBOL_NS_GPL(axas_space_shutdown, AXAS_NS);
  * and frees it, the root table included. No call on @space may be in
  * flight or follow, and no vCPU may use its EPTP/nCR3 any more: a VMM
  * whose vCPU threads may still call in or enter the guest shuts down
- * first, stops the threads, then destroys.
+ * first, stops the threads, then destroys. Pins still registered are
+ * unregistered with a warning: the VMM releases its pins first.
  *
  * Context: process context; may sleep.
  * Return: nothing.
@@ -515,6 +519,7 @@ void axas_space_destroy(struct axas_space *space)
 	if (!space)
 		return;
 	axas_space_shutdown(space);
+	axas_pins_forget(space);
 	debugfs_remove_recursive(space->debugfs);
 	/* Empty since shutdown: this frees the root. */
 	axas_pt_destroy(&space->pt, NULL, NULL);
@@ -759,6 +764,7 @@ static int space_edit(struct axas_space *space, u64 gpa, u64 size, bool unmap,
 		ret = axas_pt_protect(&space->pt, gpa, size, prot, &gather);
 	if (ret)
 		goto out_unlock;
+	axas_pins_invalidate(space, gpa, size, unmap ? 0 : prot);
 	space_flush(space, &gather);
 	axas_frames_free(space, &r.frames);
 	axas_pt_gather_release(&gather);
@@ -780,9 +786,9 @@ out_spares:
  * @size: bytes, a multiple of 4 KiB
  *
  * The range may cover parts of areas, several areas and holes. Areas are
- * cut where the range ends inside them, huge leaves split; the range's
- * translations are flushed through the callback, and only then are its
- * frames and emptied table pages freed.
+ * cut where the range ends inside them, huge leaves split; the pins of the
+ * range are invalidated and its translations flushed through the callback,
+ * and only then are its frames and emptied table pages freed.
  *
  * Context: process context; may sleep; takes the space lock exclusively.
  * Return: 0; -EINVAL for an unaligned or zero range; -ERANGE for a range
@@ -806,8 +812,9 @@ EXPORT_SYMBOL_NS_GPL(axas_unmap, AXAS_NS);
  *
  * Applies to the areas in the range (cut where the range ends inside
  * them) and to their present leaves (huge leaves split where needed);
- * lazy pages faulted in later get @prot too. Holes are skipped. Reduced
- * rights are flushed through the callback before the call returns.
+ * lazy pages faulted in later get @prot too. Holes are skipped. Pins that
+ * need a right @prot lacks are invalidated, then reduced rights are
+ * flushed through the callback before the call returns.
  *
  * Context: process context; may sleep; takes the space lock exclusively.
  * Return: 0; -EINVAL for an unaligned or zero range or a bad @prot;

@@ -71,6 +71,9 @@ const struct axt_leaf *axt_model_find(const struct axt_model *m, u64 gpa);
 
 struct axas_pt_cfg axt_pt_cfg_all(const struct axt_fmt *f);
 
+/* A memmap= range the harness keeps from the kernel (0, 0: none). */
+extern ulong axt_resv_base, axt_resv_size;
+
 struct axas_space;
 long axt_dump_table(struct axas_space *space, char *out, size_t out_size,
 		    size_t *most);

@@ -29,12 +29,12 @@
 #include "../npt/fmt.h"
 #include "axas_test.h"
 
-static ulong resv_base;
-module_param(resv_base, ulong, 0444);
+ulong axt_resv_base;
+module_param_named(resv_base, axt_resv_base, ulong, 0444);
 MODULE_PARM_DESC(resv_base, "start of a memmap= reserved range that is not section aligned (0: none)");
 
-static ulong resv_size;
-module_param(resv_size, ulong, 0444);
+ulong axt_resv_size;
+module_param_named(resv_size, axt_resv_size, ulong, 0444);
 MODULE_PARM_DESC(resv_size, "its size");
 
 static bool memcg_limited;
@@ -350,18 +350,18 @@ static void axas_boundary_copy_reserved(struct kunit *test)
 	u8 *in, *out;
 	u64 gpa;
 
-	if (!resv_size)
+	if (!axt_resv_size)
 		kunit_skip(test, "no reserved range given (resv_base=, resv_size=)");
-	KUNIT_ASSERT_TRUE_MSG(test, pfn_valid(PHYS_PFN(resv_base)),
+	KUNIT_ASSERT_TRUE_MSG(test, pfn_valid(PHYS_PFN(axt_resv_base)),
 			      "reserved range %lx has no struct page: not the case to test",
-			      resv_base);
-	KUNIT_ASSERT_TRUE(test, PageReserved(pfn_to_page(PHYS_PFN(resv_base))));
+			      axt_resv_base);
+	KUNIT_ASSERT_TRUE(test, PageReserved(pfn_to_page(PHYS_PFN(axt_resv_base))));
 	in = kunit_kmalloc(test, len, GFP_KERNEL);
 	out = kunit_kzalloc(test, len, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, in);
 	KUNIT_ASSERT_NOT_NULL(test, out);
-	KUNIT_ASSERT_EQ(test, axas_map_linear(t->space, BASE, resv_base, SZ_16K, RW), 0);
-	KUNIT_ASSERT_EQ(test, axas_map_linear(t->space, BASE + SZ_1M, resv_base, SZ_16K,
+	KUNIT_ASSERT_EQ(test, axas_map_linear(t->space, BASE, axt_resv_base, SZ_16K, RW), 0);
+	KUNIT_ASSERT_EQ(test, axas_map_linear(t->space, BASE + SZ_1M, axt_resv_base, SZ_16K,
 					      RW | AXAS_PROT_MT(AXAS_MT_UC)), 0);
 	for (gpa = BASE; gpa <= BASE + SZ_1M; gpa += SZ_1M) {
 		for (i = 0; i < len; i++)

@@ -50,11 +50,80 @@
 #ifndef _AXAS_AXAS_H
 #define _AXAS_AXAS_H
 
+/* list_bl.h needs cpu_relax() from what spinlock.h pulls in (UML). */
+#include <linux/spinlock.h>
+#include <linux/list_bl.h>
 #include <axas/compat.h>
+
 #include <axas/pt.h>
 
 struct axas_space;
+struct axas_pin;
 struct mem_cgroup;
+
+/**
+ * DOC: Pinned translations
+ *
+ * axas_translate() answers with a snapshot: a concurrent unmap may free the
+ * frame right after. A VMM that points hardware at a guest page (a VMCS or
+ * VMCB field such as the APIC-access page, the virtual-APIC page, the
+ * posted-interrupt descriptor, the VMCS link pointer) or keeps a kernel
+ * mapping of one across exits needs a translation that stays valid until
+ * axas tells it otherwise. That is a *pin* (&struct axas_pin, embedded in
+ * the VMM's own structures; KVM's gfn_to_pfn_cache is the model):
+ *
+ * - axas_pin_init() ties it to a space and a callback (&axas_pin_fn).
+ * - axas_pin_activate() resolves a GPA range of up to one 4 KiB page (a
+ *   range that crosses a page boundary is refused: one pin per page) for
+ *   ``AXAS_ACCESS_READ`` and/or ``AXAS_ACCESS_WRITE``, to its HPA and a
+ *   kernel address, and registers the pin with the space. With
+ *   %AXAS_PIN_FAULT it faults a lazy page in as axas_fault() would.
+ * - axas_pin_lock() opens a section in which the pin cannot be
+ *   invalidated, and says whether it is valid; while it is, the section may
+ *   use axas_pin_hpa() and axas_pin_kva(). axas_pin_unlock() closes it,
+ *   whatever lock said. The section is a reader of an rwlock: it may be
+ *   taken in any context (interrupts disabled right before a VM entry, an
+ *   interrupt handler) and must not sleep.
+ * - Every operation that removes or reduces the translation of a pinned
+ *   page invalidates the pin: axas_unmap(); axas_protect() when it takes
+ *   away an access the pin needs (a read-only pin survives a write-protect,
+ *   a write pin does not), or changes the memory type under a pin whose
+ *   kernel address is not the direct map; axas_space_shutdown(). In this
+ *   order: the table entries change; each valid pin of the range is marked
+ *   invalid under its lock held for writing (which waits for sections in
+ *   progress) and its callback runs; the flush callback runs; then frames
+ *   and table pages are freed.
+ * - After the callback, axas_pin_refresh() resolves the same range again
+ *   (the new frame, after a re-map), or fails as activation would.
+ * - axas_pin_release() unregisters the pin; it may be called again, and on
+ *   a pin never activated. After it returns the callback does not run for
+ *   that pin any more.
+ *
+ * The kernel address is the direct map for RAM the kernel maps (write-back,
+ * whatever the guest's memory type, as for axas_read()). Other memory
+ * (``memmap=`` and ``reserve_mem=`` ranges, device memory) is mapped with
+ * memremap() at activation, with the memory type of the guest's mapping
+ * (write-back for reserved RAM the kernel keeps), and unmapped after the
+ * callback; uncached memory, a page that System RAM covers only in part and
+ * kernels without I/O memory get no kernel address: axas_pin_kva() is NULL
+ * and the VMM has the HPA only (axas_read() and axas_write() still reach
+ * the page).
+ *
+ * Calls on one pin other than lock, unlock and the accessors are the
+ * owner's to serialize. A vCPU loop that uses a pin before each entry::
+ *
+ *	local_irq_disable();
+ *	while (!axas_pin_lock(&vcpu->pi_pin)) {
+ *		axas_pin_unlock(&vcpu->pi_pin);
+ *		local_irq_enable();
+ *		if (axas_pin_refresh(&vcpu->pi_pin, 0))
+ *			return -EFAULT;
+ *		local_irq_disable();
+ *	}
+ *	vmcs_write64(POSTED_INTR_DESC_ADDR, axas_pin_hpa(&vcpu->pi_pin));
+ *	axas_pin_unlock(&vcpu->pi_pin);
+ *	... check requests, enter the guest ...
+ */
 
 /**
  * typedef axas_flush_fn - invalidate cached translations of a GPA range
@@ -288,5 +357,88 @@ int axas_walk_areas(struct axas_space *space,
 		       void *arg);
 void axas_space_get_stats(struct axas_space *space,
 			  struct axas_space_stats *stats);
+
+/**
+ * typedef axas_pin_fn - a pinned translation became invalid
+ * @cookie: the cookie given to axas_pin_init()
+ * @pin: the pin
+ *
+ * Called once each time a valid pin becomes invalid because an operation
+ * removed or reduced the translation of its page (see "Pinned
+ * translations"). By then the table entries have changed and the pin is
+ * marked invalid: no axas_pin_lock() section that found it valid is still
+ * running, and every later one finds it invalid.
+ *
+ * The contract is synchronous: axas frees the frames of the range as soon
+ * as the callback, and the flush callback after it, return. So on return,
+ * nothing may use the pin's HPA or kernel address any more outside a
+ * section that finds the pin valid: no copy of the address kept from
+ * before, and no hardware the VMM pointed at the HPA (VMCS/VMCB fields).
+ * For every vCPU that may use it, one of these must hold when the flush
+ * callback of the same operation returns:
+ *
+ * - the vCPU is not in guest mode, and it stops using the HPA (reloads the
+ *   field from a refreshed pin, or clears it) before its next VM entry,
+ *   checking for that request with interrupts disabled right before the
+ *   entry;
+ * - it was in guest mode, and was forced out and waited for, as for
+ *   &axas_flush_fn; the above then holds.
+ *
+ * The pin callbacks of an operation run before its flush callback, which
+ * covers every invalidated pin's page (a valid pin's page is mapped, so its
+ * removal or reduction is flushed): a callback that only posts a request
+ * to the vCPUs may leave the kick and the wait to the flush callback.
+ *
+ * The callback runs in process context with the space's lock held for
+ * writing, on whatever CPU called axas_unmap(), axas_protect() or
+ * axas_space_shutdown(), and with the pin's lock not held. It may sleep. It
+ * must not call into the space (axas_pin_activate(), axas_pin_refresh()
+ * and axas_pin_release() of its pins included; axas_pin_lock(),
+ * axas_pin_unlock() and the accessors are fine), and it must not wait for
+ * a vCPU thread to make progress other than leaving guest mode: that
+ * thread may be blocked in axas_fault(), axas_read()/axas_write() or
+ * axas_pin_refresh() waiting for the lock the caller holds.
+ */
+typedef void (*axas_pin_fn)(void *cookie, struct axas_pin *pin);
+
+/* axas_pin_activate(), axas_pin_refresh(): fault a lazy page in. */
+#define AXAS_PIN_FAULT		BIT(0)
+
+/**
+ * struct axas_pin - a translation of part of one guest page, kept valid
+ *	until axas says otherwise
+ *
+ * Embedded in the VMM's structures; set up by axas_pin_init(), used through
+ * the axas_pin_*() functions only (see "Pinned translations").
+ */
+struct axas_pin {
+	/* private: */
+	rwlock_t lock;		/* sections read, invalidation writes */
+	bool valid;		/* under @lock */
+	bool registered;	/* on @space's list */
+	bool direct;		/* @kva is the direct map */
+	u8 access;		/* AXAS_ACCESS_READ/WRITE it needs */
+	u32 prot;		/* of the leaf, when it was resolved */
+	u64 gpa;
+	u32 len;
+	phys_addr_t hpa;
+	void *kva;
+	void *map;		/* memremap()ed page to undo, or NULL */
+	struct axas_space *space;
+	axas_pin_fn invalidate;
+	void *cookie;
+	struct hlist_bl_node node;
+};
+
+void axas_pin_init(struct axas_pin *pin, struct axas_space *space,
+		   axas_pin_fn invalidate, void *cookie);
+int __must_check axas_pin_activate(struct axas_pin *pin, u64 gpa, u32 len,
+				   unsigned int access, unsigned int flags);
+int __must_check axas_pin_refresh(struct axas_pin *pin, unsigned int flags);
+bool axas_pin_lock(struct axas_pin *pin) __acquires(&pin->lock);
+void axas_pin_unlock(struct axas_pin *pin) __releases(&pin->lock);
+phys_addr_t axas_pin_hpa(const struct axas_pin *pin);
+void *axas_pin_kva(const struct axas_pin *pin);
+void axas_pin_release(struct axas_pin *pin);
 
 #endif /* _AXAS_AXAS_H */

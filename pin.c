@@ -1,0 +1,470 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Pinned translations: a guest page's HPA and kernel address that stay
+ * valid until an operation removes or reduces the translation, and a
+ * callback that says so. See "Pinned translations" in include/axas/axas.h.
+ *
+ * Locking: a pin is resolved and registered with the space lock held
+ * shared, like a fault: pins of different vCPUs are refreshed in parallel,
+ * and with faults. The space's list of pins is changed under its bit lock
+ * as well, and walked by invalidation with the space lock held exclusively,
+ * which excludes every change; the callback may then sleep. The pin's
+ * rwlock orders its users (readers) against invalidation (the writer), so
+ * that invalidation waits for the sections in progress. Lock order: space
+ * lock, then the pin's lock or the list's bit lock, never both.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/bitfield.h>
+#include <linux/bug.h>
+#include <linux/io.h>
+#include <linux/ioport.h>
+#include <linux/mm.h>
+#include <linux/rwsem.h>
+#include <linux/spinlock.h>
+#include <linux/list_bl.h>
+#include <kunit/visibility.h>
+
+#include "compat_internal.h"
+
+#include "axas_internal.h"
+
+#define PIN_ACCESS	(AXAS_ACCESS_READ | AXAS_ACCESS_WRITE)
+
+/*
+ * How often activation faults a lazy page in when it is unmapped again
+ * before the lookup: only a VMM that unmaps it in a loop gets -EAGAIN.
+ */
+#define PIN_FAULT_TRIES	8
+
+/* The rights a pin needs. */
+static u32 pin_rights(unsigned int access)
+{
+	return (access & AXAS_ACCESS_READ ? AXAS_PROT_READ : 0) |
+	       (access & AXAS_ACCESS_WRITE ? AXAS_PROT_WRITE : 0);
+}
+
+/* What a pin resolves to, before it is published under the pin's lock. */
+struct pin_target {
+	phys_addr_t hpa;
+	u32 prot;
+	void *kva;
+	void *map;
+	bool direct;
+};
+
+#ifdef CONFIG_HAS_IOMEM
+/*
+ * Memory the kernel does not map: memremap() with the memory type of the
+ * guest's mapping, as axas_read() does (write-back for RAM the kernel keeps
+ * reserved in its map). memremap() knows no uncached type: those pages,
+ * and those System RAM covers in part, get no kernel address.
+ */
+static int pin_remap(struct pin_target *t)
+{
+	phys_addr_t base = t->hpa & PAGE_MASK;
+	int ram = region_intersects(base, PAGE_SIZE, IORESOURCE_SYSTEM_RAM,
+				    IORES_DESC_NONE);
+	unsigned long flags;
+
+	if (ram == REGION_MIXED)
+		return 0;
+	switch (ram == REGION_INTERSECTS ? AXAS_MT_WB :
+		FIELD_GET(AXAS_PROT_MT_MASK, t->prot)) {
+	case AXAS_MT_UC:
+		return 0;
+	case AXAS_MT_WC:
+		flags = MEMREMAP_WC;
+		break;
+	case AXAS_MT_WT:
+	case AXAS_MT_WP:
+		flags = MEMREMAP_WT;
+		break;
+	default:
+		flags = MEMREMAP_WB;
+		break;
+	}
+	t->map = memremap(base, PAGE_SIZE, flags);
+	if (!t->map)
+		return -EFAULT;
+	t->kva = t->map + offset_in_page(t->hpa);
+	return 0;
+}
+
+static void pin_unmap(void *map)
+{
+	if (map)
+		memunmap(map);
+}
+#else
+static int pin_remap(struct pin_target *t)
+{
+	return 0;
+}
+
+static void pin_unmap(void *map)
+{
+}
+#endif
+
+/*
+ * The kernel address of @t->hpa: the direct map for pages the kernel maps
+ * (online, not reserved: see space_copy_page()), else pin_remap().
+ */
+static int pin_map(struct pin_target *t)
+{
+	struct page *page = pfn_to_online_page(PHYS_PFN(t->hpa));
+
+	if (page && !PageReserved(page) && !PageHighMem(page)) {
+		t->kva = page_address(page) + offset_in_page(t->hpa);
+		t->direct = true;
+		return 0;
+	}
+	return pin_remap(t);
+}
+
+/* Does a valid @pin keep its meaning where translations now allow @prot? */
+static bool pin_survives(const struct axas_pin *pin, u32 prot)
+{
+	u32 rights = pin_rights(pin->access);
+
+	if ((prot & rights) != rights)
+		return false;
+	/* A remapped page was mapped with the old memory type. */
+	return pin->direct || !((prot ^ pin->prot) & AXAS_PROT_MT_MASK);
+}
+
+/*
+ * Look @gpa up with the space lock held shared, faulting it in first if
+ * asked; on success return with the lock held, so that no unmap or protect
+ * can come between the lookup and the pin's registration.
+ */
+static int pin_lookup(struct axas_space *space, u64 gpa, unsigned int access,
+		      unsigned int flags, struct axas_pt_leaf *leaf)
+{
+	unsigned int tries;
+	int ret;
+
+	for (tries = 0; ; tries++) {
+		down_read(&space->lock);
+		if (space->dead) {
+			ret = -ESHUTDOWN;
+			break;
+		}
+		if (!axas_pt_query(&space->pt, gpa, leaf)) {
+			if ((leaf->prot & pin_rights(access)) == pin_rights(access))
+				return 0;
+			ret = -EACCES;
+			break;
+		}
+		up_read(&space->lock);
+		if (!(flags & AXAS_PIN_FAULT))
+			return -ENOENT;
+		if (tries == PIN_FAULT_TRIES)
+			return -EAGAIN;
+		/* Outside the lock: a fault may retake it exclusively. */
+		ret = axas_fault(space, gpa, access);
+		if (ret < 0)
+			return ret;
+	}
+	up_read(&space->lock);
+	return ret;
+}
+
+/* Resolve [@gpa, @gpa + @len) and publish it; register @pin if it is not. */
+static int pin_resolve(struct axas_pin *pin, u64 gpa, u32 len,
+		       unsigned int access, unsigned int flags)
+{
+	struct axas_space *space = pin->space;
+	struct pin_target t = {};
+	struct axas_pt_leaf leaf;
+	int ret;
+
+	ret = pin_lookup(space, gpa, access, flags, &leaf);
+	if (ret)
+		return ret;
+	t.hpa = leaf.hpa + (gpa - leaf.gpa);
+	t.prot = leaf.prot;
+	ret = pin_map(&t);
+	if (ret)
+		goto out_unlock;
+
+	write_lock_irq(&pin->lock);
+	pin->gpa = gpa;
+	pin->len = len;
+	pin->access = access;
+	pin->hpa = t.hpa;
+	pin->kva = t.kva;
+	pin->map = t.map;
+	pin->direct = t.direct;
+	pin->prot = t.prot;
+	WRITE_ONCE(pin->valid, true);
+	write_unlock_irq(&pin->lock);
+	if (!pin->registered) {
+		hlist_bl_lock(&space->pins);
+		hlist_bl_add_head(&pin->node, &space->pins);
+		hlist_bl_unlock(&space->pins);
+		pin->registered = true;
+	}
+out_unlock:
+	up_read(&space->lock);
+	return ret;
+}
+
+/**
+ * axas_pin_init() - prepare a pin
+ * @pin: the pin, embedded in the caller's structure
+ * @space: the space it will pin a page of
+ * @invalidate: called when the pin becomes invalid (see &axas_pin_fn)
+ * @cookie: for @invalidate
+ *
+ * The pin starts inactive: axas_pin_lock() reports it invalid, and
+ * axas_pin_release() does nothing.
+ *
+ * Context: any; does not touch @space.
+ * Return: nothing.
+ */
+void axas_pin_init(struct axas_pin *pin, struct axas_space *space,
+		   axas_pin_fn invalidate, void *cookie)
+{
+	*pin = (struct axas_pin){
+		.space = space,
+		.invalidate = invalidate,
+		.cookie = cookie,
+	};
+	rwlock_init(&pin->lock);
+	INIT_HLIST_BL_NODE(&pin->node);
+}
+EXPORT_SYMBOL_NS_GPL(axas_pin_init, AXAS_NS);
+
+/**
+ * axas_pin_activate() - pin the translation of a GPA range in one page
+ * @pin: a pin from axas_pin_init(), not active
+ * @gpa: first GPA
+ * @len: bytes, at least 1; [@gpa, @gpa + @len) must lie within one 4 KiB
+ *	page
+ * @access: what the pin is used for: %AXAS_ACCESS_READ and/or
+ *	%AXAS_ACCESS_WRITE, which the page's mapping must allow
+ * @flags: %AXAS_PIN_FAULT to fault a lazy page in (as axas_fault() would
+ *	for @access, and counted as a fault); otherwise a page not present
+ *	fails
+ *
+ * Resolves the HPA and the kernel address of @gpa (see "Pinned
+ * translations" for which memory has one), marks the pin valid and
+ * registers it with the space: from then on, an operation that removes or
+ * reduces the translation invalidates it and calls the callback. A pin that
+ * failed to activate stays inactive.
+ *
+ * Context: process context; may sleep; takes the space lock shared (and,
+ * with %AXAS_PIN_FAULT, as axas_fault() does).
+ * Return: 0; -EINVAL for a pin initialized without a space or a callback, a
+ * zero @len, a range that crosses a 4 KiB boundary, an empty or unknown
+ * @access, or unknown @flags; -EBUSY when @pin is active (release it
+ * first); -ERANGE for @gpa outside the space; -ENOENT when @gpa is not
+ * mapped (no area, or without %AXAS_PIN_FAULT a lazy page not faulted in);
+ * -EACCES when the mapping does not allow @access; -EFAULT when host memory
+ * that needs memremap() could not be mapped; with %AXAS_PIN_FAULT, -ENOMEM
+ * from the fault, and -EAGAIN when the page was unmapped again after each
+ * of several faults; -ESHUTDOWN after shutdown.
+ */
+int axas_pin_activate(struct axas_pin *pin, u64 gpa, u32 len,
+		      unsigned int access, unsigned int flags)
+{
+	struct axas_space *space = pin->space;
+
+	if (!space || !pin->invalidate || !len ||
+	    offset_in_page(gpa) + (u64)len > PAGE_SIZE ||
+	    !access || (access & ~PIN_ACCESS) || (flags & ~AXAS_PIN_FAULT))
+		return -EINVAL;
+	if (pin->registered)
+		return -EBUSY;
+	if (gpa < space->base || gpa >= space->end)
+		return -ERANGE;
+	return pin_resolve(pin, gpa, len, access, flags);
+}
+EXPORT_SYMBOL_NS_GPL(axas_pin_activate, AXAS_NS);
+
+/**
+ * axas_pin_refresh() - make an invalidated pin valid again
+ * @pin: an active pin
+ * @flags: %AXAS_PIN_FAULT, as for axas_pin_activate()
+ *
+ * Resolves the range and access given to axas_pin_activate() again: after
+ * an unmap and a new map, the new frame. A valid pin is left as it is. On
+ * error the pin stays active and invalid; refresh it later or release it.
+ *
+ * Context: process context; may sleep; takes the space lock shared.
+ * Return: 0; -EINVAL for unknown @flags or a pin that is not active; else
+ * the errors of axas_pin_activate() (-ENOENT, -EACCES, -EFAULT, -ENOMEM,
+ * -EAGAIN, -ESHUTDOWN).
+ */
+int axas_pin_refresh(struct axas_pin *pin, unsigned int flags)
+{
+	if ((flags & ~AXAS_PIN_FAULT) || !pin->registered)
+		return -EINVAL;
+	/* Only invalidation clears it, and only the owner sets it. */
+	if (READ_ONCE(pin->valid))
+		return 0;
+	return pin_resolve(pin, pin->gpa, pin->len, pin->access, flags);
+}
+EXPORT_SYMBOL_NS_GPL(axas_pin_refresh, AXAS_NS);
+
+/**
+ * axas_pin_lock() - begin a section that uses the pin
+ * @pin: the pin
+ *
+ * Until axas_pin_unlock(), the pin cannot be invalidated: an operation
+ * that would invalidate it waits. If this returns true, the section may use
+ * axas_pin_hpa() and axas_pin_kva() (read or write through the kernel
+ * address as the pin's access allows, or load the HPA into a VMCS/VMCB
+ * field). If it returns false, the pin is inactive or was invalidated: do
+ * not use them; unlock, then axas_pin_refresh() or give up. Sections of
+ * several threads run in parallel.
+ *
+ * Context: any, including interrupts disabled and interrupt context; the
+ * section must not sleep and must not call into the space. Always paired
+ * with axas_pin_unlock(), whatever the answer.
+ * Return: true if the pin is valid.
+ */
+bool axas_pin_lock(struct axas_pin *pin) __acquires(&pin->lock)
+{
+	read_lock(&pin->lock);
+	return READ_ONCE(pin->valid);
+}
+EXPORT_SYMBOL_NS_GPL(axas_pin_lock, AXAS_NS);
+
+/**
+ * axas_pin_unlock() - end a section begun by axas_pin_lock()
+ * @pin: the pin
+ *
+ * Context: the context of the section.
+ * Return: nothing.
+ */
+void axas_pin_unlock(struct axas_pin *pin) __releases(&pin->lock)
+{
+	read_unlock(&pin->lock);
+}
+EXPORT_SYMBOL_NS_GPL(axas_pin_unlock, AXAS_NS);
+
+/**
+ * axas_pin_hpa() - the HPA of a pin's GPA
+ * @pin: the pin
+ *
+ * Meaningful inside a section where axas_pin_lock() returned true, or, for
+ * the owner, from a successful activate or refresh until the callback.
+ *
+ * Context: any.
+ * Return: the HPA of the GPA given to axas_pin_activate().
+ */
+phys_addr_t axas_pin_hpa(const struct axas_pin *pin)
+{
+	return pin->hpa;
+}
+EXPORT_SYMBOL_NS_GPL(axas_pin_hpa, AXAS_NS);
+
+/**
+ * axas_pin_kva() - the kernel address of a pin's GPA
+ * @pin: the pin
+ *
+ * Valid as axas_pin_hpa() is. The direct map for RAM the kernel maps, a
+ * memremap() mapping for other memory, NULL for memory the kernel cannot
+ * map as the guest does (see "Pinned translations").
+ *
+ * Context: any.
+ * Return: the kernel address of the GPA given to axas_pin_activate(), or
+ * NULL.
+ */
+void *axas_pin_kva(const struct axas_pin *pin)
+{
+	return pin->kva;
+}
+EXPORT_SYMBOL_NS_GPL(axas_pin_kva, AXAS_NS);
+
+/**
+ * axas_pin_release() - unregister a pin
+ * @pin: the pin (inactive, active or already released)
+ *
+ * Waits for sections in progress, marks the pin invalid and inactive, and
+ * drops its kernel mapping. When it returns, the callback is not running
+ * for @pin and will not be called again; the pin may be activated again.
+ * Does nothing on a pin that is not active (never activated, released, or
+ * unregistered by axas_space_destroy()).
+ *
+ * Context: process context; may sleep; takes the space lock shared.
+ * Return: nothing.
+ */
+void axas_pin_release(struct axas_pin *pin)
+{
+	struct axas_space *space = pin->space;
+
+	if (!pin->registered)
+		return;
+	/* Excludes invalidation, which may be calling the callback. */
+	down_read(&space->lock);
+	hlist_bl_lock(&space->pins);
+	hlist_bl_del_init(&pin->node);
+	hlist_bl_unlock(&space->pins);
+	write_lock_irq(&pin->lock);
+	WRITE_ONCE(pin->valid, false);
+	write_unlock_irq(&pin->lock);
+	up_read(&space->lock);
+	pin->registered = false;
+	pin_unmap(pin->map);
+	pin->map = NULL;
+}
+EXPORT_SYMBOL_NS_GPL(axas_pin_release, AXAS_NS);
+
+void axas_pins_invalidate(struct axas_space *space, u64 gpa, u64 size,
+			  u32 prot)
+{
+	struct hlist_bl_node *pos;
+	struct axas_pin *pin;
+
+	lockdep_assert_held_write(&space->lock);
+	/* The common case: one load. */
+	if (hlist_bl_empty(&space->pins))
+		return;
+	hlist_bl_for_each_entry(pin, pos, &space->pins, node) {
+		/* Only activation (with the space lock shared) sets it. */
+		if (!pin->valid || pin->gpa + pin->len <= gpa ||
+		    pin->gpa >= gpa + size || pin_survives(pin, prot))
+			continue;
+		/* Waits for the sections in progress; later ones see false. */
+		write_lock_irq(&pin->lock);
+		WRITE_ONCE(pin->valid, false);
+		write_unlock_irq(&pin->lock);
+		pin->invalidate(pin->cookie, pin);
+		/* The owner stopped using the address when the callback returned. */
+		pin_unmap(pin->map);
+		pin->map = NULL;
+	}
+}
+
+/*
+ * Pins left registered at destroy: the VMM still holds pointers into a
+ * space that goes away. The KUnit suite replaces this to count them.
+ */
+VISIBLE_IF_KUNIT void axas_pins_leaked(struct axas_space *space,
+				       unsigned int n)
+{
+	KUNIT_STATIC_STUB_REDIRECT(axas_pins_leaked, space, n);
+	WARN_ONCE(1, "space %s-%d destroyed with %u pins registered\n",
+		  space->name, space->id, n);
+}
+EXPORT_SYMBOL_IF_KUNIT(axas_pins_leaked);
+
+void axas_pins_forget(struct axas_space *space)
+{
+	struct hlist_bl_node *pos, *tmp;
+	struct axas_pin *pin;
+	unsigned int n = 0;
+
+	/* After shutdown: every pin is invalid and holds no mapping. */
+	hlist_bl_for_each_entry_safe(pin, pos, tmp, &space->pins, node) {
+		hlist_bl_del_init(&pin->node);
+		pin->registered = false;
+		n++;
+	}
+	if (n)
+		axas_pins_leaked(space, n);
+}
