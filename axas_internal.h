@@ -152,7 +152,7 @@ struct axas_space {
 	atomic_t charges_unlocked;
 	bool dead;
 	struct list_head populates;
-	spinlock_t populates_lock;
+	spinlock_t populates_lock;	/* protects @populates */
 	struct mem_cgroup *memcg;
 	int node;
 	gfp_t node_gfp;
