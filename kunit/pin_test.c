@@ -13,6 +13,7 @@
 #include <linux/completion.h>
 #include <linux/delay.h>
 #include <linux/kthread.h>
+#include <linux/ktime.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/rcupdate.h>
@@ -706,22 +707,26 @@ static int axp_blocker_fn(void *arg)
 {
 	struct axp_blocker *b = arg;
 	struct axp_pin *p = b->p;
-	unsigned long deadline = jiffies + HZ / 2;
+	/*
+	 * ktime, not jiffies: the unmapping CPU waits for this section with
+	 * interrupts off, and it may be the one that advances jiffies.
+	 */
+	ktime_t deadline = ktime_add_ms(ktime_get(), 500);
 	u64 *va;
 
 	b->valid = axas_pin_lock(&p->pin);
 	va = axas_pin_kva(&p->pin);
 	WRITE_ONCE(b->in_section, true);
 	/* Until the unmap took the translation out of the table... */
-	while (b->valid && !b->saw_unlinked && time_before(jiffies, deadline)) {
+	while (b->valid && !b->saw_unlinked && ktime_before(ktime_get(), deadline)) {
 		struct axas_translation tr;
 
 		b->saw_unlinked = axas_translate(p->space, p->gpa, 1, &tr) == -ENOENT;
 		cpu_relax();
 	}
 	/* ...and for 20 ms after: no callback, no free, the same content. */
-	deadline = jiffies + msecs_to_jiffies(20);
-	while (b->saw_unlinked && time_before(jiffies, deadline)) {
+	deadline = ktime_add_ms(ktime_get(), 20);
+	while (b->saw_unlinked && ktime_before(ktime_get(), deadline)) {
 		b->calls_in_section += atomic_read(&p->calls);
 		if (!page_ref_count(p->frame))
 			b->freed_in_section++;
