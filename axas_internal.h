@@ -177,6 +177,9 @@ int axas_pt_map_leaf(struct axas_pt *pt, u64 gpa, u64 size, phys_addr_t pa,
 		     u32 prot, bool encrypted, struct axas_pt_cache *tables);
 int axas_pt_init_node(struct axas_pt *pt, const struct axas_pt_cfg *cfg,
 		      int node, gfp_t node_gfp);
+#ifdef CONFIG_HAS_IOMEM
+int axas_remap_flags(phys_addr_t base, u32 prot, unsigned long *flags);
+#endif
 int axas_frames_charge(struct axas_space *space, unsigned long nr);
 void axas_frames_uncharge(struct axas_space *space, unsigned long nr);
 void axas_frames_free(struct axas_space *space, struct list_head *frames);

@@ -62,29 +62,11 @@ struct pin_target {
  */
 static int pin_remap(struct pin_target *t)
 {
-	phys_addr_t base = t->hpa & PAGE_MASK;
-	int ram = region_intersects(base, PAGE_SIZE, IORESOURCE_SYSTEM_RAM,
-				    IORES_DESC_NONE);
 	unsigned long flags;
 
-	if (ram == REGION_MIXED)
+	if (axas_remap_flags(t->hpa & PAGE_MASK, t->prot, &flags) || !flags)
 		return 0;
-	switch (ram == REGION_INTERSECTS ? AXAS_MT_WB :
-		FIELD_GET(AXAS_PROT_MT_MASK, t->prot)) {
-	case AXAS_MT_UC:
-		return 0;
-	case AXAS_MT_WC:
-		flags = MEMREMAP_WC;
-		break;
-	case AXAS_MT_WT:
-	case AXAS_MT_WP:
-		flags = MEMREMAP_WT;
-		break;
-	default:
-		flags = MEMREMAP_WB;
-		break;
-	}
-	t->map = memremap(base, PAGE_SIZE, flags);
+	t->map = memremap(t->hpa & PAGE_MASK, PAGE_SIZE, flags);
 	if (!t->map)
 		return -EFAULT;
 	t->kva = t->map + offset_in_page(t->hpa);

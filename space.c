@@ -1468,54 +1468,68 @@ static void copy_piece(void *page, size_t off, void *buf, size_t len,
 
 #ifdef CONFIG_HAS_IOMEM
 /*
- * Memory the kernel does not map (reserved ranges, device memory): map the
- * page for the copy with the memory type of the guest's mapping. RAM the
- * kernel keeps (reserved pages of its own map) is always write-back: the
- * kernel maps it so already, and ioremap() refuses RAM.
+ * How to map a host page the kernel does not map (reserved ranges, device
+ * memory) with the memory type of the guest's mapping: the MEMREMAP_*
+ * flags in *@flags, or 0 there for uncached (memremap() has no such type;
+ * ioremap() does). RAM the kernel keeps (reserved pages of its own map) is
+ * always write-back: the kernel maps it so already, and ioremap() refuses
+ * RAM. -EFAULT for a page System RAM covers only in part (a byte-granular
+ * e820 entry), which memremap() refuses.
  */
+int axas_remap_flags(phys_addr_t base, u32 prot, unsigned long *flags)
+{
+	int ram = region_intersects(base, PAGE_SIZE, IORESOURCE_SYSTEM_RAM,
+				    IORES_DESC_NONE);
+
+	if (ram == REGION_MIXED)
+		return -EFAULT;
+	switch (ram == REGION_INTERSECTS ? AXAS_MT_WB :
+		FIELD_GET(AXAS_PROT_MT_MASK, prot)) {
+	case AXAS_MT_UC:
+		*flags = 0;
+		break;
+	case AXAS_MT_WC:
+		*flags = MEMREMAP_WC;
+		break;
+	case AXAS_MT_WT:
+	case AXAS_MT_WP:
+		*flags = MEMREMAP_WT;
+		break;
+	default:
+		*flags = MEMREMAP_WB;
+		break;
+	}
+	return 0;
+}
+
+/* A copy to or from memory the kernel does not map (see above). */
 static int space_copy_unmapped(phys_addr_t hpa, u32 prot, void *buf,
 			       size_t len, bool write)
 {
 	phys_addr_t base = hpa & PAGE_MASK;
 	size_t off = offset_in_page(hpa);
-	int ram = region_intersects(base, PAGE_SIZE, IORESOURCE_SYSTEM_RAM,
-				    IORES_DESC_NONE);
 	unsigned long flags;
+	void __iomem *io;
 	void *page;
 
-	/* Partly RAM (a byte-granular e820 entry): memremap() refuses it. */
-	if (ram == REGION_MIXED)
+	if (axas_remap_flags(base, prot, &flags))
 		return -EFAULT;
-	switch (ram == REGION_INTERSECTS ? AXAS_MT_WB :
-		FIELD_GET(AXAS_PROT_MT_MASK, prot)) {
-	case AXAS_MT_UC: {
-		void __iomem *io = ioremap(base, PAGE_SIZE);
-
-		if (!io)
+	if (flags) {
+		page = memremap(base, PAGE_SIZE, flags);
+		if (!page)
 			return -EFAULT;
-		if (write)
-			memcpy_toio(io + off, buf, len);
-		else
-			memcpy_fromio(buf, io + off, len);
-		iounmap(io);
+		copy_piece(page, off, buf, len, write);
+		memunmap(page);
 		return 0;
 	}
-	case AXAS_MT_WC:
-		flags = MEMREMAP_WC;
-		break;
-	case AXAS_MT_WT:
-	case AXAS_MT_WP:
-		flags = MEMREMAP_WT;
-		break;
-	default:
-		flags = MEMREMAP_WB;
-		break;
-	}
-	page = memremap(base, PAGE_SIZE, flags);
-	if (!page)
+	io = ioremap(base, PAGE_SIZE);
+	if (!io)
 		return -EFAULT;
-	copy_piece(page, off, buf, len, write);
-	memunmap(page);
+	if (write)
+		memcpy_toio(io + off, buf, len);
+	else
+		memcpy_fromio(buf, io + off, len);
+	iounmap(io);
 	return 0;
 }
 #else
