@@ -636,7 +636,7 @@ int axas_map_linear(struct axas_space *space, u64 gpa, phys_addr_t hpa,
 
 			if (page ? !PageReserved(page) : pfn_valid(pfn))
 				return -EPERM;
-			if (!(pfn & 0xffff))
+			if (!(pfn & 1023))
 				cond_resched();
 		}
 	}

@@ -54,7 +54,7 @@ VISIBLE_IF_KUNIT bool axas_frame_range_usable(unsigned long pfn,
 		} else if (page_zone(page) != zone) {
 			return false;
 		}
-		if (!(i & 4095))
+		if (!(i & 1023))
 			cond_resched();
 	}
 	return true;
