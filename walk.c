@@ -24,18 +24,18 @@
 #include "axas_internal.h"
 
 /* The register bits the walk depends on. */
-#define CR0_WP		BIT_ULL(16)
-#define CR0_PG		BIT_ULL(31)
-#define CR4_PSE		BIT_ULL(4)
-#define CR4_PAE		BIT_ULL(5)
-#define CR4_LA57	BIT_ULL(12)
-#define CR4_SMEP	BIT_ULL(20)
-#define CR4_SMAP	BIT_ULL(21)
-#define CR4_PKE		BIT_ULL(22)
-#define CR4_PKS		BIT_ULL(24)
-#define EFER_LMA	BIT_ULL(10)
-#define EFER_NXE	BIT_ULL(11)
-#define RFLAGS_AC	BIT_ULL(18)
+#define GUEST_CR0_WP		BIT_ULL(16)
+#define GUEST_CR0_PG		BIT_ULL(31)
+#define GUEST_CR4_PSE		BIT_ULL(4)
+#define GUEST_CR4_PAE		BIT_ULL(5)
+#define GUEST_CR4_LA57	BIT_ULL(12)
+#define GUEST_CR4_SMEP	BIT_ULL(20)
+#define GUEST_CR4_SMAP	BIT_ULL(21)
+#define GUEST_CR4_PKE		BIT_ULL(22)
+#define GUEST_CR4_PKS		BIT_ULL(24)
+#define GUEST_EFER_LMA	BIT_ULL(10)
+#define GUEST_EFER_NXE	BIT_ULL(11)
+#define GUEST_RFLAGS_AC	BIT_ULL(18)
 
 /* Paging-structure entry bits (the same in every mode where they exist). */
 #define GPTE_P		BIT_ULL(0)
@@ -87,7 +87,7 @@ static u64 walk_rsvd(const struct walker *w, unsigned int level, u64 e)
 	switch (w->mode) {
 	case MODE_32:
 		/* Only a 4 MiB PDE has any: 21:(M-19), M at most 40. */
-		if (level == 1 && (e & GPTE_PS) && (w->st->cr4 & CR4_PSE))
+		if (level == 1 && (e & GPTE_PS) && (w->st->cr4 & GUEST_CR4_PSE))
 			rsvd = GENMASK_ULL(21, min(m, 40U) - 19);
 		return rsvd;
 	case MODE_PAE:
@@ -118,7 +118,7 @@ static bool walk_leaf(const struct walker *w, unsigned int level, u64 e)
 	if (!(e & GPTE_PS))
 		return false;
 	if (w->mode == MODE_32)
-		return level == 1 && (w->st->cr4 & CR4_PSE);
+		return level == 1 && (w->st->cr4 & GUEST_CR4_PSE);
 	return level <= 2;	/* level 2 PS was refused as reserved if not allowed */
 }
 
@@ -188,7 +188,7 @@ static int walk_fault(struct walker *w, u32 ec, struct axas_walk_result *res)
 		ec |= AXAS_PF_U;
 	/* I/D: a fetch, reported with SMEP, or with NXE in PAE tables. */
 	if ((w->flags & AXAS_WALK_FETCH) &&
-	    ((st->cr4 & CR4_SMEP) || ((st->cr4 & CR4_PAE) && w->nxe)))
+	    ((st->cr4 & GUEST_CR4_SMEP) || ((st->cr4 & GUEST_CR4_PAE) && w->nxe)))
 		ec |= AXAS_PF_I;
 	res->error_code = ec;
 	res->fault_gva = w->gva;
@@ -203,17 +203,17 @@ static u32 walk_check(struct walker *w, bool user_page, bool writable,
 	bool user = st->cpl == 3 && !(w->flags & AXAS_WALK_IMPLICIT);
 	bool write = w->flags & AXAS_WALK_WRITE;
 	bool fetch = w->flags & AXAS_WALK_FETCH;
-	bool wp = st->cr0 & CR0_WP;
+	bool wp = st->cr0 & GUEST_CR0_WP;
 	bool fault = false;
 	u32 ec = 0;
 
 	if (user) {
 		fault = !user_page || (write && !writable) || (fetch && xd);
 	} else if (fetch) {
-		fault = (user_page && (st->cr4 & CR4_SMEP)) || xd;
+		fault = (user_page && (st->cr4 & GUEST_CR4_SMEP)) || xd;
 	} else {
-		if (user_page && (st->cr4 & CR4_SMAP) &&
-		    ((w->flags & AXAS_WALK_IMPLICIT) || !(st->rflags & RFLAGS_AC)))
+		if (user_page && (st->cr4 & GUEST_CR4_SMAP) &&
+		    ((w->flags & AXAS_WALK_IMPLICIT) || !(st->rflags & GUEST_RFLAGS_AC)))
 			fault = true;
 		if (write && !writable && wp)
 			fault = true;
@@ -223,9 +223,9 @@ static u32 walk_check(struct walker *w, bool user_page, bool writable,
 		unsigned int key = FIELD_GET(GPTE_PKEY, leaf);
 		u32 pk = 0;
 
-		if (user_page && (st->cr4 & CR4_PKE))
+		if (user_page && (st->cr4 & GUEST_CR4_PKE))
 			pk = (st->pkru >> (2 * key)) & 3;
-		else if (!user_page && (st->cr4 & CR4_PKS))
+		else if (!user_page && (st->cr4 & GUEST_CR4_PKS))
 			pk = (st->pkrs >> (2 * key)) & 3;
 		if ((pk & 1) || ((pk & 2) && write && (user || wp))) {
 			fault = true;
@@ -327,15 +327,15 @@ static int walk_setup(struct walker *w, struct axas_space *space,
 	w->st = st;
 	w->gva = gva;
 	w->flags = flags;
-	w->nxe = (st->efer & EFER_NXE) && (st->cr4 & CR4_PAE);
+	w->nxe = (st->efer & GUEST_EFER_NXE) && (st->cr4 & GUEST_CR4_PAE);
 	w->addr_mask = GENMASK_ULL(st->maxphyaddr - 1, 12);
-	if (!(st->cr4 & CR4_PAE)) {
+	if (!(st->cr4 & GUEST_CR4_PAE)) {
 		w->mode = MODE_32;
 		w->levels = 2;
-	} else if (!(st->efer & EFER_LMA)) {
+	} else if (!(st->efer & GUEST_EFER_LMA)) {
 		w->mode = MODE_PAE;
 		w->levels = 3;
-	} else if (st->cr4 & CR4_LA57) {
+	} else if (st->cr4 & GUEST_CR4_LA57) {
 		w->mode = MODE_5LEVEL;
 		w->levels = 5;
 	} else {
@@ -395,7 +395,7 @@ int axas_walk(struct axas_space *space, const struct axas_walk_state *st,
 	if (ret)
 		return ret;
 	memset(res, 0, sizeof(*res));
-	if (!(st->cr0 & CR0_PG)) {
+	if (!(st->cr0 & GUEST_CR0_PG)) {
 		if (READ_ONCE(space->dead))
 			return -ESHUTDOWN;
 		res->gpa = gva;

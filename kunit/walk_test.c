@@ -11,6 +11,7 @@
  */
 #include <kunit/test.h>
 #include <linux/completion.h>
+#include <linux/io.h>
 #include <linux/kthread.h>
 #include <linux/mm.h>
 #include <linux/module.h>
@@ -36,20 +37,20 @@
 #define W_MAXPHY	46
 
 /* Register bits, as the manuals number them. */
-#define CR0_PE		BIT_ULL(0)
-#define CR0_WP		BIT_ULL(16)
-#define CR0_PG		BIT_ULL(31)
-#define CR4_PSE		BIT_ULL(4)
-#define CR4_PAE		BIT_ULL(5)
-#define CR4_LA57	BIT_ULL(12)
-#define CR4_SMEP	BIT_ULL(20)
-#define CR4_SMAP	BIT_ULL(21)
-#define CR4_PKE		BIT_ULL(22)
-#define CR4_PKS		BIT_ULL(24)
-#define EFER_LME	BIT_ULL(8)
-#define EFER_LMA	BIT_ULL(10)
-#define EFER_NXE	BIT_ULL(11)
-#define RFLAGS_AC	BIT_ULL(18)
+#define GUEST_CR0_PE		BIT_ULL(0)
+#define GUEST_CR0_WP		BIT_ULL(16)
+#define GUEST_CR0_PG		BIT_ULL(31)
+#define GUEST_CR4_PSE		BIT_ULL(4)
+#define GUEST_CR4_PAE		BIT_ULL(5)
+#define GUEST_CR4_LA57	BIT_ULL(12)
+#define GUEST_CR4_SMEP	BIT_ULL(20)
+#define GUEST_CR4_SMAP	BIT_ULL(21)
+#define GUEST_CR4_PKE		BIT_ULL(22)
+#define GUEST_CR4_PKS		BIT_ULL(24)
+#define GUEST_EFER_LME	BIT_ULL(8)
+#define GUEST_EFER_LMA	BIT_ULL(10)
+#define GUEST_EFER_NXE	BIT_ULL(11)
+#define GUEST_RFLAGS_AC	BIT_ULL(18)
 
 #define E_P		BIT_ULL(0)
 #define E_RW		BIT_ULL(1)
@@ -137,22 +138,22 @@ static void axw_set_mode(struct kunit *test, struct axw *t, enum axw_mode m)
 						 zero, PAGE_SIZE, 0), 0);
 	t->mode = m;
 	memset(&t->st, 0, sizeof(t->st));
-	t->st.cr0 = CR0_PE | CR0_PG;
+	t->st.cr0 = GUEST_CR0_PE | GUEST_CR0_PG;
 	t->st.maxphyaddr = W_MAXPHY;
 	switch (m) {
 	case W32:
-		t->st.cr4 = CR4_PSE;
+		t->st.cr4 = GUEST_CR4_PSE;
 		break;
 	case WPAE:
-		t->st.cr4 = CR4_PAE;
+		t->st.cr4 = GUEST_CR4_PAE;
 		break;
 	case W4:
-		t->st.cr4 = CR4_PAE;
-		t->st.efer = EFER_LME | EFER_LMA;
+		t->st.cr4 = GUEST_CR4_PAE;
+		t->st.efer = GUEST_EFER_LME | GUEST_EFER_LMA;
 		break;
 	case W5:
-		t->st.cr4 = CR4_PAE | CR4_LA57;
-		t->st.efer = EFER_LME | EFER_LMA;
+		t->st.cr4 = GUEST_CR4_PAE | GUEST_CR4_LA57;
+		t->st.efer = GUEST_EFER_LME | GUEST_EFER_LMA;
 		break;
 	default:
 		break;
@@ -408,11 +409,11 @@ static void axw_permissions(struct kunit *test)
 
 			if (*m == W32 && c.nxe)
 				continue;	/* EFER.NXE needs PAE tables */
-			t->st.cr0 = CR0_PE | CR0_PG | (c.wp ? CR0_WP : 0);
-			t->st.cr4 = (t->st.cr4 & ~(CR4_SMEP | CR4_SMAP)) |
-				    (c.smep ? CR4_SMEP : 0) | (c.smap ? CR4_SMAP : 0);
-			t->st.efer = (t->st.efer & ~EFER_NXE) | (c.nxe ? EFER_NXE : 0);
-			t->st.rflags = c.ac ? RFLAGS_AC : 0;
+			t->st.cr0 = GUEST_CR0_PE | GUEST_CR0_PG | (c.wp ? GUEST_CR0_WP : 0);
+			t->st.cr4 = (t->st.cr4 & ~(GUEST_CR4_SMEP | GUEST_CR4_SMAP)) |
+				    (c.smep ? GUEST_CR4_SMEP : 0) | (c.smap ? GUEST_CR4_SMAP : 0);
+			t->st.efer = (t->st.efer & ~GUEST_EFER_NXE) | (c.nxe ? GUEST_EFER_NXE : 0);
+			t->st.rflags = c.ac ? GUEST_RFLAGS_AC : 0;
 			t->st.cpl = c.cpl;
 			if (c.implicit)
 				flags |= AXAS_WALK_IMPLICIT;
@@ -472,8 +473,8 @@ static void axw_pkeys(struct kunit *test)
 		if (want)
 			ec |= AXAS_PF_P | (pkd ? AXAS_PF_PK : 0);
 
-		t->st.cr0 = CR0_PE | CR0_PG | (wp ? CR0_WP : 0);
-		t->st.cr4 = CR4_PAE | (pke ? CR4_PKE : 0) | (pks ? CR4_PKS : 0);
+		t->st.cr0 = GUEST_CR0_PE | GUEST_CR0_PG | (wp ? GUEST_CR0_WP : 0);
+		t->st.cr4 = GUEST_CR4_PAE | (pke ? GUEST_CR4_PKE : 0) | (pks ? GUEST_CR4_PKS : 0);
 		t->st.cpl = cpl;
 		/* The key's rights; every other key denies everything. */
 		t->st.pkru = ~(3U << (2 * key)) | (rights << (2 * key));
@@ -494,7 +495,7 @@ static void axw_pkeys(struct kunit *test)
 
 	/* Keys are ignored outside IA-32e paging: PAE, PKE on, key bits set. */
 	axw_set_mode(test, t, WPAE);
-	t->st.cr4 |= CR4_PKE;
+	t->st.cr4 |= GUEST_CR4_PKE;
 	t->st.pkru = ~0U;
 	axw_map(test, t, 0, W_DATA, 0, E_ALL, E_ALL);
 	KUNIT_EXPECT_EQ(test, axas_walk(t->space, &t->st, 0, 0, &res), AXAS_WALK_OK);
@@ -567,7 +568,7 @@ static void axw_reserved(struct kunit *test)
 			t->st.maxphyaddr = 36;
 		}
 		if (c->nxe)
-			t->st.efer |= EFER_NXE;
+			t->st.efer |= GUEST_EFER_NXE;
 		if (c->no_1g)
 			t->st.flags |= AXAS_WALK_NO_1G;
 		size = c->leaf == 0 ? SZ_4K : c->mode == W32 ? SZ_4M :
@@ -615,7 +616,7 @@ static void axw_large_pages(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, res.error_code, AXAS_PF_P | AXAS_PF_RSVD);
 	/* CR4.PSE clear: the PS bit is ignored, the PDE points to a table. */
 	t->st.maxphyaddr = 40;
-	t->st.cr4 &= ~CR4_PSE;
+	t->st.cr4 &= ~GUEST_CR4_PSE;
 	KUNIT_EXPECT_EQ(test, axas_walk(t->space, &t->st, gva, 0, &res), -ENOENT);
 
 	axw_set_mode(test, t, W4);
@@ -712,7 +713,7 @@ static void axw_table_outside(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, res.error_code, 0U);
 	KUNIT_EXPECT_EQ(test, axas_translate(t->space, W_LAZY, 1, &tr), 0);
 	/* Paging off: the GVA is the GPA, whatever the tables. */
-	t->st.cr0 &= ~CR0_PG;
+	t->st.cr0 &= ~GUEST_CR0_PG;
 	KUNIT_EXPECT_EQ(test, axas_walk(t->space, &t->st, gva + 5, 0, &res), AXAS_WALK_OK);
 	KUNIT_EXPECT_EQ(test, res.gpa, gva + 5);
 }
