@@ -57,8 +57,8 @@ EXPORT_SYMBOL_NS_GPL(axas_vmm_frame_alloc, AXAS_NS);
 
 /**
  * axas_vmm_frame_free() - free a frame
- * @frame: from one of the ``axas_*_alloc()`` functions of this file, or
- *	NULL (nothing happens)
+ * @frame: from one of the ``axas_*_alloc()`` functions of this file; NULL
+ *	or an error pointer (a failed allocation): nothing happens
  *
  * The hardware must not use the frame any more (VMCLEAR a VMCS, VMXOFF
  * before freeing the VMXON region, no VMRUN on a VMCB).
@@ -68,7 +68,7 @@ EXPORT_SYMBOL_NS_GPL(axas_vmm_frame_alloc, AXAS_NS);
  */
 void axas_vmm_frame_free(struct axas_vmm_frame *frame)
 {
-	if (!frame)
+	if (IS_ERR_OR_NULL(frame))
 		return;
 	__free_pages(frame->page, frame->order);
 	kfree(frame);

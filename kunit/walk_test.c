@@ -1047,6 +1047,7 @@ static void axw_frames(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, PTR_ERR(axas_vmm_frame_alloc(0, MAX_NUMNODES)), -EINVAL);
 	KUNIT_EXPECT_EQ(test, PTR_ERR(axas_vmm_frame_alloc(0, -5)), -EINVAL);
 	axas_vmm_frame_free(NULL);
+	axas_vmm_frame_free(ERR_PTR(-ENOMEM));
 
 	f = axas_vmm_frame_alloc(0, first_online_node);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(f));

@@ -54,8 +54,9 @@
  *   ``axas_vmm_frame_alloc(0, node)``.
  *
  * On kernels with linux/cleanup.h (6.5 on), ``__free(axas_vmm_frame)``
- * frees a frame when its pointer goes out of scope (NULL and error pointers are left alone), so that error paths
- * cannot leak; no_free_ptr() hands it on::
+ * frees a frame when its pointer goes out of scope (NULL and error
+ * pointers are left alone), so that error paths cannot leak;
+ * no_free_ptr() hands it on::
  *
  *	struct axas_vmm_frame *vmcb __free(axas_vmm_frame) =
  *		axas_vmm_frame_alloc(0, node);
@@ -71,6 +72,7 @@
 #include <linux/bits.h>
 #include <linux/err.h>
 #include <linux/types.h>
+#include <linux/version.h>
 
 #define AXAS_EXIT_WALK		BIT(0)
 #define AXAS_EXIT_FINAL		BIT(1)
@@ -136,10 +138,9 @@ struct axas_vmm_frame *axas_vmm_bitmap_alloc(enum axas_vmm_bitmap kind,
 					     bool intercept_all, int node);
 
 /* Scope-based cleanup arrived in 6.5. */
-#if __has_include(<linux/cleanup.h>)
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
 #include <linux/cleanup.h>
-DEFINE_FREE(axas_vmm_frame, struct axas_vmm_frame *,
-	    if (!IS_ERR_OR_NULL(_T)) axas_vmm_frame_free(_T))
+DEFINE_FREE(axas_vmm_frame, struct axas_vmm_frame *, axas_vmm_frame_free(_T))
 #endif
 
 #endif /* _AXAS_VMM_H */

@@ -1446,15 +1446,11 @@ static void demo_teardown(struct svm_demo *d)
 		axas_space_shutdown(d->space);
 		axas_space_destroy(d->space);
 	}
-	/* Error pointers of a failed set-up are not frames. */
-	if (!IS_ERR(d->iopm))
-		axas_vmm_frame_free(d->iopm);
-	if (!IS_ERR(d->host_frame))
-		axas_vmm_frame_free(d->host_frame);
-	if (!IS_ERR(d->hsave_frame))
-		axas_vmm_frame_free(d->hsave_frame);
-	if (!IS_ERR(d->vmcb_frame))
-		axas_vmm_frame_free(d->vmcb_frame);
+	/* NULL and the error pointers of a failed set-up are ignored. */
+	axas_vmm_frame_free(d->iopm);
+	axas_vmm_frame_free(d->host_frame);
+	axas_vmm_frame_free(d->hsave_frame);
+	axas_vmm_frame_free(d->vmcb_frame);
 }
 
 static const char *demo_result_name(const struct npf_expect *e)
