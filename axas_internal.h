@@ -240,6 +240,8 @@ unsigned long axas_frames_alloc(unsigned int order, unsigned long nr,
 bool axas_frame_range_usable(unsigned long pfn, unsigned long nr);
 /* ...and see pins left registered at destroy... */
 void axas_pins_leaked(struct axas_space *space, unsigned int n);
+/* ...and change a guest table entry under a walk setting A/D flags... */
+void axas_walk_before_ad(u64 gpa, void *entry);
 /* ...and read what the debugfs files show. */
 int axas_stats_show(struct seq_file *m, void *unused);
 int axas_areas_show(struct seq_file *m, void *unused);

@@ -17,9 +17,12 @@
 #include <linux/minmax.h>
 #include <linux/mm.h>
 #include <linux/sched.h>
+#include <kunit/visibility.h>
 
 #include <axas/axas.h>
 #include <axas/walk.h>
+
+#include "compat_internal.h"
 
 #include "axas_internal.h"
 
@@ -147,6 +150,17 @@ static int walk_read(struct walker *w, u64 gpa, u64 *e)
 }
 
 /*
+ * Between the walk's read of the entry at @gpa and its compare-and-exchange
+ * of A/D flags at @entry: the KUnit suite changes the entry here, exactly
+ * where another vCPU may.
+ */
+VISIBLE_IF_KUNIT void axas_walk_before_ad(u64 gpa, void *entry)
+{
+	KUNIT_STATIC_STUB_REDIRECT(axas_walk_before_ad, gpa, entry);
+}
+EXPORT_SYMBOL_IF_KUNIT(axas_walk_before_ad);
+
+/*
  * Set @bits in the entry at @gpa, which the walk read as @seen. Another
  * vCPU may set A/D flags meanwhile (try again on its value); any other
  * change means the walk is stale: -EAGAIN, walk again.
@@ -162,6 +176,7 @@ static int walk_set_bits(struct walker *w, u64 gpa, u64 seen, u64 bits)
 	ret = axas_space_guest_map(w->space, gpa, false, &m);
 	if (ret)
 		return ret;
+	axas_walk_before_ad(gpa, m.va);
 	for (;;) {
 		if (walk_wide(w))
 			cur = cmpxchg((u64 *)m.va, old, old | bits);

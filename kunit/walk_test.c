@@ -9,6 +9,7 @@
  * "Page-Fault Exceptions"; AMD APM Vol. 2, 5.6 and 8.4.2), one small
  * function per rule, not from the walker's code.
  */
+#include <kunit/static_stub.h>
 #include <kunit/test.h>
 #include <linux/completion.h>
 #include <linux/io.h>
@@ -23,6 +24,7 @@
 #include <axas/vmm.h>
 #include <axas/walk.h>
 
+#include "../axas_internal.h"
 #include "axas_test.h"
 
 /* Guest-physical layout of the test space. */
@@ -77,6 +79,12 @@ static void axw_mode_desc(const enum axw_mode *m, char *desc)
 KUNIT_ARRAY_PARAM(axw_mode, axw_modes, axw_mode_desc);
 
 struct axw {
+	/* The A/D stub: what it does to the entry, and how often it ran. */
+	u64 stub_gpa;
+	u64 stub_xor;
+	u64 stub_or;
+	unsigned int stub_times;
+	unsigned int stub_calls;
 	struct axas_space *space;
 	enum axw_mode mode;
 	u64 next_table;
@@ -891,6 +899,79 @@ static void axw_ad_race(struct kunit *test)
 	kunit_info(test, "%u flips against %u walks", n, 2 * AXW_AD_ROUNDS);
 }
 
+/* Another vCPU's update, right between the walk's read and its A/D update. */
+static void axw_before_ad(u64 gpa, void *entry)
+{
+	struct axw *t = kunit_get_current_test()->priv;
+
+	if (gpa != t->stub_gpa || t->stub_calls++ >= t->stub_times)
+		return;
+	if (t->mode == W32)
+		WRITE_ONCE(*(u32 *)entry, (READ_ONCE(*(u32 *)entry) ^ t->stub_xor) | t->stub_or);
+	else
+		WRITE_ONCE(*(u64 *)entry, (READ_ONCE(*(u64 *)entry) ^ t->stub_xor) | t->stub_or);
+}
+
+static void axw_ad_interleave(struct kunit *test)
+{
+	const enum axw_mode *m = test->param_value;
+	struct axw *t = test->priv;
+	struct axas_walk_result res;
+	u64 gva = 7 * SZ_4M + 0x80, pte;
+
+	axw_set_mode(test, t, *m);
+	axw_map(test, t, gva, W_DATA, 0, E_ALL, E_ALL);
+	pte = axw_entry(test, t, gva, 0, E_ALL);
+	t->stub_gpa = pte;
+	kunit_activate_static_stub(test, axas_walk_before_ad, axw_before_ad);
+
+	/* A software bit flipped once: the walk starts over and keeps it. */
+	t->stub_xor = BIT_ULL(9);
+	t->stub_times = 1;
+	KUNIT_EXPECT_EQ(test, axas_walk(t->space, &t->st, gva,
+					AXAS_WALK_WRITE | AXAS_WALK_SET_AD, &res),
+			AXAS_WALK_OK);
+	KUNIT_EXPECT_EQ(test, t->stub_calls, 2U);
+	KUNIT_EXPECT_EQ(test, axw_get(test, t, pte) & (BIT_ULL(9) | E_A | E_D),
+			BIT_ULL(9) | E_A | E_D);
+
+	/* Another vCPU sets A first: no restart needed, both flags end up set. */
+	axw_put(test, t, pte, W_DATA | E_ALL);
+	t->stub_xor = 0;
+	t->stub_or = E_A;
+	t->stub_times = 1;
+	t->stub_calls = 0;
+	KUNIT_EXPECT_EQ(test, axas_walk(t->space, &t->st, gva,
+					AXAS_WALK_WRITE | AXAS_WALK_SET_AD, &res),
+			AXAS_WALK_OK);
+	KUNIT_EXPECT_EQ(test, axw_get(test, t, pte), W_DATA | E_ALL | E_A | E_D);
+
+	/* The guest takes the write right away meanwhile: the write faults. */
+	axw_put(test, t, pte, W_DATA | E_ALL);
+	t->stub_xor = E_RW;
+	t->stub_or = 0;
+	t->stub_times = UINT_MAX;
+	t->stub_calls = 0;
+	t->st.cr0 |= GUEST_CR0_WP;
+	KUNIT_EXPECT_EQ(test, axas_walk(t->space, &t->st, gva,
+					AXAS_WALK_WRITE | AXAS_WALK_SET_AD, &res),
+			AXAS_WALK_PAGE_FAULT);
+	KUNIT_EXPECT_EQ(test, res.error_code, AXAS_PF_P | AXAS_PF_W);
+	KUNIT_EXPECT_EQ_MSG(test, axw_get(test, t, pte) & (E_D | E_RW), 0ULL,
+			    "D set by a write the entry no longer allows");
+
+	/* Changed on every try: -EAGAIN in the end, every change kept. */
+	axw_put(test, t, pte, W_DATA | E_ALL);
+	t->stub_xor = BIT_ULL(10);
+	t->stub_calls = 0;
+	KUNIT_EXPECT_EQ(test, axas_walk(t->space, &t->st, gva,
+					AXAS_WALK_WRITE | AXAS_WALK_SET_AD, &res),
+			-EAGAIN);
+	KUNIT_EXPECT_EQ(test, !!(axw_get(test, t, pte) & BIT_ULL(10)),
+			!!(t->stub_calls & 1));
+	kunit_deactivate_static_stub(test, axas_walk_before_ad);
+}
+
 static struct kunit_case axas_walk_cases[] = {
 	KUNIT_CASE_PARAM(axw_permissions, axw_mode_gen_params),
 	KUNIT_CASE(axw_pkeys),
@@ -901,6 +982,7 @@ static struct kunit_case axas_walk_cases[] = {
 	KUNIT_CASE(axw_bad_input),
 	KUNIT_CASE_PARAM(axw_accessed_dirty, axw_mode_gen_params),
 	KUNIT_CASE_PARAM(axw_ad_race, axw_mode_gen_params),
+	KUNIT_CASE_PARAM(axw_ad_interleave, axw_mode_gen_params),
 	{}
 };
 
