@@ -201,6 +201,24 @@ void axas_pins_invalidate(struct axas_space *space, u64 gpa, u64 size,
 /* Destroy: unregister pins the VMM left behind (a bug it is warned of). */
 void axas_pins_forget(struct axas_space *space);
 
+/*
+ * The guest page walker's access to guest memory (space.c): between begin
+ * and end the space lock is held shared; map a guest table entry at @gpa
+ * (faulting a lazy page in with @fault), use it, unmap it before the next.
+ * -ENOENT: no area at @gpa; -EFAULT: not installed (without @fault), or
+ * memory that cannot be mapped write-back; the errors of axas_fault().
+ */
+struct axas_guest_map {
+	void *va;
+	void *remap;
+};
+
+struct mem_cgroup *axas_space_guest_begin(struct axas_space *space);
+void axas_space_guest_end(struct axas_space *space, struct mem_cgroup *old);
+int axas_space_guest_map(struct axas_space *space, u64 gpa, bool fault,
+			 struct axas_guest_map *m);
+void axas_space_guest_unmap(struct axas_guest_map *m);
+
 /* Leaves the debugfs table file prints per record. */
 #define AXAS_TABLE_BATCH	32
 
@@ -225,6 +243,8 @@ unsigned long axas_frames_alloc(unsigned int order, unsigned long nr,
 bool axas_frame_range_usable(unsigned long pfn, unsigned long nr);
 /* ...and see pins left registered at destroy... */
 void axas_pins_leaked(struct axas_space *space, unsigned int n);
+/* ...and change a guest table entry under a walk setting A/D flags... */
+void axas_walk_before_ad(u64 gpa, void *entry);
 /* ...and read what the debugfs files show. */
 int axas_stats_show(struct seq_file *m, void *unused);
 int axas_areas_show(struct seq_file *m, void *unused);

@@ -1657,6 +1657,84 @@ int axas_write(struct axas_space *space, u64 gpa, const void *buf,
 }
 EXPORT_SYMBOL_NS_GPL(axas_write, AXAS_NS);
 
+/*
+ * The guest page walker (walk.c) reads guest tables through these: begin
+ * takes the space lock shared (frames cannot be freed under it, and the
+ * walker writes A/D bits into them), map gives a kernel address of the
+ * 8 bytes at @gpa for reads and compare-and-exchange.
+ */
+struct mem_cgroup *axas_space_guest_begin(struct axas_space *space)
+{
+	struct mem_cgroup *old = space_memcg_enter(space);
+
+	down_read(&space->lock);
+	return old;
+}
+
+void axas_space_guest_end(struct axas_space *space, struct mem_cgroup *old)
+{
+	up_read(&space->lock);
+	space_memcg_leave(old);
+}
+
+int axas_space_guest_map(struct axas_space *space, u64 gpa, bool fault,
+			 struct axas_guest_map *m)
+{
+	struct axas_pt_leaf leaf;
+	struct axas_area *area;
+	struct page *page;
+	phys_addr_t hpa;
+	int ret;
+
+	lockdep_assert_held(&space->lock);
+	for (;;) {
+		if (space->dead)
+			return -ESHUTDOWN;
+		if (gpa < space->base || gpa >= space->end)
+			return -ENOENT;
+		if (!axas_pt_query(&space->pt, gpa, &leaf))
+			break;
+		area = area_find(space, gpa);
+		if (!area)
+			return -ENOENT;
+		if (!fault)
+			return -EFAULT;
+		/* The VMM's view: install the frame whatever the rights. */
+		ret = space_fault_relock(space, gpa, 0);
+		if (ret < 0)
+			return ret;
+	}
+	hpa = leaf.hpa + (gpa - leaf.gpa);
+	page = pfn_to_online_page(PHYS_PFN(hpa));
+	m->remap = NULL;
+	if (page && !PageReserved(page)) {
+		m->va = kmap_local_page(page) + offset_in_page(hpa);
+		return 0;
+	}
+#ifdef CONFIG_HAS_IOMEM
+	/* Tables in memory the kernel does not map: write-back only. */
+	if (FIELD_GET(AXAS_PROT_MT_MASK, leaf.prot) == AXAS_MT_WB &&
+	    region_intersects(hpa & PAGE_MASK, PAGE_SIZE, IORESOURCE_SYSTEM_RAM,
+			      IORES_DESC_NONE) != REGION_MIXED)
+		m->remap = memremap(hpa & PAGE_MASK, PAGE_SIZE, MEMREMAP_WB);
+#endif
+	if (!m->remap)
+		return -EFAULT;
+	m->va = m->remap + offset_in_page(hpa);
+	return 0;
+}
+
+void axas_space_guest_unmap(struct axas_guest_map *m)
+{
+#ifdef CONFIG_HAS_IOMEM
+	if (m->remap) {
+		memunmap(m->remap);
+		return;
+	}
+#endif
+	kunmap_local(m->va);
+}
+
 /**
  * axas_walk_areas() - report every area in GPA order
  * @space: the space

@@ -3,7 +3,8 @@
  * The sample guest: a flat binary loaded at G_IMAGE. The VMM starts it in
  * 32-bit protected mode with paging off; it builds its own page tables
  * (the low 4 GiB identity-mapped with 2 MiB pages), enters long mode and
- * runs the scenarios, announcing and reporting each through VMMCALL.
+ * runs the scenarios, announcing and reporting each through VMMCALL. Its
+ * device page is mapped a second time, at G_MMIO_GVA, where it uses it.
  */
 #include "guest.h"
 
@@ -63,6 +64,14 @@ guest_entry:
 	add	$8, %edi
 	add	$4096, %eax
 	loop	1b
+	/* The device page at G_MMIO_GVA, through a 4 KiB page table. */
+	mov	$G_DEV_PD, %edi
+	xor	%eax, %eax
+	mov	$(2 * 4096 / 4), %ecx
+	rep stosl
+	movl	$(G_DEV_PD + PTE_P_RW), G_PDPT + 8 * ((G_MMIO_GVA >> 30) & 511)
+	movl	$(G_DEV_PT + PTE_P_RW), G_DEV_PD + 8 * ((G_MMIO_GVA >> 21) & 511)
+	movl	$(G_MMIO + PTE_P_RW), G_DEV_PT + 8 * ((G_MMIO_GVA >> 12) & 511)
 	/* 2048 entries of 2 MiB: GVA == GPA below 4 GiB. */
 	mov	$G_PD, %edi
 	mov	$PDE_2M, %eax
@@ -130,11 +139,11 @@ long_mode:
 	/* 4: a device register where no area is. */
 	BEGIN	4
 	mov	$1, %eax
-	mov	$(G_MMIO + DEV_ID_REG), %rbx
+	movabs	$(G_MMIO_GVA + DEV_ID_REG), %rbx
 	movl	(%rbx), %edx		/* 8b 13 */
 	cmp	$DEV_ID, %edx
 	jne	1f
-	mov	$(G_MMIO + DEV_SCRATCH_REG), %rbx
+	movabs	$(G_MMIO_GVA + DEV_SCRATCH_REG), %rbx
 	mov	$DEV_SCRATCH_VAL, %edx
 	movl	%edx, (%rbx)		/* 89 13 */
 	movl	(%rbx), %edx		/* 8b 13 */

@@ -8,12 +8,15 @@
 
 /* Image: code, data, page tables and stack, populated, loaded at 1 MiB. */
 #define G_IMAGE		0x00100000
-#define G_IMAGE_SIZE	0x00010000
+#define G_IMAGE_SIZE	0x00012000
 #define G_CODE_MAX	0x00008000	/* room for the binary */
 #define G_PML4		(G_IMAGE + 0x8000)
 #define G_PDPT		(G_IMAGE + 0x9000)
 #define G_PD		(G_IMAGE + 0xa000)	/* 4 page directories */
-#define G_STACK_TOP	(G_IMAGE + G_IMAGE_SIZE)
+#define G_STACK_TOP	(G_IMAGE + 0x10000)
+/* The page directory and table that map the device at G_MMIO_GVA. */
+#define G_DEV_PD	(G_IMAGE + 0x10000)
+#define G_DEV_PT	(G_IMAGE + 0x11000)
 
 /* Scenario 2: guest and VMM exchange patterns (populated). */
 #define G_SHARED	0x00300000
@@ -43,6 +46,12 @@
 /* Scenario 4: no area: the VMM emulates a device here. */
 #define G_MMIO		0xd0000000
 #define G_MMIO_SIZE	0x00001000
+/*
+ * The guest reaches the device through its own mapping at this virtual
+ * address (PDPT entry 4, G_DEV_PD entry 0, G_DEV_PT entry 5), not through
+ * the identity map: the VMM finds the GPA with axas_walk().
+ */
+#define G_MMIO_GVA	0x100005000
 #define DEV_ID_REG	0x0		/* reads DEV_ID */
 #define DEV_SCRATCH_REG	0x4		/* reads back what was written, inverted */
 #define DEV_ID		0x53415841

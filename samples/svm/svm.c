@@ -10,8 +10,10 @@
  * (resume, emulate a device register, give rights back, or stop).
  * The guest announces each scenario through VMMCALL; for each one the VMM
  * knows which nested page faults must come, and checks every exit's error
- * code and faulting GPA against what axas's tables say. It prints a
- * report and a closing "RESULT PASS" or "RESULT FAIL" line.
+ * code and faulting GPA against what axas's tables say. Device accesses are
+ * decoded through the guest's own page tables with axas_walk(), whose GPA
+ * must be the one the hardware reported. It prints a report and a closing
+ * "RESULT PASS" or "RESULT FAIL" line.
  *
  * Only axas's public API is used; the SVM code is the sample's own. It is
  * a sample: one vCPU, no speculation mitigations around VMRUN, no FPU
@@ -37,6 +39,8 @@
 #include <asm/svm.h>
 #include <axas/axas.h>
 #include <axas/compat.h>
+#include <axas/vmm.h>
+#include <axas/walk.h>
 #include "guest.h"
 #include "svm.h"
 
@@ -60,16 +64,9 @@ MODULE_PARM_DESC(gig_frames,
 /* Scenario 8: unmap/map cycles under the reading guest. */
 #define RACE_ROUNDS	64
 
-/* EXITINFO1 of a nested page fault (APM Vol. 2, 15.25.6). */
-#define NPF_P		BIT_ULL(0)
-#define NPF_W		BIT_ULL(1)
-#define NPF_U		BIT_ULL(2)
-#define NPF_RSVD	BIT_ULL(3)
-#define NPF_ID		BIT_ULL(4)
-#define NPF_FINAL	BIT_ULL(32)	/* the guest's final physical address */
-#define NPF_WALK	BIT_ULL(33)	/* a guest page-table access */
-#define NPF_CHECKED	(NPF_P | NPF_W | NPF_U | NPF_RSVD | NPF_ID | \
-			 NPF_FINAL | NPF_WALK)
+/* The decoded flags of a nested page fault the scenarios predict. */
+#define NPF_CHECKED	(AXAS_EXIT_WALK | AXAS_EXIT_FINAL | AXAS_EXIT_PRESENT | \
+			 AXAS_EXIT_RSVD)
 
 #define VMMCALL_LEN	3
 #define GUEST_PAT	0x0007040600070406ULL	/* the power-on PAT */
@@ -98,6 +95,8 @@ MODULE_PARM_DESC(gig_frames,
  * @remap: after -ENOENT, map the page again for the guest (scenario 8)
  * @fill: after the frame is installed, write the guest's data into it
  * @code: EXITINFO1 of the first that came, for the report
+ * @access: the decoded access of the first, for the report
+ * @flags: its decoded AXAS_EXIT_* flags, for the report
  */
 struct npf_expect {
 	u64 gpa;
@@ -116,6 +115,8 @@ struct npf_expect {
 	bool remap;
 	bool fill;
 	u64 code;
+	unsigned int access;
+	unsigned int flags;
 };
 
 #define MAX_KINDS	6
@@ -159,10 +160,15 @@ static const char *demo_scenario_name(unsigned int n)
 
 struct svm_demo {
 	struct axas_space *space;
-	struct page *vmcb_page;
-	struct page *hsave_page;
-	struct page *host_page;
+	struct axas_vmm_frame *vmcb_frame;
+	struct axas_vmm_frame *hsave_frame;
+	struct axas_vmm_frame *host_frame;
+	struct axas_vmm_frame *iopm;
 	struct vmcb *vmcb;
+	/* Device accesses decoded through the guest's tables (scenario 4). */
+	unsigned int mmio_walked;
+	u64 mmio_gva;
+	u64 mmio_pgsize;
 	struct axas_svm_regs regs;
 	unsigned int levels;
 	bool gbpages;
@@ -645,21 +651,48 @@ static u64 *demo_gpr(struct svm_demo *d, unsigned int reg)
 	return &d->regs.gpr[reg];
 }
 
+/* The guest's paging state, as the VMCB holds it, for axas_walk(). */
+static void demo_walk_state(struct svm_demo *d, struct axas_walk_state *st)
+{
+	const struct vmcb_save_area *s = &d->vmcb->save;
+
+	memset(st, 0, sizeof(*st));
+	st->cr0 = s->cr0;
+	st->cr3 = s->cr3;
+	st->cr4 = s->cr4;
+	st->efer = s->efer;
+	st->rflags = s->rflags;
+	st->cpl = s->cpl;
+	st->maxphyaddr = boot_cpu_data.x86_phys_bits;
+	if (!d->gbpages)
+		st->flags |= AXAS_WALK_NO_1G;
+}
+
 /*
  * Emulate the device at G_MMIO. The guest reaches it with 32-bit
- * "mov (reg),reg" loads and stores only (8b/89 with ModRM mod 00); the
- * guest identity-maps its code, so RIP is also the GPA of the instruction.
+ * "mov (reg),reg" loads and stores only (8b/89 with ModRM mod 00), at
+ * G_MMIO_GVA. The VMM decodes the instruction as a real one must: RIP and
+ * the operand's address are guest-virtual, translated with axas_walk()
+ * through the guest's page tables with the guest's rights; the walker's
+ * GPA of the operand must be the GPA the hardware reported (EXITINFO2).
  */
 static bool demo_mmio(struct svm_demo *d, u64 gpa, bool write)
 {
-	u64 rip = d->vmcb->save.rip;
+	u64 rip = d->vmcb->save.rip, gva;
+	struct axas_walk_state st;
+	struct axas_walk_result res;
 	unsigned int reg;
 	u8 insn[2];
 	u64 *gpr;
 	u32 val;
+	int ret;
 
-	if (axas_read(d->space, rip, insn, sizeof(insn), 0)) {
-		demo_stop(d, "cannot read the instruction at %#llx", rip);
+	demo_walk_state(d, &st);
+	ret = axas_walk(d->space, &st, rip, AXAS_WALK_FETCH, &res);
+	if (ret || PAGE_SIZE - offset_in_page(rip) < sizeof(insn) ||
+	    axas_read(d->space, res.gpa, insn, sizeof(insn), 0)) {
+		demo_stop(d, "cannot fetch the instruction at %#llx (walk %d, #PF code %#x)",
+			  rip, ret, res.error_code);
 		return false;
 	}
 	if ((insn[0] != 0x8b && insn[0] != 0x89) || (insn[1] >> 6) != 0 ||
@@ -673,6 +706,22 @@ static bool demo_mmio(struct svm_demo *d, u64 gpa, bool write)
 			  rip);
 		return false;
 	}
+	/* The memory operand: the base register holds its linear address. */
+	gva = *demo_gpr(d, insn[1] & 7);
+	ret = axas_walk(d->space, &st, gva, write ? AXAS_WALK_WRITE : 0, &res);
+	if (ret) {
+		demo_stop(d, "walking the operand at %#llx: %d (#PF code %#x)",
+			  gva, ret, res.error_code);
+		return false;
+	}
+	if (res.gpa != gpa) {
+		demo_stop(d, "the guest's tables map %#llx to %#llx, the hardware reported %#llx",
+			  gva, res.gpa, gpa);
+		return false;
+	}
+	d->mmio_walked++;
+	d->mmio_gva = gva & PAGE_MASK;
+	d->mmio_pgsize = res.pgsize;
 	reg = (insn[1] >> 3) & 7;
 	gpr = demo_gpr(d, reg);
 	switch (gpa - G_MMIO) {
@@ -696,31 +745,40 @@ static bool demo_mmio(struct svm_demo *d, u64 gpa, bool write)
 
 /* Check a nested page fault against what the scenario and axas predict. */
 static struct npf_expect *demo_check_npf(struct svm_demo *d, u64 code,
-					 u64 gpa, bool mapped, int ret)
+					 const struct axas_exit_fault *f,
+					 bool mapped, int ret)
 {
 	struct npf_expect *e = d->iexp < d->nexp ? &d->exp[d->iexp] : NULL;
-	u64 want_gpa, want, got_gpa;
+	unsigned int want, want_access;
+	u64 want_gpa, got_gpa;
 
 	if (!e) {
 		demo_fail(d, "unexpected nested page fault at %#llx, code %#llx",
-			  gpa, code);
+			  f->gpa, code);
 		return NULL;
 	}
 	want_gpa = e->gpa + e->seen * e->step;
-	got_gpa = e->page ? gpa & PAGE_MASK : gpa;
-	want = NPF_U | (e->write ? NPF_W : 0) | (e->fetch ? NPF_ID : 0) |
-	       (e->walk ? NPF_WALK : NPF_FINAL) | (mapped ? NPF_P : 0);
+	got_gpa = e->page ? f->gpa & PAGE_MASK : f->gpa;
+	want = (e->walk ? AXAS_EXIT_WALK : AXAS_EXIT_FINAL) |
+	       (mapped ? AXAS_EXIT_PRESENT : 0);
+	want_access = e->write ? AXAS_ACCESS_WRITE :
+		      e->fetch ? AXAS_ACCESS_EXEC : AXAS_ACCESS_READ;
+	/* Nested page walks are user accesses: US is always set. */
 	if (got_gpa != want_gpa)
 		demo_fail(d, "nested page fault at %#llx, predicted %#llx",
-			  gpa, want_gpa);
-	else if ((code & NPF_CHECKED) != want)
-		demo_fail(d, "error code %#llx at %#llx, predicted %#llx",
-			  code & NPF_CHECKED, gpa, want);
+			  f->gpa, want_gpa);
+	else if ((f->flags & NPF_CHECKED) != want || f->access != want_access ||
+		 !(code & BIT_ULL(2)))
+		demo_fail(d, "error code %#llx at %#llx (access %#x, flags %#x), predicted access %#x, flags %#x",
+			  code, f->gpa, f->access, f->flags, want_access, want);
 	else if (ret != e->result)
 		demo_fail(d, "axas_fault(%#llx) = %d, predicted %d",
-			  gpa, ret, e->result);
-	if (!e->seen++)
+			  f->gpa, ret, e->result);
+	if (!e->seen++) {
 		e->code = code;
+		e->access = f->access;
+		e->flags = f->flags;
+	}
 	if (e->seen == e->count)
 		d->iexp++;
 	return e;
@@ -729,22 +787,20 @@ static struct npf_expect *demo_check_npf(struct svm_demo *d, u64 code,
 static bool demo_npf(struct svm_demo *d)
 {
 	u64 code = d->vmcb->control.exit_info_1;
-	u64 gpa = d->vmcb->control.exit_info_2;
-	unsigned int access = AXAS_ACCESS_READ;
 	struct axas_translation tr;
+	struct axas_exit_fault f;
 	struct npf_expect *e;
 	bool mapped;
+	u64 gpa;
 	int ret;
 
 	cur_sc(d)->npf++;
-	if (code & NPF_W)
-		access = AXAS_ACCESS_WRITE;
-	else if (code & NPF_ID)
-		access = AXAS_ACCESS_EXEC;
+	axas_decode_npf(code, d->vmcb->control.exit_info_2, &f);
+	gpa = f.gpa;
 	/* What the table holds before the fault is handled: P predicted. */
 	mapped = !axas_translate(d->space, gpa, 1, &tr);
-	ret = axas_fault(d->space, gpa, access);
-	e = demo_check_npf(d, code, gpa, mapped, ret);
+	ret = axas_fault(d->space, gpa, f.access);
+	e = demo_check_npf(d, code, &f, mapped, ret);
 
 	switch (ret) {
 	case AXAS_FAULT_INSTALLED:
@@ -757,7 +813,7 @@ static bool demo_npf(struct svm_demo *d)
 		if (e && e->remap)
 			return demo_race_remap(d);
 		if (gpa >= G_MMIO && gpa < G_MMIO + G_MMIO_SIZE)
-			return demo_mmio(d, gpa, code & NPF_W);
+			return demo_mmio(d, gpa, f.access & AXAS_ACCESS_WRITE);
 		demo_stop(d, "guest access to %#llx: no area, no device", gpa);
 		return false;
 	case -EACCES:
@@ -1099,6 +1155,13 @@ static void demo_result(struct svm_demo *d, u64 n, u64 bad)
 	} else if (bad) {
 		demo_fail(d, "the guest's check %llu failed", bad);
 	}
+	if (n == 4 && d->mmio_walked != 3)
+		demo_fail(d, "%u device accesses decoded through the guest's tables, not 3",
+			  d->mmio_walked);
+	else if (n == 4)
+		snprintf(sc->note, sizeof(sc->note),
+			 "%u accesses walked: GVA %#llx -> GPA %#x (%llu KiB page), as EXITINFO2 said",
+			 d->mmio_walked, d->mmio_gva, G_MMIO, d->mmio_pgsize / SZ_1K);
 	if (n == 6 && sc->frames_delta)
 		demo_fail(d, "frames changed by %ld", sc->frames_delta);
 	if (n == 8)
@@ -1175,8 +1238,8 @@ static void demo_exit(struct svm_demo *d)
 
 static void demo_run(struct svm_demo *d)
 {
-	phys_addr_t vmcb_pa = page_to_phys(d->vmcb_page);
-	phys_addr_t host_pa = page_to_phys(d->host_page);
+	phys_addr_t vmcb_pa = d->vmcb_frame->hpa;
+	phys_addr_t host_pa = d->host_frame->hpa;
 	unsigned long deadline = jiffies + timeout_s * HZ;
 	ktime_t start = ktime_get();
 
@@ -1220,7 +1283,7 @@ static int demo_thread(void *arg)
 	d->cpu = raw_smp_processor_id();
 	rdmsrl(MSR_EFER, efer);
 	wrmsrl(MSR_EFER, efer | EFER_SVME);
-	wrmsrl(MSR_VM_HSAVE_PA, page_to_phys(d->hsave_page));
+	wrmsrl(MSR_VM_HSAVE_PA, d->hsave_frame->hpa);
 	demo_run(d);
 	wrmsrl(MSR_VM_HSAVE_PA, 0);
 	wrmsrl(MSR_EFER, efer);
@@ -1254,6 +1317,8 @@ static void demo_init_vmcb(struct svm_demo *d)
 	vmcb_intercept(c, INTERCEPT_HLT);
 	vmcb_intercept(c, INTERCEPT_VMRUN);
 	vmcb_intercept(c, INTERCEPT_VMMCALL);
+	vmcb_intercept(c, INTERCEPT_IOIO_PROT);
+	c->iopm_base_pa = d->iopm->hpa;
 	c->asid = 1;
 	/* A fresh ASID: its first VMRUN flushes whatever the TLB holds. */
 	set_bit(DEMO_REQ_FLUSH, &d->requests);
@@ -1353,14 +1418,17 @@ static int demo_setup(struct svm_demo *d)
 	cfg.pt.caps = axas_pt_caps_from_npt(d->levels == 5, d->gbpages,
 					    boot_cpu_data.x86_phys_bits);
 
-	d->vmcb_page = alloc_page(GFP_KERNEL | __GFP_ZERO);
-	d->hsave_page = alloc_page(GFP_KERNEL | __GFP_ZERO);
-	d->host_page = alloc_page(GFP_KERNEL | __GFP_ZERO);
-	if (!d->vmcb_page || !d->hsave_page || !d->host_page) {
+	/* VMCB, host save area, host state for vmrun.S; every port intercepted. */
+	d->vmcb_frame = axas_vmm_frame_alloc(0, NUMA_NO_NODE);
+	d->hsave_frame = axas_vmm_frame_alloc(0, NUMA_NO_NODE);
+	d->host_frame = axas_vmm_frame_alloc(0, NUMA_NO_NODE);
+	d->iopm = axas_vmm_bitmap_alloc(AXAS_SVM_IOPM, true, NUMA_NO_NODE);
+	if (IS_ERR(d->vmcb_frame) || IS_ERR(d->hsave_frame) ||
+	    IS_ERR(d->host_frame) || IS_ERR(d->iopm)) {
 		demo_fail(d, "no memory for the VMCB");
 		return -ENOMEM;
 	}
-	d->vmcb = page_address(d->vmcb_page);
+	d->vmcb = d->vmcb_frame->kva;
 
 	d->space = axas_space_create(&cfg);
 	if (IS_ERR(d->space)) {
@@ -1378,12 +1446,11 @@ static void demo_teardown(struct svm_demo *d)
 		axas_space_shutdown(d->space);
 		axas_space_destroy(d->space);
 	}
-	if (d->host_page)
-		__free_page(d->host_page);
-	if (d->hsave_page)
-		__free_page(d->hsave_page);
-	if (d->vmcb_page)
-		__free_page(d->vmcb_page);
+	/* NULL and the error pointers of a failed set-up are ignored. */
+	axas_vmm_frame_free(d->iopm);
+	axas_vmm_frame_free(d->host_frame);
+	axas_vmm_frame_free(d->hsave_frame);
+	axas_vmm_frame_free(d->vmcb_frame);
 }
 
 static const char *demo_result_name(const struct npf_expect *e)
@@ -1409,14 +1476,14 @@ static void demo_report_kinds(const struct scenario *sc)
 		const struct npf_expect *e = &sc->kinds[i];
 		bool one_place = e->count == 1 || !e->step;
 
-		pr_info("    npf x%-3u %s %#llx%s: code %#llx (%s%s%s%s%s) as predicted; %s\n",
+		pr_info("    npf x%-3u %s %#llx%s: code %#llx (%s%s %s) as predicted; %s\n",
 			e->seen, one_place ? "at" : "from", e->gpa,
 			one_place ? "" :
 			e->step == SZ_2M ? ", one per 2M" : ", one per 4K",
-			e->code, e->code & NPF_P ? "P " : "",
-			e->code & NPF_W ? "W " : "", e->code & NPF_U ? "U " : "",
-			e->code & NPF_ID ? "ID " : "",
-			e->code & NPF_WALK ? "page walk" : "final",
+			e->code, e->flags & AXAS_EXIT_PRESENT ? "present " : "",
+			e->access & AXAS_ACCESS_WRITE ? "write" :
+			e->access & AXAS_ACCESS_EXEC ? "fetch" : "read",
+			e->flags & AXAS_EXIT_WALK ? "on the page walk" : "final",
 			demo_result_name(e));
 	}
 }

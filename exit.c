@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Exit decoding: EPT violations and nested page faults in axas's terms.
+ * See include/axas/vmm.h.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/bits.h>
+#include <linux/errno.h>
+#include <linux/export.h>
+
+#include <axas/axas.h>
+#include <axas/vmm.h>
+
+/* The EPT violation's exit qualification (Intel SDM Vol. 3C, 29.2.1). */
+#define EPT_QUAL_READ		BIT_ULL(0)
+#define EPT_QUAL_WRITE		BIT_ULL(1)
+#define EPT_QUAL_FETCH		BIT_ULL(2)
+#define EPT_QUAL_READABLE	BIT_ULL(3)
+#define EPT_QUAL_WRITABLE	BIT_ULL(4)
+#define EPT_QUAL_EXECUTABLE	BIT_ULL(5)
+#define EPT_QUAL_USER_EXEC	BIT_ULL(6)	/* with mode-based execute */
+#define EPT_QUAL_GLA_VALID	BIT_ULL(7)
+#define EPT_QUAL_FINAL		BIT_ULL(8)	/* valid with GLA_VALID */
+#define EPT_QUAL_USER_ADDR	BIT_ULL(9)	/* valid with GLA_VALID and FINAL */
+
+/* EXITINFO1 of a nested page fault (AMD APM Vol. 2, 15.25.6). */
+#define NPF_P			BIT_ULL(0)
+#define NPF_RW			BIT_ULL(1)
+#define NPF_RSV			BIT_ULL(3)
+#define NPF_ID			BIT_ULL(4)
+#define NPF_FINAL		BIT_ULL(32)
+#define NPF_WALK		BIT_ULL(33)
+
+/**
+ * axas_decode_ept_violation() - an EPT violation in axas's terms
+ * @qual: the exit qualification
+ * @gpa: the guest-physical address field of the VMCS
+ * @mbec: mode-based execute control is on (then a fetch from a user-mode
+ *	linear address is %AXAS_ACCESS_EXEC_USER, and bit 6 says present)
+ * @f: the answer (see "Exit decoding")
+ *
+ * Context: any.
+ * Return: 0; -EINVAL when @qual names no access (none of bits 0 to 2): not
+ * an EPT violation's; @f is then left as it was.
+ */
+int axas_decode_ept_violation(u64 qual, u64 gpa, bool mbec,
+			      struct axas_exit_fault *f)
+{
+	u64 present = EPT_QUAL_READABLE | EPT_QUAL_WRITABLE | EPT_QUAL_EXECUTABLE;
+	unsigned int access = 0, flags = 0;
+
+	if (!(qual & (EPT_QUAL_READ | EPT_QUAL_WRITE | EPT_QUAL_FETCH)))
+		return -EINVAL;
+	if (mbec)
+		present |= EPT_QUAL_USER_EXEC;
+	if (qual & EPT_QUAL_GLA_VALID) {
+		if (!(qual & EPT_QUAL_FINAL)) {
+			flags |= AXAS_EXIT_WALK;
+		} else {
+			flags |= AXAS_EXIT_FINAL;
+			if (qual & EPT_QUAL_USER_ADDR)
+				flags |= AXAS_EXIT_USER;
+		}
+	}
+	if (qual & present)
+		flags |= AXAS_EXIT_PRESENT;
+	if (qual & EPT_QUAL_READ)
+		access |= AXAS_ACCESS_READ;
+	if (qual & EPT_QUAL_WRITE)
+		access |= AXAS_ACCESS_WRITE;
+	if (qual & EPT_QUAL_FETCH)
+		access |= mbec && (flags & AXAS_EXIT_USER) ? AXAS_ACCESS_EXEC_USER :
+							     AXAS_ACCESS_EXEC;
+	f->gpa = gpa;
+	f->access = access;
+	f->flags = flags;
+	return 0;
+}
+EXPORT_SYMBOL_NS_GPL(axas_decode_ept_violation, AXAS_NS);
+
+/**
+ * axas_decode_npf() - a nested page fault in axas's terms
+ * @exit_info_1: EXITINFO1 of the #VMEXIT (the fault's error code)
+ * @exit_info_2: EXITINFO2 (the faulting GPA)
+ * @f: the answer (see "Exit decoding")
+ *
+ * The access is a write when RW is set, an instruction fetch when ID is
+ * set, a read otherwise (the US bit is always set: nested page walks are
+ * user accesses).
+ *
+ * Context: any.
+ * Return: 0 (every error code decodes).
+ */
+int axas_decode_npf(u64 exit_info_1, u64 exit_info_2,
+		    struct axas_exit_fault *f)
+{
+	unsigned int flags = 0;
+
+	if (exit_info_1 & NPF_WALK)
+		flags |= AXAS_EXIT_WALK;
+	if (exit_info_1 & NPF_FINAL)
+		flags |= AXAS_EXIT_FINAL;
+	if (exit_info_1 & NPF_P)
+		flags |= AXAS_EXIT_PRESENT;
+	if (exit_info_1 & NPF_RSV)
+		flags |= AXAS_EXIT_RSVD;
+	f->gpa = exit_info_2;
+	if (exit_info_1 & NPF_RW)
+		f->access = AXAS_ACCESS_WRITE;
+	else if (exit_info_1 & NPF_ID)
+		f->access = AXAS_ACCESS_EXEC;
+	else
+		f->access = AXAS_ACCESS_READ;
+	f->flags = flags;
+	return 0;
+}
+EXPORT_SYMBOL_NS_GPL(axas_decode_npf, AXAS_NS);

@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * axas helpers for VMMs: exit decoding and frames for VMX/SVM structures.
+ */
+
+/**
+ * DOC: Exit decoding
+ *
+ * An EPT violation (Intel SDM Vol. 3C, 28.3.3.2, "EPT Violations", and the
+ * exit qualification's table in 29.2.1) and a nested page fault (AMD APM
+ * Vol. 2, 15.25.6, "Nested versus Guest Page Faults, Fault Ordering") say
+ * in their own bits what the guest attempted. axas_decode_ept_violation()
+ * and axas_decode_npf() turn them into &struct axas_exit_fault: the GPA,
+ * the ``AXAS_ACCESS_*`` bits for axas_fault(), and the flags below.
+ *
+ * - %AXAS_EXIT_WALK: the access was the guest's own page walk (a read of a
+ *   guest paging-structure entry, or the CPU setting its A/D flags), not
+ *   the access to the final GPA. EPT: qualification bit 7 set and bit 8
+ *   clear; NPF: EXITINFO1 bit 33.
+ * - %AXAS_EXIT_FINAL: the access was to the final GPA of a guest linear
+ *   address (EPT: bits 7 and 8; NPF: bit 32). Neither flag: the hardware
+ *   did not say (EPT: no linear address, e.g. an access of the CPU to a
+ *   structure at a GPA).
+ * - %AXAS_EXIT_PRESENT: the nested translation was present: a permission
+ *   fault, not a missing page (EPT: any of the readable, writable,
+ *   executable bits 3 to 5 or, with mode-based execute, bit 6; NPF: P).
+ * - %AXAS_EXIT_USER: EPT with advanced information: the linear address
+ *   was a user-mode address (bit 9, valid with bits 7 and 8).
+ * - %AXAS_EXIT_RSVD: NPF: a reserved bit was set in the nested table
+ *   (the VMM's bug, as an EPT misconfiguration is).
+ *
+ * With EPT mode-based execute control (%AXAS_CAP_MBEC) a fetch from a
+ * user-mode linear address is %AXAS_ACCESS_EXEC_USER, otherwise
+ * %AXAS_ACCESS_EXEC.
+ */
+
+/**
+ * DOC: Frames for VMM structures
+ *
+ * A VMM needs zeroed, physically contiguous pages for its hardware
+ * structures, with their host-physical address for the VMCS/VMCB fields and
+ * a kernel address to fill them. &struct axas_vmm_frame is one such block
+ * of ``2^order`` pages (order up to %AXAS_VMM_FRAME_MAX_ORDER), on a NUMA
+ * node of the caller's choice (preferred; ``NUMA_NO_NODE`` for the task's
+ * policy), charged to the caller's memory cgroup.
+ *
+ * - axas_vmm_frame_alloc() and axas_vmm_frame_free(): any block.
+ * - axas_vmx_region_alloc(): a VMXON region or a VMCS, 4 KiB with the VMCS
+ *   revision identifier (IA32_VMX_BASIC bits 30:0) written in its first
+ *   32 bits; %AXAS_VMX_SHADOW_VMCS sets bit 31 of a shadow VMCS.
+ * - axas_vmm_bitmap_alloc(): the bitmaps of &enum axas_vmm_bitmap, all
+ *   bits set (intercept everything) or clear.
+ * - A VMCB and the SVM host save area are one page each:
+ *   ``axas_vmm_frame_alloc(0, node)``.
+ *
+ * On kernels with linux/cleanup.h (6.5 on), ``__free(axas_vmm_frame)``
+ * frees a frame when its pointer goes out of scope (NULL and error
+ * pointers are left alone), so that error paths cannot leak;
+ * no_free_ptr() hands it on::
+ *
+ *	struct axas_vmm_frame *vmcb __free(axas_vmm_frame) =
+ *		axas_vmm_frame_alloc(0, node);
+ *
+ *	if (IS_ERR(vmcb))
+ *		return PTR_ERR(vmcb);
+ *	...
+ *	vcpu->vmcb = no_free_ptr(vmcb);
+ */
+#ifndef _AXAS_VMM_H
+#define _AXAS_VMM_H
+
+#include <linux/bits.h>
+#include <linux/err.h>
+#include <linux/types.h>
+#include <linux/version.h>
+
+#define AXAS_EXIT_WALK		BIT(0)
+#define AXAS_EXIT_FINAL		BIT(1)
+#define AXAS_EXIT_PRESENT	BIT(2)
+#define AXAS_EXIT_USER		BIT(3)
+#define AXAS_EXIT_RSVD		BIT(4)
+
+/**
+ * struct axas_exit_fault - an EPT violation or nested page fault, decoded
+ * @gpa: the faulting GPA
+ * @access: ``AXAS_ACCESS_*`` bits of the access, for axas_fault()
+ * @flags: ``AXAS_EXIT_*``
+ */
+struct axas_exit_fault {
+	u64 gpa;
+	unsigned int access;
+	unsigned int flags;
+};
+
+int axas_decode_ept_violation(u64 qual, u64 gpa, bool mbec,
+			      struct axas_exit_fault *f);
+int axas_decode_npf(u64 exit_info_1, u64 exit_info_2,
+		    struct axas_exit_fault *f);
+
+#define AXAS_VMM_FRAME_MAX_ORDER	10
+#define AXAS_VMX_SHADOW_VMCS		BIT(31)
+
+/**
+ * struct axas_vmm_frame - zeroed, physically contiguous pages
+ * @page: the first page
+ * @kva: its kernel address
+ * @hpa: its host-physical address
+ * @order: 2^@order pages
+ */
+struct axas_vmm_frame {
+	struct page *page;
+	void *kva;
+	phys_addr_t hpa;
+	unsigned int order;
+};
+
+/**
+ * enum axas_vmm_bitmap - the I/O and MSR bitmaps of VMX and SVM
+ * @AXAS_VMX_IO_BITMAPS: VMX I/O bitmaps A and B, 8 KiB (A at the HPA,
+ *	B 4 KiB further)
+ * @AXAS_VMX_MSR_BITMAP: the VMX MSR bitmap, 4 KiB
+ * @AXAS_SVM_IOPM: the SVM I/O permission map, 12 KiB (16 KiB allocated)
+ * @AXAS_SVM_MSRPM: the SVM MSR permission map, 8 KiB
+ */
+enum axas_vmm_bitmap {
+	AXAS_VMX_IO_BITMAPS,
+	AXAS_VMX_MSR_BITMAP,
+	AXAS_SVM_IOPM,
+	AXAS_SVM_MSRPM,
+	/* private: */
+	AXAS_VMM_NR_BITMAPS,
+};
+
+struct axas_vmm_frame *axas_vmm_frame_alloc(unsigned int order, int node);
+void axas_vmm_frame_free(struct axas_vmm_frame *frame);
+struct axas_vmm_frame *axas_vmx_region_alloc(u32 revision, int node);
+struct axas_vmm_frame *axas_vmm_bitmap_alloc(enum axas_vmm_bitmap kind,
+					     bool intercept_all, int node);
+
+/* Scope-based cleanup arrived in 6.5. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
+#include <linux/cleanup.h>
+DEFINE_FREE(axas_vmm_frame, struct axas_vmm_frame *, axas_vmm_frame_free(_T))
+#endif
+
+#endif /* _AXAS_VMM_H */
