@@ -23,6 +23,7 @@
 #define EPT_QUAL_GLA_VALID	BIT_ULL(7)
 #define EPT_QUAL_FINAL		BIT_ULL(8)	/* valid with GLA_VALID */
 #define EPT_QUAL_USER_ADDR	BIT_ULL(9)	/* valid with GLA_VALID and FINAL */
+#define EPT_QUAL_NMI_UNBLOCK	BIT_ULL(12)
 
 /* EXITINFO1 of a nested page fault (AMD APM Vol. 2, 15.25.6). */
 #define NPF_P			BIT_ULL(0)
@@ -65,6 +66,8 @@ int axas_decode_ept_violation(u64 qual, u64 gpa, bool mbec,
 	}
 	if (qual & present)
 		flags |= AXAS_EXIT_PRESENT;
+	if (qual & EPT_QUAL_NMI_UNBLOCK)
+		flags |= AXAS_EXIT_NMI_UNBLOCKED;
 	if (qual & EPT_QUAL_READ)
 		access |= AXAS_ACCESS_READ;
 	if (qual & EPT_QUAL_WRITE)

@@ -972,7 +972,74 @@ static void axw_ad_interleave(struct kunit *test)
 	kunit_deactivate_static_stub(test, axas_walk_before_ad);
 }
 
+/*
+ * Edges the table-driven cases do not reach: a high-half address (PML4
+ * index 256) and a 5-level one (PML5 index 0x1f7) with the bit-56
+ * canonical check; a protection key on a 2 MiB leaf; the I/D bit in PAE
+ * with NXE, and in 32-bit paging without NXE but with SMEP; a 4 MiB page
+ * whose bits 21:13 are reserved at MAXPHYADDR 32; A and D on a 4 MiB
+ * write.
+ */
+static void axw_edges(struct kunit *test)
+{
+	struct axw *t = test->priv;
+	struct axas_walk_result res;
+	u64 gva;
+
+	axw_set_mode(test, t, W4);
+	gva = 0xffff800012345000ULL;
+	axw_map(test, t, gva, W_DATA + 0x3000, 0, E_ALL, E_ALL);
+	KUNIT_EXPECT_EQ(test, axas_walk(t->space, &t->st, gva + 0x10, 0, &res),
+			AXAS_WALK_OK);
+	KUNIT_EXPECT_EQ(test, res.gpa, W_DATA + 0x3010);
+	gva = 2ULL * SZ_1G + SZ_2M;
+	axw_map(test, t, gva, 0x400000, 1, E_ALL | (3ULL << 59), E_ALL);
+	t->st.cr4 |= GUEST_CR4_PKE;
+	t->st.pkru = 1U << 6;	/* key 3: access disabled */
+	KUNIT_EXPECT_EQ(test, axas_walk(t->space, &t->st, gva, 0, &res),
+			AXAS_WALK_PAGE_FAULT);
+	KUNIT_EXPECT_EQ(test, res.error_code, AXAS_PF_P | AXAS_PF_PK);
+	t->st.pkru = 0;
+	KUNIT_EXPECT_EQ(test, axas_walk(t->space, &t->st, gva, 0, &res), AXAS_WALK_OK);
+
+	axw_set_mode(test, t, W5);
+	gva = 0xff7f800012345000ULL;
+	axw_map(test, t, gva, W_DATA + 0x5000, 0, E_ALL, E_ALL);
+	KUNIT_EXPECT_EQ(test, axas_walk(t->space, &t->st, gva + 0x10, 0, &res),
+			AXAS_WALK_OK);
+	KUNIT_EXPECT_EQ(test, res.gpa, W_DATA + 0x5010);
+	KUNIT_EXPECT_EQ(test, axas_walk(t->space, &t->st, 1ULL << 56, 0, &res), -EINVAL);
+	KUNIT_EXPECT_EQ(test, axas_walk(t->space, &t->st, 1ULL << 55, 0, &res),
+			AXAS_WALK_PAGE_FAULT);
+
+	axw_set_mode(test, t, WPAE);
+	t->st.efer |= GUEST_EFER_NXE;
+	KUNIT_EXPECT_EQ(test, axas_walk(t->space, &t->st, 0xc0000000, AXAS_WALK_FETCH, &res),
+			AXAS_WALK_PAGE_FAULT);
+	KUNIT_EXPECT_EQ(test, res.error_code, AXAS_PF_I);
+	axw_set_mode(test, t, W32);
+	t->st.efer |= GUEST_EFER_NXE;
+	KUNIT_EXPECT_EQ(test, axas_walk(t->space, &t->st, 0xc0000000, AXAS_WALK_FETCH, &res),
+			AXAS_WALK_PAGE_FAULT);
+	KUNIT_EXPECT_EQ(test, res.error_code, 0U);
+	t->st.cr4 |= GUEST_CR4_SMEP;
+	KUNIT_EXPECT_EQ(test, axas_walk(t->space, &t->st, 0xc0000000, AXAS_WALK_FETCH, &res),
+			AXAS_WALK_PAGE_FAULT);
+	KUNIT_EXPECT_EQ(test, res.error_code, AXAS_PF_I);
+	t->st.maxphyaddr = 32;
+	axw_map(test, t, 0x800000, 0xc00000 | (1ULL << 13), 1, E_ALL, E_ALL);
+	KUNIT_EXPECT_EQ(test, axas_walk(t->space, &t->st, 0x800000, 0, &res),
+			AXAS_WALK_PAGE_FAULT);
+	KUNIT_EXPECT_EQ(test, res.error_code, AXAS_PF_P | AXAS_PF_RSVD);
+	axw_map(test, t, 0x1000000, 0xc00000, 1, E_ALL, E_ALL);
+	KUNIT_EXPECT_EQ(test, axas_walk(t->space, &t->st, 0x1000000,
+					AXAS_WALK_WRITE | AXAS_WALK_SET_AD, &res), AXAS_WALK_OK);
+	KUNIT_EXPECT_EQ(test, axw_get(test, t, axw_entry(test, t, 0x1000000, 1, E_ALL)) &
+			(E_A | E_D), E_A | E_D);
+}
+
 static struct kunit_case axas_walk_cases[] = {
+	KUNIT_CASE(axw_edges),
 	KUNIT_CASE_PARAM(axw_permissions, axw_mode_gen_params),
 	KUNIT_CASE(axw_pkeys),
 	KUNIT_CASE(axw_reserved),
@@ -1029,7 +1096,8 @@ static const struct axw_ept_case axw_ept_cases[] = {
 	{ Q_X | Q_GLA | Q_XLAT, true, 0, AXAS_ACCESS_EXEC, AXAS_EXIT_FINAL },
 	{ Q_X | Q_UEXEC, true, 0, AXAS_ACCESS_EXEC, AXAS_EXIT_PRESENT },
 	{ Q_X | Q_UEXEC, false, 0, AXAS_ACCESS_EXEC, 0 },
-	{ Q_R | Q_EXECUTABLE | Q_NMI, false, 0, AXAS_ACCESS_READ, AXAS_EXIT_PRESENT },
+	{ Q_R | Q_EXECUTABLE | Q_NMI, false, 0, AXAS_ACCESS_READ,
+	  AXAS_EXIT_PRESENT | AXAS_EXIT_NMI_UNBLOCKED },
 	{ Q_USER | Q_GLA, false, -EINVAL, 0, 0 },
 	{ 0, false, -EINVAL, 0, 0 },
 };

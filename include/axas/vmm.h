@@ -28,6 +28,10 @@
  *   was a user-mode address (bit 9, valid with bits 7 and 8).
  * - %AXAS_EXIT_RSVD: NPF: a reserved bit was set in the nested table
  *   (the VMM's bug, as an EPT misconfiguration is).
+ * - %AXAS_EXIT_NMI_UNBLOCKED: EPT: qualification bit 12, the violation
+ *   happened while an IRET unblocked NMIs; the VMM must set "blocking by
+ *   NMI" in the guest's interruptibility state again before it resumes
+ *   the guest (SDM Vol. 3C, 28.2.3 / 29.2.3).
  *
  * With EPT mode-based execute control (%AXAS_CAP_MBEC) a fetch from a
  * user-mode linear address is %AXAS_ACCESS_EXEC_USER, otherwise
@@ -79,6 +83,7 @@
 #define AXAS_EXIT_PRESENT	BIT(2)
 #define AXAS_EXIT_USER		BIT(3)
 #define AXAS_EXIT_RSVD		BIT(4)
+#define AXAS_EXIT_NMI_UNBLOCKED	BIT(5)
 
 /**
  * struct axas_exit_fault - an EPT violation or nested page fault, decoded

@@ -38,8 +38,12 @@
  * protection keys (4- and 5-level paging only) check data accesses to user
  * pages against PKRU with CR4.PKE and to supervisor pages against PKRS with
  * CR4.PKS. Reserved bits are checked per level and mode against the
- * guest's MAXPHYADDR (&axas_walk_state.maxphyaddr). The walk stops at the
- * first entry that is not present or has a reserved bit set, from the top.
+ * guest's MAXPHYADDR (&axas_walk_state.maxphyaddr): the bits both vendors
+ * reserve. AMD's must-be-zero bit 8 of a PML5E, a PML4E and a PDPE that
+ * points to a table (APM Vol. 2, 5.4) is not checked: an AMD CPU faults
+ * with RSVD there, the walker translates. The walk stops at the first
+ * entry that is not present or has a reserved bit set, from the top. A
+ * walk that faults sets no accessed flag (as KVM's walker does).
  *
  * The error code (%AXAS_PF_P, %AXAS_PF_W, %AXAS_PF_U, %AXAS_PF_RSVD,
  * %AXAS_PF_I, %AXAS_PF_PK) has the bits of the architectural #PF error
