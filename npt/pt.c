@@ -1321,6 +1321,7 @@ long axas_pt_scan(struct axas_pt *pt, u64 gpa, u64 size,
 	pt_scan_level(&s, pt->root, pt->top_level, gpa, gpa + size);
 	return s.found;
 }
+EXPORT_SYMBOL_IF_KUNIT(axas_pt_scan);
 
 /*
  * The entry that maps @gpa: a present leaf (its table and level in
