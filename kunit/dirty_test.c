@@ -10,6 +10,7 @@
 #include <kunit/test.h>
 #include <linux/bitmap.h>
 #include <linux/delay.h>
+#include <linux/io.h>
 #include <linux/kthread.h>
 #include <linux/mm.h>
 #include <linux/module.h>
