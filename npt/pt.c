@@ -1255,15 +1255,24 @@ static void pt_scan_level(struct pt_scan *s, u64 *table, unsigned int level,
 	u64 addr, next;
 
 	if (!level) {
-		/* The hot loop: 512 entries of one table, all leaves or empty. */
-		for (addr = start; addr < end; addr += PAGE_SIZE) {
-			u64 *ptep = &table[pt_index(addr, 0)];
-			u64 pte = READ_ONCE(*ptep);
+		/*
+		 * The hot loop: up to 512 entries of one table, all leaves or
+		 * empty. A harvest finds the bit clear in most: one load and
+		 * one test each (an empty entry is 0, the bit implies present).
+		 */
+		unsigned int i = pt_index(start, 0);
+		unsigned int n = (end - start) >> PAGE_SHIFT, k;
+		bool set = s->flags & AXAS_SCAN_SET;
 
-			if (!ent_present(pt, pte) ||
-			    (!(pte & s->bit) && !(s->flags & AXAS_SCAN_SET)))
+		for (k = 0; k < n; k++) {
+			u64 pte = READ_ONCE(table[i + k]);
+
+			if (likely(!(pte & s->bit)) && (!set || !ent_present(pt, pte)))
 				continue;
-			pt_scan_leaf(s, ptep, pte, 0, addr, addr + PAGE_SIZE);
+			if (!ent_present(pt, pte))
+				continue;
+			addr = start + ((u64)k << PAGE_SHIFT);
+			pt_scan_leaf(s, &table[i + k], pte, 0, addr, addr + PAGE_SIZE);
 		}
 		return;
 	}
