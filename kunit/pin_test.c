@@ -12,6 +12,7 @@
 #include <kunit/test.h>
 #include <linux/completion.h>
 #include <linux/delay.h>
+#include <linux/ktime.h>
 #include <linux/kthread.h>
 #include <linux/mm.h>
 #include <linux/module.h>
@@ -706,22 +707,27 @@ static int axp_blocker_fn(void *arg)
 {
 	struct axp_blocker *b = arg;
 	struct axp_pin *p = b->p;
-	unsigned long deadline = jiffies + HZ / 2;
+	/*
+	 * Not jiffies: the unmap spins for the pin's lock with interrupts
+	 * off, and on a periodic-tick kernel whose timekeeping CPU that is,
+	 * jiffies stand still until this section ends: it never would.
+	 */
+	u64 deadline = ktime_get_ns() + NSEC_PER_SEC / 2;
 	u64 *va;
 
 	b->valid = axas_pin_lock(&p->pin);
 	va = axas_pin_kva(&p->pin);
 	WRITE_ONCE(b->in_section, true);
 	/* Until the unmap took the translation out of the table... */
-	while (b->valid && !b->saw_unlinked && time_before(jiffies, deadline)) {
+	while (b->valid && !b->saw_unlinked && ktime_get_ns() < deadline) {
 		struct axas_translation tr;
 
 		b->saw_unlinked = axas_translate(p->space, p->gpa, 1, &tr) == -ENOENT;
 		cpu_relax();
 	}
 	/* ...and for 20 ms after: no callback, no free, the same content. */
-	deadline = jiffies + msecs_to_jiffies(20);
-	while (b->saw_unlinked && time_before(jiffies, deadline)) {
+	deadline = ktime_get_ns() + 20 * NSEC_PER_MSEC;
+	while (b->saw_unlinked && ktime_get_ns() < deadline) {
 		b->calls_in_section += atomic_read(&p->calls);
 		if (!page_ref_count(p->frame))
 			b->freed_in_section++;
