@@ -4,6 +4,7 @@
 #define _AXAS_INTERNAL_H
 
 #include <linux/list.h>
+#include <linux/mutex.h>
 #include <linux/rbtree.h>
 #include <linux/rwsem.h>
 #include <linux/spinlock.h>
@@ -78,6 +79,23 @@ struct axas_fault_stats {
 	u64 spurious;
 	u64 refused;
 	u64 fallback;
+	u64 dirty;
+};
+
+/**
+ * struct axas_dirty_log - a GPA range being dirty-logged (dirty.c)
+ * @start: first GPA
+ * @end: one past the last
+ * @wp: write-protection mode (else the leaves' dirty flags)
+ * @bits: pages written where the table does not show it (axas_write(),
+ *	write pins, discard, a protect that took the write right away), one
+ *	bit per 4 KiB page from @start, set with set_bit() after the write
+ */
+struct axas_dirty_log {
+	u64 start;
+	u64 end;
+	bool wp;
+	unsigned long bits[];
 };
 
 /*
@@ -96,6 +114,8 @@ struct axas_fault_stats {
  * @charged: 4 KiB frames charged to the space's cap for it
  * @strict: no smaller frame may stand in for @size (AXAS_AREA_NO_FALLBACK)
  * @fell_back: @page is smaller than asked for: no block of that size was free
+ * @deny: rights to leave out of the leaf (the write right of a page that
+ *	write-protection dirty logging covers, on a fault that is no write)
  */
 struct axas_fault_frame {
 	struct page *page;
@@ -103,6 +123,7 @@ struct axas_fault_frame {
 	unsigned long charged;
 	bool strict;
 	bool fell_back;
+	u32 deny;
 };
 
 /**
@@ -137,6 +158,11 @@ struct axas_fault_frame {
  * @pins: registered pins (pin.c). Added and removed with @lock held
  *	shared and the list's bit lock; walked with @lock held exclusively.
  *	Zeroed with the space: an empty list with its lock bit clear.
+ * @log: dirty logging, or NULL (dirty.c); set and cleared with @lock held
+ *	exclusively, read with it held either way
+ * @scan_lock: serializes dirty-log harvests and aging (their flushes run
+ *	with @lock held shared) and write pins' resolution against them;
+ *	taken before @lock
  */
 struct axas_space {
 	struct rw_semaphore lock;
@@ -162,6 +188,8 @@ struct axas_space {
 	struct axas_fault_stats __percpu *faults;
 	atomic64_t flushes;
 	struct hlist_bl_head pins;
+	struct axas_dirty_log *log;
+	struct mutex scan_lock;		/* see above */
 };
 
 /* Table pages allocated before a series of writes, so that they cannot fail. */
@@ -175,6 +203,24 @@ int axas_pt_cache_fill(struct axas_pt *pt, struct axas_pt_cache *cache,
 void axas_pt_cache_release(struct axas_pt_cache *cache);
 int axas_pt_map_leaf(struct axas_pt *pt, u64 gpa, u64 size, phys_addr_t pa,
 		     u32 prot, bool encrypted, struct axas_pt_cache *tables);
+int axas_pt_split_range(struct axas_pt *pt, u64 gpa, u64 size);
+
+/* The leaf bit axas_pt_scan() tests. */
+enum axas_scan_bit {
+	AXAS_SCAN_DIRTY,
+	AXAS_SCAN_ACCESSED,
+	AXAS_SCAN_WRITABLE,
+};
+
+/* axas_pt_scan(): clear the bit where set; set it everywhere; set_bit(). */
+#define AXAS_SCAN_CLEAR		BIT(0)
+#define AXAS_SCAN_SET		BIT(1)
+#define AXAS_SCAN_ATOMIC	BIT(2)
+
+long axas_pt_scan(struct axas_pt *pt, u64 gpa, u64 size,
+		  enum axas_scan_bit which, unsigned int flags,
+		  unsigned long *bitmap, u64 base,
+		  struct axas_pt_gather *gather);
 int axas_pt_init_node(struct axas_pt *pt, const struct axas_pt_cfg *cfg,
 		      int node, gfp_t node_gfp);
 #ifdef CONFIG_HAS_IOMEM
@@ -190,6 +236,20 @@ void axas_fault_frame_drop(struct axas_space *space, struct axas_fault_frame *ff
 
 void axas_space_debugfs_init(struct axas_space *space);
 
+/* space.c, for dirty.c */
+int axas_space_check_range(struct axas_space *space, u64 gpa, u64 size);
+void axas_space_flush(struct axas_space *space, struct axas_pt_gather *g);
+void axas_space_populates_stale(struct axas_space *space, u64 gpa, u64 end);
+struct axas_area *axas_area_from(struct axas_space *space, u64 gpa);
+struct axas_area *axas_area_next(struct axas_area *area);
+
+/* dirty.c, for space.c and pin.c */
+void axas_dirty_mark(struct axas_space *space, u64 gpa, u64 size);
+void axas_dirty_protect(struct axas_space *space, u64 gpa, u64 size, u32 prot);
+bool axas_dirty_logged(const struct axas_space *space, u64 gpa, u64 size);
+bool axas_dirty_wp(const struct axas_space *space, u64 gpa, u64 size);
+void axas_dirty_log_free(struct axas_space *space);
+
 /*
  * The translations of [@gpa, @gpa + @size) now allow at most @prot (0:
  * they are gone): invalidate the pins that needed more. Call it after the
@@ -198,6 +258,14 @@ void axas_space_debugfs_init(struct axas_space *space);
  */
 void axas_pins_invalidate(struct axas_space *space, u64 gpa, u64 size,
 			  u32 prot);
+/* Write-protection for dirty logging: the pins that need write. */
+void axas_pins_invalidate_write(struct axas_space *space, u64 gpa, u64 size);
+/*
+ * Valid pins of the range that need write: how many; with @bitmap, their
+ * pages are set in it (bit 0: @gpa). Space lock held either way.
+ */
+unsigned int axas_pins_writers(struct axas_space *space, u64 gpa, u64 size,
+			       unsigned long *bitmap);
 /* Destroy: unregister pins the VMM left behind (a bug it is warned of). */
 void axas_pins_forget(struct axas_space *space);
 

@@ -136,8 +136,14 @@ static int pin_lookup(struct axas_space *space, u64 gpa, unsigned int access,
 		if (!axas_pt_query(&space->pt, gpa, leaf)) {
 			if ((leaf->prot & pin_rights(access)) == pin_rights(access))
 				return 0;
+			/*
+			 * Write-protected for dirty logging: a write fault
+			 * gives the right back (or answers -EACCES).
+			 */
 			ret = -EACCES;
-			break;
+			if (!(flags & AXAS_PIN_FAULT) ||
+			    !axas_dirty_wp(space, leaf->gpa, leaf->size))
+				break;
 		}
 		up_read(&space->lock);
 		if (!(flags & AXAS_PIN_FAULT))
@@ -162,9 +168,16 @@ static int pin_resolve(struct axas_pin *pin, u64 gpa, u32 len,
 	struct axas_pt_leaf leaf;
 	int ret;
 
+	/*
+	 * A write pin is resolved under scan_lock: a dirty-log harvest
+	 * that found no write pin in its range write-protects it without
+	 * one appearing meanwhile.
+	 */
+	if (access & AXAS_ACCESS_WRITE)
+		mutex_lock(&space->scan_lock);
 	ret = pin_lookup(space, gpa, access, flags, &leaf);
 	if (ret)
-		return ret;
+		goto out;
 	t.hpa = leaf.hpa + (gpa - leaf.gpa);
 	t.prot = leaf.prot;
 	ret = pin_map(&t);
@@ -190,6 +203,9 @@ static int pin_resolve(struct axas_pin *pin, u64 gpa, u32 len,
 	}
 out_unlock:
 	up_read(&space->lock);
+out:
+	if (access & AXAS_ACCESS_WRITE)
+		mutex_unlock(&space->scan_lock);
 	return ret;
 }
 
@@ -387,6 +403,9 @@ void axas_pin_release(struct axas_pin *pin)
 	hlist_bl_del_init(&pin->node);
 	hlist_bl_unlock(&space->pins);
 	write_lock_irq(&pin->lock);
+	/* Its writes until now: for the next harvest. */
+	if (pin->valid && (pin->access & AXAS_ACCESS_WRITE))
+		axas_dirty_mark(space, pin->gpa, pin->len);
 	WRITE_ONCE(pin->valid, false);
 	write_unlock_irq(&pin->lock);
 	up_read(&space->lock);
@@ -396,8 +415,8 @@ void axas_pin_release(struct axas_pin *pin)
 }
 EXPORT_SYMBOL_NS_GPL(axas_pin_release, AXAS_NS);
 
-void axas_pins_invalidate(struct axas_space *space, u64 gpa, u64 size,
-			  u32 prot)
+static void pins_invalidate(struct axas_space *space, u64 gpa, u64 size,
+			    u32 prot, bool write_only)
 {
 	struct hlist_bl_node *pos;
 	struct axas_pin *pin;
@@ -409,7 +428,10 @@ void axas_pins_invalidate(struct axas_space *space, u64 gpa, u64 size,
 	hlist_bl_for_each_entry(pin, pos, &space->pins, node) {
 		/* Only activation (with the space lock shared) sets it. */
 		if (!pin->valid || pin->gpa + pin->len <= gpa ||
-		    pin->gpa >= gpa + size || pin_survives(pin, prot))
+		    pin->gpa >= gpa + size)
+			continue;
+		if (write_only ? !(pin->access & AXAS_ACCESS_WRITE) :
+		    pin_survives(pin, prot))
 			continue;
 		/* Waits for the sections in progress; later ones see false. */
 		write_lock_irq(&pin->lock);
@@ -419,7 +441,44 @@ void axas_pins_invalidate(struct axas_space *space, u64 gpa, u64 size,
 		/* The owner stopped using the address when the callback returned. */
 		pin_unmap(pin->map);
 		pin->map = NULL;
+		/* Its writes until the callback returned: for the next harvest. */
+		if (pin->access & AXAS_ACCESS_WRITE)
+			axas_dirty_mark(space, pin->gpa, pin->len);
 	}
+}
+
+void axas_pins_invalidate(struct axas_space *space, u64 gpa, u64 size,
+			  u32 prot)
+{
+	pins_invalidate(space, gpa, size, prot, false);
+}
+
+void axas_pins_invalidate_write(struct axas_space *space, u64 gpa, u64 size)
+{
+	pins_invalidate(space, gpa, size, 0, true);
+}
+
+unsigned int axas_pins_writers(struct axas_space *space, u64 gpa, u64 size,
+			       unsigned long *bitmap)
+{
+	struct hlist_bl_node *pos;
+	struct axas_pin *pin;
+	unsigned int n = 0;
+
+	lockdep_assert_held(&space->lock);
+	if (hlist_bl_empty(&space->pins))
+		return 0;
+	hlist_bl_lock(&space->pins);
+	hlist_bl_for_each_entry(pin, pos, &space->pins, node) {
+		if (!READ_ONCE(pin->valid) || !(pin->access & AXAS_ACCESS_WRITE) ||
+		    pin->gpa + pin->len <= gpa || pin->gpa >= gpa + size)
+			continue;
+		n++;
+		if (bitmap)
+			__set_bit((pin->gpa - gpa) >> PAGE_SHIFT, bitmap);
+	}
+	hlist_bl_unlock(&space->pins);
+	return n;
 }
 
 /*

@@ -78,6 +78,16 @@ static struct axas_area *area_next(struct axas_area *area)
 	return area_of(rb_next(&area->node));
 }
 
+struct axas_area *axas_area_from(struct axas_space *space, u64 gpa)
+{
+	return area_from(space, gpa);
+}
+
+struct axas_area *axas_area_next(struct axas_area *area)
+{
+	return area_next(area);
+}
+
 static void area_insert(struct axas_space *space, struct axas_area *new)
 {
 	struct rb_node **link = &space->areas.rb_node, *parent = NULL;
@@ -233,7 +243,7 @@ static void space_memcg_leave(struct mem_cgroup *old)
 	set_active_memcg(old);
 }
 
-static int space_check_range(struct axas_space *space, u64 gpa, u64 size)
+int axas_space_check_range(struct axas_space *space, u64 gpa, u64 size)
 {
 	if (!size || !PAGE_ALIGNED(gpa) || !PAGE_ALIGNED(size))
 		return -EINVAL;
@@ -258,7 +268,7 @@ void axas_frames_uncharge(struct axas_space *space, unsigned long nr)
 	atomic_long_sub(nr, &space->frames);
 }
 
-static void space_flush(struct axas_space *space, struct axas_pt_gather *g)
+void axas_space_flush(struct axas_space *space, struct axas_pt_gather *g)
 {
 	if (!axas_pt_gather_need_flush(g))
 		return;
@@ -298,7 +308,7 @@ struct populate_reg {
 };
 
 /* A writer (lock held exclusively) changed [gpa, end). */
-static void space_populates_stale(struct axas_space *space, u64 gpa, u64 end)
+void axas_space_populates_stale(struct axas_space *space, u64 gpa, u64 end)
 {
 	struct populate_reg *reg;
 
@@ -415,6 +425,7 @@ struct axas_space *axas_space_create(const struct axas_space_cfg *cfg)
 		goto out_destroy;
 	space->id = ret;
 	init_rwsem(&space->lock);
+	mutex_init(&space->scan_lock);
 	INIT_LIST_HEAD(&space->populates);
 	spin_lock_init(&space->populates_lock);
 	space->areas = RB_ROOT;
@@ -476,7 +487,7 @@ void axas_space_shutdown(struct axas_space *space)
 		return;
 	}
 	WRITE_ONCE(space->dead, true);
-	space_populates_stale(space, 0, U64_MAX);
+	axas_space_populates_stale(space, 0, U64_MAX);
 	/*
 	 * The table's whole reach: no leaf straddles its ends, so nothing is
 	 * split and nothing allocated; this cannot fail.
@@ -520,6 +531,7 @@ void axas_space_destroy(struct axas_space *space)
 		return;
 	axas_space_shutdown(space);
 	axas_pins_forget(space);
+	axas_dirty_log_free(space);
 	debugfs_remove_recursive(space->debugfs);
 	/* Empty since shutdown: this frees the root. */
 	axas_pt_destroy(&space->pt, NULL, NULL);
@@ -575,7 +587,7 @@ static int space_add_area(struct axas_space *space, u64 gpa, u64 size,
 	ret = area->backend->populate ? area->backend->populate(space, area) : 0;
 	if (!ret) {
 		area_insert(space, area);
-		space_populates_stale(space, area->start, area->end);
+		axas_space_populates_stale(space, area->start, area->end);
 	}
 out:
 	up_write(&space->lock);
@@ -613,7 +625,7 @@ int axas_map_linear(struct axas_space *space, u64 gpa, phys_addr_t hpa,
 {
 	int ret;
 
-	ret = space_check_range(space, gpa, size);
+	ret = axas_space_check_range(space, gpa, size);
 	if (ret)
 		return ret;
 	if ((flags & ~(AXAS_PROT_ALL | AXAS_AREA_HOST_RAM)) ||
@@ -680,7 +692,7 @@ int axas_map_alloc(struct axas_space *space, u64 gpa, u64 size, u32 flags,
 
 	if (pgsize != SZ_4K && pgsize != SZ_2M && pgsize != SZ_1G)
 		return -EINVAL;
-	ret = space_check_range(space, gpa, size);
+	ret = axas_space_check_range(space, gpa, size);
 	if (ret)
 		return ret;
 	if ((flags & ~(AXAS_PROT_ALL | AXAS_AREA_POPULATE | AXAS_AREA_NO_FALLBACK)) ||
@@ -728,27 +740,49 @@ static void area_set_prot(struct axas_space *space, struct axas_area *area,
 	area->flags = (area->flags & ~AXAS_PROT_ALL) | prot;
 }
 
-/*
- * The common part of unmap and protect: all allocations first (area
- * structs for the cuts; the engine preallocates its split pages), then the
- * table, the flush, the frees, and the areas.
- */
-static int space_edit(struct axas_space *space, u64 gpa, u64 size, bool unmap,
-		      u32 prot)
+/* What space_edit() does. */
+enum space_edit_op {
+	SPACE_UNMAP,
+	SPACE_PROTECT,
+	SPACE_DISCARD,
+};
+
+/* Discard frees alloc frames only: -EOPNOTSUPP where a linear area is. */
+static int space_discard_check(struct axas_space *space, u64 gpa, u64 end)
 {
+	struct axas_area *area;
+
+	for (area = area_from(space, gpa); area && area->start < end;
+	     area = area_next(area))
+		if (area->backend != &axas_backend_alloc)
+			return -EOPNOTSUPP;
+	return 0;
+}
+
+/*
+ * The common part of unmap, protect and discard: all allocations first
+ * (area structs for the cuts; the engine preallocates its split pages),
+ * then the table, the flush, the frees, and the areas (discard keeps
+ * them: its range faults in anew).
+ */
+static int space_edit(struct axas_space *space, u64 gpa, u64 size,
+		      enum space_edit_op op, u32 prot)
+{
+	bool unmap = op != SPACE_PROTECT;
 	struct space_release r = { .space = space };
 	struct axas_pt_gather gather;
 	struct mem_cgroup *old;
 	LIST_HEAD(spares);
 	int ret;
 
-	ret = space_check_range(space, gpa, size);
+	ret = axas_space_check_range(space, gpa, size);
 	if (ret)
 		return ret;
 	INIT_LIST_HEAD(&r.frames);
 	axas_pt_gather_init(&gather);
 	old = space_memcg_enter(space);
-	ret = spares_fill(&spares, unmap ? AREA_GFP_UNMAP : AREA_GFP);
+	if (op != SPACE_DISCARD)
+		ret = spares_fill(&spares, unmap ? AREA_GFP_UNMAP : AREA_GFP);
 	if (ret)
 		goto out_spares;
 
@@ -757,6 +791,13 @@ static int space_edit(struct axas_space *space, u64 gpa, u64 size, bool unmap,
 		ret = -ESHUTDOWN;
 		goto out_unlock;
 	}
+	if (op == SPACE_DISCARD) {
+		ret = space_discard_check(space, gpa, gpa + size);
+		if (ret)
+			goto out_unlock;
+	}
+	if (op == SPACE_PROTECT)
+		axas_dirty_protect(space, gpa, size, prot);
 	if (unmap)
 		ret = axas_pt_unmap(&space->pt, gpa, size, space_release_leaf,
 				    &r, &gather);
@@ -765,12 +806,16 @@ static int space_edit(struct axas_space *space, u64 gpa, u64 size, bool unmap,
 	if (ret)
 		goto out_unlock;
 	axas_pins_invalidate(space, gpa, size, unmap ? 0 : prot);
-	space_flush(space, &gather);
+	axas_space_flush(space, &gather);
 	axas_frames_free(space, &r.frames);
 	axas_pt_gather_release(&gather);
-	space_carve(space, gpa, gpa + size, &spares,
-		    unmap ? area_remove : area_set_prot, prot);
-	space_populates_stale(space, gpa, gpa + size);
+	if (op == SPACE_DISCARD)
+		/* Its content changed: zero at the next touch. */
+		axas_dirty_mark(space, gpa, size);
+	else
+		space_carve(space, gpa, gpa + size, &spares,
+			    unmap ? area_remove : area_set_prot, prot);
+	axas_space_populates_stale(space, gpa, gpa + size);
 out_unlock:
 	up_write(&space->lock);
 out_spares:
@@ -796,12 +841,44 @@ out_spares:
  */
 int axas_unmap(struct axas_space *space, u64 gpa, u64 size)
 {
-	int ret = space_edit(space, gpa, size, true, 0);
+	int ret = space_edit(space, gpa, size, SPACE_UNMAP, 0);
 
 	trace_axas_unmap(space->id, gpa, size, 0, ret);
 	return ret;
 }
 EXPORT_SYMBOL_NS_GPL(axas_unmap, AXAS_NS);
+
+/**
+ * axas_discard() - give back the frames of a range of alloc areas
+ * @space: the space
+ * @gpa: first GPA, 4 KiB aligned
+ * @size: bytes, a multiple of 4 KiB
+ *
+ * For ballooning and free-page reporting: removes the translations of the
+ * range and frees its frames, but keeps the areas, which become lazy
+ * there (an eager area too): the next touch faults in a zeroed frame.
+ * Holes and pages not faulted in are skipped. A 2 MiB or 1 GiB leaf the
+ * range cuts is split and the rest of its frame stays mapped in smaller
+ * leaves (frames are freed 4 KiB at a time); faults in the discarded
+ * part of such a slot install 4 KiB frames. As for axas_unmap(), pins of
+ * the range are invalidated and the range is flushed before any frame is
+ * freed. Under dirty logging the range is reported written.
+ *
+ * Context: process context; may sleep; takes the space lock exclusively;
+ * calls the pin callbacks and the flush callback.
+ * Return: 0; -EINVAL for an unaligned or zero range; -ERANGE for a range
+ * outside the space; -EOPNOTSUPP when a linear area lies in the range
+ * (nothing changed: its memory is not axas's to free); -ENOMEM (nothing
+ * changed); -ESHUTDOWN after shutdown.
+ */
+int axas_discard(struct axas_space *space, u64 gpa, u64 size)
+{
+	int ret = space_edit(space, gpa, size, SPACE_DISCARD, 0);
+
+	trace_axas_discard(space->id, gpa, size, 0, ret);
+	return ret;
+}
+EXPORT_SYMBOL_NS_GPL(axas_discard, AXAS_NS);
 
 /**
  * axas_protect() - change the rights and memory type of a GPA range
@@ -826,7 +903,7 @@ int axas_protect(struct axas_space *space, u64 gpa, u64 size, u32 prot)
 	int ret = axas_pt_check_prot(&space->pt, prot);
 
 	if (!ret)
-		ret = space_edit(space, gpa, size, false, prot);
+		ret = space_edit(space, gpa, size, SPACE_PROTECT, prot);
 	trace_axas_protect(space->id, gpa, size, prot, ret);
 	return ret;
 }
@@ -859,12 +936,34 @@ static bool prot_allows(const struct axas_space *space, u32 prot,
 	return true;
 }
 
+/*
+ * A write to a present page whose leaf lacks the write right its area
+ * has: write-protection dirty logging took it away. Give it back, with
+ * the lock held shared and a cmpxchg on the leaf (the hardware's A/D
+ * updates and other faults race with it): that marks the page dirty for
+ * the next harvest, which takes it away again.
+ */
+static int space_fault_dirty(struct axas_space *space,
+			     const struct axas_area *area, u64 gpa,
+			     unsigned int access, const struct axas_pt_leaf *leaf)
+{
+	if (!(access & AXAS_ACCESS_WRITE) || !(area->flags & AXAS_PROT_WRITE) ||
+	    !prot_allows(space, leaf->prot | AXAS_PROT_WRITE, access) ||
+	    !axas_dirty_wp(space, leaf->gpa, leaf->size))
+		return -EACCES;
+	axas_pt_scan(&space->pt, ALIGN_DOWN(gpa, PAGE_SIZE), PAGE_SIZE,
+		     AXAS_SCAN_WRITABLE, AXAS_SCAN_SET, NULL, 0, NULL);
+	this_cpu_inc(space->faults->dirty);
+	return AXAS_FAULT_INSTALLED;
+}
+
 static int space_fault_locked(struct axas_space *space, u64 gpa,
 			      unsigned int access, bool excl,
 			      struct axas_fault_frame *ff)
 {
 	struct axas_pt_leaf leaf;
 	struct axas_area *area;
+	u64 slot;
 	int ret;
 
 	lockdep_assert_held(&space->lock);
@@ -880,13 +979,26 @@ static int space_fault_locked(struct axas_space *space, u64 gpa,
 	 * the vCPU would fault on it forever.
 	 */
 	ret = axas_pt_query(&space->pt, gpa, &leaf);
-	if (!ret)
-		return prot_allows(space, leaf.prot, access) ?
-			AXAS_FAULT_SPURIOUS : -EACCES;
+	if (!ret) {
+		if (prot_allows(space, leaf.prot, access))
+			return AXAS_FAULT_SPURIOUS;
+		return space_fault_dirty(space, area, gpa, access, &leaf);
+	}
 	if (WARN_ON_ONCE(ret != -ENOENT || !area->backend->fault))
 		return -EFAULT;
-	/* Not mapped: @leaf.size is the largest leaf the table takes there. */
-	return area->backend->fault(space, area, gpa, leaf.size, excl, ff);
+	/*
+	 * Not mapped: @leaf.size is the largest leaf the table takes there,
+	 * but dirty logging reports 4 KiB pages, and a huge leaf installed
+	 * in part of its range would be reported (or write-protected) as a
+	 * whole. Under write-protection, a page that is not written yet is
+	 * mapped without the write right: its first write marks it.
+	 */
+	slot = min_t(u64, leaf.size, area->pgsize);
+	if (slot > SZ_4K && axas_dirty_logged(space, ALIGN_DOWN(gpa, slot), slot))
+		slot = SZ_4K;
+	ff->deny = axas_dirty_wp(space, gpa, SZ_4K) &&
+		   !(access & AXAS_ACCESS_WRITE) ? AXAS_PROT_WRITE : 0;
+	return area->backend->fault(space, area, gpa, slot, excl, ff);
 }
 
 /*
@@ -1385,7 +1497,7 @@ int axas_populate(struct axas_space *space, u64 gpa, u64 size)
 	struct mem_cgroup *old;
 	int ret;
 
-	ret = space_check_range(space, gpa, size);
+	ret = axas_space_check_range(space, gpa, size);
 	if (ret)
 		return ret;
 	INIT_LIST_HEAD(&tables.pages);
@@ -1599,6 +1711,8 @@ static int space_copy(struct axas_space *space, u64 gpa, void *buf,
 				      buf, chunk, write);
 		if (ret)
 			break;
+		if (write)
+			axas_dirty_mark(space, gpa, chunk);
 		gpa += chunk;
 		buf += chunk;
 		len -= chunk;
@@ -1802,6 +1916,7 @@ void axas_space_get_stats(struct axas_space *space,
 		stats->faults_spurious += READ_ONCE(f->spurious);
 		stats->faults_refused += READ_ONCE(f->refused);
 		stats->fallbacks += READ_ONCE(f->fallback);
+		stats->faults_dirty += READ_ONCE(f->dirty);
 	}
 	stats->flushes = atomic64_read(&space->flushes);
 }

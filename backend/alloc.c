@@ -345,7 +345,7 @@ static int alloc_fault(struct axas_space *space, struct axas_area *area,
 	}
 	src.pa = page_to_phys(ff->page);
 	ret = axas_pt_map(&space->pt, ALIGN_DOWN(gpa, ff->size), ff->size, &src,
-			  area->flags & AXAS_PROT_ALL, ff->size,
+			  area->flags & AXAS_PROT_ALL & ~ff->deny, ff->size,
 			  AXAS_PT_MAP_SHARED);
 	if (!ret) {
 		if (ff->fell_back)

@@ -114,6 +114,7 @@ const struct axas_pt_fmt axas_pt_fmt_ept = {
 	.huge = EPT_PS,
 	.accessed = EPT_A,
 	.dirty = EPT_D,
+	.write = EPT_W,
 	.init = ept_init,
 	.check_prot = ept_check_prot,
 	.leaf_attrs = ept_leaf_attrs,

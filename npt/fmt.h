@@ -26,6 +26,8 @@ static inline u64 axas_pt_leaf_addr_mask(unsigned int level)
  * @huge: page-size bit of a leaf at level 1 or 2
  * @accessed: accessed flag (set by hardware)
  * @dirty: dirty flag of a leaf (set by hardware)
+ * @write: the write right of a leaf (write-protection dirty logging
+ *	clears and sets it alone)
  * @init: check @pt->cfg against its capabilities and fill the format's
  *	fields of @pt (present_mask, table_pte); -EOPNOTSUPP for a request the
  *	capabilities do not allow, -EINVAL for one that makes no sense
@@ -39,6 +41,7 @@ struct axas_pt_fmt {
 	u64 huge;
 	u64 accessed;
 	u64 dirty;
+	u64 write;
 	int (*init)(struct axas_pt *pt);
 	int (*check_prot)(const struct axas_pt *pt, u32 prot);
 	u64 (*leaf_attrs)(const struct axas_pt *pt, u32 prot, unsigned int level);

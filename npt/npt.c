@@ -93,6 +93,7 @@ const struct axas_pt_fmt axas_pt_fmt_npt = {
 	.huge = NPT_PS,
 	.accessed = NPT_A,
 	.dirty = NPT_D,
+	.write = NPT_RW,
 	.init = npt_init,
 	.check_prot = npt_check_prot,
 	.leaf_attrs = npt_leaf_attrs,

@@ -17,6 +17,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/bitfield.h>
+#include <linux/bitmap.h>
 #include <linux/gfp.h>
 #include <linux/io.h>
 #include <linux/log2.h>
@@ -1119,6 +1120,217 @@ int axas_pt_split(struct axas_pt *pt, u64 gpa)
 	return ret;
 }
 EXPORT_SYMBOL_NS_GPL(axas_pt_split, AXAS_NS);
+
+/*
+ * Split every 2 MiB and 1 GiB leaf that maps part of [gpa, end) down to
+ * 4 KiB leaves (dirty logging reports 4 KiB pages). First count the table
+ * pages, then allocate them, then split: all or nothing.
+ */
+static unsigned long pt_split_count(const struct axas_pt *pt, u64 *table,
+				    unsigned int level, u64 start, u64 end)
+{
+	unsigned long n = 0;
+	u64 addr, next;
+
+	for (addr = start; addr < end; addr = next) {
+		u64 pte = READ_ONCE(table[pt_index(addr, level)]);
+
+		pt_resched(level);
+		next = min(end, pt_entry_end(addr, level));
+		if (!ent_present(pt, pte))
+			continue;
+		if (ent_leaf(pt, pte, level))
+			n += level == 2 ? 1 + PT_ENTRIES : level;
+		else if (level > 1)
+			n += pt_split_count(pt, ent_table(pt, pte), level - 1,
+					    addr, next);
+	}
+	return n;
+}
+
+static void pt_split_all(struct axas_pt *pt, struct axas_pt_cache *cache,
+			 u64 *table, unsigned int level, u64 start, u64 end)
+{
+	u64 addr, next;
+
+	for (addr = start; addr < end; addr = next) {
+		u64 *ptep = &table[pt_index(addr, level)];
+		u64 pte = READ_ONCE(*ptep);
+
+		pt_resched(level);
+		next = min(end, pt_entry_end(addr, level));
+		if (!ent_present(pt, pte))
+			continue;
+		if (ent_leaf(pt, pte, level))
+			pte = pt_split_leaf(pt, cache, ptep, pte, level);
+		if (level > 1)
+			pt_split_all(pt, cache, ent_table(pt, pte), level - 1,
+				     addr, next);
+	}
+}
+
+/*
+ * Leaves keep translation, rights and A/D flags: no flush. The caller
+ * excludes every other writer of @pt but shared maps (which only fill
+ * empty entries).
+ */
+int axas_pt_split_range(struct axas_pt *pt, u64 gpa, u64 size)
+{
+	struct axas_pt_cache cache;
+	int ret = pt_check_range(pt, gpa, size);
+
+	if (ret)
+		return ret;
+	pt_cache_init(&cache);
+	ret = pt_cache_fill(pt, &cache, pt_split_count(pt, pt->root, pt->top_level,
+						       gpa, gpa + size), PT_GFP);
+	if (!ret)
+		pt_split_all(pt, &cache, pt->root, pt->top_level, gpa, gpa + size);
+	pt_cache_drain(&cache);
+	return ret;
+}
+
+/* ---- testing, clearing and setting one bit of every leaf ---------------- */
+
+struct pt_scan {
+	struct axas_pt *pt;
+	u64 bit;
+	unsigned int flags;
+	unsigned long *bitmap;
+	u64 base;
+	struct axas_pt_gather *gather;
+	unsigned long found;
+};
+
+/* Report the 4 KiB pages [from, to) in the caller's bitmap. */
+static void pt_scan_mark(struct pt_scan *s, u64 from, u64 to)
+{
+	unsigned long i = (from - s->base) >> PAGE_SHIFT;
+	unsigned long n = (to - from) >> PAGE_SHIFT;
+
+	s->found += n;
+	if (!s->bitmap)
+		return;
+	if (s->flags & AXAS_SCAN_ATOMIC)
+		while (n--)
+			set_bit(i++, s->bitmap);
+	else if (n == 1)
+		__set_bit(i, s->bitmap);
+	else
+		bitmap_set(s->bitmap, i, n);
+}
+
+/*
+ * One leaf: the hardware may set A/D in it at any moment and other
+ * scanners or a write-protection fault change it under the shared lock,
+ * so every change is a cmpxchg of the whole entry.
+ */
+static void pt_scan_leaf(struct pt_scan *s, u64 *ptep, u64 pte,
+			 unsigned int level, u64 addr, u64 next)
+{
+	u64 span = axas_pt_level_size(level), base = addr & ~(span - 1);
+
+	if (s->flags & AXAS_SCAN_SET) {
+		while (!(pte & s->bit))
+			if (try_cmpxchg64(ptep, &pte, pte | s->bit))
+				break;
+		return;
+	}
+	if (!(pte & s->bit))
+		return;
+	if (s->flags & AXAS_SCAN_CLEAR) {
+		while (!try_cmpxchg64(ptep, &pte, pte & ~s->bit))
+			if (!(pte & s->bit))
+				return;
+		/* A CPU may hold the entry with the bit set: flush. */
+		pt_gather_add(s->gather, base, base + span);
+	}
+	pt_scan_mark(s, addr, next);
+}
+
+static void pt_scan_level(struct pt_scan *s, u64 *table, unsigned int level,
+			  u64 start, u64 end)
+{
+	struct axas_pt *pt = s->pt;
+	u64 addr, next;
+
+	if (!level) {
+		/*
+		 * The hot loop: up to 512 entries of one table, all leaves or
+		 * empty. A harvest finds the bit clear in most: one load and
+		 * one test each (an empty entry is 0, the bit implies present).
+		 */
+		unsigned int i = pt_index(start, 0);
+		unsigned int n = (end - start) >> PAGE_SHIFT, k;
+		bool set = s->flags & AXAS_SCAN_SET;
+
+		for (k = 0; k < n; k++) {
+			u64 pte = READ_ONCE(table[i + k]);
+
+			if (likely(!(pte & s->bit)) && (!set || !ent_present(pt, pte)))
+				continue;
+			if (!ent_present(pt, pte))
+				continue;
+			addr = start + ((u64)k << PAGE_SHIFT);
+			pt_scan_leaf(s, &table[i + k], pte, 0, addr, addr + PAGE_SIZE);
+		}
+		return;
+	}
+	for (addr = start; addr < end; addr = next) {
+		u64 *ptep = &table[pt_index(addr, level)];
+		u64 pte = READ_ONCE(*ptep);
+
+		pt_resched(level);
+		next = min(end, pt_entry_end(addr, level));
+		if (!ent_present(pt, pte))
+			continue;
+		if (ent_leaf(pt, pte, level))
+			pt_scan_leaf(s, ptep, pte, level, addr, next);
+		else
+			pt_scan_level(s, ent_table(pt, pte), level - 1, addr, next);
+	}
+}
+
+/*
+ * Test one bit (@which) of every leaf that maps part of [@gpa, @gpa +
+ * @size) and report the 4 KiB pages of the range whose leaf has it in
+ * @bitmap (bit n: the page at @base + n * 4 KiB; a huge leaf reports all
+ * its pages in the range), clearing it with AXAS_SCAN_CLEAR (the leaves
+ * it was cleared in go to @gather, to be flushed), or set it in every
+ * leaf with AXAS_SCAN_SET (no report). Runs concurrently with faults and
+ * other scans (the caller holds the space lock either way: no table page
+ * goes away meanwhile). Returns the number of pages reported.
+ */
+long axas_pt_scan(struct axas_pt *pt, u64 gpa, u64 size,
+		  enum axas_scan_bit which, unsigned int flags,
+		  unsigned long *bitmap, u64 base,
+		  struct axas_pt_gather *gather)
+{
+	struct pt_scan s = {
+		.pt = pt, .flags = flags, .bitmap = bitmap, .base = base,
+		.gather = gather,
+	};
+	int ret = pt_check_range(pt, gpa, size);
+
+	if (ret)
+		return ret;
+	if ((flags & AXAS_SCAN_CLEAR) && !gather)
+		return -EINVAL;
+	switch (which) {
+	case AXAS_SCAN_DIRTY:
+		s.bit = pt->fmt->dirty;
+		break;
+	case AXAS_SCAN_ACCESSED:
+		s.bit = pt->fmt->accessed;
+		break;
+	default:
+		s.bit = pt->fmt->write;
+		break;
+	}
+	pt_scan_level(&s, pt->root, pt->top_level, gpa, gpa + size);
+	return s.found;
+}
+EXPORT_SYMBOL_IF_KUNIT(axas_pt_scan);
 
 /*
  * The entry that maps @gpa: a present leaf (its table and level in

@@ -126,6 +126,67 @@ struct mem_cgroup;
  */
 
 /**
+ * DOC: Dirty logging, aging and discard
+ *
+ * **Dirty logging** tells a VMM which guest pages were written (live
+ * migration, incremental checkpoints). axas_dirty_log_start() starts it
+ * over one range of the space; axas_dirty_log_get() reports into the
+ * caller's bitmap (one bit per 4 KiB page) the pages written since the
+ * last report of each page, and clears them; axas_dirty_log_clear() clears
+ * without reporting. Both take any sub-range of the logged range, so a
+ * migration thread harvests in chunks while vCPUs run: they take the
+ * space lock shared, and faults and guest copies go on. A page written
+ * after its bit was harvested shows in the next harvest: no write is
+ * missed. axas_dirty_log_stop() ends it.
+ *
+ * Two mechanisms, chosen at start from the table:
+ *
+ * - *Dirty flags* (NPT always, EPT with %AXAS_PT_ROOT_AD): the CPU sets
+ *   the leaf's dirty flag on a write. A harvest clears the flags it
+ *   reports with an atomic compare-exchange and flushes the range once.
+ * - *Write-protection* (EPT without A/D, or %AXAS_DIRTY_WP): a harvest
+ *   takes the write right away from the pages it reports, flushing once;
+ *   the next guest write to such a page exits with an EPT violation,
+ *   which the VMM hands to axas_fault() as usual. axas_fault() gives the
+ *   write right back (one compare-exchange, the space lock held shared: no
+ *   area is split, no exclusive lock taken), which marks the page for the
+ *   next harvest, and answers %AXAS_FAULT_INSTALLED
+ *   (&axas_space_stats.faults_dirty counts these). A lazy page faulted in
+ *   by a read is mapped without the write right. Write pins of the range
+ *   are invalidated when the write right goes (see "Pinned
+ *   translations"); axas_pin_refresh() with %AXAS_PIN_FAULT gives it back.
+ *
+ * Writes the table does not see are recorded too: axas_write(), a write
+ * pin (reported while valid, and once more after it is released or
+ * invalidated), axas_discard() (the content changed to zeros), and a
+ * protect that takes the write right away during write-protection.
+ * axas_unmap() forgets the range: the pages are gone.
+ *
+ * Granularity: at start, 2 MiB and 1 GiB leaves in the range are split
+ * into 4 KiB leaves (eagerly, as KVM's eager page split does), and while
+ * logging is on, faults in a 2 MiB or 1 GiB slot that meets the range
+ * install 4 KiB frames. The split leaves stay 4 KiB leaves after logging
+ * stops (no collapse). Only axas_populate() may still install a huge leaf
+ * there; a harvest reports such a leaf as a whole.
+ *
+ * **Aging**: axas_age() reports the pages whose accessed flag is set
+ * (young), and with %AXAS_AGE_CLEAR clears them and flushes once, for
+ * working-set estimation. It needs accessed flags (NPT, EPT with A/D).
+ *
+ * **Discard**: axas_discard() frees the frames of a range of alloc areas
+ * and keeps the areas, lazy there (ballooning, free-page reporting).
+ *
+ * Flags:
+ *
+ * - %AXAS_DIRTY_WP (axas_dirty_log_start()): use write-protection even
+ *   where the table has dirty flags (a CPU or emulator that does not set
+ *   them).
+ * - %AXAS_AGE_CLEAR (axas_age()): clear the accessed flags reported.
+ */
+#define AXAS_DIRTY_WP		BIT(0)
+#define AXAS_AGE_CLEAR		BIT(0)
+
+/**
  * typedef axas_flush_fn - invalidate cached translations of a GPA range
  * @cookie: &axas_space_cfg.cookie
  * @gpa: first GPA whose translation was removed or reduced
@@ -153,8 +214,11 @@ struct mem_cgroup;
  * (flush when a vCPU moves to another CPU).
  *
  * The callback runs in process context with the space's lock held for
- * writing, on whatever CPU called axas_unmap(), axas_protect() or
- * axas_space_shutdown(). It may sleep. It must not call into the space,
+ * writing, on whatever CPU called axas_unmap(), axas_protect(),
+ * axas_discard(), axas_dirty_log_start() or axas_space_shutdown(); for
+ * axas_dirty_log_get(), axas_dirty_log_clear() and axas_age() with the
+ * lock held shared, while faults run. It never runs twice at once for one
+ * space. It may sleep. It must not call into the space,
  * and it must not wait for a vCPU thread to make progress other than
  * leaving guest mode: that thread may be blocked in axas_fault() or
  * axas_read()/axas_write() waiting for the lock the caller holds, and
@@ -320,6 +384,8 @@ struct axas_area_info {
  *	axas_populate() filled with smaller frames because no block of the
  *	area's size was free
  * @flushes: calls of the flush callback
+ * @faults_dirty: write faults on pages that write-protection dirty logging
+ *	had write-protected (counted in @faults_installed too)
  */
 struct axas_space_stats {
 	unsigned long areas;
@@ -331,6 +397,7 @@ struct axas_space_stats {
 	u64 faults_refused;
 	u64 fallbacks;
 	u64 flushes;
+	u64 faults_dirty;
 };
 
 struct axas_space *axas_space_create(const struct axas_space_cfg *cfg);
@@ -357,6 +424,15 @@ int axas_walk_areas(struct axas_space *space,
 		       void *arg);
 void axas_space_get_stats(struct axas_space *space,
 			  struct axas_space_stats *stats);
+int __must_check axas_discard(struct axas_space *space, u64 gpa, u64 size);
+int __must_check axas_dirty_log_start(struct axas_space *space, u64 gpa,
+				      u64 size, unsigned int flags);
+int axas_dirty_log_stop(struct axas_space *space);
+long axas_dirty_log_get(struct axas_space *space, u64 gpa, u64 size,
+			unsigned long *bitmap);
+int axas_dirty_log_clear(struct axas_space *space, u64 gpa, u64 size);
+long axas_age(struct axas_space *space, u64 gpa, u64 size,
+	      unsigned long *bitmap, unsigned int flags);
 
 /**
  * typedef axas_pin_fn - a pinned translation became invalid

@@ -1,0 +1,422 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Dirty logging and access aging (see "Dirty logging, aging and discard"
+ * in include/axas/axas.h).
+ *
+ * A page is reported dirty when one of these says so:
+ * - its leaf's dirty flag (hardware mode: NPT, EPT with A/D), which the
+ *   harvest clears with a cmpxchg and then flushes, so that no CPU keeps a
+ *   translation that says "already dirty" and writes without setting it;
+ * - its leaf's write right (write-protection mode: EPT without A/D): the
+ *   harvest takes it away and flushes; the next guest write faults, and
+ *   axas_fault() gives it back, which is what marks the page dirty again;
+ * - the log's own bitmap, for writes the table does not see: axas_write(),
+ *   write pins (released or invalidated), discard, and a protect that
+ *   takes away the write right that was the mark.
+ *
+ * Locking: start and stop take the space lock exclusively. Harvests and
+ * aging take @space->scan_lock (so that their flushes never overlap and a
+ * write pin cannot be resolved between a harvest's check and its
+ * write-protection) and then the space lock shared: faults, guest copies
+ * and populates go on meanwhile. A harvest in write-protection mode whose
+ * range holds a valid write pin takes the lock exclusively instead, to
+ * invalidate the pin.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/bitmap.h>
+#include <linux/memcontrol.h>
+#include <linux/mm.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+
+#include "compat_internal.h"
+
+#include "axas_internal.h"
+
+/* Write-protection unless the table has dirty flags (or the VMM asks). */
+static bool log_wants_wp(const struct axas_space *space, unsigned int flags)
+{
+	if (flags & AXAS_DIRTY_WP)
+		return true;
+	if (space->pt.cfg.format == AXAS_PT_NPT)
+		return false;
+	return !(space->pt.cfg.root_flags & AXAS_PT_ROOT_AD);
+}
+
+static enum axas_scan_bit log_bit(const struct axas_dirty_log *log)
+{
+	return log->wp ? AXAS_SCAN_WRITABLE : AXAS_SCAN_DIRTY;
+}
+
+/* The log's pages of [gpa, gpa + size) were written behind the table. */
+void axas_dirty_mark(struct axas_space *space, u64 gpa, u64 size)
+{
+	struct axas_dirty_log *log = space->log;
+	u64 end = gpa + size;
+
+	lockdep_assert_held(&space->lock);
+	if (!log || end <= log->start || gpa >= log->end)
+		return;
+	gpa = max(ALIGN_DOWN(gpa, PAGE_SIZE), log->start);
+	end = min(end, log->end);
+	/* After the write: a harvest that sees the bit sees the data. */
+	smp_mb__before_atomic();
+	for (; gpa < end; gpa += PAGE_SIZE)
+		set_bit((gpa - log->start) >> PAGE_SHIFT, log->bits);
+}
+
+/*
+ * A protect is about to take the write right away from [gpa, gpa + size):
+ * in write-protection mode that right is the mark of a written page, so
+ * move it into the log's bitmap first. Lock held exclusively.
+ */
+void axas_dirty_protect(struct axas_space *space, u64 gpa, u64 size, u32 prot)
+{
+	struct axas_dirty_log *log = space->log;
+	u64 end = gpa + size;
+
+	lockdep_assert_held_write(&space->lock);
+	if (!log || !log->wp || (prot & AXAS_PROT_WRITE) ||
+	    end <= log->start || gpa >= log->end)
+		return;
+	gpa = max(gpa, log->start);
+	end = min(end, log->end);
+	axas_pt_scan(&space->pt, gpa, end - gpa, AXAS_SCAN_WRITABLE,
+		     AXAS_SCAN_ATOMIC, log->bits, log->start, NULL);
+}
+
+/* Does the log cover part of [gpa, gpa + size)? Lock held either way. */
+bool axas_dirty_logged(const struct axas_space *space, u64 gpa, u64 size)
+{
+	const struct axas_dirty_log *log = space->log;
+
+	return log && gpa < log->end && gpa + size > log->start;
+}
+
+/* Write-protection mode and part of [gpa, gpa + size) is logged. */
+bool axas_dirty_wp(const struct axas_space *space, u64 gpa, u64 size)
+{
+	return axas_dirty_logged(space, gpa, size) && space->log->wp;
+}
+
+void axas_dirty_log_free(struct axas_space *space)
+{
+	kvfree(space->log);
+	space->log = NULL;
+}
+
+/**
+ * axas_dirty_log_start() - start dirty logging over a GPA range
+ * @space: the space
+ * @gpa: first GPA, 4 KiB aligned
+ * @size: bytes, a multiple of 4 KiB
+ * @flags: %AXAS_DIRTY_WP to use write-protection even where the table has
+ *	dirty flags; 0 to choose from the table (see "Dirty logging, aging
+ *	and discard")
+ *
+ * Splits the 2 MiB and 1 GiB leaves that map part of the range into
+ * 4 KiB leaves (they stay split when logging stops), forgets what was
+ * written before (clears the dirty flags, or takes the write right away;
+ * write pins of the range are invalidated then), flushes, and from then on
+ * records every page written in the range. One range per space.
+ *
+ * Context: process context; may sleep; takes the space lock exclusively;
+ * calls the pin callbacks and the flush callback.
+ * Return: 0; -EINVAL for an unaligned or zero range or unknown @flags;
+ * -ERANGE for a range outside the space; -EBUSY when logging is on
+ * already; -ENOMEM (nothing changed); -ESHUTDOWN after shutdown.
+ */
+int axas_dirty_log_start(struct axas_space *space, u64 gpa, u64 size,
+			 unsigned int flags)
+{
+	struct axas_dirty_log *log;
+	struct axas_pt_gather gather;
+	struct mem_cgroup *old;
+	int ret;
+
+	ret = axas_space_check_range(space, gpa, size);
+	if (ret)
+		return ret;
+	if (flags & ~AXAS_DIRTY_WP)
+		return -EINVAL;
+	old = set_active_memcg(space->memcg);
+	log = kvzalloc(struct_size(log, bits, BITS_TO_LONGS(size >> PAGE_SHIFT)),
+		       GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	if (!log) {
+		ret = -ENOMEM;
+		goto out_memcg;
+	}
+	log->start = gpa;
+	log->end = gpa + size;
+	log->wp = log_wants_wp(space, flags);
+	axas_pt_gather_init(&gather);
+
+	down_write(&space->lock);
+	if (space->dead)
+		ret = -ESHUTDOWN;
+	else if (space->log)
+		ret = -EBUSY;
+	else
+		ret = axas_pt_split_range(&space->pt, gpa, size);
+	if (ret)
+		goto out_unlock;
+	axas_pt_scan(&space->pt, gpa, size, log_bit(log), AXAS_SCAN_CLEAR, NULL,
+		     gpa, &gather);
+	if (log->wp)
+		axas_pins_invalidate_write(space, gpa, size);
+	axas_space_flush(space, &gather);
+	space->log = log;
+	log = NULL;
+	/* A populate planned huge leaves here: plan again. */
+	axas_space_populates_stale(space, gpa, gpa + size);
+out_unlock:
+	up_write(&space->lock);
+	kvfree(log);
+out_memcg:
+	set_active_memcg(old);
+	return ret;
+}
+EXPORT_SYMBOL_NS_GPL(axas_dirty_log_start, AXAS_NS);
+
+/**
+ * axas_dirty_log_stop() - stop dirty logging
+ * @space: the space
+ *
+ * In write-protection mode, gives the write right back to every page of
+ * the range whose area has it (adding a right needs no flush). Leaves
+ * split for logging stay 4 KiB leaves. What was written since the last
+ * harvest is forgotten.
+ *
+ * Context: process context; may sleep; takes the space lock exclusively.
+ * Return: 0; -ENOENT when logging is off; -ESHUTDOWN after shutdown.
+ */
+int axas_dirty_log_stop(struct axas_space *space)
+{
+	struct axas_dirty_log *log;
+	struct axas_area *area;
+	int ret = 0;
+
+	down_write(&space->lock);
+	log = space->log;
+	if (space->dead) {
+		ret = -ESHUTDOWN;
+		goto out_unlock;
+	}
+	if (!log) {
+		ret = -ENOENT;
+		goto out_unlock;
+	}
+	for (area = axas_area_from(space, log->start);
+	     log->wp && area && area->start < log->end;
+	     area = axas_area_next(area)) {
+		u64 start = max(area->start, log->start);
+		u64 end = min(area->end, log->end);
+
+		if (area->flags & AXAS_PROT_WRITE)
+			axas_pt_scan(&space->pt, start, end - start,
+				     AXAS_SCAN_WRITABLE, AXAS_SCAN_SET, NULL, 0,
+				     NULL);
+	}
+	space->log = NULL;
+out_unlock:
+	up_write(&space->lock);
+	if (!ret)
+		kvfree(log);
+	return ret;
+}
+EXPORT_SYMBOL_NS_GPL(axas_dirty_log_stop, AXAS_NS);
+
+/*
+ * Move the log's bits of [gpa, gpa + size) into @bitmap (bit 0: @gpa), or
+ * just clear them when @bitmap is NULL.
+ */
+static void log_take_bits(struct axas_dirty_log *log, u64 gpa, u64 size,
+			  unsigned long *bitmap)
+{
+	unsigned long first = (gpa - log->start) >> PAGE_SHIFT;
+	unsigned long last = first + (size >> PAGE_SHIFT);
+	unsigned long w;
+
+	for (w = BIT_WORD(first); w <= BIT_WORD(last - 1); w++) {
+		unsigned long mask = ~0UL, got, bit;
+
+		if (w == BIT_WORD(first))
+			mask &= BITMAP_FIRST_WORD_MASK(first);
+		if (w == BIT_WORD(last - 1))
+			mask &= BITMAP_LAST_WORD_MASK(last);
+		if (!(READ_ONCE(log->bits[w]) & mask))
+			continue;
+		got = atomic_long_fetch_andnot(mask, (atomic_long_t *)&log->bits[w]) &
+		      mask;
+		if (!bitmap)
+			continue;
+		for_each_set_bit(bit, &got, BITS_PER_LONG)
+			__set_bit(w * BITS_PER_LONG + bit - first, bitmap);
+	}
+}
+
+/* Harvest (@bitmap) or clear (NULL) [gpa, gpa + size) of the log. */
+static long dirty_log_harvest(struct axas_space *space, u64 gpa, u64 size,
+			      unsigned long *bitmap)
+{
+	unsigned long pages = size >> PAGE_SHIFT;
+	struct axas_pt_gather gather;
+	struct axas_dirty_log *log;
+	bool excl = false;
+	long ret;
+
+	ret = axas_space_check_range(space, gpa, size);
+	if (ret)
+		return ret;
+	axas_pt_gather_init(&gather);
+	mutex_lock(&space->scan_lock);
+	down_read(&space->lock);
+again:
+	log = space->log;
+	ret = -ESHUTDOWN;
+	if (space->dead)
+		goto out_unlock;
+	ret = -ENOENT;
+	if (!log)
+		goto out_unlock;
+	ret = -ERANGE;
+	if (gpa < log->start || gpa + size > log->end)
+		goto out_unlock;
+	/*
+	 * Write pins are resolved under scan_lock, which this holds: the
+	 * answer stays true until the unlock.
+	 */
+	if (log->wp && !excl && axas_pins_writers(space, gpa, size, NULL)) {
+		up_read(&space->lock);
+		down_write(&space->lock);
+		excl = true;
+		goto again;
+	}
+	if (bitmap)
+		bitmap_zero(bitmap, pages);
+	axas_pt_scan(&space->pt, gpa, size, log_bit(log), AXAS_SCAN_CLEAR,
+		     bitmap, gpa, &gather);
+	if (excl)
+		axas_pins_invalidate_write(space, gpa, size);
+	axas_space_flush(space, &gather);
+	/* After the flush: what the CPUs wrote until then is in the table. */
+	log_take_bits(log, gpa, size, bitmap);
+	/* The VMM may write through a valid write pin at any time. */
+	if (!log->wp && bitmap)
+		axas_pins_writers(space, gpa, size, bitmap);
+	ret = bitmap ? bitmap_weight(bitmap, pages) : 0;
+out_unlock:
+	if (excl)
+		up_write(&space->lock);
+	else
+		up_read(&space->lock);
+	mutex_unlock(&space->scan_lock);
+	return ret;
+}
+
+/**
+ * axas_dirty_log_get() - report and clear the pages written in a range
+ * @space: the space
+ * @gpa: first GPA, 4 KiB aligned, within the logged range
+ * @size: bytes, a multiple of 4 KiB, within the logged range
+ * @bitmap: one bit per 4 KiB page (bit n: the page at @gpa + n * 4 KiB),
+ *	overwritten: set for the pages written since the last harvest or
+ *	clear of that page (or since logging started), clear for the others
+ *
+ * Clears what it reports and flushes the range once (if anything was
+ * cleared), so that a page written after its bit was taken shows in the
+ * next harvest. Any sub-range may be harvested, in any order, while the
+ * guest runs: faults and guest copies go on meanwhile. A 2 MiB or 1 GiB
+ * leaf installed in the range after logging started (axas_populate())
+ * is reported as a whole.
+ *
+ * Context: process context; may sleep; takes the space lock shared (in
+ * write-protection mode exclusively when a valid write pin lies in the
+ * range, whose callback it calls); calls the flush callback.
+ * Return: the number of pages reported; -EINVAL for an unaligned or zero
+ * range; -ERANGE for a range outside the space or the logged range;
+ * -ENOENT when logging is off; -ESHUTDOWN after shutdown.
+ */
+long axas_dirty_log_get(struct axas_space *space, u64 gpa, u64 size,
+			unsigned long *bitmap)
+{
+	if (!bitmap)
+		return -EINVAL;
+	return dirty_log_harvest(space, gpa, size, bitmap);
+}
+EXPORT_SYMBOL_NS_GPL(axas_dirty_log_get, AXAS_NS);
+
+/**
+ * axas_dirty_log_clear() - forget the pages written in a range
+ * @space: the space
+ * @gpa: first GPA, 4 KiB aligned, within the logged range
+ * @size: bytes, a multiple of 4 KiB, within the logged range
+ *
+ * As axas_dirty_log_get() without the report: a VMM that copied part of a
+ * range already, or that starts a new round, clears it in chunks while the
+ * guest runs.
+ *
+ * Context: as axas_dirty_log_get().
+ * Return: 0; the errors of axas_dirty_log_get().
+ */
+int axas_dirty_log_clear(struct axas_space *space, u64 gpa, u64 size)
+{
+	return dirty_log_harvest(space, gpa, size, NULL);
+}
+EXPORT_SYMBOL_NS_GPL(axas_dirty_log_clear, AXAS_NS);
+
+/**
+ * axas_age() - report (and clear) the accessed flags of a range
+ * @space: the space
+ * @gpa: first GPA, 4 KiB aligned
+ * @size: bytes, a multiple of 4 KiB
+ * @bitmap: one bit per 4 KiB page (bit n: the page at @gpa + n * 4 KiB),
+ *	overwritten: set for pages whose leaf has the accessed flag ("young");
+ *	a 2 MiB or 1 GiB leaf reports all its pages in the range. May be NULL
+ *	to count only.
+ * @flags: %AXAS_AGE_CLEAR to clear the flags it reports (test-and-clear
+ *	young), then flush the range once; 0 to test only (no flush)
+ *
+ * Runs while the guest runs: faults and guest copies go on meanwhile.
+ *
+ * Context: process context; may sleep; takes the space lock shared; calls
+ * the flush callback with %AXAS_AGE_CLEAR when a flag was cleared.
+ * Return: the number of young pages; -EINVAL for an unaligned or zero
+ * range or unknown @flags; -ERANGE for a range outside the space;
+ * -EOPNOTSUPP for an EPT table without accessed flags
+ * (%AXAS_PT_ROOT_AD); -ESHUTDOWN after shutdown.
+ */
+long axas_age(struct axas_space *space, u64 gpa, u64 size,
+	      unsigned long *bitmap, unsigned int flags)
+{
+	struct axas_pt_gather gather;
+	long ret;
+
+	ret = axas_space_check_range(space, gpa, size);
+	if (ret)
+		return ret;
+	if (flags & ~AXAS_AGE_CLEAR)
+		return -EINVAL;
+	if (space->pt.cfg.format == AXAS_PT_EPT &&
+	    !(space->pt.cfg.root_flags & AXAS_PT_ROOT_AD))
+		return -EOPNOTSUPP;
+	axas_pt_gather_init(&gather);
+	mutex_lock(&space->scan_lock);
+	down_read(&space->lock);
+	if (space->dead) {
+		ret = -ESHUTDOWN;
+		goto out_unlock;
+	}
+	if (bitmap)
+		bitmap_zero(bitmap, size >> PAGE_SHIFT);
+	ret = axas_pt_scan(&space->pt, gpa, size, AXAS_SCAN_ACCESSED,
+			   flags & AXAS_AGE_CLEAR ? AXAS_SCAN_CLEAR : 0, bitmap,
+			   gpa, &gather);
+	axas_space_flush(space, &gather);
+out_unlock:
+	up_read(&space->lock);
+	mutex_unlock(&space->scan_lock);
+	return ret;
+}
+EXPORT_SYMBOL_NS_GPL(axas_age, AXAS_NS);

@@ -1,0 +1,653 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit suite of dirty logging, aging and discard: exact reports in both
+ * mechanisms (dirty flags, write-protection) on every format, harvests of
+ * sub-ranges, the errors, and a stress in which simulated vCPUs write
+ * (through a simulated TLB that the flush callback invalidates, and
+ * through axas_write()) while a harvester runs: every write must appear
+ * in a harvest taken after it.
+ */
+#include <kunit/test.h>
+#include <linux/bitmap.h>
+#include <linux/delay.h>
+#include <linux/io.h>
+#include <linux/kthread.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/random.h>
+#include <linux/rcupdate.h>
+#include <linux/slab.h>
+
+#include <axas/axas.h>
+#include <axas/compat.h>
+
+#include "../axas_internal.h"
+#include "axas_test.h"
+
+#define RW	(AXAS_PROT_READ | AXAS_PROT_WRITE)
+#define BASE	((u64)SZ_1G)
+#define SIZE	((u64)SZ_1G)
+
+/* A format and a mechanism. */
+struct axd_mode {
+	const char *name;
+	enum axas_pt_format format;
+	unsigned int levels;
+	bool ad;	/* EPT: A/D flags in the EPTP */
+	bool wp;	/* write-protection expected */
+	unsigned int flags;	/* of axas_dirty_log_start() */
+};
+
+static const struct axd_mode axd_modes[] = {
+	{ "ept4-ad", AXAS_PT_EPT, 4, true, false, 0 },
+	{ "ept4-wp", AXAS_PT_EPT, 4, false, true, 0 },
+	{ "ept5-wp", AXAS_PT_EPT, 5, false, true, 0 },
+	{ "npt4-d", AXAS_PT_NPT, 4, false, false, 0 },
+	{ "npt5-d", AXAS_PT_NPT, 5, false, false, 0 },
+	{ "npt4-wp", AXAS_PT_NPT, 4, false, true, AXAS_DIRTY_WP },
+};
+
+static void axd_mode_desc(const struct axd_mode *m, char *desc)
+{
+	strscpy(desc, m->name, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(axd_mode, axd_modes, axd_mode_desc);
+
+#define AXD_WRITERS	3
+
+struct axd;
+
+/* A simulated vCPU: its TLB and its "guest mode". */
+struct axd_vcpu {
+	struct axd *t;
+	unsigned int id;
+	struct mutex guest;	/* held while "in guest mode" */
+	unsigned long *tlb_gen;	/* per page: flush generation it was cached in */
+	/* What it wrote: page, epoch before, epoch after. */
+	u32 *page;
+	u32 *e0;
+	u32 *e1;
+	unsigned int n;
+	unsigned int max;
+	struct completion done;
+	int err;
+};
+
+struct axd {
+	const struct axd_mode *m;
+	struct axas_space *space;
+	struct axas_space_cfg cfg;
+	long tables_base;
+	atomic_long_t flushes;
+	/* The stress. */
+	atomic_t gen;
+	atomic_t epoch;
+	struct axd_vcpu vcpus[AXD_WRITERS];
+	unsigned int nr_vcpus;
+};
+
+/* Synchronous, as the contract asks: wait until every vCPU left guest mode. */
+static void axd_flush(void *cookie, u64 gpa, u64 size)
+{
+	struct axd *t = cookie;
+	unsigned int i;
+
+	atomic_long_inc(&t->flushes);
+	atomic_inc(&t->gen);
+	for (i = 0; i < t->nr_vcpus; i++) {
+		mutex_lock(&t->vcpus[i].guest);
+		mutex_unlock(&t->vcpus[i].guest);
+	}
+}
+
+static int axd_init(struct kunit *test)
+{
+	struct axd *t = kunit_kzalloc(test, sizeof(*t), GFP_KERNEL);
+	struct axt_fmt f;
+	unsigned int i;
+
+	if (!t)
+		return -ENOMEM;
+	t->m = test->param_value ?: &axd_modes[0];
+	f = (struct axt_fmt){ t->m->name, t->m->format, t->m->levels };
+	rcu_barrier();
+	t->tables_base = axas_pt_live_tables();
+	t->cfg = (struct axas_space_cfg) {
+		.name = "kunit-dirty", .base = BASE, .size = SIZE,
+		.flush = axd_flush, .cookie = t,
+	};
+	t->cfg.pt = axt_pt_cfg_all(&f);
+	if (t->m->ad)
+		t->cfg.pt.root_flags = AXAS_PT_ROOT_AD;
+	for (i = 0; i < AXD_WRITERS; i++)
+		mutex_init(&t->vcpus[i].guest);
+	t->space = axas_space_create(&t->cfg);
+	if (IS_ERR(t->space))
+		return PTR_ERR(t->space);
+	test->priv = t;
+	return 0;
+}
+
+static void axd_exit(struct kunit *test)
+{
+	struct axd *t = test->priv;
+
+	if (!t)
+		return;
+	axas_space_destroy(t->space);
+	rcu_barrier();
+	KUNIT_EXPECT_EQ_MSG(test, axas_pt_live_tables(), t->tables_base,
+			    "table pages leaked");
+}
+
+static struct axas_space_stats axd_stats(struct axd *t)
+{
+	struct axas_space_stats st;
+
+	axas_space_get_stats(t->space, &st);
+	return st;
+}
+
+/*
+ * A guest write to @gpa as a CPU does it: with the dirty flags, set the
+ * leaf's D (cmpxchg, as the page walker does) unless the TLB holds the
+ * page as dirty since the last flush; under write-protection, exit with a
+ * violation (axas_fault()) unless the leaf or the TLB allows the write.
+ * Returns 0 or the fault's error.
+ */
+static int axd_guest_write(struct axd *t, struct axd_vcpu *v, u64 gpa)
+{
+	unsigned long page = (gpa - BASE) >> PAGE_SHIFT;
+	struct axas_pt_leaf leaf;
+	int ret;
+
+	for (;;) {
+		bool done = false;
+
+		mutex_lock(&v->guest);
+		if (v->tlb_gen && v->tlb_gen[page] == atomic_read(&t->gen) + 1) {
+			done = true;
+		} else if (!axas_pt_query(&t->space->pt, gpa, &leaf) &&
+			   (leaf.prot & AXAS_PROT_WRITE)) {
+			if (!t->m->wp)
+				axas_pt_scan(&t->space->pt, gpa & PAGE_MASK,
+					     PAGE_SIZE, AXAS_SCAN_DIRTY,
+					     AXAS_SCAN_SET, NULL, 0, NULL);
+			if (v->tlb_gen)
+				v->tlb_gen[page] = atomic_read(&t->gen) + 1;
+			done = true;
+		}
+		mutex_unlock(&v->guest);
+		if (done)
+			return 0;
+		/* The exit: not present, or write-protected. */
+		ret = axas_fault(t->space, gpa, AXAS_ACCESS_WRITE);
+		if (ret < 0)
+			return ret;
+	}
+}
+
+/* ---- exact reports ------------------------------------------------------- */
+
+static long axd_get(struct axd *t, u64 gpa, u64 size, unsigned long *bm)
+{
+	return axas_dirty_log_get(t->space, gpa, size, bm);
+}
+
+/*
+ * Reads and writes in a lazy 4 KiB area (half faulted in before logging
+ * starts) and an eager 2 MiB one (split at
+ * start): the harvest reports exactly the pages written, once, through
+ * the dirty flag, the write right or axas_write(); sub-ranges and clear.
+ */
+static void axas_dirty_exact(struct kunit *test)
+{
+	struct axd *t = test->priv;
+	const u64 lazy = BASE, eager = BASE + SZ_2M, end = BASE + SZ_4M;
+	const unsigned long pages = (end - lazy) >> PAGE_SHIFT;
+	static const unsigned int wr[] = { 3, 17, 255, 512 + 5, 1023 };
+	unsigned long *bm = kunit_kcalloc(test, BITS_TO_LONGS(pages),
+					  sizeof(long), GFP_KERNEL);
+	struct axas_space_stats st;
+	struct axas_pt_leaf leaf;
+	u8 byte = 0x5a;
+	unsigned int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, bm);
+	KUNIT_ASSERT_EQ(test, axas_map_alloc(t->space, lazy, SZ_2M, RW, SZ_4K), 0);
+	KUNIT_ASSERT_EQ(test, axas_map_alloc(t->space, eager, SZ_2M,
+					     RW | AXAS_AREA_POPULATE, SZ_2M), 0);
+	for (i = 0; i < 256; i++)
+		KUNIT_ASSERT_EQ(test, axas_fault(t->space, lazy + i * SZ_4K,
+						 AXAS_ACCESS_READ),
+				AXAS_FAULT_INSTALLED);
+	KUNIT_EXPECT_EQ(test, axd_stats(t).leaves[1], 1);
+	KUNIT_ASSERT_EQ(test, axas_dirty_log_start(t->space, lazy, end - lazy,
+						   t->m->flags), 0);
+	KUNIT_EXPECT_EQ(test, axas_dirty_log_start(t->space, lazy, SZ_4K, 0), -EBUSY);
+	st = axd_stats(t);
+	KUNIT_EXPECT_EQ_MSG(test, st.leaves[1], 0, "huge leaf not split");
+	KUNIT_EXPECT_EQ(test, st.leaves[0], 256 + 512);
+	KUNIT_EXPECT_EQ(test, axd_get(t, lazy, end - lazy, bm), 0);
+	if (t->m->wp) {
+		KUNIT_ASSERT_EQ(test, axas_pt_query(&t->space->pt, eager, &leaf), 0);
+		KUNIT_EXPECT_FALSE(test, leaf.prot & AXAS_PROT_WRITE);
+	}
+
+	for (i = 0; i < ARRAY_SIZE(wr); i++)
+		KUNIT_ASSERT_EQ(test, axd_guest_write(t, &t->vcpus[0],
+						      lazy + wr[i] * SZ_4K), 0);
+	/* Writes through axas_write() too; a read installs nothing dirty. */
+	KUNIT_ASSERT_EQ(test, axas_write(t->space, lazy + 100 * SZ_4K + 7, &byte, 1, 0), 0);
+	KUNIT_ASSERT_EQ(test, axas_fault(t->space, lazy + 300 * SZ_4K, AXAS_ACCESS_READ),
+			AXAS_FAULT_INSTALLED);
+	if (t->m->wp)
+		KUNIT_EXPECT_EQ(test, axd_stats(t).faults_dirty, ARRAY_SIZE(wr));
+	KUNIT_EXPECT_EQ(test, axd_get(t, lazy, end - lazy, bm), ARRAY_SIZE(wr) + 1);
+	for (i = 0; i < ARRAY_SIZE(wr); i++)
+		KUNIT_EXPECT_TRUE_MSG(test, test_bit(wr[i], bm), "page %u", wr[i]);
+	KUNIT_EXPECT_TRUE(test, test_bit(100, bm));
+	KUNIT_EXPECT_EQ(test, axd_get(t, lazy, end - lazy, bm), 0);
+
+	/* Sub-ranges, in any order; clear-only forgets. */
+	KUNIT_ASSERT_EQ(test, axd_guest_write(t, &t->vcpus[0], lazy + 10 * SZ_4K), 0);
+	KUNIT_ASSERT_EQ(test, axd_guest_write(t, &t->vcpus[0], eager + 70 * SZ_4K), 0);
+	KUNIT_ASSERT_EQ(test, axd_guest_write(t, &t->vcpus[0], eager + 80 * SZ_4K), 0);
+	KUNIT_EXPECT_EQ(test, axd_get(t, eager + 64 * SZ_4K, 64 * SZ_4K, bm), 2);
+	KUNIT_EXPECT_TRUE(test, test_bit(6, bm) && test_bit(16, bm));
+	KUNIT_EXPECT_EQ(test, axd_get(t, lazy + 8 * SZ_4K, SZ_8K, bm), 0);
+	KUNIT_EXPECT_EQ(test, axd_get(t, lazy + 9 * SZ_4K, SZ_8K, bm), 1);
+	KUNIT_EXPECT_TRUE(test, test_bit(1, bm));
+	KUNIT_ASSERT_EQ(test, axd_guest_write(t, &t->vcpus[0], lazy + 11 * SZ_4K), 0);
+	KUNIT_EXPECT_EQ(test, axas_dirty_log_clear(t->space, lazy, SZ_2M), 0);
+	KUNIT_EXPECT_EQ(test, axd_get(t, lazy, end - lazy, bm), 0);
+
+	/* Each harvest that cleared something flushed once. */
+	KUNIT_EXPECT_GT(test, atomic_long_read(&t->flushes), 0);
+
+	KUNIT_EXPECT_EQ(test, axas_dirty_log_stop(t->space), 0);
+	KUNIT_EXPECT_EQ(test, axd_get(t, lazy, SZ_4K, bm), -ENOENT);
+	KUNIT_EXPECT_EQ(test, axas_dirty_log_stop(t->space), -ENOENT);
+	/* Writable again, and still 4 KiB leaves. */
+	KUNIT_ASSERT_EQ(test, axas_pt_query(&t->space->pt, eager, &leaf), 0);
+	KUNIT_EXPECT_TRUE(test, leaf.prot & AXAS_PROT_WRITE);
+	KUNIT_EXPECT_EQ(test, leaf.size, SZ_4K);
+	KUNIT_ASSERT_EQ(test, axas_pt_query(&t->space->pt, lazy + 300 * SZ_4K, &leaf), 0);
+	KUNIT_EXPECT_TRUE(test, leaf.prot & AXAS_PROT_WRITE);
+}
+
+/*
+ * While logging, a fault in a 2 MiB slot the range meets installs 4 KiB;
+ * outside it, 2 MiB. A protect that takes the write right away keeps the
+ * mark; discard reports its range.
+ */
+static void axas_dirty_faults_protect_discard(struct kunit *test)
+{
+	struct axd *t = test->priv;
+	unsigned long *bm = kunit_kcalloc(test, BITS_TO_LONGS(1024),
+					  sizeof(long), GFP_KERNEL);
+	struct axas_pt_leaf leaf;
+
+	KUNIT_ASSERT_NOT_NULL(test, bm);
+	KUNIT_ASSERT_EQ(test, axas_map_alloc(t->space, BASE, SZ_8M, RW, SZ_2M), 0);
+	KUNIT_ASSERT_EQ(test, axas_dirty_log_start(t->space, BASE + SZ_4K,
+						   SZ_4M - SZ_4K, t->m->flags), 0);
+	KUNIT_ASSERT_EQ(test, axas_fault(t->space, BASE, AXAS_ACCESS_READ),
+			AXAS_FAULT_INSTALLED);
+	KUNIT_ASSERT_EQ(test, axas_pt_query(&t->space->pt, BASE, &leaf), 0);
+	KUNIT_EXPECT_EQ(test, leaf.size, SZ_4K);
+	KUNIT_ASSERT_EQ(test, axas_fault(t->space, BASE + SZ_4M, AXAS_ACCESS_READ),
+			AXAS_FAULT_INSTALLED);
+	KUNIT_ASSERT_EQ(test, axas_pt_query(&t->space->pt, BASE + SZ_4M, &leaf), 0);
+	KUNIT_EXPECT_EQ(test, leaf.size, SZ_2M);
+
+	KUNIT_ASSERT_EQ(test, axd_guest_write(t, &t->vcpus[0], BASE + SZ_8K), 0);
+	KUNIT_ASSERT_EQ(test, axas_protect(t->space, BASE, SZ_2M, AXAS_PROT_READ), 0);
+	/* Read-only now: a write is refused, not logged. */
+	KUNIT_EXPECT_EQ(test, axas_fault(t->space, BASE + SZ_8K, AXAS_ACCESS_WRITE),
+			-EACCES);
+	KUNIT_EXPECT_EQ(test, axd_get(t, BASE + SZ_4K, SZ_4M - SZ_4K, bm), 1);
+	KUNIT_EXPECT_TRUE(test, test_bit(1, bm));
+
+	KUNIT_ASSERT_EQ(test, axas_fault(t->space, BASE + SZ_2M, AXAS_ACCESS_READ),
+			AXAS_FAULT_INSTALLED);
+	KUNIT_EXPECT_EQ(test, axas_discard(t->space, BASE + SZ_2M, SZ_16K), 0);
+	KUNIT_EXPECT_EQ(test, axd_get(t, BASE + SZ_4K, SZ_4M - SZ_4K, bm), 4);
+	KUNIT_EXPECT_EQ(test, axas_dirty_log_stop(t->space), 0);
+}
+
+/* ---- errors -------------------------------------------------------------- */
+
+static void axas_dirty_errors(struct kunit *test)
+{
+	struct axd *t = test->priv;
+	unsigned long bm[2];
+
+	KUNIT_ASSERT_EQ(test, axas_map_alloc(t->space, BASE, SZ_1M, RW, SZ_4K), 0);
+	KUNIT_EXPECT_EQ(test, axas_dirty_log_get(t->space, BASE, SZ_4K, bm), -ENOENT);
+	KUNIT_EXPECT_EQ(test, axas_dirty_log_clear(t->space, BASE, SZ_4K), -ENOENT);
+	KUNIT_EXPECT_EQ(test, axas_dirty_log_start(t->space, BASE + 1, SZ_4K, 0), -EINVAL);
+	KUNIT_EXPECT_EQ(test, axas_dirty_log_start(t->space, BASE, 0, 0), -EINVAL);
+	KUNIT_EXPECT_EQ(test, axas_dirty_log_start(t->space, BASE, SZ_4K, BIT(5)), -EINVAL);
+	KUNIT_EXPECT_EQ(test, axas_dirty_log_start(t->space, BASE - SZ_4K, SZ_4K, 0),
+			-ERANGE);
+	KUNIT_ASSERT_EQ(test, axas_dirty_log_start(t->space, BASE, SZ_64K, 0), 0);
+	KUNIT_EXPECT_EQ(test, axas_dirty_log_get(t->space, BASE, SZ_128K, bm), -ERANGE);
+	KUNIT_EXPECT_EQ(test, axas_dirty_log_get(t->space, BASE, SZ_4K, NULL), -EINVAL);
+	KUNIT_EXPECT_EQ(test, axas_dirty_log_get(t->space, BASE + 2, SZ_4K, bm), -EINVAL);
+	KUNIT_EXPECT_EQ(test, axas_age(t->space, BASE, SZ_4K, bm, BIT(3)), -EINVAL);
+	KUNIT_EXPECT_EQ(test, axas_discard(t->space, BASE, 0), -EINVAL);
+	KUNIT_EXPECT_EQ(test, axas_discard(t->space, BASE + SIZE, SZ_4K), -ERANGE);
+	axas_space_shutdown(t->space);
+	KUNIT_EXPECT_EQ(test, axas_dirty_log_get(t->space, BASE, SZ_4K, bm), -ESHUTDOWN);
+	KUNIT_EXPECT_EQ(test, axas_dirty_log_stop(t->space), -ESHUTDOWN);
+	KUNIT_EXPECT_EQ(test, axas_discard(t->space, BASE, SZ_4K), -ESHUTDOWN);
+	KUNIT_EXPECT_EQ(test, axas_age(t->space, BASE, SZ_4K, bm, 0),
+			t->m->format == AXAS_PT_EPT && !t->m->ad ? -EOPNOTSUPP :
+			-ESHUTDOWN);
+}
+
+/* ---- aging ----------------------------------------------------------------- */
+
+/* Young pages are reported, cleared with one flush, and set again. */
+static void axas_dirty_age(struct kunit *test)
+{
+	struct axd *t = test->priv;
+	unsigned long bm[BITS_TO_LONGS(512)];
+	long before;
+
+	KUNIT_ASSERT_EQ(test, axas_map_alloc(t->space, BASE, SZ_2M, RW, SZ_4K), 0);
+	if (t->m->format == AXAS_PT_EPT && !t->m->ad) {
+		KUNIT_EXPECT_EQ(test, axas_age(t->space, BASE, SZ_2M, bm, 0),
+				-EOPNOTSUPP);
+		return;
+	}
+	KUNIT_ASSERT_EQ(test, axas_fault(t->space, BASE, AXAS_ACCESS_READ),
+			AXAS_FAULT_INSTALLED);
+	KUNIT_ASSERT_EQ(test, axas_fault(t->space, BASE + SZ_64K, AXAS_ACCESS_READ),
+			AXAS_FAULT_INSTALLED);
+	KUNIT_EXPECT_EQ(test, axas_age(t->space, BASE, SZ_2M, bm, 0), 0);
+	/* The CPU's walk sets A. */
+	axas_pt_scan(&t->space->pt, BASE, SZ_4K, AXAS_SCAN_ACCESSED, AXAS_SCAN_SET,
+		     NULL, 0, NULL);
+	axas_pt_scan(&t->space->pt, BASE + SZ_64K, SZ_4K, AXAS_SCAN_ACCESSED,
+		     AXAS_SCAN_SET, NULL, 0, NULL);
+	before = atomic_long_read(&t->flushes);
+	KUNIT_EXPECT_EQ(test, axas_age(t->space, BASE, SZ_2M, bm, 0), 2);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&t->flushes), before);
+	KUNIT_EXPECT_TRUE(test, test_bit(0, bm) && test_bit(16, bm));
+	KUNIT_EXPECT_EQ(test, axas_age(t->space, BASE, SZ_2M, bm, AXAS_AGE_CLEAR), 2);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&t->flushes), before + 1);
+	KUNIT_EXPECT_EQ(test, axas_age(t->space, BASE, SZ_2M, NULL, AXAS_AGE_CLEAR), 0);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&t->flushes), before + 1);
+}
+
+/* ---- discard ---------------------------------------------------------------- */
+
+static int axd_fill(struct axd *t, u64 gpa, u64 size, u8 v)
+{
+	u8 *buf = kmalloc(size, GFP_KERNEL);
+	int ret;
+
+	if (!buf)
+		return -ENOMEM;
+	memset(buf, v, size);
+	ret = axas_write(t->space, gpa, buf, size, AXAS_COPY_FAULT);
+	kfree(buf);
+	return ret;
+}
+
+/*
+ * Frames go back, areas stay lazy: the next touch finds zeros. A 2 MiB
+ * frame cut by the range keeps its other pages. Linear areas: refused,
+ * nothing changed.
+ */
+static void axas_dirty_discard(struct kunit *test)
+{
+	struct axd *t = test->priv;
+	struct axas_space_stats st;
+	struct axas_translation tr;
+	u64 v = ~0ULL;
+	struct page *page = alloc_page(GFP_KERNEL | __GFP_ZERO);
+
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	KUNIT_ASSERT_EQ(test, axas_map_alloc(t->space, BASE, SZ_1M, RW, SZ_4K), 0);
+	KUNIT_ASSERT_EQ(test, axas_map_alloc(t->space, BASE + SZ_2M, SZ_4M,
+					     RW | AXAS_AREA_POPULATE, SZ_2M), 0);
+	KUNIT_ASSERT_EQ(test, axas_map_linear(t->space, BASE + SZ_8M,
+					      page_to_phys(page), SZ_4K,
+					      RW | AXAS_AREA_HOST_RAM), 0);
+	KUNIT_ASSERT_EQ(test, axd_fill(t, BASE, SZ_1M, 0xab), 0);
+	KUNIT_ASSERT_EQ(test, axd_fill(t, BASE + SZ_2M, SZ_4M, 0xcd), 0);
+	st = axd_stats(t);
+	KUNIT_EXPECT_EQ(test, st.frames, 256 + 1024);
+
+	KUNIT_EXPECT_EQ(test, axas_discard(t->space, BASE, SZ_16M), -EOPNOTSUPP);
+	KUNIT_EXPECT_EQ(test, axd_stats(t).frames, 256 + 1024);
+	KUNIT_EXPECT_EQ(test, axas_discard(t->space, BASE + SZ_8M, SZ_4K), -EOPNOTSUPP);
+
+	/* Holes are skipped; 4 KiB pages and a cut through a 2 MiB frame. */
+	KUNIT_EXPECT_EQ(test, axas_discard(t->space, BASE + SZ_64K,
+					   SZ_2M + SZ_8K - SZ_64K), 0);
+	st = axd_stats(t);
+	KUNIT_EXPECT_EQ(test, st.frames, 256 - 240 + 1024 - 2);
+	KUNIT_EXPECT_EQ(test, st.leaves[1], 1);
+	KUNIT_EXPECT_EQ(test, st.leaves[0], 16 + 510 + 1);	/* and the linear page */
+	KUNIT_EXPECT_EQ(test, st.areas, 3);
+	KUNIT_EXPECT_EQ(test, axas_translate(t->space, BASE + SZ_64K, 1, &tr), -ENOENT);
+	KUNIT_EXPECT_EQ(test, axas_translate(t->space, BASE + SZ_2M, 1, &tr), -ENOENT);
+	KUNIT_EXPECT_EQ(test, axas_translate(t->space, BASE + SZ_2M + SZ_8K, 1, &tr), 0);
+
+	/* Next touch: a zeroed 4 KiB frame (the slot holds 4 KiB leaves now). */
+	KUNIT_EXPECT_EQ(test, axas_read(t->space, BASE + SZ_2M + SZ_4K, &v, 8,
+					AXAS_COPY_FAULT), 0);
+	KUNIT_EXPECT_EQ(test, v, 0);
+	KUNIT_EXPECT_EQ(test, axas_read(t->space, BASE + SZ_2M + SZ_8K, &v, 8, 0), 0);
+	KUNIT_EXPECT_EQ(test, v, 0xcdcdcdcdcdcdcdcdULL);
+	KUNIT_EXPECT_EQ(test, axas_fault(t->space, BASE + SZ_128K, AXAS_ACCESS_WRITE),
+			AXAS_FAULT_INSTALLED);
+	KUNIT_EXPECT_EQ(test, axas_read(t->space, BASE + SZ_128K, &v, 8, 0), 0);
+	KUNIT_EXPECT_EQ(test, v, 0);
+	KUNIT_ASSERT_EQ(test, axas_translate(t->space, BASE + SZ_2M + SZ_4K, 1, &tr), 0);
+	KUNIT_EXPECT_EQ(test, tr.len, SZ_4K);
+	st = axd_stats(t);
+	KUNIT_EXPECT_EQ(test, st.frames, 256 - 240 + 1 + 1024 - 1);
+	KUNIT_EXPECT_GT(test, st.flushes, 0);
+
+	/* A whole 2 MiB slot discarded faults in 2 MiB again. */
+	KUNIT_EXPECT_EQ(test, axas_discard(t->space, BASE + SZ_4M, SZ_2M), 0);
+	KUNIT_EXPECT_EQ(test, axas_fault(t->space, BASE + SZ_4M + SZ_1M, AXAS_ACCESS_READ),
+			AXAS_FAULT_INSTALLED);
+	KUNIT_EXPECT_EQ(test, axd_stats(t).leaves[1], 1);
+	KUNIT_EXPECT_EQ(test, axas_unmap(t->space, BASE, SIZE), 0);
+	KUNIT_EXPECT_EQ(test, axd_stats(t).frames, 0);
+	__free_page(page);
+}
+
+/* ---- the stress ---------------------------------------------------------- */
+
+#define AXD_PAGES	1024
+#define AXD_WRITES	3000
+#define AXD_HARVESTS	4096
+
+struct axd_harvester {
+	struct axd *t;
+	unsigned long *maps;	/* AXD_HARVESTS bitmaps of AXD_PAGES */
+	unsigned int n;
+	atomic_t *running;
+	long err;
+};
+
+static unsigned long *axd_map(unsigned long *maps, unsigned int k)
+{
+	return maps + (unsigned long)k * BITS_TO_LONGS(AXD_PAGES);
+}
+
+static int axd_writer_fn(void *arg)
+{
+	struct axd_vcpu *v = arg;
+	struct axd *t = v->t;
+	u32 seed = v->id * 7919 + 1;
+	unsigned int i;
+
+	for (i = 0; i < v->max; i++) {
+		u32 page, e0;
+		u64 gpa;
+		int ret;
+
+		seed = seed * 1103515245 + 12345;
+		page = (seed >> 8) % AXD_PAGES;
+		gpa = BASE + (u64)page * SZ_4K;
+		e0 = atomic_read(&t->epoch);
+		if ((seed >> 4) % 4 == 0) {
+			u32 val = i;
+
+			/* The VMM's copy, faulting lazy pages in. */
+			ret = axas_write(t->space, gpa + (seed % 1000) * 4, &val,
+					 sizeof(val), AXAS_COPY_FAULT);
+		} else if ((seed >> 4) % 8 == 1) {
+			/* A read: installs, or nothing. */
+			ret = axas_fault(t->space, gpa, AXAS_ACCESS_READ);
+			ret = ret < 0 ? ret : 0;
+			if (!(i & 15))
+				cond_resched();
+			continue;
+		} else {
+			ret = axd_guest_write(t, v, gpa);
+		}
+		if (ret) {
+			v->err = ret;
+			break;
+		}
+		v->page[v->n] = page;
+		v->e0[v->n] = e0;
+		v->e1[v->n] = atomic_read(&t->epoch);
+		v->n++;
+		/* Let the harvester in, also on one CPU. */
+		if (!(i & 31))
+			usleep_range(20, 50);
+		else
+			cond_resched();
+	}
+	complete(&v->done);
+	return 0;
+}
+
+/*
+ * Writers write random pages of a lazy area (guest writes through a TLB
+ * the flush invalidates, faults, and axas_write()), a harvester harvests
+ * in chunks meanwhile. Harvest k runs while the epoch is k. A write done
+ * between reading epoch e0 and epoch e1 must be in one of harvests e0 to
+ * e1 + 1 (the final harvest, after the writers stopped, is the last).
+ */
+static void axas_dirty_stress(struct kunit *test)
+{
+	struct axd *t = test->priv;
+	struct task_struct *tasks[AXD_WRITERS];
+	unsigned long *maps, missed = 0, extra = 0, reported = 0;
+	unsigned int i, j, k, n, done;
+	unsigned long *written;
+
+	maps = kvcalloc((size_t)(AXD_HARVESTS + 1) * BITS_TO_LONGS(AXD_PAGES),
+			sizeof(long), GFP_KERNEL);
+	written = kunit_kcalloc(test, BITS_TO_LONGS(AXD_PAGES), sizeof(long),
+				GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, maps);
+	KUNIT_ASSERT_NOT_NULL(test, written);
+	KUNIT_ASSERT_EQ(test, axas_map_alloc(t->space, BASE, AXD_PAGES * SZ_4K,
+					     RW, SZ_4K), 0);
+	KUNIT_ASSERT_EQ(test, axas_dirty_log_start(t->space, BASE,
+						   AXD_PAGES * SZ_4K, t->m->flags), 0);
+	for (i = 0; i < AXD_WRITERS; i++) {
+		struct axd_vcpu *v = &t->vcpus[i];
+
+		v->t = t;
+		v->id = i;
+		v->max = AXD_WRITES;
+		init_completion(&v->done);
+		v->tlb_gen = kunit_kcalloc(test, AXD_PAGES, sizeof(long), GFP_KERNEL);
+		v->page = kunit_kcalloc(test, AXD_WRITES, sizeof(u32), GFP_KERNEL);
+		v->e0 = kunit_kcalloc(test, AXD_WRITES, sizeof(u32), GFP_KERNEL);
+		v->e1 = kunit_kcalloc(test, AXD_WRITES, sizeof(u32), GFP_KERNEL);
+		KUNIT_ASSERT_TRUE(test, v->tlb_gen && v->page && v->e0 && v->e1);
+	}
+	t->nr_vcpus = AXD_WRITERS;
+	for (i = 0; i < AXD_WRITERS; i++) {
+		tasks[i] = kthread_run(axd_writer_fn, &t->vcpus[i], "axd-w%u", i);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(tasks[i]));
+	}
+	/* Harvest in two chunks, while any writer runs. */
+	for (k = 0; ; ) {
+		for (done = 0, i = 0; i < AXD_WRITERS; i++)
+			done += completion_done(&t->vcpus[i].done);
+		if (done == AXD_WRITERS || k == AXD_HARVESTS)
+			break;
+		atomic_set(&t->epoch, k);
+		n = AXD_PAGES / 2;
+		KUNIT_ASSERT_GE(test, axas_dirty_log_get(t->space, BASE + n * SZ_4K,
+							 n * SZ_4K, axd_map(maps, AXD_HARVESTS)), 0);
+		bitmap_shift_left(axd_map(maps, AXD_HARVESTS), axd_map(maps, AXD_HARVESTS),
+				  n, AXD_PAGES);
+		KUNIT_ASSERT_GE(test, axas_dirty_log_get(t->space, BASE, n * SZ_4K,
+							 axd_map(maps, k)), 0);
+		bitmap_or(axd_map(maps, k), axd_map(maps, k),
+			  axd_map(maps, AXD_HARVESTS), AXD_PAGES);
+		k++;
+		usleep_range(100, 200);
+	}
+	for (i = 0; i < AXD_WRITERS; i++)
+		wait_for_completion(&t->vcpus[i].done);
+	/* The last harvest, after every write. */
+	atomic_set(&t->epoch, k);
+	KUNIT_ASSERT_GE(test, axas_dirty_log_get(t->space, BASE, AXD_PAGES * SZ_4K,
+						 axd_map(maps, k)), 0);
+	n = k + 1;
+	for (i = 0; i < AXD_WRITERS; i++) {
+		struct axd_vcpu *v = &t->vcpus[i];
+
+		KUNIT_EXPECT_EQ_MSG(test, v->err, 0, "writer %u", i);
+		for (j = 0; j < v->n; j++) {
+			bool seen = false;
+
+			__set_bit(v->page[j], written);
+			for (k = v->e0[j]; k <= v->e1[j] + 1 && k < n && !seen; k++)
+				seen = test_bit(v->page[j], axd_map(maps, k));
+			if (!seen && missed++ < 5)
+				KUNIT_FAIL(test, "write %u of writer %u to page %u (epochs %u-%u) in no harvest",
+					   j, i, v->page[j], v->e0[j], v->e1[j]);
+		}
+	}
+	for (k = 0; k < n; k++)
+		reported += bitmap_weight(axd_map(maps, k), AXD_PAGES);
+	for (k = 0; k < n; k++)
+		extra += bitmap_weight_andnot(axd_map(maps, k), written, AXD_PAGES);
+	kunit_info(test, "%s: %u harvests, %lu pages reported, %lu missed writes, %lu reports of never-written pages, %ld flushes, %llu write-protection faults\n",
+		   t->m->name, n, reported, missed, extra,
+		   atomic_long_read(&t->flushes), axd_stats(t).faults_dirty);
+	KUNIT_EXPECT_EQ(test, missed, 0);
+	KUNIT_EXPECT_EQ(test, extra, 0);
+	KUNIT_EXPECT_GT(test, n, 2);
+	t->nr_vcpus = 0;
+	kvfree(maps);
+	KUNIT_EXPECT_EQ(test, axas_dirty_log_stop(t->space), 0);
+}
+
+static struct kunit_case axas_dirty_cases[] = {
+	KUNIT_CASE_PARAM(axas_dirty_exact, axd_mode_gen_params),
+	KUNIT_CASE_PARAM(axas_dirty_faults_protect_discard, axd_mode_gen_params),
+	KUNIT_CASE_PARAM(axas_dirty_errors, axd_mode_gen_params),
+	KUNIT_CASE_PARAM(axas_dirty_age, axd_mode_gen_params),
+	KUNIT_CASE_PARAM(axas_dirty_discard, axd_mode_gen_params),
+	KUNIT_CASE_PARAM(axas_dirty_stress, axd_mode_gen_params),
+	{}
+};
+
+static struct kunit_suite axas_dirty_suite = {
+	.name = "axas_dirty",
+	.init = axd_init,
+	.exit = axd_exit,
+	.test_cases = axas_dirty_cases,
+};
+
+kunit_test_suites(&axas_dirty_suite);
