@@ -188,6 +188,9 @@ static int walk_set_bits(struct walker *w, u64 gpa, u64 seen, u64 bits)
 		old = cur;
 	}
 	axas_space_guest_unmap(&m);
+	/* Written behind the nested table: a dirty log must hear of it. */
+	if (cur == old)
+		axas_dirty_mark(w->space, gpa, walk_wide(w) ? 8 : 4);
 	if ((cur & ~(GPTE_A | GPTE_D)) != (seen & ~(GPTE_A | GPTE_D)))
 		return -EAGAIN;
 	return 0;

@@ -1038,8 +1038,45 @@ static void axw_edges(struct kunit *test)
 			(E_A | E_D), E_A | E_D);
 }
 
+/*
+ * A/D flags the walker sets are written behind the nested table: a dirty
+ * log over the guest's tables reports the pages whose entries changed,
+ * with the mechanism the space picks and with write-protection forced.
+ */
+static void axw_ad_dirty_log(struct kunit *test)
+{
+	unsigned long *bits = kunit_kcalloc(test, BITS_TO_LONGS(W_TABLES_SIZE / SZ_4K),
+					    sizeof(long), GFP_KERNEL);
+	struct axw *t = test->priv;
+	struct axas_walk_result res;
+	unsigned int flags;
+	u64 gva = 0x40000000ULL + 0x5000, pte;
+
+	KUNIT_ASSERT_NOT_NULL(test, bits);
+	axw_set_mode(test, t, W4);
+	axw_map(test, t, gva, W_DATA + 0x7000, 0, E_ALL, E_ALL);
+	pte = axw_entry(test, t, gva, 0, E_ALL);
+	for (flags = 0; flags <= AXAS_DIRTY_WP; flags += AXAS_DIRTY_WP) {
+		axw_put(test, t, pte, axw_get(test, t, pte) & ~(E_A | E_D));
+		KUNIT_ASSERT_EQ(test, axas_dirty_log_start(t->space, W_TABLES,
+							   W_TABLES_SIZE, flags), 0);
+		KUNIT_ASSERT_GE(test, axas_dirty_log_get(t->space, W_TABLES,
+							 W_TABLES_SIZE, bits), 0);
+		KUNIT_EXPECT_EQ(test, axas_walk(t->space, &t->st, gva,
+						AXAS_WALK_WRITE | AXAS_WALK_SET_AD, &res),
+				AXAS_WALK_OK);
+		KUNIT_EXPECT_EQ(test, axw_get(test, t, pte) & (E_A | E_D), E_A | E_D);
+		KUNIT_EXPECT_GE(test, axas_dirty_log_get(t->space, W_TABLES,
+							 W_TABLES_SIZE, bits), 1);
+		KUNIT_EXPECT_TRUE_MSG(test, test_bit((pte - W_TABLES) >> PAGE_SHIFT, bits),
+				      "flags %u: the PTE's page is not in the log", flags);
+		KUNIT_EXPECT_EQ(test, axas_dirty_log_stop(t->space), 0);
+	}
+}
+
 static struct kunit_case axas_walk_cases[] = {
 	KUNIT_CASE(axw_edges),
+	KUNIT_CASE(axw_ad_dirty_log),
 	KUNIT_CASE_PARAM(axw_permissions, axw_mode_gen_params),
 	KUNIT_CASE(axw_pkeys),
 	KUNIT_CASE(axw_reserved),
