@@ -243,6 +243,14 @@ void axas_space_populates_stale(struct axas_space *space, u64 gpa, u64 end);
 struct axas_area *axas_area_from(struct axas_space *space, u64 gpa);
 struct axas_area *axas_area_next(struct axas_area *area);
 
+/* dirty.c: a log's life, for an owner other than the VMM's calls */
+struct axas_dirty_log *axas_dirty_log_alloc(struct axas_space *space, u64 gpa,
+					    u64 size, unsigned int flags);
+enum axas_scan_bit axas_dirty_log_bit(const struct axas_dirty_log *log);
+void axas_dirty_take_bits(struct axas_dirty_log *log, u64 gpa, u64 size,
+			  unsigned long *bitmap);
+void axas_dirty_log_end(struct axas_space *space);
+
 /* dirty.c, for space.c and pin.c */
 void axas_dirty_mark(struct axas_space *space, u64 gpa, u64 size);
 void axas_dirty_protect(struct axas_space *space, u64 gpa, u64 size, u32 prot);

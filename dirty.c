@@ -49,6 +49,27 @@ static enum axas_scan_bit log_bit(const struct axas_dirty_log *log)
 	return log->wp ? AXAS_SCAN_WRITABLE : AXAS_SCAN_DIRTY;
 }
 
+enum axas_scan_bit axas_dirty_log_bit(const struct axas_dirty_log *log)
+{
+	return log_bit(log);
+}
+
+/* A log of [gpa, gpa + size), mechanism chosen from the table and @flags. */
+struct axas_dirty_log *axas_dirty_log_alloc(struct axas_space *space, u64 gpa,
+					    u64 size, unsigned int flags)
+{
+	struct axas_dirty_log *log;
+
+	log = kvzalloc(struct_size(log, bits, BITS_TO_LONGS(size >> PAGE_SHIFT)),
+		       GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	if (!log)
+		return NULL;
+	log->start = gpa;
+	log->end = gpa + size;
+	log->wp = log_wants_wp(space, flags);
+	return log;
+}
+
 /* The log's pages of [gpa, gpa + size) were written behind the table. */
 void axas_dirty_mark(struct axas_space *space, u64 gpa, u64 size)
 {
@@ -141,15 +162,11 @@ int axas_dirty_log_start(struct axas_space *space, u64 gpa, u64 size,
 	if (flags & ~AXAS_DIRTY_WP)
 		return -EINVAL;
 	old = set_active_memcg(space->memcg);
-	log = kvzalloc(struct_size(log, bits, BITS_TO_LONGS(size >> PAGE_SHIFT)),
-		       GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	log = axas_dirty_log_alloc(space, gpa, size, flags);
 	if (!log) {
 		ret = -ENOMEM;
 		goto out_memcg;
 	}
-	log->start = gpa;
-	log->end = gpa + size;
-	log->wp = log_wants_wp(space, flags);
 	axas_pt_gather_init(&gather);
 
 	down_write(&space->lock);
@@ -179,6 +196,32 @@ out_memcg:
 }
 EXPORT_SYMBOL_NS_GPL(axas_dirty_log_start, AXAS_NS);
 
+/*
+ * End the space's log: under write-protection, give the write right back
+ * to every page of the range whose area has it (adding a right needs no
+ * flush). Lock held exclusively.
+ */
+void axas_dirty_log_end(struct axas_space *space)
+{
+	struct axas_dirty_log *log = space->log;
+	struct axas_area *area;
+
+	lockdep_assert_held_write(&space->lock);
+	for (area = axas_area_from(space, log->start);
+	     log->wp && area && area->start < log->end;
+	     area = axas_area_next(area)) {
+		u64 start = max(area->start, log->start);
+		u64 end = min(area->end, log->end);
+
+		if (area->flags & AXAS_PROT_WRITE)
+			axas_pt_scan(&space->pt, start, end - start,
+				     AXAS_SCAN_WRITABLE, AXAS_SCAN_SET, NULL, 0,
+				     NULL);
+	}
+	space->log = NULL;
+	kvfree(log);
+}
+
 /**
  * axas_dirty_log_stop() - stop dirty logging
  * @space: the space
@@ -193,36 +236,16 @@ EXPORT_SYMBOL_NS_GPL(axas_dirty_log_start, AXAS_NS);
  */
 int axas_dirty_log_stop(struct axas_space *space)
 {
-	struct axas_dirty_log *log;
-	struct axas_area *area;
 	int ret = 0;
 
 	down_write(&space->lock);
-	log = space->log;
-	if (space->dead) {
+	if (space->dead)
 		ret = -ESHUTDOWN;
-		goto out_unlock;
-	}
-	if (!log) {
+	else if (!space->log)
 		ret = -ENOENT;
-		goto out_unlock;
-	}
-	for (area = axas_area_from(space, log->start);
-	     log->wp && area && area->start < log->end;
-	     area = axas_area_next(area)) {
-		u64 start = max(area->start, log->start);
-		u64 end = min(area->end, log->end);
-
-		if (area->flags & AXAS_PROT_WRITE)
-			axas_pt_scan(&space->pt, start, end - start,
-				     AXAS_SCAN_WRITABLE, AXAS_SCAN_SET, NULL, 0,
-				     NULL);
-	}
-	space->log = NULL;
-out_unlock:
+	else
+		axas_dirty_log_end(space);
 	up_write(&space->lock);
-	if (!ret)
-		kvfree(log);
 	return ret;
 }
 EXPORT_SYMBOL_NS_GPL(axas_dirty_log_stop, AXAS_NS);
@@ -231,7 +254,7 @@ EXPORT_SYMBOL_NS_GPL(axas_dirty_log_stop, AXAS_NS);
  * Move the log's bits of [gpa, gpa + size) into @bitmap (bit 0: @gpa), or
  * just clear them when @bitmap is NULL.
  */
-static void log_take_bits(struct axas_dirty_log *log, u64 gpa, u64 size,
+void axas_dirty_take_bits(struct axas_dirty_log *log, u64 gpa, u64 size,
 			  unsigned long *bitmap)
 {
 	unsigned long first = (gpa - log->start) >> PAGE_SHIFT;
@@ -301,7 +324,7 @@ again:
 		axas_pins_invalidate_write(space, gpa, size);
 	axas_space_flush(space, &gather);
 	/* After the flush: what the CPUs wrote until then is in the table. */
-	log_take_bits(log, gpa, size, bitmap);
+	axas_dirty_take_bits(log, gpa, size, bitmap);
 	/* The VMM may write through a valid write pin at any time. */
 	if (!log->wp && bitmap)
 		axas_pins_writers(space, gpa, size, bitmap);
