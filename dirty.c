@@ -146,7 +146,8 @@ void axas_dirty_log_free(struct axas_space *space)
  * calls the pin callbacks and the flush callback.
  * Return: 0; -EINVAL for an unaligned or zero range or unknown @flags;
  * -ERANGE for a range outside the space; -EBUSY when logging is on
- * already; -ENOMEM (nothing changed); -ESHUTDOWN after shutdown.
+ * already or a snapshot exists (its write tracking is the space's one
+ * log); -ENOMEM (nothing changed); -ESHUTDOWN after shutdown.
  */
 int axas_dirty_log_start(struct axas_space *space, u64 gpa, u64 size,
 			 unsigned int flags)
@@ -232,7 +233,8 @@ void axas_dirty_log_end(struct axas_space *space)
  * harvest is forgotten.
  *
  * Context: process context; may sleep; takes the space lock exclusively.
- * Return: 0; -ENOENT when logging is off; -ESHUTDOWN after shutdown.
+ * Return: 0; -ENOENT when logging is off; -EBUSY while a snapshot exists
+ * (its write tracking is not the VMM's to stop); -ESHUTDOWN after shutdown.
  */
 int axas_dirty_log_stop(struct axas_space *space)
 {
@@ -243,6 +245,8 @@ int axas_dirty_log_stop(struct axas_space *space)
 		ret = -ESHUTDOWN;
 	else if (!space->log)
 		ret = -ENOENT;
+	else if (space->log->snap)
+		ret = -EBUSY;
 	else
 		axas_dirty_log_end(space);
 	up_write(&space->lock);
@@ -303,6 +307,9 @@ again:
 	ret = -ENOENT;
 	if (!log)
 		goto out_unlock;
+	ret = -EBUSY;
+	if (log->snap)
+		goto out_unlock;
 	ret = -ERANGE;
 	if (gpa < log->start || gpa + size > log->end)
 		goto out_unlock;
@@ -359,7 +366,8 @@ out_unlock:
  * range, whose callback it calls); calls the flush callback.
  * Return: the number of pages reported; -EINVAL for an unaligned or zero
  * range; -ERANGE for a range outside the space or the logged range;
- * -ENOENT when logging is off; -ESHUTDOWN after shutdown.
+ * -ENOENT when logging is off; -EBUSY while a snapshot exists (see
+ * axas_snapshot_take()); -ESHUTDOWN after shutdown.
  */
 long axas_dirty_log_get(struct axas_space *space, u64 gpa, u64 size,
 			unsigned long *bitmap)
