@@ -17,6 +17,7 @@ struct mem_cgroup;
 struct axas_space;
 struct axas_area;
 struct axas_fault_frame;
+struct axas_snapshot;
 
 extern struct dentry *axas_debugfs_root;
 
@@ -87,6 +88,7 @@ struct axas_fault_stats {
  * @start: first GPA
  * @end: one past the last
  * @wp: write-protection mode (else the leaves' dirty flags)
+ * @snap: a snapshot's write tracking (snapshot.c), not the VMM's log
  * @bits: pages written where the table does not show it (axas_write(),
  *	write pins, discard, a protect that took the write right away), one
  *	bit per 4 KiB page from @start, set with set_bit() after the write
@@ -95,6 +97,7 @@ struct axas_dirty_log {
 	u64 start;
 	u64 end;
 	bool wp;
+	bool snap;
 	unsigned long bits[];
 };
 
@@ -163,6 +166,10 @@ struct axas_fault_frame {
  * @scan_lock: serializes dirty-log harvests and aging (their flushes run
  *	with @lock held shared) and write pins' resolution against them;
  *	taken before @lock
+ * @snap: the snapshot (snapshot.c), or NULL; set and cleared with @lock
+ *	held exclusively
+ * @snap_stale: a map, unmap or protect since the snapshot was taken
+ * @snapshot_frames: 4 KiB frames @snap holds (counted in @frames too)
  */
 struct axas_space {
 	struct rw_semaphore lock;
@@ -190,6 +197,9 @@ struct axas_space {
 	struct hlist_bl_head pins;
 	struct axas_dirty_log *log;
 	struct mutex scan_lock;		/* see above */
+	struct axas_snapshot *snap;
+	bool snap_stale;
+	atomic_long_t snapshot_frames;
 };
 
 /* Table pages allocated before a series of writes, so that they cannot fail. */
@@ -242,6 +252,24 @@ void axas_space_flush(struct axas_space *space, struct axas_pt_gather *g);
 void axas_space_populates_stale(struct axas_space *space, u64 gpa, u64 end);
 struct axas_area *axas_area_from(struct axas_space *space, u64 gpa);
 struct axas_area *axas_area_next(struct axas_area *area);
+
+/* space.c, for snapshot.c */
+void axas_space_lock_exact(struct axas_space *space);
+int axas_space_unmap_frames(struct axas_space *space, u64 gpa, u64 size,
+			    struct list_head *frames,
+			    struct axas_pt_gather *gather);
+int axas_space_fault_excl(struct axas_space *space, u64 gpa);
+
+/* dirty.c, for snapshot.c */
+struct axas_dirty_log *axas_dirty_log_alloc(struct axas_space *space, u64 gpa,
+					    u64 size, unsigned int flags);
+enum axas_scan_bit axas_dirty_log_bit(const struct axas_dirty_log *log);
+void axas_dirty_take_bits(struct axas_dirty_log *log, u64 gpa, u64 size,
+			  unsigned long *bitmap);
+void axas_dirty_log_end(struct axas_space *space);
+
+/* snapshot.c, for space.c: shutdown frees the snapshot. */
+void axas_snapshot_free(struct axas_space *space);
 
 /* dirty.c, for space.c and pin.c */
 void axas_dirty_mark(struct axas_space *space, u64 gpa, u64 size);

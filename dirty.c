@@ -49,6 +49,27 @@ static enum axas_scan_bit log_bit(const struct axas_dirty_log *log)
 	return log->wp ? AXAS_SCAN_WRITABLE : AXAS_SCAN_DIRTY;
 }
 
+enum axas_scan_bit axas_dirty_log_bit(const struct axas_dirty_log *log)
+{
+	return log_bit(log);
+}
+
+/* A log of [gpa, gpa + size), mechanism chosen from the table and @flags. */
+struct axas_dirty_log *axas_dirty_log_alloc(struct axas_space *space, u64 gpa,
+					    u64 size, unsigned int flags)
+{
+	struct axas_dirty_log *log;
+
+	log = kvzalloc(struct_size(log, bits, BITS_TO_LONGS(size >> PAGE_SHIFT)),
+		       GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	if (!log)
+		return NULL;
+	log->start = gpa;
+	log->end = gpa + size;
+	log->wp = log_wants_wp(space, flags);
+	return log;
+}
+
 /* The log's pages of [gpa, gpa + size) were written behind the table. */
 void axas_dirty_mark(struct axas_space *space, u64 gpa, u64 size)
 {
@@ -125,7 +146,8 @@ void axas_dirty_log_free(struct axas_space *space)
  * calls the pin callbacks and the flush callback.
  * Return: 0; -EINVAL for an unaligned or zero range or unknown @flags;
  * -ERANGE for a range outside the space; -EBUSY when logging is on
- * already; -ENOMEM (nothing changed); -ESHUTDOWN after shutdown.
+ * already or a snapshot exists (its write tracking is the space's one
+ * log); -ENOMEM (nothing changed); -ESHUTDOWN after shutdown.
  */
 int axas_dirty_log_start(struct axas_space *space, u64 gpa, u64 size,
 			 unsigned int flags)
@@ -141,15 +163,11 @@ int axas_dirty_log_start(struct axas_space *space, u64 gpa, u64 size,
 	if (flags & ~AXAS_DIRTY_WP)
 		return -EINVAL;
 	old = set_active_memcg(space->memcg);
-	log = kvzalloc(struct_size(log, bits, BITS_TO_LONGS(size >> PAGE_SHIFT)),
-		       GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	log = axas_dirty_log_alloc(space, gpa, size, flags);
 	if (!log) {
 		ret = -ENOMEM;
 		goto out_memcg;
 	}
-	log->start = gpa;
-	log->end = gpa + size;
-	log->wp = log_wants_wp(space, flags);
 	axas_pt_gather_init(&gather);
 
 	down_write(&space->lock);
@@ -179,34 +197,17 @@ out_memcg:
 }
 EXPORT_SYMBOL_NS_GPL(axas_dirty_log_start, AXAS_NS);
 
-/**
- * axas_dirty_log_stop() - stop dirty logging
- * @space: the space
- *
- * In write-protection mode, gives the write right back to every page of
- * the range whose area has it (adding a right needs no flush). Leaves
- * split for logging stay 4 KiB leaves. What was written since the last
- * harvest is forgotten.
- *
- * Context: process context; may sleep; takes the space lock exclusively.
- * Return: 0; -ENOENT when logging is off; -ESHUTDOWN after shutdown.
+/*
+ * End the space's log: under write-protection, give the write right back
+ * to every page of the range whose area has it (adding a right needs no
+ * flush). Lock held exclusively.
  */
-int axas_dirty_log_stop(struct axas_space *space)
+void axas_dirty_log_end(struct axas_space *space)
 {
-	struct axas_dirty_log *log;
+	struct axas_dirty_log *log = space->log;
 	struct axas_area *area;
-	int ret = 0;
 
-	down_write(&space->lock);
-	log = space->log;
-	if (space->dead) {
-		ret = -ESHUTDOWN;
-		goto out_unlock;
-	}
-	if (!log) {
-		ret = -ENOENT;
-		goto out_unlock;
-	}
+	lockdep_assert_held_write(&space->lock);
 	for (area = axas_area_from(space, log->start);
 	     log->wp && area && area->start < log->end;
 	     area = axas_area_next(area)) {
@@ -219,10 +220,36 @@ int axas_dirty_log_stop(struct axas_space *space)
 				     NULL);
 	}
 	space->log = NULL;
-out_unlock:
+	kvfree(log);
+}
+
+/**
+ * axas_dirty_log_stop() - stop dirty logging
+ * @space: the space
+ *
+ * In write-protection mode, gives the write right back to every page of
+ * the range whose area has it (adding a right needs no flush). Leaves
+ * split for logging stay 4 KiB leaves. What was written since the last
+ * harvest is forgotten.
+ *
+ * Context: process context; may sleep; takes the space lock exclusively.
+ * Return: 0; -ENOENT when logging is off; -EBUSY while a snapshot exists
+ * (its write tracking is not the VMM's to stop); -ESHUTDOWN after shutdown.
+ */
+int axas_dirty_log_stop(struct axas_space *space)
+{
+	int ret = 0;
+
+	down_write(&space->lock);
+	if (space->dead)
+		ret = -ESHUTDOWN;
+	else if (!space->log)
+		ret = -ENOENT;
+	else if (space->log->snap)
+		ret = -EBUSY;
+	else
+		axas_dirty_log_end(space);
 	up_write(&space->lock);
-	if (!ret)
-		kvfree(log);
 	return ret;
 }
 EXPORT_SYMBOL_NS_GPL(axas_dirty_log_stop, AXAS_NS);
@@ -231,7 +258,7 @@ EXPORT_SYMBOL_NS_GPL(axas_dirty_log_stop, AXAS_NS);
  * Move the log's bits of [gpa, gpa + size) into @bitmap (bit 0: @gpa), or
  * just clear them when @bitmap is NULL.
  */
-static void log_take_bits(struct axas_dirty_log *log, u64 gpa, u64 size,
+void axas_dirty_take_bits(struct axas_dirty_log *log, u64 gpa, u64 size,
 			  unsigned long *bitmap)
 {
 	unsigned long first = (gpa - log->start) >> PAGE_SHIFT;
@@ -280,6 +307,9 @@ again:
 	ret = -ENOENT;
 	if (!log)
 		goto out_unlock;
+	ret = -EBUSY;
+	if (log->snap)
+		goto out_unlock;
 	ret = -ERANGE;
 	if (gpa < log->start || gpa + size > log->end)
 		goto out_unlock;
@@ -301,7 +331,7 @@ again:
 		axas_pins_invalidate_write(space, gpa, size);
 	axas_space_flush(space, &gather);
 	/* After the flush: what the CPUs wrote until then is in the table. */
-	log_take_bits(log, gpa, size, bitmap);
+	axas_dirty_take_bits(log, gpa, size, bitmap);
 	/* The VMM may write through a valid write pin at any time. */
 	if (!log->wp && bitmap)
 		axas_pins_writers(space, gpa, size, bitmap);
@@ -336,7 +366,8 @@ out_unlock:
  * range, whose callback it calls); calls the flush callback.
  * Return: the number of pages reported; -EINVAL for an unaligned or zero
  * range; -ERANGE for a range outside the space or the logged range;
- * -ENOENT when logging is off; -ESHUTDOWN after shutdown.
+ * -ENOENT when logging is off; -EBUSY while a snapshot exists (see
+ * axas_snapshot_take()); -ESHUTDOWN after shutdown.
  */
 long axas_dirty_log_get(struct axas_space *space, u64 gpa, u64 size,
 			unsigned long *bitmap)

@@ -352,6 +352,32 @@ static void space_lock_exact(struct axas_space *space)
 	down_write(&space->lock);
 }
 
+/* For snapshot.c: the lock held exclusively, no charge held without it. */
+void axas_space_lock_exact(struct axas_space *space)
+{
+	down_read(&space->lock);
+	space_lock_exact(space);
+}
+
+/*
+ * For snapshot.c: unmap [gpa, gpa + size) and queue its frames on
+ * @frames, to be freed after the flush of @gather. Lock held exclusively.
+ */
+int axas_space_unmap_frames(struct axas_space *space, u64 gpa, u64 size,
+			    struct list_head *frames,
+			    struct axas_pt_gather *gather)
+{
+	struct space_release r = { .space = space };
+	int ret;
+
+	lockdep_assert_held_write(&space->lock);
+	INIT_LIST_HEAD(&r.frames);
+	ret = axas_pt_unmap(&space->pt, gpa, size, space_release_leaf, &r,
+			    gather);
+	list_splice(&r.frames, frames);
+	return ret;
+}
+
 /**
  * axas_space_create() - create an address space
  * @cfg: range, table format, flush callback, frame cap, memory cgroup
@@ -501,6 +527,7 @@ void axas_space_shutdown(struct axas_space *space)
 	atomic64_inc(&space->flushes);
 	axas_frames_free(space, &r.frames);
 	axas_pt_gather_release(&gather);
+	axas_snapshot_free(space);
 	while ((node = rb_first(&space->areas))) {
 		struct axas_area *area = area_of(node);
 
@@ -588,6 +615,8 @@ static int space_add_area(struct axas_space *space, u64 gpa, u64 size,
 	if (!ret) {
 		area_insert(space, area);
 		axas_space_populates_stale(space, area->start, area->end);
+		/* A snapshot does not hold the new area: refuse its restore. */
+		space->snap_stale = true;
 	}
 out:
 	up_write(&space->lock);
@@ -815,6 +844,9 @@ static int space_edit(struct axas_space *space, u64 gpa, u64 size,
 	else
 		space_carve(space, gpa, gpa + size, &spares,
 			    unmap ? area_remove : area_set_prot, prot);
+	if (op != SPACE_DISCARD)
+		/* The layout changed: a snapshot's restore is refused. */
+		space->snap_stale = true;
 	axas_space_populates_stale(space, gpa, gpa + size);
 out_unlock:
 	up_write(&space->lock);
@@ -1048,6 +1080,27 @@ static int space_fault_relock(struct axas_space *space, u64 gpa,
 	}
 	axas_fault_frame_drop(space, &ff);
 	return ret;
+}
+
+/*
+ * For snapshot.c: install the lazy page at @gpa with no access asked for
+ * (under write-protection dirty logging, without the write right), the
+ * lock held exclusively since axas_space_lock_exact(). 0 or -errno; a
+ * charge another fault holds unlocked (-EAGAIN) counts as -ENOMEM.
+ */
+int axas_space_fault_excl(struct axas_space *space, u64 gpa)
+{
+	struct axas_fault_frame ff = {};
+	int ret;
+
+	lockdep_assert_held_write(&space->lock);
+	do {
+		ret = space_fault_locked(space, gpa, 0, true, &ff);
+	} while (ret == AXAS_FAULT_AGAIN);
+	axas_fault_frame_drop(space, &ff);
+	if (ret == -EAGAIN || ret == AXAS_FAULT_NEED_FRAME)
+		ret = -ENOMEM;
+	return ret < 0 ? ret : 0;
 }
 
 /**
@@ -1904,7 +1957,10 @@ void axas_space_get_stats(struct axas_space *space,
 
 	memset(stats, 0, sizeof(*stats));
 	stats->areas = READ_ONCE(space->nr_areas);
+	stats->snapshot_frames = atomic_long_read(&space->snapshot_frames);
 	stats->frames = atomic_long_read(&space->frames);
+	/* Read apart from each other: never below zero. */
+	stats->frames -= min(stats->frames, stats->snapshot_frames);
 	for (i = 0; i < AXAS_PT_LEAF_LEVELS; i++)
 		stats->leaves[i] = atomic_long_read(&space->pt.stats.leaves[i]);
 	for (i = 0; i < AXAS_PT_MAX_LEVELS; i++)

@@ -187,6 +187,62 @@ struct mem_cgroup;
 #define AXAS_AGE_CLEAR		BIT(0)
 
 /**
+ * DOC: Snapshot and restore
+ *
+ * For snapshot-based fuzzing and fast VM reset: axas_snapshot_take() saves
+ * the content of every alloc page present in the space;
+ * axas_snapshot_restore() makes the alloc memory equal to it again, as
+ * often as asked; axas_snapshot_drop() frees it (axas_space_shutdown()
+ * and axas_space_destroy() do too). One snapshot per space. Linear areas
+ * are not saved nor restored: their memory is not axas's.
+ *
+ * *Cost*. The snapshot tracks writes with the dirty-logging machinery
+ * over the range from its first to its last alloc area (huge leaves there
+ * are split into 4 KiB leaves when it is taken; faults install 4 KiB
+ * frames): the leaves' dirty flags or write-protection, chosen as
+ * axas_dirty_log_start() chooses with no flag, and the log's bitmap for
+ * writes the table does not see (axas_write(), write pins, discard). A
+ * restore reads that tracking once (8 bytes of leaf entry per 4 KiB page,
+ * as a harvest does) and then copies, allocates and frees for the pages
+ * written since the snapshot or the last restore only: a page present at
+ * snapshot time gets its saved content copied back into its frame, in
+ * place (a page discarded since gets a fresh frame first); a page absent
+ * at snapshot time (faulted in and written since) is unmapped and its
+ * frame freed, so it is absent again. A page faulted in since but never
+ * written stays mapped; it reads zeros, as it did. The snapshot *is* the
+ * space's dirty log: while it exists, axas_dirty_log_start() fails with
+ * ``-EBUSY``, and the snapshot cannot be taken while dirty logging is on.
+ *
+ * *Layout*. The snapshot covers the areas as they were: after
+ * axas_map_alloc(), axas_map_linear(), axas_unmap() or axas_protect()
+ * (which changes rights the snapshot does not restore) the restore is
+ * refused with ``-ESTALE`` and nothing changes; the VMM drops the snapshot
+ * and takes a new one. axas_discard() is no layout change: discarded
+ * pages come back with their saved content.
+ *
+ * *Memory*. The saved pages are 4 KiB pages charged to the space's memory
+ * cgroup and counted against &axas_space_cfg.max_frames with the frames
+ * of the areas; &axas_space_stats.snapshot_frames reports them (they are
+ * not in &axas_space_stats.frames).
+ *
+ * *vCPUs*. Take and restore copy guest memory with the space lock held
+ * exclusively (faults, guest copies and pin activations wait), but a vCPU
+ * in guest mode writes without the lock: the VMM keeps every vCPU of the
+ * space out of guest mode, and does not write through pins, from the call
+ * until its return. What axas can enforce it does: the flush callback
+ * runs before the restore returns and before any frame is freed, and the
+ * pins of every restored page are invalidated (their page's content
+ * changed, or the page is gone) before the flush, in the order of "Pinned
+ * translations".
+ *
+ * *Failure*. A take that runs out of memory or frame cap changes nothing
+ * (split leaves map the same). A restore that runs out of memory for a
+ * discarded page's frame or a table page returns ``-ENOMEM``: the pages
+ * restored so far stay restored, the others stay marked written, and the
+ * next restore finishes the job; nothing leaks.
+ */
+
+/**
  * typedef axas_flush_fn - invalidate cached translations of a GPA range
  * @cookie: &axas_space_cfg.cookie
  * @gpa: first GPA whose translation was removed or reduced
@@ -386,6 +442,9 @@ struct axas_area_info {
  * @flushes: calls of the flush callback
  * @faults_dirty: write faults on pages that write-protection dirty logging
  *	had write-protected (counted in @faults_installed too)
+ * @snapshot_frames: 4 KiB pages the snapshot holds (see "Snapshot and
+ *	restore"); they count against &axas_space_cfg.max_frames with
+ *	@frames, but are not in it
  */
 struct axas_space_stats {
 	unsigned long areas;
@@ -398,6 +457,7 @@ struct axas_space_stats {
 	u64 fallbacks;
 	u64 flushes;
 	u64 faults_dirty;
+	unsigned long snapshot_frames;
 };
 
 struct axas_space *axas_space_create(const struct axas_space_cfg *cfg);
@@ -433,6 +493,9 @@ long axas_dirty_log_get(struct axas_space *space, u64 gpa, u64 size,
 int axas_dirty_log_clear(struct axas_space *space, u64 gpa, u64 size);
 long axas_age(struct axas_space *space, u64 gpa, u64 size,
 	      unsigned long *bitmap, unsigned int flags);
+int __must_check axas_snapshot_take(struct axas_space *space);
+long axas_snapshot_restore(struct axas_space *space);
+int axas_snapshot_drop(struct axas_space *space);
 
 /**
  * typedef axas_pin_fn - a pinned translation became invalid

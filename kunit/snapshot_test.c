@@ -1,0 +1,682 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit suite of snapshot and restore: random guest writes (through the
+ * table, as a vCPU does, and through axas_write()) and discards against a
+ * model across many snapshot/restore cycles, every page checked after each
+ * restore, and the pages a restore touched counted against the pages
+ * written since; the refusal after a layout change; the frame cap;
+ * allocation failures injected at each allocation of take and restore;
+ * pins of restored pages; shutdown freeing the snapshot.
+ */
+#include <kunit/static_stub.h>
+#include <kunit/test.h>
+#include <linux/highmem.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/random.h>
+#include <linux/rcupdate.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+
+#include <axas/axas.h>
+#include <axas/compat.h>
+
+#include "../axas_internal.h"
+#include "axas_test.h"
+
+#define RW	(AXAS_PROT_READ | AXAS_PROT_WRITE)
+#define BASE	((u64)SZ_1G)
+#define SIZE	((u64)SZ_16M)
+/* A lazy 4 KiB area, then an eager 2 MiB one. */
+#define LAZY	BASE
+#define LAZY_SZ	((u64)SZ_4M)
+#define EAGER	(BASE + SZ_8M)
+#define EAGER_SZ ((u64)SZ_2M)
+#define NPAGES	((LAZY_SZ + EAGER_SZ) >> PAGE_SHIFT)
+
+struct axs_mode {
+	const char *name;
+	enum axas_pt_format format;
+	bool ad;	/* EPT: A/D flags in the EPTP */
+	bool wp;	/* write-protection expected */
+};
+
+static const struct axs_mode axs_modes[] = {
+	{ "ept4-ad", AXAS_PT_EPT, true, false },
+	{ "ept4-wp", AXAS_PT_EPT, false, true },
+	{ "npt4-d", AXAS_PT_NPT, false, false },
+};
+
+static void axs_mode_desc(const struct axs_mode *m, char *desc)
+{
+	strscpy(desc, m->name, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(axs_mode, axs_modes, axs_mode_desc);
+
+/* The model: per page, the byte it is filled with (0: zero or absent). */
+struct axs {
+	const struct axs_mode *m;
+	struct axas_space *space;
+	struct axas_space_cfg cfg;
+	long tables_base;
+	unsigned long flushes;
+	u8 cur[NPAGES];
+	bool present[NPAGES];
+	u8 snap[NPAGES];
+	bool snap_present[NPAGES];
+	bool touched[NPAGES];
+	/* axas_frames_alloc() fails at this call (0: never). */
+	unsigned int calls;
+	unsigned int fail_at;
+	unsigned int pin_calls;
+	u8 *buf;
+};
+
+static void axs_flush(void *cookie, u64 gpa, u64 size)
+{
+	struct axs *t = cookie;
+
+	t->flushes++;
+}
+
+static u64 axs_gpa(unsigned int i)
+{
+	return i < (LAZY_SZ >> PAGE_SHIFT) ? LAZY + ((u64)i << PAGE_SHIFT) :
+	       EAGER + ((u64)i << PAGE_SHIFT) - LAZY_SZ;
+}
+
+static int axs_setup(struct axs *t, unsigned long max_frames)
+{
+	struct axt_fmt f = { t->m->name, t->m->format, 4 };
+	unsigned int i;
+	int ret;
+
+	t->cfg = (struct axas_space_cfg) {
+		.name = "kunit-snapshot", .base = BASE, .size = SIZE,
+		.flush = axs_flush, .cookie = t, .max_frames = max_frames,
+	};
+	t->cfg.pt = axt_pt_cfg_all(&f);
+	if (t->m->ad)
+		t->cfg.pt.root_flags = AXAS_PT_ROOT_AD;
+	t->space = axas_space_create(&t->cfg);
+	if (IS_ERR(t->space)) {
+		ret = PTR_ERR(t->space);
+		t->space = NULL;
+		return ret;
+	}
+	ret = axas_map_alloc(t->space, LAZY, LAZY_SZ, RW, SZ_4K);
+	if (!ret)
+		ret = axas_map_alloc(t->space, EAGER, EAGER_SZ,
+				     RW | AXAS_AREA_POPULATE, SZ_2M);
+	memset(t->cur, 0, sizeof(t->cur));
+	memset(t->present, 0, sizeof(t->present));
+	for (i = LAZY_SZ >> PAGE_SHIFT; i < NPAGES; i++)
+		t->present[i] = true;
+	return ret;
+}
+
+static int axs_init(struct kunit *test)
+{
+	struct axs *t = kunit_kzalloc(test, sizeof(*t), GFP_KERNEL);
+
+	if (!t)
+		return -ENOMEM;
+	t->m = test->param_value ?: &axs_modes[0];
+	t->buf = kunit_kzalloc(test, PAGE_SIZE, GFP_KERNEL);
+	if (!t->buf)
+		return -ENOMEM;
+	rcu_barrier();
+	t->tables_base = axas_pt_live_tables();
+	test->priv = t;
+	return 0;
+}
+
+static void axs_exit(struct kunit *test)
+{
+	struct axs *t = test->priv;
+
+	if (!t)
+		return;
+	axas_space_destroy(t->space);
+	rcu_barrier();
+	KUNIT_EXPECT_EQ_MSG(test, axas_pt_live_tables(), t->tables_base,
+			    "table pages leaked");
+}
+
+static struct axas_space_stats axs_stats(struct axs *t)
+{
+	struct axas_space_stats st;
+
+	axas_space_get_stats(t->space, &st);
+	return st;
+}
+
+/*
+ * A vCPU's write of a whole page: through the table when the leaf allows
+ * it (setting the dirty flag, as the CPU does under dirty flags), else the
+ * exit and axas_fault().
+ */
+static int axs_guest_write(struct axs *t, unsigned int i, u8 v)
+{
+	u64 gpa = axs_gpa(i);
+	struct axas_pt_leaf leaf;
+	int ret;
+
+	for (;;) {
+		if (!axas_pt_query(&t->space->pt, gpa, &leaf) &&
+		    (leaf.prot & AXAS_PROT_WRITE)) {
+			struct page *page = pfn_to_page(PHYS_PFN(leaf.hpa +
+								 (gpa - leaf.gpa)));
+			void *va;
+
+			if (!t->m->wp)
+				axas_pt_scan(&t->space->pt, gpa, PAGE_SIZE,
+					     AXAS_SCAN_DIRTY, AXAS_SCAN_SET,
+					     NULL, 0, NULL);
+			va = kmap_local_page(page);
+			memset(va, v, PAGE_SIZE);
+			kunmap_local(va);
+			return 0;
+		}
+		ret = axas_fault(t->space, gpa, AXAS_ACCESS_WRITE);
+		if (ret < 0)
+			return ret;
+	}
+}
+
+/* The next non-zero fill byte. */
+static u8 axs_next(u8 *v)
+{
+	if (!++*v)
+		++*v;
+	return *v;
+}
+
+/* Write page @i with @v, one way or the other; the model follows. */
+static int axs_write(struct axs *t, unsigned int i, u8 v, bool vcpu)
+{
+	int ret;
+
+	if (vcpu) {
+		ret = axs_guest_write(t, i, v);
+	} else {
+		memset(t->buf, v, PAGE_SIZE);
+		ret = axas_write(t->space, axs_gpa(i), t->buf, PAGE_SIZE,
+				 AXAS_COPY_FAULT);
+	}
+	if (ret)
+		return ret;
+	t->cur[i] = v;
+	t->present[i] = true;
+	t->touched[i] = true;
+	return 0;
+}
+
+static int axs_discard(struct axs *t, unsigned int i)
+{
+	int ret = axas_discard(t->space, axs_gpa(i), PAGE_SIZE);
+
+	if (ret)
+		return ret;
+	t->cur[i] = 0;
+	t->present[i] = false;
+	t->touched[i] = true;
+	return 0;
+}
+
+static void axs_take(struct kunit *test, struct axs *t)
+{
+	KUNIT_ASSERT_EQ(test, axas_snapshot_take(t->space), 0);
+	memcpy(t->snap, t->cur, sizeof(t->snap));
+	memcpy(t->snap_present, t->present, sizeof(t->present));
+	memset(t->touched, 0, sizeof(t->touched));
+}
+
+/* Pages the next restore must copy back or unmap. */
+static long axs_expected(const struct axs *t)
+{
+	unsigned int i;
+	long n = 0;
+
+	for (i = 0; i < NPAGES; i++)
+		if (t->touched[i] && (t->snap_present[i] || t->present[i]))
+			n++;
+	return n;
+}
+
+/* After a restore: the model is the snapshot again. */
+static void axs_restored(struct axs *t)
+{
+	unsigned int i;
+
+	for (i = 0; i < NPAGES; i++) {
+		t->cur[i] = t->snap[i];
+		/* Absent at snapshot time and written since: unmapped. */
+		if (t->touched[i])
+			t->present[i] = t->snap_present[i];
+	}
+	memset(t->touched, 0, sizeof(t->touched));
+}
+
+/* Every page as the model says; returns how many differ. */
+static unsigned int axs_check(struct kunit *test, struct axs *t)
+{
+	unsigned int i, bad = 0;
+
+	for (i = 0; i < NPAGES; i++) {
+		int ret = axas_read(t->space, axs_gpa(i), t->buf, PAGE_SIZE, 0);
+
+		if (ret == -EFAULT) {
+			if (t->present[i] || t->cur[i])
+				bad++;
+			continue;
+		}
+		if (ret || !t->present[i] ||
+		    memchr_inv(t->buf, t->cur[i], PAGE_SIZE))
+			bad++;
+	}
+	KUNIT_EXPECT_EQ(test, bad, 0);
+	return bad;
+}
+
+static unsigned long axs_present(const bool *present)
+{
+	unsigned int i;
+	unsigned long n = 0;
+
+	for (i = 0; i < NPAGES; i++)
+		n += present[i];
+	return n;
+}
+
+/*
+ * Random writes and discards between restores, 40 cycles: after each
+ * restore every page holds its snapshot content (absent again where it
+ * was absent), and the restore touched exactly the pages written or
+ * discarded since (never the guest's size).
+ */
+static void axs_random(struct kunit *test)
+{
+	struct axs *t = test->priv;
+	unsigned int cycle, i;
+	u8 v = 1;
+
+	KUNIT_ASSERT_EQ(test, axs_setup(t, 0), 0);
+	for (i = 0; i < NPAGES / 3; i++)
+		KUNIT_ASSERT_EQ(test, axs_write(t, get_random_u32_below(NPAGES),
+						axs_next(&v), i & 1), 0);
+	axs_take(test, t);
+	KUNIT_EXPECT_EQ(test, axs_stats(t).snapshot_frames,
+			axs_present(t->snap_present));
+	KUNIT_EXPECT_EQ(test, axs_stats(t).frames, axs_present(t->present));
+	for (cycle = 0; cycle < 40; cycle++) {
+		unsigned int n = get_random_u32_below(NPAGES / 8) + 1;
+		long exp, got;
+
+		for (i = 0; i < n; i++) {
+			unsigned int p = get_random_u32_below(NPAGES);
+
+			if (get_random_u32_below(8) == 0)
+				KUNIT_ASSERT_EQ(test, axs_discard(t, p), 0);
+			else
+				KUNIT_ASSERT_EQ(test, axs_write(t, p, axs_next(&v),
+							       get_random_u32_below(2)),
+						0);
+		}
+		exp = axs_expected(t);
+		got = axas_snapshot_restore(t->space);
+		KUNIT_ASSERT_EQ_MSG(test, got, exp, "cycle %u", cycle);
+		KUNIT_ASSERT_LE(test, got, (long)n);
+		axs_restored(t);
+		if (axs_check(test, t))
+			return;
+		KUNIT_EXPECT_EQ(test, axs_stats(t).frames,
+				axs_present(t->present));
+		/* Nothing written since: nothing to do. */
+		KUNIT_EXPECT_EQ(test, axas_snapshot_restore(t->space), 0);
+	}
+	KUNIT_EXPECT_EQ(test, axas_snapshot_drop(t->space), 0);
+	KUNIT_EXPECT_EQ(test, axs_stats(t).snapshot_frames, 0);
+	axs_check(test, t);
+}
+
+/*
+ * The cost: 1% of the guest written, the restore copies those pages and
+ * nothing else, whatever the guest's size.
+ */
+static void axs_cost(struct kunit *test)
+{
+	struct axs *t = test->priv;
+	unsigned int i;
+
+	KUNIT_ASSERT_EQ(test, axs_setup(t, 0), 0);
+	for (i = 0; i < NPAGES; i++)
+		KUNIT_ASSERT_EQ(test, axs_write(t, i, 0x5a, true), 0);
+	axs_take(test, t);
+	for (i = 0; i < NPAGES; i += 100)
+		KUNIT_ASSERT_EQ(test, axs_write(t, i, 0xa5, i & 1), 0);
+	KUNIT_EXPECT_EQ(test, axas_snapshot_restore(t->space),
+			(long)DIV_ROUND_UP(NPAGES, 100));
+	axs_restored(t);
+	axs_check(test, t);
+}
+
+/* Discarded pages come back with their content, in both kinds of area. */
+static void axs_discarded(struct axs *t, struct kunit *test)
+{
+	unsigned int i;
+
+	for (i = 0; i < NPAGES; i += 7)
+		KUNIT_ASSERT_EQ(test, axs_discard(t, i), 0);
+	KUNIT_EXPECT_EQ(test, axas_snapshot_restore(t->space),
+			axs_expected(t));
+	axs_restored(t);
+	axs_check(test, t);
+}
+
+static void axs_discard_restore(struct kunit *test)
+{
+	struct axs *t = test->priv;
+	unsigned int i;
+
+	KUNIT_ASSERT_EQ(test, axs_setup(t, 0), 0);
+	for (i = 0; i < NPAGES; i += 2)
+		KUNIT_ASSERT_EQ(test, axs_write(t, i, i | 1, true), 0);
+	axs_take(test, t);
+	axs_discarded(t, test);
+	/* And again, after the guest wrote the restored pages. */
+	for (i = 0; i < NPAGES; i += 5)
+		KUNIT_ASSERT_EQ(test, axs_write(t, i, 0xee, false), 0);
+	axs_discarded(t, test);
+}
+
+/*
+ * A layout change after the snapshot refuses the restore with -ESTALE,
+ * and changes nothing; discard is none. A new snapshot restores again.
+ */
+static void axs_layout(struct kunit *test)
+{
+	struct axs *t = test->priv;
+	unsigned int i;
+
+	KUNIT_ASSERT_EQ(test, axs_setup(t, 0), 0);
+	for (i = 0; i < NPAGES; i += 3)
+		KUNIT_ASSERT_EQ(test, axs_write(t, i, 0x11, true), 0);
+	axs_take(test, t);
+	KUNIT_ASSERT_EQ(test, axs_write(t, 3, 0x22, true), 0);
+	KUNIT_ASSERT_EQ(test, axas_unmap(t->space, BASE + SZ_2M, SZ_2M), 0);
+	for (i = SZ_2M >> PAGE_SHIFT; i < LAZY_SZ >> PAGE_SHIFT; i++) {
+		t->cur[i] = 0;
+		t->present[i] = false;
+	}
+	KUNIT_EXPECT_EQ(test, axas_snapshot_restore(t->space), -ESTALE);
+	/* Nothing changed: page 3 still holds what was written. */
+	axs_check(test, t);
+	KUNIT_EXPECT_EQ(test, axas_map_alloc(t->space, BASE + SZ_2M, SZ_2M, RW,
+					     SZ_4K), 0);
+	KUNIT_EXPECT_EQ(test, axas_snapshot_restore(t->space), -ESTALE);
+	KUNIT_EXPECT_EQ(test, axas_snapshot_drop(t->space), 0);
+	KUNIT_EXPECT_EQ(test, axs_stats(t).snapshot_frames, 0);
+	axs_take(test, t);
+	KUNIT_EXPECT_EQ(test, axas_protect(t->space, LAZY, SZ_4K, RW), 0);
+	KUNIT_EXPECT_EQ(test, axas_snapshot_restore(t->space), -ESTALE);
+	KUNIT_EXPECT_EQ(test, axas_snapshot_drop(t->space), 0);
+	axs_take(test, t);
+	for (i = 0; i < NPAGES; i += 4)
+		KUNIT_ASSERT_EQ(test, axs_write(t, i, 0x33, i & 4), 0);
+	KUNIT_EXPECT_EQ(test, axas_snapshot_restore(t->space), axs_expected(t));
+	axs_restored(t);
+	axs_check(test, t);
+}
+
+/* The errors, and the snapshot as the space's one dirty log. */
+static void axs_errors(struct kunit *test)
+{
+	struct axs *t = test->priv;
+	unsigned long bm[1];
+
+	KUNIT_ASSERT_EQ(test, axs_setup(t, 0), 0);
+	KUNIT_EXPECT_EQ(test, axas_snapshot_restore(t->space), -ENOENT);
+	KUNIT_EXPECT_EQ(test, axas_snapshot_drop(t->space), -ENOENT);
+	KUNIT_ASSERT_EQ(test, axas_dirty_log_start(t->space, LAZY, SZ_4K, 0), 0);
+	KUNIT_EXPECT_EQ(test, axas_snapshot_take(t->space), -EBUSY);
+	KUNIT_ASSERT_EQ(test, axas_dirty_log_stop(t->space), 0);
+	axs_take(test, t);
+	KUNIT_EXPECT_EQ(test, axas_snapshot_take(t->space), -EBUSY);
+	KUNIT_EXPECT_EQ(test, axas_dirty_log_start(t->space, LAZY, SZ_4K, 0),
+			-EBUSY);
+	KUNIT_EXPECT_EQ(test, axas_dirty_log_get(t->space, LAZY, SZ_4K, bm),
+			-EBUSY);
+	KUNIT_EXPECT_EQ(test, axas_dirty_log_clear(t->space, LAZY, SZ_4K),
+			-EBUSY);
+	KUNIT_EXPECT_EQ(test, axas_dirty_log_stop(t->space), -EBUSY);
+	KUNIT_EXPECT_EQ(test, axas_snapshot_restore(t->space), 0);
+	/* Shutdown frees it. */
+	axas_space_shutdown(t->space);
+	KUNIT_EXPECT_EQ(test, axs_stats(t).snapshot_frames, 0);
+	KUNIT_EXPECT_EQ(test, axs_stats(t).frames, 0);
+	KUNIT_EXPECT_EQ(test, axas_snapshot_restore(t->space), -ESHUTDOWN);
+	KUNIT_EXPECT_EQ(test, axas_snapshot_drop(t->space), -ESHUTDOWN);
+	KUNIT_EXPECT_EQ(test, axas_snapshot_take(t->space), -ESHUTDOWN);
+}
+
+/* No alloc area: nothing to save. */
+static void axs_no_alloc(struct kunit *test)
+{
+	struct axs *t = test->priv;
+	struct axt_fmt f = { t->m->name, t->m->format, 4 };
+
+	t->cfg = (struct axas_space_cfg) {
+		.name = "kunit-snapshot", .base = BASE, .size = SIZE,
+		.flush = axs_flush, .cookie = t,
+	};
+	t->cfg.pt = axt_pt_cfg_all(&f);
+	t->space = axas_space_create(&t->cfg);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(t->space));
+	KUNIT_EXPECT_EQ(test, axas_snapshot_take(t->space), -ENOENT);
+}
+
+/* The snapshot's pages count against the frame cap. */
+static void axs_cap(struct kunit *test)
+{
+	struct axs *t = test->priv;
+	unsigned long used;
+	unsigned int i;
+
+	/*
+	 * The eager area's 512 frames and 100 more do not fit twice; 356
+	 * pages and their 356 saved leave room for 50.
+	 */
+	KUNIT_ASSERT_EQ(test, axs_setup(t, 2 * 356 + 50), 0);
+	for (i = 0; i < 100; i++)
+		KUNIT_ASSERT_EQ(test, axs_write(t, i, 7, true), 0);
+	used = axs_stats(t).frames;
+	KUNIT_EXPECT_EQ(test, axas_snapshot_take(t->space), -ENOMEM);
+	KUNIT_EXPECT_EQ(test, axs_stats(t).frames, used);
+	KUNIT_EXPECT_EQ(test, axs_stats(t).snapshot_frames, 0);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&t->space->frames), (long)used);
+	axs_check(test, t);
+	/* Give the eager area back: now it fits. */
+	KUNIT_ASSERT_EQ(test, axas_unmap(t->space, EAGER, EAGER_SZ), 0);
+	for (i = LAZY_SZ >> PAGE_SHIFT; i < NPAGES; i++) {
+		t->present[i] = false;
+		t->cur[i] = 0;
+	}
+	for (i = 100; i < 356; i++)
+		KUNIT_ASSERT_EQ(test, axs_write(t, i, 9, true), 0);
+	axs_take(test, t);
+	KUNIT_EXPECT_EQ(test, axs_stats(t).snapshot_frames, 356);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&t->space->frames), 712);
+	/* Only 50 frames left for the guest. */
+	for (i = 356; i < 406; i++)
+		KUNIT_ASSERT_EQ(test, axs_write(t, i, 8, true), 0);
+	KUNIT_EXPECT_EQ(test, axas_fault(t->space, axs_gpa(406),
+					 AXAS_ACCESS_WRITE), -ENOMEM);
+	KUNIT_EXPECT_EQ(test, axas_snapshot_restore(t->space), 50);
+	axs_restored(t);
+	axs_check(test, t);
+}
+
+/* Frames as the real allocator gives them, failing at one call. */
+static unsigned long axs_frames_alloc(unsigned int order, unsigned long nr,
+				      struct page **pages, int node,
+				      gfp_t node_gfp)
+{
+	struct axs *t = kunit_get_current_test()->priv;
+	unsigned long i;
+
+	for (i = 0; i < nr; i++) {
+		if (++t->calls == t->fail_at)
+			break;
+		pages[i] = alloc_pages(GFP_KERNEL | __GFP_ZERO | __GFP_NOWARN,
+				       order);
+		if (!pages[i])
+			break;
+		if (order)
+			split_page(pages[i], order);
+	}
+	return i;
+}
+
+/*
+ * Take fails at each of its allocations in turn: -ENOMEM, nothing
+ * changed, nothing charged; then succeeds.
+ */
+static void axs_take_fail(struct kunit *test)
+{
+	struct axs *t = test->priv;
+	unsigned int i, n;
+	unsigned long used;
+
+	KUNIT_ASSERT_EQ(test, axs_setup(t, 0), 0);
+	for (i = 0; i < 40; i++)
+		KUNIT_ASSERT_EQ(test, axs_write(t, i * 3, i + 1, true), 0);
+	used = axs_stats(t).frames;
+	n = axs_present(t->present);
+	kunit_activate_static_stub(test, axas_frames_alloc, axs_frames_alloc);
+	for (i = 1; i <= n; i++) {
+		t->calls = 0;
+		t->fail_at = i;
+		KUNIT_ASSERT_EQ(test, axas_snapshot_take(t->space), -ENOMEM);
+		KUNIT_ASSERT_EQ(test, t->calls, i);
+		KUNIT_ASSERT_EQ(test, atomic_long_read(&t->space->frames),
+				(long)used);
+		KUNIT_ASSERT_EQ(test, axs_stats(t).snapshot_frames, 0);
+		KUNIT_ASSERT_EQ(test, axas_snapshot_restore(t->space), -ENOENT);
+	}
+	t->calls = 0;
+	t->fail_at = n + 1;
+	axs_take(test, t);
+	KUNIT_EXPECT_EQ(test, t->calls, n);
+	kunit_deactivate_static_stub(test, axas_frames_alloc);
+	axs_check(test, t);
+	KUNIT_EXPECT_EQ(test, axs_stats(t).snapshot_frames, n);
+}
+
+/*
+ * Restore fails at each allocation it makes (frames for discarded pages):
+ * -ENOMEM, the pages done stay restored, the rest stay marked, and the
+ * next restore finishes; the frame count stays exact.
+ */
+static void axs_restore_fail(struct kunit *test)
+{
+	struct axs *t = test->priv;
+	unsigned int i, k, nd;
+
+	KUNIT_ASSERT_EQ(test, axs_setup(t, 0), 0);
+	for (i = 0; i < 64; i++)
+		KUNIT_ASSERT_EQ(test, axs_write(t, i, i + 1, true), 0);
+	axs_take(test, t);
+	kunit_activate_static_stub(test, axas_frames_alloc, axs_frames_alloc);
+	for (k = 1; k <= 8; k++) {
+		long exp, got;
+
+		/* 8 discarded pages need 8 frames; some written, some new. */
+		nd = 0;
+		for (i = 0; i < 64; i += 8, nd++)
+			KUNIT_ASSERT_EQ(test, axs_discard(t, i), 0);
+		for (i = 1; i < 64; i += 8)
+			KUNIT_ASSERT_EQ(test, axs_write(t, i, 0xcc, false), 0);
+		KUNIT_ASSERT_EQ(test, axs_write(t, 100 + k, 0xdd, true), 0);
+		exp = axs_expected(t);
+		t->calls = 0;
+		t->fail_at = k;
+		KUNIT_EXPECT_EQ(test, axas_snapshot_restore(t->space), -ENOMEM);
+		KUNIT_EXPECT_EQ(test, t->calls, k);
+		t->fail_at = 0;
+		got = axas_snapshot_restore(t->space);
+		/* What the first one did not do, and no more. */
+		KUNIT_EXPECT_GT(test, got, 0);
+		KUNIT_EXPECT_LE(test, got, exp);
+		axs_restored(t);
+		if (axs_check(test, t))
+			break;
+		KUNIT_EXPECT_EQ(test, axs_stats(t).frames,
+				axs_present(t->present));
+		KUNIT_EXPECT_EQ(test, axas_snapshot_restore(t->space), 0);
+	}
+	kunit_deactivate_static_stub(test, axas_frames_alloc);
+	KUNIT_EXPECT_EQ(test, axas_snapshot_drop(t->space), 0);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&t->space->frames),
+			(long)axs_present(t->present));
+}
+
+static void axs_pin_invalidated(void *cookie, struct axas_pin *pin)
+{
+	struct axs *t = cookie;
+
+	t->pin_calls++;
+}
+
+/* A pin of a restored page is invalidated; one of an untouched page not. */
+static void axs_pins(struct kunit *test)
+{
+	struct axs *t = test->priv;
+	struct axas_pin a, b;
+
+	KUNIT_ASSERT_EQ(test, axs_setup(t, 0), 0);
+	KUNIT_ASSERT_EQ(test, axs_write(t, 0, 1, true), 0);
+	KUNIT_ASSERT_EQ(test, axs_write(t, 1, 2, true), 0);
+	axs_take(test, t);
+	axas_pin_init(&a, t->space, axs_pin_invalidated, t);
+	axas_pin_init(&b, t->space, axs_pin_invalidated, t);
+	KUNIT_ASSERT_EQ(test, axas_pin_activate(&a, axs_gpa(0), 8,
+						AXAS_ACCESS_READ, 0), 0);
+	KUNIT_ASSERT_EQ(test, axas_pin_activate(&b, axs_gpa(1), 8,
+						AXAS_ACCESS_READ, 0), 0);
+	KUNIT_ASSERT_EQ(test, axs_write(t, 0, 3, false), 0);
+	KUNIT_EXPECT_EQ(test, axas_snapshot_restore(t->space), 1);
+	KUNIT_EXPECT_EQ(test, t->pin_calls, 1);
+	KUNIT_EXPECT_FALSE(test, axas_pin_lock(&a));
+	axas_pin_unlock(&a);
+	KUNIT_EXPECT_TRUE(test, axas_pin_lock(&b));
+	axas_pin_unlock(&b);
+	axas_pin_release(&a);
+	axas_pin_release(&b);
+	axs_restored(t);
+	axs_check(test, t);
+}
+
+static struct kunit_case axas_snapshot_cases[] = {
+	KUNIT_CASE_PARAM(axs_random, axs_mode_gen_params),
+	KUNIT_CASE_PARAM(axs_cost, axs_mode_gen_params),
+	KUNIT_CASE_PARAM(axs_discard_restore, axs_mode_gen_params),
+	KUNIT_CASE_PARAM(axs_layout, axs_mode_gen_params),
+	KUNIT_CASE_PARAM(axs_errors, axs_mode_gen_params),
+	KUNIT_CASE(axs_no_alloc),
+	KUNIT_CASE_PARAM(axs_cap, axs_mode_gen_params),
+	KUNIT_CASE_PARAM(axs_take_fail, axs_mode_gen_params),
+	KUNIT_CASE_PARAM(axs_restore_fail, axs_mode_gen_params),
+	KUNIT_CASE_PARAM(axs_pins, axs_mode_gen_params),
+	{}
+};
+
+static struct kunit_suite axas_snapshot_suite = {
+	.name = "axas_snapshot",
+	.init = axs_init,
+	.exit = axs_exit,
+	.test_cases = axas_snapshot_cases,
+};
+
+kunit_test_suites(&axas_snapshot_suite);
