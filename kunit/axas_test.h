@@ -71,6 +71,18 @@ const struct axt_leaf *axt_model_find(const struct axt_model *m, u64 gpa);
 
 struct axas_pt_cfg axt_pt_cfg_all(const struct axt_fmt *f);
 
+/* What every space suite checks around a case. */
+struct kunit;
+struct axas_space;
+struct axas_space_stats;
+/* Table pages alive once pending RCU frees have run. */
+long axt_live_tables(void);
+/* Destroy @space: every table page it held must be freed. */
+void axt_space_destroy(struct kunit *test, struct axas_space *space,
+		       long tables_base);
+/* The statistics of @space, as a value. */
+struct axas_space_stats axt_stats(struct axas_space *space);
+
 /* A memmap= range the harness keeps from the kernel (0, 0: none). */
 extern ulong axt_resv_base, axt_resv_size;
 

@@ -187,8 +187,7 @@ static int axb_init(struct kunit *test)
 	init_completion(&t->req);
 	init_completion(&t->ack);
 	init_completion(&t->stalled);
-	rcu_barrier();
-	t->tables_base = axas_pt_live_tables();
+	t->tables_base = axt_live_tables();
 	t->cfg = axb_cfg(t);
 	t->space = axas_space_create(&t->cfg);
 	if (IS_ERR(t->space))
@@ -208,18 +207,7 @@ static void axb_exit(struct kunit *test)
 		complete(&t->req);
 		kthread_stop(t->remote);
 	}
-	axas_space_destroy(t->space);
-	rcu_barrier();
-	KUNIT_EXPECT_EQ_MSG(test, axas_pt_live_tables(), t->tables_base,
-			    "table pages leaked");
-}
-
-static struct axas_space_stats axb_stats(struct axb *t)
-{
-	struct axas_space_stats st;
-
-	axas_space_get_stats(t->space, &st);
-	return st;
+	axt_space_destroy(test, t->space, t->tables_base);
 }
 
 /* Frames of [gpa, gpa + n pages) to watch on the next flushes. */
@@ -282,10 +270,9 @@ static void axas_boundary_shutdown_unlinks(struct kunit *test)
 	table = phys_to_virt(ROOT_ADDR(root, me));
 	KUNIT_EXPECT_NULL_MSG(test, memchr_inv(table, 0, PAGE_SIZE),
 			      "the root table is not empty after shutdown");
-	KUNIT_EXPECT_EQ(test, axb_stats(t).frames, 0);
-	KUNIT_EXPECT_EQ(test, axb_stats(t).tables, 1);
-	rcu_barrier();
-	KUNIT_EXPECT_EQ_MSG(test, axas_pt_live_tables(), t->tables_base + 1,
+	KUNIT_EXPECT_EQ(test, axt_stats(t->space).frames, 0);
+	KUNIT_EXPECT_EQ(test, axt_stats(t->space).tables, 1);
+	KUNIT_EXPECT_EQ_MSG(test, axt_live_tables(), t->tables_base + 1,
 			    "only the root table lives on until destroy");
 	/* A second shutdown changes nothing and flushes nothing. */
 	axas_space_shutdown(t->space);
@@ -334,7 +321,7 @@ static void axas_boundary_flush_remote(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, t->flushes, 3);
 	KUNIT_EXPECT_EQ_MSG(test, t->leaves_in_range, 0, "shutdown: leaves present at flush");
 	KUNIT_EXPECT_EQ(test, t->freed_early, 0);
-	KUNIT_EXPECT_EQ(test, axb_stats(t).frames, 0);
+	KUNIT_EXPECT_EQ(test, axt_stats(t->space).frames, 0);
 	set_cpus_allowed_ptr(current, cpu_possible_mask);
 }
 
@@ -594,7 +581,7 @@ static void axas_boundary_cap_race_loser(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, a.ret, AXAS_FAULT_INSTALLED);
 	KUNIT_EXPECT_EQ_MSG(test, b.ret, AXAS_FAULT_SPURIOUS,
 			    "the loser at the cap must resume the guest");
-	KUNIT_EXPECT_EQ(test, axb_stats(t).frames, 2);
+	KUNIT_EXPECT_EQ(test, axt_stats(t->space).frames, 2);
 	KUNIT_EXPECT_EQ(test, t->stall_timeouts, 0);
 }
 
@@ -625,7 +612,7 @@ static void axas_boundary_cap_overcharge(struct kunit *test)
 			    "an unrelated fault failed for a racer's charge");
 	KUNIT_EXPECT_EQ(test, (a.ret == AXAS_FAULT_INSTALLED) + (b.ret == AXAS_FAULT_INSTALLED), 1);
 	KUNIT_EXPECT_EQ(test, (a.ret == AXAS_FAULT_SPURIOUS) + (b.ret == AXAS_FAULT_SPURIOUS), 1);
-	KUNIT_EXPECT_EQ(test, axb_stats(t).frames, 3);
+	KUNIT_EXPECT_EQ(test, axt_stats(t->space).frames, 3);
 	KUNIT_EXPECT_EQ(test, t->stall_timeouts, 0);
 }
 
@@ -750,8 +737,7 @@ static void axas_boundary_phys_bits(struct kunit *test)
 	cfg.pt.caps.phys_bits = 32;
 	space = axas_space_create(&cfg);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(space));
-	rcu_barrier();
-	tables = axas_pt_live_tables();
+	tables = axt_live_tables();
 	ret = axas_map_alloc(space, BASE, SZ_4M, RW | AXAS_AREA_POPULATE, SZ_4K);
 	kunit_deactivate_static_stub(test, axas_frames_alloc);
 	KUNIT_EXPECT_EQ(test, ret, -ERANGE);
@@ -759,8 +745,7 @@ static void axas_boundary_phys_bits(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, st.frames, 0);
 	KUNIT_EXPECT_EQ(test, st.leaves[0], 0);
 	KUNIT_EXPECT_EQ(test, st.areas, 0);
-	rcu_barrier();
-	KUNIT_EXPECT_EQ(test, axas_pt_live_tables(), tables);
+	KUNIT_EXPECT_EQ(test, axt_live_tables(), tables);
 	axas_space_destroy(space);
 }
 
@@ -789,15 +774,15 @@ static void axas_boundary_large(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, axas_map_linear(t->space, big, DEVICE + SZ_1G + SZ_4K, size,
 					      RW | AXAS_AREA_HOST_RAM), 0);
 	map_ms = ktime_ms_delta(ktime_get(), t0);
-	KUNIT_ASSERT_EQ(test, axb_stats(t).leaves[0], leaves + SZ_512M / SZ_4K);
+	KUNIT_ASSERT_EQ(test, axt_stats(t->space).leaves[0], leaves + SZ_512M / SZ_4K);
 	t0 = ktime_get();
 	KUNIT_ASSERT_EQ(test, axas_unmap(t->space, big, size / 2), 0);
 	unmap_ms = ktime_ms_delta(ktime_get(), t0);
-	KUNIT_EXPECT_EQ(test, axb_stats(t).leaves[0], leaves / 2 + SZ_512M / SZ_4K);
+	KUNIT_EXPECT_EQ(test, axt_stats(t->space).leaves[0], leaves / 2 + SZ_512M / SZ_4K);
 	t0 = ktime_get();
 	axas_space_shutdown(t->space);
 	shutdown_ms = ktime_ms_delta(ktime_get(), t0);
-	KUNIT_EXPECT_EQ(test, axb_stats(t).leaves[0], 0);
+	KUNIT_EXPECT_EQ(test, axt_stats(t->space).leaves[0], 0);
 	kunit_info(test, "debugfs dump of %lu leaves %lld ms (largest record %zu bytes); %llu leaves: map %lld ms, unmap half %lld ms, shutdown %lld ms\n",
 		   (unsigned long)(SZ_512M / SZ_4K), dump_ms, most, leaves, map_ms,
 		   unmap_ms, shutdown_ms);

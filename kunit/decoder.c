@@ -14,6 +14,7 @@
 #include <linux/io.h>
 #include <linux/kernel.h>
 #include <linux/mm.h>
+#include <linux/rcupdate.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 
@@ -330,4 +331,26 @@ struct axas_pt_cfg axt_pt_cfg_all(const struct axt_fmt *f)
 		cfg.caps = axas_pt_caps_from_npt(true, true, 46);
 	cfg.caps.flags |= AXAS_CAP_4LEVEL | AXAS_CAP_5LEVEL;
 	return cfg;
+}
+
+long axt_live_tables(void)
+{
+	rcu_barrier();
+	return axas_pt_live_tables();
+}
+
+void axt_space_destroy(struct kunit *test, struct axas_space *space,
+		       long tables_base)
+{
+	axas_space_destroy(space);
+	KUNIT_EXPECT_EQ_MSG(test, axt_live_tables(), tables_base,
+			    "table pages leaked");
+}
+
+struct axas_space_stats axt_stats(struct axas_space *space)
+{
+	struct axas_space_stats st;
+
+	axas_space_get_stats(space, &st);
+	return st;
 }

@@ -111,8 +111,7 @@ static int axd_init(struct kunit *test)
 		return -ENOMEM;
 	t->m = test->param_value ?: &axd_modes[0];
 	f = (struct axt_fmt){ t->m->name, t->m->format, t->m->levels };
-	rcu_barrier();
-	t->tables_base = axas_pt_live_tables();
+	t->tables_base = axt_live_tables();
 	t->cfg = (struct axas_space_cfg) {
 		.name = "kunit-dirty", .base = BASE, .size = SIZE,
 		.flush = axd_flush, .cookie = t,
@@ -135,18 +134,7 @@ static void axd_exit(struct kunit *test)
 
 	if (!t)
 		return;
-	axas_space_destroy(t->space);
-	rcu_barrier();
-	KUNIT_EXPECT_EQ_MSG(test, axas_pt_live_tables(), t->tables_base,
-			    "table pages leaked");
-}
-
-static struct axas_space_stats axd_stats(struct axd *t)
-{
-	struct axas_space_stats st;
-
-	axas_space_get_stats(t->space, &st);
-	return st;
+	axt_space_destroy(test, t->space, t->tables_base);
 }
 
 /*
@@ -222,11 +210,11 @@ static void axas_dirty_exact(struct kunit *test)
 		KUNIT_ASSERT_EQ(test, axas_fault(t->space, lazy + i * SZ_4K,
 						 AXAS_ACCESS_READ),
 				AXAS_FAULT_INSTALLED);
-	KUNIT_EXPECT_EQ(test, axd_stats(t).leaves[1], 1);
+	KUNIT_EXPECT_EQ(test, axt_stats(t->space).leaves[1], 1);
 	KUNIT_ASSERT_EQ(test, axas_dirty_log_start(t->space, lazy, end - lazy,
 						   t->m->flags), 0);
 	KUNIT_EXPECT_EQ(test, axas_dirty_log_start(t->space, lazy, SZ_4K, 0), -EBUSY);
-	st = axd_stats(t);
+	st = axt_stats(t->space);
 	KUNIT_EXPECT_EQ_MSG(test, st.leaves[1], 0, "huge leaf not split");
 	KUNIT_EXPECT_EQ(test, st.leaves[0], 256 + 512);
 	KUNIT_EXPECT_EQ(test, axd_get(t, lazy, end - lazy, bm), 0);
@@ -243,7 +231,7 @@ static void axas_dirty_exact(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, axas_fault(t->space, lazy + 300 * SZ_4K, AXAS_ACCESS_READ),
 			AXAS_FAULT_INSTALLED);
 	if (t->m->wp)
-		KUNIT_EXPECT_EQ(test, axd_stats(t).faults_dirty, ARRAY_SIZE(wr));
+		KUNIT_EXPECT_EQ(test, axt_stats(t->space).faults_dirty, ARRAY_SIZE(wr));
 	KUNIT_EXPECT_EQ(test, axd_get(t, lazy, end - lazy, bm), ARRAY_SIZE(wr) + 1);
 	for (i = 0; i < ARRAY_SIZE(wr); i++)
 		KUNIT_EXPECT_TRUE_MSG(test, test_bit(wr[i], bm), "page %u", wr[i]);
@@ -420,17 +408,17 @@ static void axas_dirty_discard(struct kunit *test)
 					      RW | AXAS_AREA_HOST_RAM), 0);
 	KUNIT_ASSERT_EQ(test, axd_fill(t, BASE, SZ_1M, 0xab), 0);
 	KUNIT_ASSERT_EQ(test, axd_fill(t, BASE + SZ_2M, SZ_4M, 0xcd), 0);
-	st = axd_stats(t);
+	st = axt_stats(t->space);
 	KUNIT_EXPECT_EQ(test, st.frames, 256 + 1024);
 
 	KUNIT_EXPECT_EQ(test, axas_discard(t->space, BASE, SZ_16M), -EOPNOTSUPP);
-	KUNIT_EXPECT_EQ(test, axd_stats(t).frames, 256 + 1024);
+	KUNIT_EXPECT_EQ(test, axt_stats(t->space).frames, 256 + 1024);
 	KUNIT_EXPECT_EQ(test, axas_discard(t->space, BASE + SZ_8M, SZ_4K), -EOPNOTSUPP);
 
 	/* Holes are skipped; 4 KiB pages and a cut through a 2 MiB frame. */
 	KUNIT_EXPECT_EQ(test, axas_discard(t->space, BASE + SZ_64K,
 					   SZ_2M + SZ_8K - SZ_64K), 0);
-	st = axd_stats(t);
+	st = axt_stats(t->space);
 	KUNIT_EXPECT_EQ(test, st.frames, 256 - 240 + 1024 - 2);
 	KUNIT_EXPECT_EQ(test, st.leaves[1], 1);
 	KUNIT_EXPECT_EQ(test, st.leaves[0], 16 + 510 + 1);	/* and the linear page */
@@ -451,7 +439,7 @@ static void axas_dirty_discard(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, v, 0);
 	KUNIT_ASSERT_EQ(test, axas_translate(t->space, BASE + SZ_2M + SZ_4K, 1, &tr), 0);
 	KUNIT_EXPECT_EQ(test, tr.len, SZ_4K);
-	st = axd_stats(t);
+	st = axt_stats(t->space);
 	KUNIT_EXPECT_EQ(test, st.frames, 256 - 240 + 1 + 1024 - 1);
 	KUNIT_EXPECT_GT(test, st.flushes, 0);
 
@@ -459,9 +447,9 @@ static void axas_dirty_discard(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, axas_discard(t->space, BASE + SZ_4M, SZ_2M), 0);
 	KUNIT_EXPECT_EQ(test, axas_fault(t->space, BASE + SZ_4M + SZ_1M, AXAS_ACCESS_READ),
 			AXAS_FAULT_INSTALLED);
-	KUNIT_EXPECT_EQ(test, axd_stats(t).leaves[1], 1);
+	KUNIT_EXPECT_EQ(test, axt_stats(t->space).leaves[1], 1);
 	KUNIT_EXPECT_EQ(test, axas_unmap(t->space, BASE, SIZE), 0);
-	KUNIT_EXPECT_EQ(test, axd_stats(t).frames, 0);
+	KUNIT_EXPECT_EQ(test, axt_stats(t->space).frames, 0);
 	__free_page(page);
 }
 
@@ -624,7 +612,7 @@ static void axas_dirty_stress(struct kunit *test)
 		extra += bitmap_weight_andnot(axd_map(maps, k), written, AXD_PAGES);
 	kunit_info(test, "%s: %u harvests, %lu pages reported, %lu missed writes, %lu reports of never-written pages, %ld flushes, %llu write-protection faults\n",
 		   t->m->name, n, reported, missed, extra,
-		   atomic_long_read(&t->flushes), axd_stats(t).faults_dirty);
+		   atomic_long_read(&t->flushes), axt_stats(t->space).faults_dirty);
 	KUNIT_EXPECT_EQ(test, missed, 0);
 	KUNIT_EXPECT_EQ(test, extra, 0);
 	KUNIT_EXPECT_GT(test, n, 2);

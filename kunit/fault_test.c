@@ -69,8 +69,7 @@ static int axf_init(struct kunit *test)
 		return -ENOMEM;
 	t->f = test->param_value ?: &axt_fmts[0];
 	t->fail_order = UINT_MAX;
-	rcu_barrier();
-	t->tables_base = axas_pt_live_tables();
+	t->tables_base = axt_live_tables();
 	t->cfg = (struct axas_space_cfg) {
 		.name = "kunit-fault", .base = BASE, .size = SIZE,
 		.flush = axf_flush, .cookie = t,
@@ -89,18 +88,7 @@ static void axf_exit(struct kunit *test)
 
 	if (!t)
 		return;
-	axas_space_destroy(t->space);
-	rcu_barrier();
-	KUNIT_EXPECT_EQ_MSG(test, axas_pt_live_tables(), t->tables_base,
-			    "table pages leaked");
-}
-
-static struct axas_space_stats axf_stats(struct axf *t)
-{
-	struct axas_space_stats st;
-
-	axas_space_get_stats(t->space, &st);
-	return st;
+	axt_space_destroy(test, t->space, t->tables_base);
 }
 
 /*
@@ -173,8 +161,8 @@ static void axas_fault_mmio_rule(struct kunit *test)
 	for (i = 0; i < ARRAY_SIZE(where); i++)
 		KUNIT_EXPECT_EQ_MSG(test, axas_fault(t->space, where[i], AXAS_ACCESS_READ),
 				    -ENOENT, "gpa %llx", where[i]);
-	KUNIT_EXPECT_EQ(test, axf_stats(t).faults_refused, ARRAY_SIZE(where));
-	KUNIT_EXPECT_EQ(test, axf_stats(t).frames, 0);
+	KUNIT_EXPECT_EQ(test, axt_stats(t->space).faults_refused, ARRAY_SIZE(where));
+	KUNIT_EXPECT_EQ(test, axt_stats(t->space).frames, 0);
 	KUNIT_EXPECT_EQ(test, axas_fault(t->space, BASE, AXAS_ACCESS_READ),
 			AXAS_FAULT_INSTALLED);
 	axas_space_shutdown(t->space);
@@ -217,7 +205,7 @@ static void axas_fault_fallback_2m(struct kunit *test)
 			AXAS_FAULT_INSTALLED);
 	KUNIT_EXPECT_EQ(test, axas_fault(t->space, BASE + SZ_16K, AXAS_ACCESS_READ),
 			AXAS_FAULT_SPURIOUS);
-	st = axf_stats(t);
+	st = axt_stats(t->space);
 	KUNIT_EXPECT_EQ(test, st.fallbacks, 1);
 	KUNIT_EXPECT_EQ(test, st.leaves[0], 2);
 	KUNIT_EXPECT_EQ(test, st.leaves[1], 0);
@@ -232,13 +220,13 @@ static void axas_fault_fallback_2m(struct kunit *test)
 			AXAS_FAULT_INSTALLED);
 	KUNIT_EXPECT_EQ(test, axas_fault(t->space, BASE + SZ_1M, AXAS_ACCESS_READ),
 			AXAS_FAULT_INSTALLED);
-	st = axf_stats(t);
+	st = axt_stats(t->space);
 	KUNIT_EXPECT_EQ(test, st.leaves[1], 1);
 	KUNIT_EXPECT_EQ(test, st.leaves[0], 3);
 	KUNIT_EXPECT_EQ(test, st.frames, 3 + 512);
 	KUNIT_EXPECT_EQ(test, st.fallbacks, 1);
 	KUNIT_EXPECT_EQ(test, axas_unmap(t->space, BASE, SZ_4M), 0);
-	KUNIT_EXPECT_EQ(test, axf_stats(t).frames, 0);
+	KUNIT_EXPECT_EQ(test, axt_stats(t->space).frames, 0);
 }
 
 /* AXAS_AREA_NO_FALLBACK: -ENOMEM, nothing held, nothing counted. */
@@ -254,7 +242,7 @@ static void axas_fault_no_fallback(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, axas_fault(t->space, BASE, AXAS_ACCESS_WRITE), -ENOMEM);
 	KUNIT_EXPECT_EQ(test, axas_populate(t->space, BASE, SZ_4K), -ENOMEM);
 	axf_unstub(test);
-	st = axf_stats(t);
+	st = axt_stats(t->space);
 	KUNIT_EXPECT_EQ(test, st.frames, 0);
 	KUNIT_EXPECT_EQ(test, st.leaves[0] + st.leaves[1], 0);
 	KUNIT_EXPECT_EQ(test, st.fallbacks, 0);
@@ -263,7 +251,7 @@ static void axas_fault_no_fallback(struct kunit *test)
 					      RW | AXAS_AREA_NO_FALLBACK), -EINVAL);
 	KUNIT_EXPECT_EQ(test, axas_fault(t->space, BASE, AXAS_ACCESS_WRITE),
 			AXAS_FAULT_INSTALLED);
-	KUNIT_EXPECT_EQ(test, axf_stats(t).leaves[1], 1);
+	KUNIT_EXPECT_EQ(test, axt_stats(t->space).leaves[1], 1);
 }
 
 /* 1 GiB falls back to 2 MiB, and within a cut 1 GiB, 2 MiB to 4 KiB. */
@@ -285,7 +273,7 @@ static void axas_fault_fallback_1g(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, axas_fault(t->space, BASE + SZ_8M, AXAS_ACCESS_WRITE),
 			AXAS_FAULT_INSTALLED);
 	axf_unstub(test);
-	st = axf_stats(t);
+	st = axt_stats(t->space);
 	KUNIT_EXPECT_EQ(test, st.leaves[2], 0);
 	KUNIT_EXPECT_EQ(test, st.leaves[1], 1);
 	KUNIT_EXPECT_EQ(test, st.leaves[0], 1);
@@ -312,12 +300,12 @@ static void axas_fault_unlocked_alloc(struct kunit *test)
 	KUNIT_EXPECT_FALSE_MSG(test, t->lock_held,
 			       "a 2 MiB frame was allocated under the space lock");
 	KUNIT_EXPECT_EQ(test, t->unmap_ret, 0);
-	KUNIT_EXPECT_EQ(test, axf_stats(t).frames, 0);
-	KUNIT_EXPECT_EQ(test, axf_stats(t).leaves[1], 0);
+	KUNIT_EXPECT_EQ(test, axt_stats(t->space).frames, 0);
+	KUNIT_EXPECT_EQ(test, axt_stats(t->space).leaves[1], 0);
 	/* The rest of the area still faults in normally. */
 	KUNIT_EXPECT_EQ(test, axas_fault(t->space, BASE + SZ_2M, AXAS_ACCESS_WRITE),
 			AXAS_FAULT_INSTALLED);
-	KUNIT_EXPECT_EQ(test, axf_stats(t).frames, 512);
+	KUNIT_EXPECT_EQ(test, axt_stats(t->space).frames, 512);
 }
 
 /*
@@ -373,7 +361,7 @@ static void axas_fault_1g_writer(struct kunit *test)
 	if (g.ret == -ENOMEM)
 		kunit_skip(test, "no free, movable gigabyte in this guest's memory");
 	KUNIT_ASSERT_EQ(test, g.ret, AXAS_FAULT_INSTALLED);
-	KUNIT_EXPECT_EQ(test, axf_stats(t).leaves[2], 1);
+	KUNIT_EXPECT_EQ(test, axt_stats(t->space).leaves[2], 1);
 	kunit_info(test, "1 GiB fault %lld ms; meanwhile %lu maps, the slowest %lld us\n",
 		   g.ns / NSEC_PER_MSEC, writes, worst / NSEC_PER_USEC);
 	/* The fault took long; no map waited for more than a fraction of it. */
@@ -418,7 +406,7 @@ static void axas_fault_populate(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, axas_translate(t->space, BASE + SZ_4K, 1, &before), 0);
 
 	KUNIT_EXPECT_EQ(test, axas_populate(t->space, BASE, SZ_256K), 0);
-	st = axf_stats(t);
+	st = axt_stats(t->space);
 	KUNIT_EXPECT_EQ(test, st.leaves[0], 64);
 	KUNIT_EXPECT_EQ(test, st.frames, 64);
 	KUNIT_EXPECT_EQ(test, st.faults_installed, 0);
@@ -427,10 +415,10 @@ static void axas_fault_populate(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, axf_zero(test, t, BASE + SZ_8K, SZ_256K - SZ_8K));
 	/* Again: nothing to do. */
 	KUNIT_EXPECT_EQ(test, axas_populate(t->space, BASE, SZ_256K), 0);
-	KUNIT_EXPECT_EQ(test, axf_stats(t).frames, 64);
+	KUNIT_EXPECT_EQ(test, axt_stats(t->space).frames, 64);
 	/* One page of a 2 MiB area: its whole leaf. */
 	KUNIT_EXPECT_EQ(test, axas_populate(t->space, BASE + SZ_2M + SZ_8K, SZ_4K), 0);
-	st = axf_stats(t);
+	st = axt_stats(t->space);
 	KUNIT_EXPECT_EQ(test, st.leaves[1], 1);
 	KUNIT_EXPECT_EQ(test, st.frames, 64 + 512);
 	KUNIT_EXPECT_EQ(test, axas_fault(t->space, BASE + SZ_2M, AXAS_ACCESS_WRITE),
@@ -441,7 +429,7 @@ static void axas_fault_populate(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, axas_populate(t->space, BASE + SZ_256K, SZ_4K + 1), -EINVAL);
 	KUNIT_EXPECT_EQ(test, axas_populate(t->space, BASE + SZ_256K, 0), -EINVAL);
 	KUNIT_EXPECT_EQ(test, axas_populate(t->space, BASE - SZ_4K, SZ_8K), -ERANGE);
-	st = axf_stats(t);
+	st = axt_stats(t->space);
 	KUNIT_EXPECT_EQ(test, st.frames, 64 + 512);
 	KUNIT_EXPECT_EQ(test, st.leaves[0], 64);
 	axas_space_shutdown(t->space);
@@ -463,8 +451,7 @@ static void axas_fault_populate_all_or_nothing(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, axas_map_alloc(t->space, BASE, SZ_8M, RW, SZ_4K), 0);
 	KUNIT_ASSERT_EQ(test, axas_fault(t->space, BASE, AXAS_ACCESS_WRITE),
 			AXAS_FAULT_INSTALLED);
-	rcu_barrier();
-	tables = axas_pt_live_tables();
+	tables = axt_live_tables();
 	/* One frame short of the 2047 the range lacks. */
 	t->fail_after = 2046;
 	axf_stub(test);
@@ -473,15 +460,14 @@ static void axas_fault_populate_all_or_nothing(struct kunit *test)
 	kunit_activate_static_stub(test, axas_pt_alloc_page, axf_no_table);
 	KUNIT_EXPECT_EQ(test, axas_populate(t->space, BASE, SZ_8M), -ENOMEM);
 	kunit_deactivate_static_stub(test, axas_pt_alloc_page);
-	st = axf_stats(t);
+	st = axt_stats(t->space);
 	KUNIT_EXPECT_EQ(test, st.frames, 1);
 	KUNIT_EXPECT_EQ(test, st.leaves[0], 1);
-	rcu_barrier();
-	KUNIT_EXPECT_EQ(test, axas_pt_live_tables(), tables);
+	KUNIT_EXPECT_EQ(test, axt_live_tables(), tables);
 	/* With the memory there, the same call succeeds. */
 	KUNIT_EXPECT_EQ(test, axas_populate(t->space, BASE, SZ_8M), 0);
-	KUNIT_EXPECT_EQ(test, axf_stats(t).leaves[0], 2048);
-	KUNIT_EXPECT_EQ(test, axf_stats(t).frames, 2048);
+	KUNIT_EXPECT_EQ(test, axt_stats(t->space).leaves[0], 2048);
+	KUNIT_EXPECT_EQ(test, axt_stats(t->space).frames, 2048);
 }
 
 /*
@@ -501,7 +487,7 @@ static void axas_fault_populate_fallback(struct kunit *test)
 	t->fail_order = UINT_MAX;
 	/* The cut slot takes 4 KiB frames, the other a 2 MiB one. */
 	KUNIT_EXPECT_EQ(test, axas_populate(t->space, BASE, SZ_4M), 0);
-	st = axf_stats(t);
+	st = axt_stats(t->space);
 	KUNIT_EXPECT_EQ(test, st.leaves[0], 512);
 	KUNIT_EXPECT_EQ(test, st.leaves[1], 1);
 	KUNIT_EXPECT_EQ(test, st.frames, 1024);
@@ -512,7 +498,7 @@ static void axas_fault_populate_fallback(struct kunit *test)
 	t->fail_order = 1;
 	KUNIT_EXPECT_EQ(test, axas_populate(t->space, BASE, SZ_4M), 0);
 	axf_unstub(test);
-	st = axf_stats(t);
+	st = axt_stats(t->space);
 	KUNIT_EXPECT_EQ(test, st.leaves[0], 1024);
 	KUNIT_EXPECT_EQ(test, st.leaves[1], 0);
 	KUNIT_EXPECT_EQ(test, st.frames, 1024);
@@ -536,10 +522,10 @@ static void axas_fault_populate_restart(struct kunit *test)
 	axf_unstub(test);
 	KUNIT_EXPECT_FALSE(test, t->lock_held);
 	KUNIT_EXPECT_EQ(test, t->unmap_ret, 0);
-	KUNIT_EXPECT_EQ(test, axf_stats(t).frames, 0);
-	KUNIT_EXPECT_EQ(test, axf_stats(t).leaves[0], 0);
+	KUNIT_EXPECT_EQ(test, axt_stats(t->space).frames, 0);
+	KUNIT_EXPECT_EQ(test, axt_stats(t->space).leaves[0], 0);
 	KUNIT_EXPECT_EQ(test, axas_populate(t->space, BASE, SZ_512K), 0);
-	KUNIT_EXPECT_EQ(test, axf_stats(t).frames, 128);
+	KUNIT_EXPECT_EQ(test, axt_stats(t->space).frames, 128);
 }
 
 /* Populates and faults racing on one range: one frame per page, no leak. */
@@ -597,7 +583,7 @@ static void axas_fault_populate_race(struct kunit *test)
 		wait_for_completion(&r[i].done);
 		KUNIT_EXPECT_EQ(test, r[i].ret, 0);
 	}
-	st = axf_stats(t);
+	st = axt_stats(t->space);
 	KUNIT_EXPECT_EQ(test, st.leaves[0], 2048);
 	KUNIT_EXPECT_EQ(test, st.frames, 2048);
 	/* Every page its own frame. */
@@ -672,7 +658,7 @@ static void axas_fault_cap_unlocked_charge(struct kunit *test)
 	axf_unstub(test);
 	KUNIT_EXPECT_EQ_MSG(test, t->hook_ret, AXAS_FAULT_SPURIOUS,
 			    "the second vCPU got %d", t->hook_ret);
-	KUNIT_EXPECT_EQ(test, axf_stats(t).frames, 512);
+	KUNIT_EXPECT_EQ(test, axt_stats(t->space).frames, 512);
 }
 
 /* The same with a populate holding the charge of the whole range. */
@@ -691,8 +677,8 @@ static void axas_fault_cap_populate(struct kunit *test)
 	wait_for_completion(&t->vcpu_done);
 	axf_unstub(test);
 	KUNIT_EXPECT_GE_MSG(test, t->hook_ret, 0, "the vCPU got %d", t->hook_ret);
-	KUNIT_EXPECT_EQ(test, axf_stats(t).frames, 8);
-	KUNIT_EXPECT_EQ(test, axf_stats(t).leaves[0], 8);
+	KUNIT_EXPECT_EQ(test, axt_stats(t->space).frames, 8);
+	KUNIT_EXPECT_EQ(test, axt_stats(t->space).leaves[0], 8);
 }
 
 /*
@@ -723,14 +709,14 @@ static void axas_fault_populate_pieces(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, axas_populate(t->space, BASE, SZ_2M), 0);
 	axf_unstub(test);
 	KUNIT_EXPECT_EQ(test, t->hook_ret, 0);
-	KUNIT_EXPECT_EQ(test, axf_stats(t).leaves[0], 512);
-	KUNIT_EXPECT_EQ(test, axf_stats(t).leaves[1], 0);
-	KUNIT_EXPECT_EQ(test, axf_stats(t).frames, 512);
+	KUNIT_EXPECT_EQ(test, axt_stats(t->space).leaves[0], 512);
+	KUNIT_EXPECT_EQ(test, axt_stats(t->space).leaves[1], 0);
+	KUNIT_EXPECT_EQ(test, axt_stats(t->space).frames, 512);
 	KUNIT_ASSERT_EQ(test, axas_read(t->space, BASE + SZ_64K, &mark, 1, 0), 0);
 	KUNIT_EXPECT_EQ(test, mark, 0xa5);
 	KUNIT_EXPECT_TRUE(test, axf_zero(test, t, BASE, SZ_64K));
 	KUNIT_EXPECT_EQ(test, axas_unmap(t->space, BASE, SZ_4M), 0);
-	KUNIT_EXPECT_EQ(test, axf_stats(t).frames, 0);
+	KUNIT_EXPECT_EQ(test, axt_stats(t->space).frames, 0);
 }
 
 /* The room shrinks while a fault holds a 2 MiB frame unlocked. */
@@ -746,9 +732,9 @@ static void axas_fault_room_shrinks(struct kunit *test)
 			AXAS_FAULT_INSTALLED);
 	axf_unstub(test);
 	KUNIT_EXPECT_EQ(test, t->hook_ret, 0);
-	KUNIT_EXPECT_EQ(test, axf_stats(t).frames, 2);
-	KUNIT_EXPECT_EQ(test, axf_stats(t).leaves[0], 2);
-	KUNIT_EXPECT_EQ(test, axf_stats(t).fallbacks, 1);
+	KUNIT_EXPECT_EQ(test, axt_stats(t->space).frames, 2);
+	KUNIT_EXPECT_EQ(test, axt_stats(t->space).leaves[0], 2);
+	KUNIT_EXPECT_EQ(test, axt_stats(t->space).fallbacks, 1);
 }
 
 /* Two adjacent areas, the second strict: populate keeps it strict. */
@@ -766,7 +752,7 @@ static void axas_fault_populate_strict_neighbour(struct kunit *test)
 	axf_unstub(test);
 	KUNIT_EXPECT_EQ(test, axas_translate(t->space, BASE + SZ_2M, 1, &tr), -ENOENT);
 	KUNIT_EXPECT_EQ(test, axas_translate(t->space, BASE, 1, &tr), -ENOENT);
-	KUNIT_EXPECT_EQ(test, axf_stats(t).frames, 0);
+	KUNIT_EXPECT_EQ(test, axt_stats(t->space).frames, 0);
 }
 
 /* A writer elsewhere in the space does not make a populate start over. */
@@ -789,7 +775,7 @@ static void axas_fault_populate_unrelated_writer(struct kunit *test)
 	axf_unstub(test);
 	KUNIT_EXPECT_EQ(test, t->hook_ret, 0);
 	KUNIT_EXPECT_EQ_MSG(test, t->calls, 1, "allocation rounds");
-	KUNIT_EXPECT_EQ(test, axf_stats(t).frames, 256);
+	KUNIT_EXPECT_EQ(test, axt_stats(t->space).frames, 256);
 }
 
 /* One 2 MiB block short of four: only that slot falls back. */
@@ -804,7 +790,7 @@ static void axas_fault_populate_fallback_per_slot(struct kunit *test)
 	axf_stub(test);
 	KUNIT_EXPECT_EQ(test, axas_populate(t->space, BASE, SZ_8M), 0);
 	axf_unstub(test);
-	st = axf_stats(t);
+	st = axt_stats(t->space);
 	KUNIT_EXPECT_EQ(test, st.leaves[1], 3);
 	KUNIT_EXPECT_EQ(test, st.leaves[0], 512);
 	KUNIT_EXPECT_EQ(test, st.frames, 2048);

@@ -129,8 +129,7 @@ static int axp_init(struct kunit *test)
 		return -ENOMEM;
 	t->test = test;
 	t->f = test->param_value ?: &axt_fmts[0];
-	rcu_barrier();
-	t->tables_base = axas_pt_live_tables();
+	t->tables_base = axt_live_tables();
 	t->cfg = (struct axas_space_cfg){
 		.name = "kunit-pin",
 		.base = BASE,
@@ -167,10 +166,7 @@ static void axp_exit(struct kunit *test)
 		axp_holder_stop(t->holders[i]);
 	for (i = 0; i < t->nr_pins; i++)
 		axas_pin_release(&t->pins[i]->pin);
-	axas_space_destroy(t->space);
-	rcu_barrier();
-	KUNIT_EXPECT_EQ_MSG(test, axas_pt_live_tables(), t->tables_base,
-			    "table pages leaked");
+	axt_space_destroy(test, t->space, t->tables_base);
 }
 
 static struct axp_pin *axp_pin_new(struct axp *t)

@@ -126,8 +126,7 @@ static int axs_init(struct kunit *test)
 	t->buf = kunit_kzalloc(test, PAGE_SIZE, GFP_KERNEL);
 	if (!t->buf)
 		return -ENOMEM;
-	rcu_barrier();
-	t->tables_base = axas_pt_live_tables();
+	t->tables_base = axt_live_tables();
 	test->priv = t;
 	return 0;
 }
@@ -138,18 +137,7 @@ static void axs_exit(struct kunit *test)
 
 	if (!t)
 		return;
-	axas_space_destroy(t->space);
-	rcu_barrier();
-	KUNIT_EXPECT_EQ_MSG(test, axas_pt_live_tables(), t->tables_base,
-			    "table pages leaked");
-}
-
-static struct axas_space_stats axs_stats(struct axs *t)
-{
-	struct axas_space_stats st;
-
-	axas_space_get_stats(t->space, &st);
-	return st;
+	axt_space_destroy(test, t->space, t->tables_base);
 }
 
 /*
@@ -307,9 +295,9 @@ static void axs_random(struct kunit *test)
 		KUNIT_ASSERT_EQ(test, axs_write(t, get_random_u32_below(NPAGES),
 						axs_next(&v), i & 1), 0);
 	axs_take(test, t);
-	KUNIT_EXPECT_EQ(test, axs_stats(t).snapshot_frames,
+	KUNIT_EXPECT_EQ(test, axt_stats(t->space).snapshot_frames,
 			axs_present(t->snap_present));
-	KUNIT_EXPECT_EQ(test, axs_stats(t).frames, axs_present(t->present));
+	KUNIT_EXPECT_EQ(test, axt_stats(t->space).frames, axs_present(t->present));
 	for (cycle = 0; cycle < 40; cycle++) {
 		unsigned int n = get_random_u32_below(NPAGES / 8) + 1;
 		long exp, got;
@@ -331,13 +319,13 @@ static void axs_random(struct kunit *test)
 		axs_restored(t);
 		if (axs_check(test, t))
 			return;
-		KUNIT_EXPECT_EQ(test, axs_stats(t).frames,
+		KUNIT_EXPECT_EQ(test, axt_stats(t->space).frames,
 				axs_present(t->present));
 		/* Nothing written since: nothing to do. */
 		KUNIT_EXPECT_EQ(test, axas_snapshot_restore(t->space), 0);
 	}
 	KUNIT_EXPECT_EQ(test, axas_snapshot_drop(t->space), 0);
-	KUNIT_EXPECT_EQ(test, axs_stats(t).snapshot_frames, 0);
+	KUNIT_EXPECT_EQ(test, axt_stats(t->space).snapshot_frames, 0);
 	axs_check(test, t);
 }
 
@@ -417,7 +405,7 @@ static void axs_layout(struct kunit *test)
 					     SZ_4K), 0);
 	KUNIT_EXPECT_EQ(test, axas_snapshot_restore(t->space), -ESTALE);
 	KUNIT_EXPECT_EQ(test, axas_snapshot_drop(t->space), 0);
-	KUNIT_EXPECT_EQ(test, axs_stats(t).snapshot_frames, 0);
+	KUNIT_EXPECT_EQ(test, axt_stats(t->space).snapshot_frames, 0);
 	axs_take(test, t);
 	KUNIT_EXPECT_EQ(test, axas_protect(t->space, LAZY, SZ_4K, RW), 0);
 	KUNIT_EXPECT_EQ(test, axas_snapshot_restore(t->space), -ESTALE);
@@ -454,8 +442,8 @@ static void axs_errors(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, axas_snapshot_restore(t->space), 0);
 	/* Shutdown frees it. */
 	axas_space_shutdown(t->space);
-	KUNIT_EXPECT_EQ(test, axs_stats(t).snapshot_frames, 0);
-	KUNIT_EXPECT_EQ(test, axs_stats(t).frames, 0);
+	KUNIT_EXPECT_EQ(test, axt_stats(t->space).snapshot_frames, 0);
+	KUNIT_EXPECT_EQ(test, axt_stats(t->space).frames, 0);
 	KUNIT_EXPECT_EQ(test, axas_snapshot_restore(t->space), -ESHUTDOWN);
 	KUNIT_EXPECT_EQ(test, axas_snapshot_drop(t->space), -ESHUTDOWN);
 	KUNIT_EXPECT_EQ(test, axas_snapshot_take(t->space), -ESHUTDOWN);
@@ -491,10 +479,10 @@ static void axs_cap(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, axs_setup(t, 2 * 356 + 50), 0);
 	for (i = 0; i < 100; i++)
 		KUNIT_ASSERT_EQ(test, axs_write(t, i, 7, true), 0);
-	used = axs_stats(t).frames;
+	used = axt_stats(t->space).frames;
 	KUNIT_EXPECT_EQ(test, axas_snapshot_take(t->space), -ENOMEM);
-	KUNIT_EXPECT_EQ(test, axs_stats(t).frames, used);
-	KUNIT_EXPECT_EQ(test, axs_stats(t).snapshot_frames, 0);
+	KUNIT_EXPECT_EQ(test, axt_stats(t->space).frames, used);
+	KUNIT_EXPECT_EQ(test, axt_stats(t->space).snapshot_frames, 0);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&t->space->frames), (long)used);
 	axs_check(test, t);
 	/* Give the eager area back: now it fits. */
@@ -506,7 +494,7 @@ static void axs_cap(struct kunit *test)
 	for (i = 100; i < 356; i++)
 		KUNIT_ASSERT_EQ(test, axs_write(t, i, 9, true), 0);
 	axs_take(test, t);
-	KUNIT_EXPECT_EQ(test, axs_stats(t).snapshot_frames, 356);
+	KUNIT_EXPECT_EQ(test, axt_stats(t->space).snapshot_frames, 356);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&t->space->frames), 712);
 	/* Only 50 frames left for the guest. */
 	for (i = 356; i < 406; i++)
@@ -552,7 +540,7 @@ static void axs_take_fail(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, axs_setup(t, 0), 0);
 	for (i = 0; i < 40; i++)
 		KUNIT_ASSERT_EQ(test, axs_write(t, i * 3, i + 1, true), 0);
-	used = axs_stats(t).frames;
+	used = axt_stats(t->space).frames;
 	n = axs_present(t->present);
 	kunit_activate_static_stub(test, axas_frames_alloc, axs_frames_alloc);
 	for (i = 1; i <= n; i++) {
@@ -562,7 +550,7 @@ static void axs_take_fail(struct kunit *test)
 		KUNIT_ASSERT_EQ(test, t->calls, i);
 		KUNIT_ASSERT_EQ(test, atomic_long_read(&t->space->frames),
 				(long)used);
-		KUNIT_ASSERT_EQ(test, axs_stats(t).snapshot_frames, 0);
+		KUNIT_ASSERT_EQ(test, axt_stats(t->space).snapshot_frames, 0);
 		KUNIT_ASSERT_EQ(test, axas_snapshot_restore(t->space), -ENOENT);
 	}
 	t->calls = 0;
@@ -571,7 +559,7 @@ static void axs_take_fail(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, t->calls, n);
 	kunit_deactivate_static_stub(test, axas_frames_alloc);
 	axs_check(test, t);
-	KUNIT_EXPECT_EQ(test, axs_stats(t).snapshot_frames, n);
+	KUNIT_EXPECT_EQ(test, axt_stats(t->space).snapshot_frames, n);
 }
 
 /*
@@ -612,7 +600,7 @@ static void axs_restore_fail(struct kunit *test)
 		axs_restored(t);
 		if (axs_check(test, t))
 			break;
-		KUNIT_EXPECT_EQ(test, axs_stats(t).frames,
+		KUNIT_EXPECT_EQ(test, axt_stats(t->space).frames,
 				axs_present(t->present));
 		KUNIT_EXPECT_EQ(test, axas_snapshot_restore(t->space), 0);
 	}

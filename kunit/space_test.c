@@ -102,8 +102,7 @@ static int axs_init(struct kunit *test)
 		return -ENOMEM;
 	t->test = test;
 	t->f = test->param_value ?: &axt_fmts[0];
-	rcu_barrier();
-	t->tables_base = axas_pt_live_tables();
+	t->tables_base = axt_live_tables();
 	t->cfg = axs_cfg(t);
 	t->space = axas_space_create(&t->cfg);
 	if (IS_ERR(t->space))
@@ -118,18 +117,7 @@ static void axs_exit(struct kunit *test)
 
 	if (!t)
 		return;
-	axas_space_destroy(t->space);
-	rcu_barrier();
-	KUNIT_EXPECT_EQ_MSG(test, axas_pt_live_tables(), t->tables_base,
-			    "table pages leaked");
-}
-
-static struct axas_space_stats axs_stats(struct axs *t)
-{
-	struct axas_space_stats st;
-
-	axas_space_get_stats(t->space, &st);
-	return st;
+	axt_space_destroy(test, t->space, t->tables_base);
 }
 
 /* ---- snapshots: areas, raw table (through the decoder), counters ------- */
@@ -169,7 +157,7 @@ static void axs_snap(struct axs *t, struct axs_snap *s)
 	s->dec.phys_bits = 46;
 	KUNIT_ASSERT_EQ(test, axt_decode(&s->dec, axas_space_root(t->space)), 0);
 	KUNIT_EXPECT_EQ_MSG(test, s->dec.errors, 0, "%s", s->dec.first_error);
-	s->frames = axs_stats(t).frames;
+	s->frames = axt_stats(t->space).frames;
 	rcu_barrier();
 	s->tables = axas_pt_live_tables();
 }
@@ -242,7 +230,7 @@ static void axas_space_map_alloc_lazy(struct kunit *test)
 	u64 gpa = BASE + SZ_2M;
 
 	KUNIT_ASSERT_EQ(test, axas_map_alloc(t->space, gpa, SZ_1M, RW, SZ_4K), 0);
-	KUNIT_EXPECT_EQ(test, axs_stats(t).frames, 0);
+	KUNIT_EXPECT_EQ(test, axt_stats(t->space).frames, 0);
 	KUNIT_EXPECT_EQ(test, axas_translate(t->space, gpa, 1, &tr), -ENOENT);
 	KUNIT_EXPECT_EQ(test, axas_fault(t->space, gpa + 5, AXAS_ACCESS_WRITE),
 			AXAS_FAULT_INSTALLED);
@@ -251,10 +239,10 @@ static void axas_space_map_alloc_lazy(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, axas_fault(t->space, gpa, AXAS_ACCESS_EXEC), -EACCES);
 	KUNIT_EXPECT_EQ(test, axas_fault(t->space, gpa + SZ_1M, AXAS_ACCESS_READ),
 			-ENOENT);
-	KUNIT_EXPECT_EQ(test, axs_stats(t).frames, 1);
-	KUNIT_EXPECT_EQ(test, axs_stats(t).faults_installed, 1);
-	KUNIT_EXPECT_EQ(test, axs_stats(t).faults_spurious, 1);
-	KUNIT_EXPECT_EQ(test, axs_stats(t).faults_refused, 2);
+	KUNIT_EXPECT_EQ(test, axt_stats(t->space).frames, 1);
+	KUNIT_EXPECT_EQ(test, axt_stats(t->space).faults_installed, 1);
+	KUNIT_EXPECT_EQ(test, axt_stats(t->space).faults_spurious, 1);
+	KUNIT_EXPECT_EQ(test, axt_stats(t->space).faults_refused, 2);
 	KUNIT_ASSERT_EQ(test, axas_translate(t->space, gpa + 8, 1, &tr), 0);
 	KUNIT_EXPECT_EQ(test, tr.prot, RW);
 	KUNIT_EXPECT_EQ(test, tr.len, SZ_4K - 8);
@@ -270,19 +258,19 @@ static void axas_space_map_alloc_2m(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, axas_map_alloc(t->space, BASE, SZ_4M, RWX, SZ_2M), 0);
 	KUNIT_EXPECT_EQ(test, axas_fault(t->space, BASE + SZ_2M + SZ_1M,
 					 AXAS_ACCESS_EXEC), AXAS_FAULT_INSTALLED);
-	KUNIT_EXPECT_EQ(test, axs_stats(t).leaves[1], 1);
-	KUNIT_EXPECT_EQ(test, axs_stats(t).frames, 512);
+	KUNIT_EXPECT_EQ(test, axt_stats(t->space).leaves[1], 1);
+	KUNIT_EXPECT_EQ(test, axt_stats(t->space).frames, 512);
 	KUNIT_ASSERT_EQ(test, axas_translate(t->space, BASE + SZ_2M, 1, &tr), 0);
 	KUNIT_EXPECT_EQ(test, tr.len, SZ_2M);
 	KUNIT_EXPECT_TRUE(test, IS_ALIGNED(tr.hpa, SZ_2M));
 	KUNIT_ASSERT_EQ(test, axas_map_alloc(t->space, BASE + SZ_8M, SZ_4M,
 					     RW | AXAS_AREA_POPULATE, SZ_2M), 0);
-	KUNIT_EXPECT_EQ(test, axs_stats(t).leaves[1], 3);
-	KUNIT_EXPECT_EQ(test, axs_stats(t).frames, 3 * 512);
+	KUNIT_EXPECT_EQ(test, axt_stats(t->space).leaves[1], 3);
+	KUNIT_EXPECT_EQ(test, axt_stats(t->space).frames, 3 * 512);
 	/* Partial unmap of a 2M frame: split, and only that 4K freed. */
 	KUNIT_ASSERT_EQ(test, axas_unmap(t->space, BASE + SZ_8M + SZ_1M, SZ_4K), 0);
-	KUNIT_EXPECT_EQ(test, axs_stats(t).frames, 3 * 512 - 1);
-	KUNIT_EXPECT_EQ(test, axs_stats(t).leaves[0], 511);
+	KUNIT_EXPECT_EQ(test, axt_stats(t->space).frames, 3 * 512 - 1);
+	KUNIT_EXPECT_EQ(test, axt_stats(t->space).leaves[0], 511);
 	axs_expect_consistent(t);
 }
 
@@ -304,8 +292,8 @@ static void axas_space_map_alloc_1g(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, ret, 0);
 	KUNIT_ASSERT_EQ(test, axas_fault(t->space, gpa + SZ_16M + 5, AXAS_ACCESS_WRITE),
 			AXAS_FAULT_INSTALLED);
-	KUNIT_EXPECT_EQ(test, axs_stats(t).leaves[2], 1);
-	KUNIT_EXPECT_EQ(test, axs_stats(t).frames, SZ_1G / SZ_4K);
+	KUNIT_EXPECT_EQ(test, axt_stats(t->space).leaves[2], 1);
+	KUNIT_EXPECT_EQ(test, axt_stats(t->space).frames, SZ_1G / SZ_4K);
 	KUNIT_ASSERT_EQ(test, axas_translate(t->space, gpa + SZ_4K, 1, &tr), 0);
 	KUNIT_EXPECT_EQ(test, tr.len, SZ_1G - SZ_4K);
 	KUNIT_EXPECT_TRUE(test, IS_ALIGNED(tr.hpa - SZ_4K, SZ_1G));
@@ -313,12 +301,12 @@ static void axas_space_map_alloc_1g(struct kunit *test)
 					sizeof(probe), 0), 0);
 	KUNIT_EXPECT_TRUE(test, !memchr_inv(probe, 0, sizeof(probe)));
 	KUNIT_ASSERT_EQ(test, axas_unmap(t->space, gpa + SZ_4M + SZ_8K, SZ_4K), 0);
-	KUNIT_EXPECT_EQ(test, axs_stats(t).frames, SZ_1G / SZ_4K - 1);
-	KUNIT_EXPECT_EQ(test, axs_stats(t).leaves[1], 511);
-	KUNIT_EXPECT_EQ(test, axs_stats(t).leaves[0], 511);
+	KUNIT_EXPECT_EQ(test, axt_stats(t->space).frames, SZ_1G / SZ_4K - 1);
+	KUNIT_EXPECT_EQ(test, axt_stats(t->space).leaves[1], 511);
+	KUNIT_EXPECT_EQ(test, axt_stats(t->space).leaves[0], 511);
 	axs_expect_consistent(t);
 	KUNIT_ASSERT_EQ(test, axas_unmap(t->space, gpa, SZ_1G), 0);
-	KUNIT_EXPECT_EQ(test, axs_stats(t).frames, 0);
+	KUNIT_EXPECT_EQ(test, axt_stats(t->space).frames, 0);
 }
 
 /* Frames come zeroed, lazily and eagerly, also after reuse. */
@@ -363,7 +351,7 @@ static void axas_space_guest_copy(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, axas_write(t->space, gpa, in, len, AXAS_COPY_FAULT), 0);
 	KUNIT_ASSERT_EQ(test, axas_read(t->space, gpa, out, len, 0), 0);
 	KUNIT_EXPECT_TRUE(test, !memcmp(in, out, len));
-	KUNIT_EXPECT_EQ(test, axs_stats(t).frames, 7);
+	KUNIT_EXPECT_EQ(test, axt_stats(t->space).frames, 7);
 	KUNIT_EXPECT_EQ(test, axas_read(t->space, BASE + SZ_1G, out, 1, 0), -EFAULT);
 	KUNIT_EXPECT_EQ(test, axas_read(t->space, BASE + SZ_1G, out, 1,
 					AXAS_COPY_FAULT), -ENOENT);
@@ -398,13 +386,13 @@ static void axas_space_map_linear(struct kunit *test)
 	/* Linear areas never allocate, even on a fault. */
 	KUNIT_EXPECT_EQ(test, axas_fault(t->space, BASE, AXAS_ACCESS_WRITE),
 			AXAS_FAULT_SPURIOUS);
-	KUNIT_EXPECT_EQ(test, axs_stats(t).frames, 0);
+	KUNIT_EXPECT_EQ(test, axt_stats(t->space).frames, 0);
 	/* Memory outside RAM (a device range): 1G leaves where aligned. */
 	KUNIT_ASSERT_EQ(test, axas_map_linear(t->space, 2ULL * SZ_1G, 1ULL << 40,
 					      SZ_1G + SZ_2M + SZ_4K,
 					      RW | AXAS_PROT_MT(AXAS_MT_UC)), 0);
-	KUNIT_EXPECT_EQ(test, axs_stats(t).leaves[2], 1);
-	KUNIT_EXPECT_EQ(test, axs_stats(t).leaves[1], 1);
+	KUNIT_EXPECT_EQ(test, axt_stats(t->space).leaves[2], 1);
+	KUNIT_EXPECT_EQ(test, axt_stats(t->space).leaves[1], 1);
 	KUNIT_ASSERT_EQ(test, axas_translate(t->space, 2ULL * SZ_1G + SZ_4K, 4ULL * SZ_1G, &tr), 0);
 	KUNIT_EXPECT_EQ(test, tr.len, SZ_1G + SZ_2M);
 	/* GPA below HPA and above it: no offset underflow. */
@@ -522,7 +510,7 @@ static void axas_space_unmap_protect_split(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, axas_protect(t->space, a + SZ_1M, c + SZ_1M - a - SZ_1M,
 					   AXAS_PROT_READ), 0);
 	axs_expect_consistent(t);
-	KUNIT_EXPECT_GE(test, axs_stats(t).areas, 6);
+	KUNIT_EXPECT_GE(test, axt_stats(t->space).areas, 6);
 	/* Reduced rights were flushed before protect returned. */
 	KUNIT_EXPECT_GE(test, t->flushes, 1);
 	KUNIT_EXPECT_EQ(test, axas_fault(t->space, a + SZ_2M, AXAS_ACCESS_WRITE), -EACCES);
@@ -542,7 +530,7 @@ static void axas_space_unmap_protect_split(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, axas_fault(t->space, b, AXAS_ACCESS_READ), -ENOENT);
 	KUNIT_EXPECT_EQ(test, axas_fault(t->space, c + SZ_8K, AXAS_ACCESS_READ),
 			AXAS_FAULT_SPURIOUS);
-	KUNIT_EXPECT_EQ(test, axs_stats(t).frames, 511);
+	KUNIT_EXPECT_EQ(test, axt_stats(t->space).frames, 511);
 }
 
 /* No frame of a range is freed before that range was flushed. */
@@ -579,7 +567,7 @@ static void axas_space_flush_before_free(struct kunit *test)
 	t->nr_watch = 0;
 	KUNIT_EXPECT_EQ(test, t->watch_checked, n);
 	KUNIT_EXPECT_EQ(test, t->watch_freed_early, 0);
-	KUNIT_EXPECT_EQ(test, axs_stats(t).frames, 0);
+	KUNIT_EXPECT_EQ(test, axt_stats(t->space).frames, 0);
 }
 
 /* Shutdown while faults are in flight: they finish or see -ESHUTDOWN. */
@@ -635,7 +623,7 @@ static void axas_space_shutdown_in_flight(struct kunit *test)
 		wait_for_completion(&f[i].done);
 		KUNIT_EXPECT_EQ(test, f[i].bad, 0);
 	}
-	KUNIT_EXPECT_EQ(test, axs_stats(t).frames, 0);
+	KUNIT_EXPECT_EQ(test, axt_stats(t->space).frames, 0);
 }
 
 /* What a debugfs file of the space shows, through its show function. */
@@ -905,10 +893,10 @@ static void axas_space_parallel_faults(struct kunit *test)
 	/* Exactly one frame per faulted page, each page its own frame. */
 	KUNIT_ASSERT_EQ(test, axas_pt_walk_leaves(&t->space->pt, lazy, pages * SZ_4K,
 						  axs_count_leaf, &c), 0);
-	KUNIT_EXPECT_EQ(test, c.leaves, axs_stats(t).frames);
+	KUNIT_EXPECT_EQ(test, c.leaves, axt_stats(t->space).frames);
 	KUNIT_EXPECT_GT(test, c.leaves, 64);
 	KUNIT_EXPECT_FALSE(test, c.dup);
-	KUNIT_EXPECT_EQ(test, axs_stats(t).faults_installed - 200, c.leaves);
+	KUNIT_EXPECT_EQ(test, axt_stats(t->space).faults_installed - 200, c.leaves);
 	axs_expect_consistent(t);
 }
 
@@ -1111,7 +1099,7 @@ static void axs_random_op(struct axs_random *r, unsigned int op_no)
 
 		for (i = 0; i < RPAGES; i++)
 			frames += r->page[i].kind >= R_LAZY && r->page[i].present;
-		KUNIT_ASSERT_EQ_MSG(test, axs_stats(r->t).frames, frames, "op %u", op_no);
+		KUNIT_ASSERT_EQ_MSG(test, axt_stats(r->t->space).frames, frames, "op %u", op_no);
 		break;
 	}
 	}
@@ -1142,7 +1130,7 @@ static void axas_space_random(struct kunit *test)
 	}
 	axs_expect_consistent(t);
 	{
-		struct axas_space_stats st = axs_stats(t);
+		struct axas_space_stats st = axt_stats(t->space);
 
 		kunit_info(test, "%u ops: %lu areas, %lu frames at the end; faults %llu installed, %llu spurious, %llu refused; %llu flushes\n",
 			   i, st.areas, st.frames, st.faults_installed,
@@ -1152,8 +1140,8 @@ static void axas_space_random(struct kunit *test)
 		KUNIT_EXPECT_GT(test, st.flushes, 0);
 	}
 	KUNIT_ASSERT_EQ(test, axas_unmap(t->space, BASE, RPAGES * SZ_4K), 0);
-	KUNIT_EXPECT_EQ(test, axs_stats(t).frames, 0);
-	KUNIT_EXPECT_EQ(test, axs_stats(t).areas, 0);
+	KUNIT_EXPECT_EQ(test, axt_stats(t->space).frames, 0);
+	KUNIT_EXPECT_EQ(test, axt_stats(t->space).areas, 0);
 out:
 	if (r->host)
 		__free_pages(r->host, get_order(RLINEAR * SZ_4K));
