@@ -239,6 +239,7 @@ int axas_remap_flags(phys_addr_t base, u32 prot, unsigned long *flags);
 int axas_frames_charge(struct axas_space *space, unsigned long nr);
 void axas_frames_uncharge(struct axas_space *space, unsigned long nr);
 void axas_frames_free(struct axas_space *space, struct list_head *frames);
+void axas_frame_free(struct page *page, unsigned int order);
 unsigned long axas_frames_get(struct axas_space *space, unsigned int order,
 			      unsigned long nr, struct page **pages);
 int axas_fault_frame_alloc(struct axas_space *space, struct axas_fault_frame *ff);

@@ -1292,16 +1292,12 @@ static int populate_plan(struct axas_space *space, u64 gpa, u64 end,
 
 static void populate_free_frames(struct populate_hole *h)
 {
-	unsigned long i, j, n = (h->end - h->start) / h->leaf;
+	unsigned long i, n = (h->end - h->start) / h->leaf;
 
 	if (!h->frames)
 		return;
 	for (i = 0; i < n && h->frames[i]; i++)
-		for (j = 0; j < h->leaf >> PAGE_SHIFT; j++) {
-			__free_page(nth_page(h->frames[i], j));
-			if (!((j + 1) & 4095))
-				cond_resched();
-		}
+		axas_frame_free(h->frames[i], get_order(h->leaf));
 	kvfree(h->frames);
 	h->frames = NULL;
 }

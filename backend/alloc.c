@@ -192,7 +192,8 @@ unsigned long axas_frames_get(struct axas_space *space, unsigned int order,
 	return axas_frames_alloc(order, nr, pages, space->node, space->node_gfp);
 }
 
-static void frame_free(struct page *page, unsigned int order)
+/* Free a frame of @order that never was mapped (its pages one by one). */
+void axas_frame_free(struct page *page, unsigned int order)
 {
 	unsigned long i;
 
@@ -249,7 +250,7 @@ static int alloc_populate(struct axas_space *space, struct axas_area *area)
 				  &src, area->flags & AXAS_PROT_ALL, area->pgsize, 0);
 	if (ret)
 		while (got--) {
-			frame_free(src.frames[got], order);
+			axas_frame_free(src.frames[got], order);
 			cond_resched();
 		}
 	kvfree(src.frames);
@@ -291,7 +292,7 @@ int axas_fault_frame_alloc(struct axas_space *space, struct axas_fault_frame *ff
 void axas_fault_frame_drop(struct axas_space *space, struct axas_fault_frame *ff)
 {
 	if (ff->page)
-		frame_free(ff->page, get_order(ff->size));
+		axas_frame_free(ff->page, get_order(ff->size));
 	if (ff->charged)
 		axas_frames_uncharge(space, ff->charged);
 	ff->page = NULL;
