@@ -11,14 +11,16 @@
  * turning virtualization on, the control block (VMCB, VMCS), one guest
  * entry, and decoding the exit into &struct demo_exit.
  *
- * Building: an arch's Kbuild puts its own objects and $(demo-core-y) in
- * its module and includes samples/core/core.mk, which compiles the core
- * and the guest binaries into the arch's directory, so each module has
- * its own copy (kbuild refuses an object linked into two modules):
+ * Building: an arch's Kbuild includes samples/core/core.mk first (it sets
+ * demo-core-y), then puts its own objects and $(demo-core-y) in its
+ * module; core.mk compiles the core and the guest binaries into the
+ * arch's directory, so each module has its own copy (kbuild refuses an
+ * object linked into two modules):
+ *
+ *	include $(src)/../core/core.mk
  *
  *	obj-m += axas_vmx.o
  *	axas_vmx-y := vmx.o vmenter.o $(demo-core-y)
- *	include $(src)/../core/core.mk
  *
  * The arch's module_init calls demo_main() with its ops and returns what
  * it returns; module_exit has nothing to stop, since demo_main() returns
@@ -43,7 +45,8 @@
  *     exit into &struct demo_exit and the registers into &struct
  *     demo_vcpu. The core handles the exit with interrupts enabled.
  *  5. ops->disable() on the same CPU (every MSR changed is restored), then
- *     ops->teardown() in process context, also after a failed setup.
+ *     ops->teardown() in process context. A setup that fails frees what
+ *     it allocated itself; teardown follows a successful setup only.
  *
  * Flush contract: axas calls the core's flush callback for every
  * reduction of rights (protect, unmap, dirty harvest, snapshot restore);
@@ -72,7 +75,8 @@
  * Registers: &struct demo_vcpu holds what the core reads and writes. After
  * each exit, ops->run() stores every field; before each entry it loads the
  * guest's GPRs and RIP from it (the core changes RAX, RIP and the GPR an
- * emulated load targets).
+ * emulated load targets). Before the first entry the core sets its RIP
+ * and RSP from demo_guest_entry, the other GPRs zero.
  */
 #ifndef _AXAS_SAMPLE_DEMO_H
 #define _AXAS_SAMPLE_DEMO_H
@@ -158,6 +162,26 @@ static inline u32 demo_seg_vmx_ar(u16 attrib)
 
 /**
  * struct demo_guest_state - the guest's state at its first entry
+ * @cs: code segment (32-bit, flat)
+ * @ds: data segment (flat)
+ * @es: as @ds
+ * @ss: as @ds
+ * @fs: as @ds
+ * @gs: as @ds
+ * @ldtr: no LDT (selector 0, type LDT, present)
+ * @tr: no TSS (selector 0, type busy 32-bit TSS, present)
+ * @gdtr: base 0, limit 0xffff (the guest loads its own)
+ * @idtr: base 0, limit 0xffff (the guest takes no interrupt)
+ * @cr0: PE, ET, NE: protected mode, paging off
+ * @cr3: 0 (the guest loads its own)
+ * @cr4: 0
+ * @efer: 0 (the guest sets LME itself)
+ * @rflags: only the fixed bit 1: interrupts disabled
+ * @rip: the guest's entry point, G_IMAGE
+ * @rsp: G_STACK_TOP
+ * @dr6: reset value
+ * @dr7: reset value
+ * @pat: the power-on PAT
  *
  * Control registers and EFER as the guest sees them: the arch adds what
  * its hardware needs (SVM: EFER.SVME; VMX: the CR0/CR4 fixed bits, with
@@ -265,7 +289,8 @@ struct demo_exit {
  *	sample); on error, @why says why
  * @enable: on the vCPU's kthread (bound, preemptible): virtualization on,
  *	the control block written with the nested root and @gs; 0 or an
- *	errno with @why filled (ops->disable() is called either way)
+ *	errno with @why filled (ops->disable() follows either way, on the
+ *	same CPU)
  * @flush: interrupts disabled, on the vCPU's CPU, before an entry: make
  *	that entry drop every nested translation cached before (see the
  *	flush contract above); 0 or an errno
@@ -273,8 +298,7 @@ struct demo_exit {
  *	once, store @vcpu and decode the exit into @exit
  * @disable: on the vCPU's kthread: leave virtualization, restore every MSR
  *	changed
- * @teardown: process context: free what setup allocated (@arch may be an
- *	ERR_PTR or NULL: do nothing then)
+ * @teardown: process context: free what a successful setup allocated
  */
 struct demo_arch {
 	void *(*setup)(struct demo_arch_info *info, char *why, size_t len);

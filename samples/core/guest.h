@@ -3,8 +3,8 @@
  * What the sample VMM and its guest agree on: the guest-physical layout,
  * the hypercalls and the data patterns. Included from C and assembly.
  */
-#ifndef _AXAS_SVM_GUEST_H
-#define _AXAS_SVM_GUEST_H
+#ifndef _AXAS_SAMPLE_GUEST_H
+#define _AXAS_SAMPLE_GUEST_H
 
 /* Image: code, data, page tables and stack, populated, loaded at 1 MiB. */
 #define G_IMAGE		0x00100000
@@ -65,8 +65,9 @@
 #define G_SPACE_SIZE	0x100000000
 
 /*
- * Hypercalls: VMMCALL with the command in RAX, arguments in RBX, RCX and
- * RDX; the answer comes back in RAX.
+ * Hypercalls: VMMCALL or VMCALL (one guest binary each, see demo.h) with
+ * the command in RAX, arguments in RBX, RCX and RDX; the answer comes back
+ * in RAX.
  */
 #define HC_BEGIN	1	/* RBX: scenario */
 #define HC_PHASE	2	/* RBX: scenario, RCX: phase; RAX: 0 or a bad address */
@@ -87,4 +88,10 @@
 
 #define NR_SCENARIOS	8
 
-#endif /* _AXAS_SVM_GUEST_H */
+#ifndef __ASSEMBLER__
+/* guest_blob.S: the guest binary, assembled for each hypercall instruction. */
+extern const unsigned char demo_guest_vmmcall[], demo_guest_vmmcall_end[];
+extern const unsigned char demo_guest_vmcall[], demo_guest_vmcall_end[];
+#endif
+
+#endif /* _AXAS_SAMPLE_GUEST_H */

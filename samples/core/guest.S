@@ -3,8 +3,9 @@
  * The sample guest: a flat binary loaded at G_IMAGE. The VMM starts it in
  * 32-bit protected mode with paging off; it builds its own page tables
  * (the low 4 GiB identity-mapped with 2 MiB pages), enters long mode and
- * runs the scenarios, announcing and reporting each through VMMCALL. Its
- * device page is mapped a second time, at G_MMIO_GVA, where it uses it.
+ * runs the scenarios, announcing and reporting each through a hypercall:
+ * VMMCALL, or VMCALL when assembled with GUEST_VMCALL. Its device page is
+ * mapped a second time, at G_MMIO_GVA, where it uses it.
  */
 #include "guest.h"
 
@@ -17,7 +18,11 @@
 
 	.macro HCALL cmd
 	mov	$\cmd, %eax
+#ifdef GUEST_VMCALL
+	vmcall
+#else
 	vmmcall
+#endif
 	.endm
 
 	/* Announce scenario \n. */
