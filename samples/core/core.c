@@ -13,7 +13,9 @@
  * each one the VMM knows which nested faults must come, and checks every
  * fault's access, flags and GPA against what axas's tables say. Device
  * accesses are decoded through the guest's own page tables with
- * axas_walk(), whose GPA must be the one the hardware reported. It prints a report and a closing
+ * axas_walk(), whose GPA must be the one the hardware reported. Scenario 9
+ * logs the pages the guest writes (dirty logging), scenario 10 puts guest
+ * memory back to a snapshot. It prints a report and a closing
  * "RESULT PASS" or "RESULT FAIL" line.
  *
  * Only axas's public API is used. It is a sample: one vCPU, no
@@ -56,6 +58,10 @@ static bool gig_frames;
 module_param(gig_frames, bool, 0444);
 MODULE_PARM_DESC(gig_frames,
 		 "scenario 7: a lazy alloc area of 1 GiB frames instead of the linear leaf");
+static bool dirty_wp;
+module_param(dirty_wp, bool, 0444);
+MODULE_PARM_DESC(dirty_wp,
+		 "scenario 9: log by write-protection even where the CPU sets dirty flags");
 
 /* Scenario 3 reads host memory from this far into the reserved range. */
 #define WINDOW_OFF	SZ_1M
@@ -171,6 +177,8 @@ static const char *const scenario_name[NR_SCENARIOS + 1] = {
 	"unmap, then a fresh zero page",
 	"1 GiB linear leaf",
 	"unmapped under the guest from another CPU",
+	"dirty log: pages written between harvests",
+	"snapshot, written over, restored",
 };
 
 static const char *demo_scenario_name(unsigned int n)
@@ -210,6 +218,12 @@ struct demo {
 	int unmapper_cpu;
 	u64 kicks_mark;
 	char unmapper_why[96];
+	/* Scenario 9: dirty logging by write-protection; what each harvest found. */
+	bool log_wp;
+	unsigned int harvest_found[3];
+	unsigned int harvest_extra[3];
+	/* Scenario 10: pages restored. */
+	long restored;
 
 	int cur;
 	struct scenario sc[NR_SCENARIOS + 1];
@@ -871,6 +885,215 @@ static bool demo_npf(struct demo *d, const struct demo_fault *f)
 	}
 }
 
+/*
+ * Scenario 9: with write-protection, the first write to each logged page
+ * after the start or a harvest faults, and axas_fault() makes the page
+ * writable again and marks it; with dirty flags the CPU marks it, and no
+ * fault comes.
+ */
+static void demo_dirty_expect(struct demo *d, u64 off, u64 step,
+			      unsigned int count)
+{
+	struct npf_expect e = {
+		.gpa = G_DIRTY + off, .step = step, .count = count,
+		.write = true, .result = AXAS_FAULT_INSTALLED,
+	};
+
+	if (d->log_wp)
+		demo_expect(d, &e);
+}
+
+static void demo_dirty_begin(struct demo *d)
+{
+	int ret;
+
+	/* Dirty flags where the CPU sets them (NPT; EPT with A/D). */
+	d->log_wp = dirty_wp || !(d->info.caps & DEMO_CAP_AD);
+	ret = axas_map_alloc(d->space, G_DIRTY, G_DIRTY_SIZE,
+			     AXAS_PROT_READ | AXAS_PROT_WRITE | AXAS_AREA_POPULATE,
+			     SZ_4K);
+	if (ret) {
+		demo_fail(d, "axas_map_alloc(%#x) = %d", G_DIRTY, ret);
+		return;
+	}
+	ret = axas_dirty_log_start(d->space, G_DIRTY, G_DIRTY_SIZE,
+				   d->log_wp ? AXAS_DIRTY_WP : 0);
+	if (ret) {
+		demo_fail(d, "axas_dirty_log_start = %d", ret);
+		return;
+	}
+	demo_dirty_expect(d, DIRTY1_OFF, DIRTY1_STEP, DIRTY1_COUNT);
+}
+
+/*
+ * Scenario 9, harvest @k: every page the guest wrote since the last one
+ * (@count pages @step apart from @off) must be in the bitmap; the others
+ * found there are counted as extra.
+ */
+static void demo_dirty_harvest(struct demo *d, unsigned int k, u64 off,
+			       u64 step, unsigned int count)
+{
+	DECLARE_BITMAP(bits, G_DIRTY_SIZE / SZ_4K);
+	unsigned int i, found = 0;
+	u64 flushes = d->flushes;
+	long n;
+
+	n = axas_dirty_log_get(d->space, G_DIRTY, G_DIRTY_SIZE, bits);
+	if (n < 0) {
+		demo_fail(d, "harvest %u: axas_dirty_log_get = %ld", k + 1, n);
+		return;
+	}
+	for (i = 0; i < count; i++)
+		found += test_bit((off + i * step) / SZ_4K, bits);
+	d->harvest_found[k] = found;
+	d->harvest_extra[k] = n - found;
+	if (found != count)
+		demo_fail(d, "harvest %u: %u of the %u pages the guest wrote",
+			  k + 1, found, count);
+	/* Cleared flags, or rights taken back: the CPU must forget them. */
+	if (n)
+		demo_check_flushed(d, flushes, "axas_dirty_log_get");
+}
+
+/* Scenario 9, at the guest's result: a last harvest, then logging stops. */
+static void demo_dirty_end(struct demo *d)
+{
+	struct scenario *sc = cur_sc(d);
+	int ret;
+
+	demo_dirty_harvest(d, 2, 0, 0, 0);
+	ret = axas_dirty_log_stop(d->space);
+	if (ret)
+		demo_fail(d, "axas_dirty_log_stop = %d", ret);
+	snprintf(sc->note, sizeof(sc->note),
+		 "%s: harvest 1 found %u of %u pages written, %u extra; harvest 2 %u of %u, %u extra; harvest 3 (none written) %u extra",
+		 d->log_wp ? "write-protection" : "dirty flags",
+		 d->harvest_found[0], DIRTY1_COUNT, d->harvest_extra[0],
+		 d->harvest_found[1], DIRTY2_COUNT, d->harvest_extra[1],
+		 d->harvest_extra[2]);
+}
+
+/*
+ * Scenario 10: G_HUGE is not used any more; drop it, so that the snapshot
+ * (a copy of alloc memory) need not copy a 1 GiB frame. Then a lazy area
+ * the guest fills: one fault per page.
+ */
+static void demo_snap_begin(struct demo *d)
+{
+	struct npf_expect e = {
+		.gpa = G_SNAP, .step = SZ_4K, .count = SNAP_BEFORE,
+		.write = true, .result = AXAS_FAULT_INSTALLED,
+	};
+	int ret;
+
+	ret = axas_unmap(d->space, G_HUGE, G_HUGE_SIZE);
+	if (ret) {
+		demo_fail(d, "axas_unmap(%#x) = %d", G_HUGE, ret);
+		return;
+	}
+	cur_sc(d)->frames_begin = demo_frames(d);
+	ret = axas_map_alloc(d->space, G_SNAP, G_SNAP_SIZE,
+			     AXAS_PROT_READ | AXAS_PROT_WRITE, SZ_4K);
+	if (ret) {
+		demo_fail(d, "axas_map_alloc(%#x) = %d", G_SNAP, ret);
+		return;
+	}
+	demo_expect(d, &e);
+}
+
+/*
+ * Scenario 10, phase 1: take the snapshot. The guest then writes over
+ * SNAP_OVER pages (with write-protection tracking, the first write to
+ * each faults) and into SNAP_NEW absent pages (lazy faults).
+ */
+static u64 demo_snap_take(struct demo *d)
+{
+	struct npf_expect e = {
+		.gpa = G_SNAP + SNAP_OVER_OFF, .step = SZ_4K, .count = SNAP_OVER,
+		.write = true, .result = AXAS_FAULT_INSTALLED,
+	};
+	struct axas_space_stats st;
+	int ret;
+
+	ret = axas_snapshot_take(d->space);
+	if (ret) {
+		demo_fail(d, "axas_snapshot_take = %d", ret);
+		return 1;
+	}
+	axas_space_get_stats(d->space, &st);
+	snprintf(cur_sc(d)->note, sizeof(cur_sc(d)->note),
+		 "snapshot of %lu pages", st.snapshot_frames);
+	if (!(d->info.caps & DEMO_CAP_AD))
+		demo_expect(d, &e);
+	e.gpa = G_SNAP + SNAP_NEW_OFF;
+	e.count = SNAP_NEW;
+	demo_expect(d, &e);
+	return 0;
+}
+
+/*
+ * Scenario 10: the pages the restore must put back. Those the guest wrote
+ * since the snapshot, and, where the CPU sets dirty flags, the guest's own
+ * page-table pages: its walks are writes for nested paging (scenario 5
+ * sees one fault as a write), so they are dirty after every walk (the SDM
+ * says so for EPT with A/D; QEMU's NPT does it).
+ */
+static long demo_snap_pages(struct demo *d)
+{
+	return SNAP_OVER + SNAP_NEW +
+	       (d->info.caps & DEMO_CAP_AD ? G_WALK_TABLES : 0);
+}
+
+/*
+ * Scenario 10, phase 2: restore. Exactly the pages written since the
+ * snapshot come back: SNAP_OVER copied back, SNAP_NEW unmapped (they were
+ * absent), and the table pages; the guest's next reads of the SNAP_NEW
+ * pages fault fresh zero pages in.
+ */
+static u64 demo_snap_restore(struct demo *d)
+{
+	struct npf_expect e = {
+		.gpa = G_SNAP + SNAP_NEW_OFF, .step = SZ_4K, .count = SNAP_NEW,
+		.result = AXAS_FAULT_INSTALLED,
+	};
+	struct axas_translation tr;
+	u64 flushes = d->flushes;
+	unsigned int i;
+
+	d->restored = axas_snapshot_restore(d->space);
+	if (d->restored < 0) {
+		demo_fail(d, "axas_snapshot_restore = %ld", d->restored);
+		return 1;
+	}
+	demo_check_flushed(d, flushes, "axas_snapshot_restore");
+	if (d->restored != demo_snap_pages(d))
+		demo_fail(d, "restored %ld pages, not %ld", d->restored,
+			  demo_snap_pages(d));
+	for (i = 0; i < SNAP_NEW; i++)
+		if (!axas_translate(d->space, G_SNAP + SNAP_NEW_OFF + i * SZ_4K,
+				    1, &tr))
+			demo_fail(d, "%#x, absent at snapshot time, still mapped",
+				  G_SNAP + SNAP_NEW_OFF + i * SZ_4K);
+	demo_expect(d, &e);
+	return 0;
+}
+
+/* Scenario 10, at the guest's result: the snapshot goes. */
+static void demo_snap_end(struct demo *d)
+{
+	struct scenario *sc = cur_sc(d);
+	size_t len = strlen(sc->note);
+	int ret;
+
+	ret = axas_snapshot_drop(d->space);
+	if (ret)
+		demo_fail(d, "axas_snapshot_drop = %d", ret);
+	snprintf(sc->note + len, sizeof(sc->note) - len,
+		 "; the guest wrote %d pages after it (%d over its data, %d new); restored %ld (with %ld page-table pages)",
+		 SNAP_OVER + SNAP_NEW, SNAP_OVER, SNAP_NEW, d->restored,
+		 demo_snap_pages(d) - SNAP_OVER - SNAP_NEW);
+}
+
 static void demo_begin(struct demo *d, u64 n)
 {
 	struct npf_expect e = { .step = PAGE_SIZE, .count = 1 };
@@ -1000,6 +1223,12 @@ static void demo_begin(struct demo *d, u64 n)
 		d->unmapper = demo_start_other(d, demo_unmapper, KBUILD_MODNAME "-unmap");
 		break;
 	}
+	case 9:
+		demo_dirty_begin(d);
+		break;
+	case 10:
+		demo_snap_begin(d);
+		break;
 	}
 }
 
@@ -1117,7 +1346,17 @@ static u64 demo_phase(struct demo *d, u64 n, u64 phase)
 		break;
 	case 71:
 		return demo_huge_check(d);
-
+	case 91:
+		demo_dirty_harvest(d, 0, DIRTY1_OFF, DIRTY1_STEP, DIRTY1_COUNT);
+		demo_dirty_expect(d, DIRTY2_OFF, DIRTY2_STEP, DIRTY2_COUNT);
+		break;
+	case 92:
+		demo_dirty_harvest(d, 1, DIRTY2_OFF, DIRTY2_STEP, DIRTY2_COUNT);
+		break;
+	case 101:
+		return demo_snap_take(d);
+	case 102:
+		return demo_snap_restore(d);
 	default:
 		demo_stop(d, "no phase %llu in scenario %llu", phase, n);
 		return 1;
@@ -1175,7 +1414,10 @@ static void demo_result(struct demo *d, u64 n, u64 bad)
 	if (n == 8)
 		demo_race_join(d);
 	demo_expect_done(d);
-
+	if (n == 9)
+		demo_dirty_end(d);
+	if (n == 10)
+		demo_snap_end(d);
 	sc->reported = true;
 	sc->ns = ktime_to_ns(ktime_sub(ktime_get(), sc->start));
 	sc->frames_delta = demo_frames(d) - sc->frames_begin;
@@ -1198,6 +1440,13 @@ static void demo_result(struct demo *d, u64 n, u64 bad)
 		demo_fail(d, "frames changed by %ld", sc->frames_delta);
 	if (n == 8)
 		demo_race_result(d, sc);
+	if (n == 9 && sc->frames_delta != G_DIRTY_SIZE / SZ_4K)
+		demo_fail(d, "frames changed by %ld, not %d", sc->frames_delta,
+			  G_DIRTY_SIZE / SZ_4K);
+	/* The pages the guest filled and the fresh pages it read last. */
+	if (n == 10 && sc->frames_delta != SNAP_BEFORE + SNAP_NEW)
+		demo_fail(d, "frames changed by %ld, not %d", sc->frames_delta,
+			  SNAP_BEFORE + SNAP_NEW);
 }
 
 /* The guest's hypercall: command in RAX, arguments in RBX, RCX, RDX. */
