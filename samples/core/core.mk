@@ -3,7 +3,7 @@
 # sample's core and its guest into that arch's directory, for its module
 # only (kbuild refuses an object linked into two modules). The arch
 # includes this first, then puts $(demo-core-y) in its module's objects.
-demo-core-y := core.o guest_blob.o
+demo-core-y := core.o scenarios.o guest_blob.o
 
 ccflags-y += -I$(src)/../../include -I$(src)/../core
 

@@ -2,10 +2,11 @@
 /*
  * The sample VMM's core and the CPU plumbing under it.
  *
- * The core (samples/core/core.c) is the part of the sample that uses axas:
- * it creates the space, maps the guest's memory, loads the guest program
- * (guest.S), runs the scenarios the guest announces, predicts every nested
- * fault from axas's own tables, and prints the report. It owns the vCPU
+ * The core (samples/core: core.c, scenarios.c) is the part of the sample
+ * that uses axas: it creates the space, maps the guest's memory, loads the
+ * guest program (guest.S), runs the scenarios the guest announces,
+ * predicts every nested fault from axas's own tables, and prints the
+ * report. It owns the vCPU
  * kthread and the run loop. Everything that differs between AMD SVM
  * (samples/svm) and Intel VMX (samples/vmx) sits behind &struct demo_arch:
  * turning virtualization on, the control block (VMCB, VMCS), one guest
