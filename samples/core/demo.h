@@ -104,7 +104,13 @@
  *	accepts both where it predicts a write.
  * @DEMO_CAP_EXEC_ONLY: the table format has execute-only pages (EPT).
  * @DEMO_CAP_AD: the CPU sets accessed and dirty flags in the nested tables
- *	(NPT; EPT with A/D enabled in the EPTP).
+ *	(NPT; EPT with A/D enabled in the EPTP), and treats the guest's own
+ *	page-walk accesses as writes. Scenario 9 then logs by dirty flags
+ *	(else by write-protection); scenario 10 counts the guest's three
+ *	page-table pages among those a restore puts back; scenario 5's
+ *	write-protected page directory faults on the next walk only with
+ *	it (without it the walk only reads: the core does not handle that
+ *	case yet, so an arch should enable A/D where it can).
  */
 #define DEMO_CAP_FAULT_USER	BIT(0)
 #define DEMO_CAP_FAULT_RIGHTS	BIT(1)
