@@ -231,6 +231,11 @@ long axas_pt_scan(struct axas_pt *pt, u64 gpa, u64 size,
 		  enum axas_scan_bit which, unsigned int flags,
 		  unsigned long *bitmap, u64 base,
 		  struct axas_pt_gather *gather);
+/* @fn: a marked page at @gpa, mapped at @hpa. */
+int axas_pt_walk_marked(struct axas_pt *pt, u64 gpa, u64 size,
+			    const unsigned long *bitmap, u64 base,
+			    void (*fn)(void *arg, u64 gpa, phys_addr_t hpa),
+			    void *arg);
 int axas_pt_init_node(struct axas_pt *pt, const struct axas_pt_cfg *cfg,
 		      int node, gfp_t node_gfp);
 #ifdef CONFIG_HAS_IOMEM

@@ -1358,6 +1358,93 @@ long axas_pt_scan(struct axas_pt *pt, u64 gpa, u64 size,
 }
 EXPORT_SYMBOL_IF_KUNIT(axas_pt_scan);
 
+/* ---- the pages a bitmap marks, with their frames ------------------------- */
+
+struct pt_marked {
+	struct axas_pt *pt;
+	const unsigned long *bitmap;
+	u64 base;
+	void (*fn)(void *arg, u64 gpa, phys_addr_t hpa);
+	void *arg;
+};
+
+/* The marked pages of [start, end), which the leaf @pte at @level maps. */
+static void pt_marked_leaf(struct pt_marked *w, u64 pte, unsigned int level,
+			   u64 start, u64 end)
+{
+	u64 span = axas_pt_level_size(level);
+	phys_addr_t hpa = pt_leaf_addr(w->pt, pte, level);
+	unsigned long i = (start - w->base) >> PAGE_SHIFT;
+	unsigned long last = (end - w->base) >> PAGE_SHIFT;
+
+	for_each_set_bit_from(i, w->bitmap, last) {
+		u64 gpa = w->base + ((u64)i << PAGE_SHIFT);
+
+		w->fn(w->arg, gpa, hpa + (gpa & (span - 1)));
+	}
+}
+
+static void pt_marked_level(struct pt_marked *w, u64 *table,
+			    unsigned int level, u64 start, u64 end)
+{
+	unsigned long last = (end - w->base) >> PAGE_SHIFT, i;
+	struct axas_pt *pt = w->pt;
+	u64 addr, next, pte;
+
+	if (!level) {
+		i = (start - w->base) >> PAGE_SHIFT;
+		for_each_set_bit_from(i, w->bitmap, last) {
+			addr = w->base + ((u64)i << PAGE_SHIFT);
+			pte = READ_ONCE(table[pt_index(addr, 0)]);
+			if (ent_present(pt, pte))
+				w->fn(w->arg, addr, pt_leaf_addr(pt, pte, 0));
+		}
+		return;
+	}
+	for (addr = start; addr < end; addr = next) {
+		/* Straight to the entry of the next marked page. */
+		i = find_next_bit(w->bitmap, last, (addr - w->base) >> PAGE_SHIFT);
+		if (i >= last)
+			return;
+		addr = max(addr, ALIGN_DOWN(w->base + ((u64)i << PAGE_SHIFT),
+					    axas_pt_level_size(level)));
+		next = min(end, pt_entry_end(addr, level));
+		pte = READ_ONCE(table[pt_index(addr, level)]);
+		if (!ent_present(pt, pte))
+			continue;
+		if (ent_leaf(pt, pte, level))
+			pt_marked_leaf(w, pte, level, addr, next);
+		else
+			pt_marked_level(w, ent_table(pt, pte), level - 1, addr,
+					next);
+		pt_resched(level);
+	}
+}
+
+/*
+ * Call @fn for each page of [@gpa, @gpa + @size) that @bitmap marks (bit
+ * n: the page at @base + n * 4 KiB) and a present leaf maps, with the HPA
+ * of that page, in GPA order; pages not mapped are skipped. Reads only the
+ * entries above marked pages. @fn must not change the table (it may
+ * clear the bit of its page). Caller holds the space lock either way.
+ */
+int axas_pt_walk_marked(struct axas_pt *pt, u64 gpa, u64 size,
+			    const unsigned long *bitmap, u64 base,
+			    void (*fn)(void *arg, u64 gpa, phys_addr_t hpa),
+			    void *arg)
+{
+	struct pt_marked w = {
+		.pt = pt, .bitmap = bitmap, .base = base, .fn = fn, .arg = arg,
+	};
+	int ret = pt_check_range(pt, gpa, size);
+
+	if (ret)
+		return ret;
+	pt_marked_level(&w, pt->root, pt->top_level, gpa, gpa + size);
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(axas_pt_walk_marked);
+
 /*
  * The entry that maps @gpa: a present leaf (its table and level in
  * *@tablep, *@levelp), or 0. Caller holds rcu_read_lock().
