@@ -270,8 +270,8 @@ int axas_space_fault_excl(struct axas_space *space, u64 gpa);
 struct axas_dirty_log *axas_dirty_log_alloc(struct axas_space *space, u64 gpa,
 					    u64 size, unsigned int flags);
 enum axas_scan_bit axas_dirty_log_bit(const struct axas_dirty_log *log);
-void axas_dirty_take_bits(struct axas_dirty_log *log, u64 gpa, u64 size,
-			  unsigned long *bitmap);
+unsigned long axas_dirty_take_bits(struct axas_dirty_log *log, u64 gpa,
+				   u64 size, unsigned long *bitmap);
 void axas_dirty_log_end(struct axas_space *space);
 
 /* snapshot.c, for space.c: shutdown frees the snapshot. */

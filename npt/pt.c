@@ -1265,8 +1265,8 @@ static void pt_scan_one(struct pt_scan *s, u64 *table, u64 start,
  * The hot loop: up to 512 entries of one table, all 4 KiB leaves or empty.
  * A harvest finds the bit clear in most, so it tests eight entries at a
  * time, with one test of the OR of their loads (an empty entry is 0 and
- * the bit implies present), and looks at them one by one only when that
- * test finds the bit.
+ * the bit implies present), and goes on with the ones that have the bit
+ * only when that test finds it.
  */
 static void pt_scan_leaves(struct pt_scan *s, u64 *table, u64 start, u64 end)
 {
@@ -1285,7 +1285,8 @@ static void pt_scan_leaves(struct pt_scan *s, u64 *table, u64 start, u64 end)
 				      READ_ONCE(e[6]) | READ_ONCE(e[7])) & bit)))
 				continue;
 			for (j = k; j < k + 8; j++)
-				pt_scan_one(s, table, start, j);
+				if (READ_ONCE(table[j]) & bit)
+					pt_scan_one(s, table, start, j);
 		}
 	}
 	for (; k < n; k++)
