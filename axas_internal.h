@@ -231,6 +231,11 @@ long axas_pt_scan(struct axas_pt *pt, u64 gpa, u64 size,
 		  enum axas_scan_bit which, unsigned int flags,
 		  unsigned long *bitmap, u64 base,
 		  struct axas_pt_gather *gather);
+/* @fn: a marked page at @gpa, mapped at @hpa. */
+int axas_pt_walk_marked(struct axas_pt *pt, u64 gpa, u64 size,
+			    const unsigned long *bitmap, u64 base,
+			    void (*fn)(void *arg, u64 gpa, phys_addr_t hpa),
+			    void *arg);
 int axas_pt_init_node(struct axas_pt *pt, const struct axas_pt_cfg *cfg,
 		      int node, gfp_t node_gfp);
 #ifdef CONFIG_HAS_IOMEM
@@ -265,8 +270,8 @@ int axas_space_fault_excl(struct axas_space *space, u64 gpa);
 struct axas_dirty_log *axas_dirty_log_alloc(struct axas_space *space, u64 gpa,
 					    u64 size, unsigned int flags);
 enum axas_scan_bit axas_dirty_log_bit(const struct axas_dirty_log *log);
-void axas_dirty_take_bits(struct axas_dirty_log *log, u64 gpa, u64 size,
-			  unsigned long *bitmap);
+unsigned long axas_dirty_take_bits(struct axas_dirty_log *log, u64 gpa,
+				   u64 size, unsigned long *bitmap);
 void axas_dirty_log_end(struct axas_space *space);
 
 /* snapshot.c, for space.c: shutdown frees the snapshot. */

@@ -256,14 +256,15 @@ EXPORT_SYMBOL_NS_GPL(axas_dirty_log_stop, AXAS_NS);
 
 /*
  * Move the log's bits of [gpa, gpa + size) into @bitmap (bit 0: @gpa), or
- * just clear them when @bitmap is NULL.
+ * just clear them when @bitmap is NULL. Returns how many bits of @bitmap
+ * it set that were clear.
  */
-void axas_dirty_take_bits(struct axas_dirty_log *log, u64 gpa, u64 size,
-			  unsigned long *bitmap)
+unsigned long axas_dirty_take_bits(struct axas_dirty_log *log, u64 gpa,
+				   u64 size, unsigned long *bitmap)
 {
 	unsigned long first = (gpa - log->start) >> PAGE_SHIFT;
 	unsigned long last = first + (size >> PAGE_SHIFT);
-	unsigned long w;
+	unsigned long w, added = 0;
 
 	for (w = BIT_WORD(first); w <= BIT_WORD(last - 1); w++) {
 		unsigned long mask = ~0UL, got, bit;
@@ -279,8 +280,10 @@ void axas_dirty_take_bits(struct axas_dirty_log *log, u64 gpa, u64 size,
 		if (!bitmap)
 			continue;
 		for_each_set_bit(bit, &got, BITS_PER_LONG)
-			__set_bit(w * BITS_PER_LONG + bit - first, bitmap);
+			added += !__test_and_set_bit(w * BITS_PER_LONG + bit - first,
+						     bitmap);
 	}
+	return added;
 }
 
 /* Harvest (@bitmap) or clear (NULL) [gpa, gpa + size) of the log. */
@@ -325,17 +328,19 @@ again:
 	}
 	if (bitmap)
 		bitmap_zero(bitmap, pages);
-	axas_pt_scan(&space->pt, gpa, size, log_bit(log), AXAS_SCAN_CLEAR,
-		     bitmap, gpa, &gather);
+	/* The pages the table reports, each once: the count so far. */
+	ret = axas_pt_scan(&space->pt, gpa, size, log_bit(log),
+			   AXAS_SCAN_CLEAR, bitmap, gpa, &gather);
 	if (excl)
 		axas_pins_invalidate_write(space, gpa, size);
 	axas_space_flush(space, &gather);
 	/* After the flush: what the CPUs wrote until then is in the table. */
-	axas_dirty_take_bits(log, gpa, size, bitmap);
+	ret += axas_dirty_take_bits(log, gpa, size, bitmap);
 	/* The VMM may write through a valid write pin at any time. */
-	if (!log->wp && bitmap)
-		axas_pins_writers(space, gpa, size, bitmap);
-	ret = bitmap ? bitmap_weight(bitmap, pages) : 0;
+	if (!log->wp && bitmap && axas_pins_writers(space, gpa, size, bitmap))
+		ret = bitmap_weight(bitmap, pages);
+	if (!bitmap)
+		ret = 0;
 out_unlock:
 	if (excl)
 		up_write(&space->lock);

@@ -3,8 +3,9 @@
  * Snapshot and restore of a space's alloc memory (see "Snapshot and
  * restore" in include/axas/axas.h).
  *
- * A snapshot is a copy of every alloc page present when it was taken (an
- * xarray of 4 KiB pages, indexed by page from the snapshot's start) plus
+ * A snapshot is a copy of every alloc page present when it was taken (4
+ * KiB pages, found by page index from the snapshot's start in a two-level
+ * array: one block of 512 pointers per 2 MiB that holds saved pages) plus
  * the write tracking of dirty logging over the range of the alloc areas,
  * which the snapshot owns as the space's one log (&axas_dirty_log.snap).
  * A restore harvests that log (one pass over the leaf entries, as a
@@ -24,42 +25,66 @@
 #include <linux/highmem.h>
 #include <linux/memcontrol.h>
 #include <linux/mm.h>
+#include <linux/prefetch.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
-#include <linux/xarray.h>
 
 #include "compat_internal.h"
 
 #include "axas_internal.h"
 
+/* Saved pages per block of the array: those of 2 MiB. */
+#define SNAP_BLOCK	(PAGE_SIZE / sizeof(struct page *))
+
 /**
  * struct axas_snapshot - saved alloc memory of a space
  * @start: first GPA of the range (of the first alloc area)
  * @end: one past the last (of the last alloc area)
- * @pages: the saved 4 KiB pages, by page index from @start; an index
- *	without one was absent (or not alloc memory) at snapshot time
+ * @blocks: per %SNAP_BLOCK pages from @start, the saved 4 KiB pages of
+ *	that block, by index (NULL: absent, or not alloc memory, at
+ *	snapshot time), or NULL when none was saved there. Two loads find a
+ *	saved page, and the pages a restore visits share the blocks.
+ * @nr_blocks: entries of @blocks
  * @work: one bit per page of the range, a restore's harvest
  */
 struct axas_snapshot {
 	u64 start;
 	u64 end;
-	struct xarray pages;
+	struct page ***blocks;
+	unsigned long nr_blocks;
 	unsigned long *work;
 };
+
+/* The saved page of index @i, or NULL. */
+static struct page *snapshot_page(const struct axas_snapshot *snap,
+				  unsigned long i)
+{
+	struct page **block = snap->blocks[i / SNAP_BLOCK];
+
+	return block ? block[i % SNAP_BLOCK] : NULL;
+}
 
 /* Free the saved pages and the snapshot; uncharge them. */
 static void snapshot_destroy(struct axas_space *space,
 			     struct axas_snapshot *snap)
 {
-	unsigned long idx, n = 0;
-	struct page *page;
+	unsigned long b, i, n = 0;
 
-	xa_for_each(&snap->pages, idx, page) {
-		__free_page(page);
-		if (!(++n & 4095))
-			cond_resched();
+	for (b = 0; snap->blocks && b < snap->nr_blocks; b++) {
+		struct page **block = snap->blocks[b];
+
+		if (!block)
+			continue;
+		for (i = 0; i < SNAP_BLOCK; i++) {
+			if (block[i]) {
+				__free_page(block[i]);
+				n++;
+			}
+		}
+		kfree(block);
+		cond_resched();
 	}
-	xa_destroy(&snap->pages);
+	kvfree(snap->blocks);
 	axas_frames_uncharge(space, n);
 	atomic_long_sub(n, &space->snapshot_frames);
 	kvfree(snap->work);
@@ -80,9 +105,16 @@ void axas_snapshot_free(struct axas_space *space)
 static int snapshot_save(struct axas_space *space, struct axas_snapshot *snap,
 			 u64 gpa, const struct axas_pt_leaf *leaf)
 {
+	unsigned long i = (gpa - snap->start) >> PAGE_SHIFT;
+	struct page ***block = &snap->blocks[i / SNAP_BLOCK];
 	struct page *page;
 	int ret;
 
+	if (!*block) {
+		*block = kzalloc(PAGE_SIZE, GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+		if (!*block)
+			return -ENOMEM;
+	}
 	ret = axas_frames_charge(space, 1);
 	if (ret)
 		return ret;
@@ -91,13 +123,7 @@ static int snapshot_save(struct axas_space *space, struct axas_snapshot *snap,
 		return -ENOMEM;
 	}
 	copy_highpage(page, pfn_to_page(PHYS_PFN(leaf->hpa + (gpa - leaf->gpa))));
-	ret = xa_err(xa_store(&snap->pages, (gpa - snap->start) >> PAGE_SHIFT,
-			      page, GFP_KERNEL_ACCOUNT));
-	if (ret) {
-		__free_page(page);
-		axas_frames_uncharge(space, 1);
-		return ret;
-	}
+	(*block)[i % SNAP_BLOCK] = page;
 	atomic_long_inc(&space->snapshot_frames);
 	return 0;
 }
@@ -187,11 +213,13 @@ int axas_snapshot_take(struct axas_space *space)
 		goto out_unlock;
 	snap->start = start;
 	snap->end = end;
-	xa_init(&snap->pages);
+	snap->nr_blocks = DIV_ROUND_UP((end - start) >> PAGE_SHIFT, SNAP_BLOCK);
+	snap->blocks = kvcalloc(snap->nr_blocks, sizeof(*snap->blocks),
+				GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	snap->work = kvcalloc(BITS_TO_LONGS((end - start) >> PAGE_SHIFT),
 			      sizeof(long), GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	log = axas_dirty_log_alloc(space, start, end - start, 0);
-	if (!snap->work || !log)
+	if (!snap->blocks || !snap->work || !log)
 		goto out_unlock;
 	log->snap = true;
 	ret = axas_pt_split_range(&space->pt, start, end - start);
@@ -225,30 +253,118 @@ out_unlock:
 EXPORT_SYMBOL_NS_GPL(axas_snapshot_take, AXAS_NS);
 
 /*
- * Restore the page at @gpa, reported written: 1 when it was copied back or
- * unmapped, 0 when there was nothing to do, or -errno (nothing changed).
+ * A restore copies pages back in batches: it looks up the frames of a
+ * batch first (prefetching both pages of each copy), then copies them, so
+ * that the misses of the lookups and of the first lines of each page
+ * overlap rather than add up.
  */
-static int snapshot_restore_page(struct axas_space *space,
-				 struct axas_snapshot *snap, u64 gpa,
-				 struct list_head *frames,
-				 struct axas_pt_gather *gather)
+#define RESTORE_BATCH	16
+
+/**
+ * struct snapshot_restore - a restore in progress
+ * @space: the space
+ * @snap: its snapshot
+ * @area: the area of the last page looked up (or the next one), or NULL
+ * @frames: frames of the pages unmapped, freed after the flush of @gather
+ * @gather: what the unmaps removed
+ * @done: pages restored
+ * @nr: copies queued in @from and @to
+ * @from: saved pages to copy back
+ * @to: the frames they go to
+ */
+struct snapshot_restore {
+	struct axas_space *space;
+	struct axas_snapshot *snap;
+	struct axas_area *area;
+	struct list_head frames;
+	struct axas_pt_gather gather;
+	long done;
+	unsigned int nr;
+	struct page *from[RESTORE_BATCH];
+	struct page *to[RESTORE_BATCH];
+};
+
+static void snapshot_copy_queued(struct snapshot_restore *r)
 {
-	struct axas_area *area = axas_area_from(space, gpa);
+	unsigned int i;
+
+	for (i = 0; i < r->nr; i++)
+		copy_highpage(r->to[i], r->from[i]);
+	r->nr = 0;
+}
+
+/* Copy @saved back into the frame at @hpa, the page at @gpa. */
+static void snapshot_queue_copy(struct snapshot_restore *r, u64 gpa,
+				struct page *saved, phys_addr_t hpa)
+{
+	struct page *to = pfn_to_page(PHYS_PFN(hpa));
+
+	/* Its content is about to change: the pins' owners stop using it. */
+	axas_pins_invalidate(r->space, gpa, PAGE_SIZE, 0);
+	prefetch(page_address(saved));
+	prefetchw(page_address(to));
+	r->from[r->nr] = saved;
+	r->to[r->nr] = to;
+	if (++r->nr == RESTORE_BATCH)
+		snapshot_copy_queued(r);
+}
+
+/* The alloc area of @gpa, or NULL. Pages mostly come in GPA order. */
+static struct axas_area *snapshot_area(struct snapshot_restore *r, u64 gpa)
+{
+	struct axas_area *area = r->area;
+
+	if (!area || gpa < area->start || gpa >= area->end) {
+		area = axas_area_from(r->space, gpa);
+		r->area = area;
+	}
+	if (!area || area->start > gpa || area->backend != &axas_backend_alloc)
+		return NULL;
+	return area;
+}
+
+/*
+ * The common case, from the walk of the marked pages: a page present now
+ * and at snapshot time gets its copy queued, and leaves the work.
+ */
+static void snapshot_restore_mapped(void *arg, u64 gpa, phys_addr_t hpa)
+{
+	struct snapshot_restore *r = arg;
+	unsigned long i = (gpa - r->snap->start) >> PAGE_SHIFT;
+	struct page *saved;
+
+	if (!snapshot_area(r, gpa))
+		return;
+	saved = snapshot_page(r->snap, i);
+	if (!saved)
+		return;
+	__clear_bit(i, r->snap->work);
+	snapshot_queue_copy(r, gpa, saved, hpa);
+	r->done++;
+}
+
+/*
+ * The other pages marked: 1 when it was unmapped or its copy is queued,
+ * 0 when there was nothing to do, or -errno (nothing changed).
+ */
+static int snapshot_restore_page(struct snapshot_restore *r, u64 gpa)
+{
+	struct axas_space *space = r->space;
 	struct axas_pt_leaf leaf;
 	struct page *saved;
 	bool present;
 	int ret;
 
-	if (!area || area->start > gpa || area->backend != &axas_backend_alloc)
+	if (!snapshot_area(r, gpa))
 		return 0;
-	saved = xa_load(&snap->pages, (gpa - snap->start) >> PAGE_SHIFT);
+	saved = snapshot_page(r->snap, (gpa - r->snap->start) >> PAGE_SHIFT);
 	present = !axas_pt_query(&space->pt, gpa, &leaf);
 	if (!saved) {
 		/* Absent at snapshot time: absent again. */
 		if (!present)
 			return 0;
-		ret = axas_space_unmap_frames(space, gpa, PAGE_SIZE, frames,
-					      gather);
+		ret = axas_space_unmap_frames(space, gpa, PAGE_SIZE, &r->frames,
+					      &r->gather);
 		if (ret)
 			return ret;
 		axas_pins_invalidate(space, gpa, PAGE_SIZE, 0);
@@ -262,9 +378,7 @@ static int snapshot_restore_page(struct axas_space *space,
 		if (WARN_ON_ONCE(axas_pt_query(&space->pt, gpa, &leaf)))
 			return -EFAULT;
 	}
-	copy_highpage(pfn_to_page(PHYS_PFN(leaf.hpa + (gpa - leaf.gpa))), saved);
-	/* Its content changed behind the pins: let their owners know. */
-	axas_pins_invalidate(space, gpa, PAGE_SIZE, 0);
+	snapshot_queue_copy(r, gpa, saved, leaf.hpa + (gpa - leaf.gpa));
 	return 1;
 }
 
@@ -273,13 +387,15 @@ static int snapshot_restore_page(struct axas_space *space,
  * @space: the space
  *
  * Harvests the snapshot's write tracking (one pass over the leaf entries
- * of its range) and, for each alloc page written or discarded since the
- * snapshot or the last restore: copies the saved page back into its frame
- * (a discarded page gets a fresh frame first), or unmaps the page and
- * frees its frame if it was absent at snapshot time. Pages not written
- * are not touched. The pins of every restored page are invalidated, the
- * range is flushed once, then frames are freed. The snapshot stays, for
- * the next restore.
+ * of its range) and flushes the range once if it cleared anything, before
+ * any page changes. Then, for each alloc page written or discarded since
+ * the snapshot or the last restore: copies the saved page back into its
+ * frame (a discarded page gets a fresh frame first), or unmaps the page
+ * and frees its frame if it was absent at snapshot time. Pages not
+ * written are not touched. The pins of every restored page are
+ * invalidated before its content changes or it is unmapped; unmapped
+ * pages are flushed once more, then their frames are freed. The snapshot
+ * stays, for the next restore.
  *
  * Context: process context; may sleep; takes the space lock exclusively;
  * calls the pin callbacks and the flush callback. vCPUs must be out of
@@ -293,13 +409,12 @@ static int snapshot_restore_page(struct axas_space *space,
  */
 long axas_snapshot_restore(struct axas_space *space)
 {
+	struct snapshot_restore r = {};
 	struct axas_pt_gather gather;
 	struct axas_snapshot *snap;
 	struct axas_dirty_log *log;
 	struct mem_cgroup *old;
-	unsigned long i, pages;
-	LIST_HEAD(frames);
-	long done = 0;
+	unsigned long i, pages, seen = 0;
 	int ret = 0;
 
 	axas_pt_gather_init(&gather);
@@ -323,34 +438,54 @@ long axas_snapshot_restore(struct axas_space *space)
 	if (log->wp)
 		axas_pins_invalidate_write(space, snap->start,
 					   snap->end - snap->start);
+	/*
+	 * Before any page changes: a CPU that kept a translation with the
+	 * flag (or right) just cleared would write a restored page without
+	 * marking it for the next restore.
+	 */
+	axas_space_flush(space, &gather);
 	axas_dirty_take_bits(log, snap->start, snap->end - snap->start,
 			     snap->work);
 	/* Under dirty flags, a valid write pin may have written. */
 	if (!log->wp)
 		axas_pins_writers(space, snap->start, snap->end - snap->start,
 				  snap->work);
+	r.space = space;
+	r.snap = snap;
+	INIT_LIST_HEAD(&r.frames);
+	axas_pt_gather_init(&r.gather);
+	/*
+	 * First the pages mapped now and at snapshot time, in one walk over
+	 * the table entries of the marked pages only (no change to the
+	 * table meanwhile); then the rest, page by page.
+	 */
+	axas_pt_walk_marked(&space->pt, snap->start, snap->end - snap->start,
+			    snap->work, snap->start, snapshot_restore_mapped, &r);
 	for_each_set_bit(i, snap->work, pages) {
-		ret = snapshot_restore_page(space, snap,
-					    snap->start + ((u64)i << PAGE_SHIFT),
-					    &frames, &gather);
-		if (ret < 0) {
-			/* The rest stays marked for the next restore. */
-			for_each_set_bit_from(i, snap->work, pages)
-				set_bit(i, log->bits);
+		ret = snapshot_restore_page(&r, snap->start +
+					    ((u64)i << PAGE_SHIFT));
+		if (ret < 0)
 			break;
-		}
-		done += ret;
-		if (!(i & 1023))
+		r.done += ret;
+		if (!(++seen & 1023))
 			cond_resched();
 	}
-	axas_space_flush(space, &gather);
-	axas_frames_free(space, &frames);
-	axas_pt_gather_release(&gather);
+	/* The copies still queued: those pages count as restored. */
+	snapshot_copy_queued(&r);
+	if (ret < 0) {
+		/* The rest stays marked for the next restore. */
+		for_each_set_bit_from(i, snap->work, pages)
+			set_bit(i, log->bits);
+	}
+	axas_space_flush(space, &r.gather);
+	axas_frames_free(space, &r.frames);
+	axas_pt_gather_release(&r.gather);
 	axas_space_populates_stale(space, snap->start, snap->end);
 out_unlock:
 	up_write(&space->lock);
 	set_active_memcg(old);
-	return ret < 0 ? ret : done;
+	axas_pt_gather_release(&gather);
+	return ret < 0 ? ret : r.done;
 }
 EXPORT_SYMBOL_NS_GPL(axas_snapshot_restore, AXAS_NS);
 

@@ -5,8 +5,8 @@
  * model across many snapshot/restore cycles, every page checked after each
  * restore, and the pages a restore touched counted against the pages
  * written since; the refusal after a layout change; the frame cap;
- * allocation failures injected at each allocation of take and restore;
- * pins of restored pages; shutdown freeing the snapshot.
+ * allocation failures injected at each frame and table-page allocation of
+ * take and restore; pins of restored pages; shutdown freeing the snapshot.
  */
 #include <kunit/static_stub.h>
 #include <kunit/test.h>
@@ -22,6 +22,7 @@
 #include <axas/compat.h>
 
 #include "../axas_internal.h"
+#include "../npt/fmt.h"
 #include "axas_test.h"
 
 #define RW	(AXAS_PROT_READ | AXAS_PROT_WRITE)
@@ -69,6 +70,9 @@ struct axs {
 	/* axas_frames_alloc() fails at this call (0: never). */
 	unsigned int calls;
 	unsigned int fail_at;
+	/* axas_pt_alloc_page() likewise. */
+	unsigned int table_calls;
+	unsigned int table_fail_at;
 	unsigned int pin_calls;
 	u8 *buf;
 };
@@ -527,6 +531,64 @@ static unsigned long axs_frames_alloc(unsigned int order, unsigned long nr,
 	return i;
 }
 
+/* Table pages as the real allocator gives them, failing at one call. */
+static struct page *axs_table_alloc(gfp_t gfp, int node)
+{
+	struct axs *t = kunit_get_current_test()->priv;
+
+	if (++t->table_calls == t->table_fail_at)
+		return NULL;
+	return alloc_page(gfp);
+}
+
+/*
+ * Take fails at each of its table-page allocations (the split of the 2 MiB
+ * leaf) in turn: -ENOMEM, no snapshot, nothing charged, no table page
+ * more than before; then succeeds.
+ */
+static void axs_take_fail_tables(struct kunit *test)
+{
+	struct axs *t = test->priv;
+	unsigned int i, n;
+	unsigned long used;
+	long tables;
+
+	KUNIT_ASSERT_EQ(test, axs_setup(t, 0), 0);
+	for (i = 0; i < 40; i++)
+		KUNIT_ASSERT_EQ(test, axs_write(t, i * 3, i + 1, true), 0);
+	used = axt_stats(t->space).frames;
+	tables = axt_live_tables();
+	kunit_activate_static_stub(test, axas_pt_alloc_page, axs_table_alloc);
+	for (n = 1; ; n++) {
+		int ret;
+
+		t->table_calls = 0;
+		t->table_fail_at = n;
+		ret = axas_snapshot_take(t->space);
+		if (!ret)
+			break;
+		KUNIT_ASSERT_EQ(test, ret, -ENOMEM);
+		KUNIT_ASSERT_EQ(test, t->table_calls, n);
+		KUNIT_ASSERT_EQ(test, axt_stats(t->space).frames, used);
+		KUNIT_ASSERT_EQ(test, axt_stats(t->space).snapshot_frames, 0);
+		KUNIT_ASSERT_EQ(test, axt_live_tables(), tables);
+		KUNIT_ASSERT_EQ(test, axas_snapshot_restore(t->space), -ENOENT);
+		KUNIT_ASSERT_LT(test, n, 16U);
+	}
+	kunit_deactivate_static_stub(test, axas_pt_alloc_page);
+	/* The eager area's 2 MiB leaf needs one table to be split. */
+	KUNIT_EXPECT_EQ(test, n - 1, 1U);
+	memcpy(t->snap, t->cur, sizeof(t->snap));
+	memcpy(t->snap_present, t->present, sizeof(t->present));
+	memset(t->touched, 0, sizeof(t->touched));
+	KUNIT_EXPECT_EQ(test, axt_stats(t->space).snapshot_frames,
+			axs_present(t->present));
+	KUNIT_ASSERT_EQ(test, axs_write(t, 3, 0x77, true), 0);
+	KUNIT_EXPECT_EQ(test, axas_snapshot_restore(t->space), 1);
+	axs_restored(t);
+	axs_check(test, t);
+}
+
 /*
  * Take fails at each of its allocations in turn: -ENOMEM, nothing
  * changed, nothing charged; then succeeds.
@@ -610,6 +672,71 @@ static void axs_restore_fail(struct kunit *test)
 			(long)axs_present(t->present));
 }
 
+/*
+ * Restore fails at each table-page allocation it makes: pages 512-515 of
+ * the lazy area were discarded since the snapshot, which freed their
+ * table, so the first of them needs a table page again. Pages 0-3, written
+ * since, come first in GPA order. Each failure: -ENOMEM, pages 0-3
+ * restored, 512-515 still absent and marked, the frame count exact, no
+ * table page more or less than before; the next restore finishes.
+ */
+static void axs_restore_fail_tables(struct kunit *test)
+{
+	struct axs *t = test->priv;
+	unsigned int i, n;
+	long tables;
+
+	KUNIT_ASSERT_EQ(test, axs_setup(t, 0), 0);
+	for (i = 0; i < 4; i++) {
+		KUNIT_ASSERT_EQ(test, axs_write(t, i, i + 1, true), 0);
+		KUNIT_ASSERT_EQ(test, axs_write(t, 512 + i, i + 9, true), 0);
+	}
+	axs_take(test, t);
+	kunit_activate_static_stub(test, axas_pt_alloc_page, axs_table_alloc);
+	for (n = 1; ; n++) {
+		long ret;
+
+		for (i = 0; i < 4; i++) {
+			KUNIT_ASSERT_EQ(test, axs_write(t, i, 0xcc, i & 1), 0);
+			KUNIT_ASSERT_EQ(test, axs_discard(t, 512 + i), 0);
+		}
+		tables = axt_live_tables();
+		t->table_calls = 0;
+		t->table_fail_at = n;
+		ret = axas_snapshot_restore(t->space);
+		if (ret >= 0) {
+			KUNIT_EXPECT_EQ(test, ret, 8);
+			axs_restored(t);
+			break;
+		}
+		KUNIT_ASSERT_EQ(test, ret, -ENOMEM);
+		KUNIT_EXPECT_EQ(test, t->table_calls, n);
+		/* Pages 0-3 are restored; 512-515 still absent. */
+		for (i = 0; i < 4; i++) {
+			t->cur[i] = t->snap[i];
+			t->touched[i] = false;
+		}
+		KUNIT_EXPECT_EQ(test, axs_check(test, t), 0);
+		KUNIT_EXPECT_EQ(test, axt_stats(t->space).frames,
+				axs_present(t->present));
+		KUNIT_EXPECT_EQ(test, axt_live_tables(), tables);
+		t->table_fail_at = 0;
+		KUNIT_EXPECT_EQ(test, axas_snapshot_restore(t->space), 4);
+		axs_restored(t);
+		KUNIT_EXPECT_EQ(test, axs_check(test, t), 0);
+		KUNIT_EXPECT_EQ(test, axas_snapshot_restore(t->space), 0);
+		KUNIT_ASSERT_LT(test, n, 16U);
+	}
+	kunit_deactivate_static_stub(test, axas_pt_alloc_page);
+	/* The leaf table of pages 512-515 (the levels above stayed). */
+	KUNIT_EXPECT_EQ(test, n - 1, 1U);
+	axs_check(test, t);
+	KUNIT_EXPECT_EQ(test, axt_stats(t->space).frames, axs_present(t->present));
+	KUNIT_EXPECT_EQ(test, axas_snapshot_drop(t->space), 0);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&t->space->frames),
+			(long)axs_present(t->present));
+}
+
 static void axs_pin_invalidated(void *cookie, struct axas_pin *pin)
 {
 	struct axs *t = cookie;
@@ -655,7 +782,9 @@ static struct kunit_case axas_snapshot_cases[] = {
 	KUNIT_CASE(axs_no_alloc),
 	KUNIT_CASE_PARAM(axs_cap, axs_mode_gen_params),
 	KUNIT_CASE_PARAM(axs_take_fail, axs_mode_gen_params),
+	KUNIT_CASE_PARAM(axs_take_fail_tables, axs_mode_gen_params),
 	KUNIT_CASE_PARAM(axs_restore_fail, axs_mode_gen_params),
+	KUNIT_CASE_PARAM(axs_restore_fail_tables, axs_mode_gen_params),
 	KUNIT_CASE_PARAM(axs_pins, axs_mode_gen_params),
 	{}
 };

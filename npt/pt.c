@@ -1248,6 +1248,51 @@ static void pt_scan_leaf(struct pt_scan *s, u64 *ptep, u64 pte,
 	pt_scan_mark(s, addr, next);
 }
 
+/* Leaf @k of @table, at @start + @k pages, if it has the bit (or SET). */
+static void pt_scan_one(struct pt_scan *s, u64 *table, u64 start,
+			unsigned int k)
+{
+	u64 pte = READ_ONCE(table[k]), addr;
+
+	if (!ent_present(s->pt, pte) ||
+	    (!(pte & s->bit) && !(s->flags & AXAS_SCAN_SET)))
+		return;
+	addr = start + ((u64)k << PAGE_SHIFT);
+	pt_scan_leaf(s, &table[k], pte, 0, addr, addr + PAGE_SIZE);
+}
+
+/*
+ * The hot loop: up to 512 entries of one table, all 4 KiB leaves or empty.
+ * A harvest finds the bit clear in most, so it tests eight entries at a
+ * time, with one test of the OR of their loads (an empty entry is 0 and
+ * the bit implies present), and goes on with the ones that have the bit
+ * only when that test finds it.
+ */
+static void pt_scan_leaves(struct pt_scan *s, u64 *table, u64 start, u64 end)
+{
+	unsigned int n = (end - start) >> PAGE_SHIFT, k = 0;
+	const u64 bit = s->bit;
+
+	table += pt_index(start, 0);
+	if (!(s->flags & AXAS_SCAN_SET)) {
+		for (; k + 8 <= n; k += 8) {
+			const u64 *e = &table[k];
+			unsigned int j;
+
+			if (likely(!((READ_ONCE(e[0]) | READ_ONCE(e[1]) |
+				      READ_ONCE(e[2]) | READ_ONCE(e[3]) |
+				      READ_ONCE(e[4]) | READ_ONCE(e[5]) |
+				      READ_ONCE(e[6]) | READ_ONCE(e[7])) & bit)))
+				continue;
+			for (j = k; j < k + 8; j++)
+				if (READ_ONCE(table[j]) & bit)
+					pt_scan_one(s, table, start, j);
+		}
+	}
+	for (; k < n; k++)
+		pt_scan_one(s, table, start, k);
+}
+
 static void pt_scan_level(struct pt_scan *s, u64 *table, unsigned int level,
 			  u64 start, u64 end)
 {
@@ -1255,25 +1300,7 @@ static void pt_scan_level(struct pt_scan *s, u64 *table, unsigned int level,
 	u64 addr, next;
 
 	if (!level) {
-		/*
-		 * The hot loop: up to 512 entries of one table, all leaves or
-		 * empty. A harvest finds the bit clear in most: one load and
-		 * one test each (an empty entry is 0, the bit implies present).
-		 */
-		unsigned int i = pt_index(start, 0);
-		unsigned int n = (end - start) >> PAGE_SHIFT, k;
-		bool set = s->flags & AXAS_SCAN_SET;
-
-		for (k = 0; k < n; k++) {
-			u64 pte = READ_ONCE(table[i + k]);
-
-			if (likely(!(pte & s->bit)) && (!set || !ent_present(pt, pte)))
-				continue;
-			if (!ent_present(pt, pte))
-				continue;
-			addr = start + ((u64)k << PAGE_SHIFT);
-			pt_scan_leaf(s, &table[i + k], pte, 0, addr, addr + PAGE_SIZE);
-		}
+		pt_scan_leaves(s, table, start, end);
 		return;
 	}
 	for (addr = start; addr < end; addr = next) {
@@ -1331,6 +1358,93 @@ long axas_pt_scan(struct axas_pt *pt, u64 gpa, u64 size,
 	return s.found;
 }
 EXPORT_SYMBOL_IF_KUNIT(axas_pt_scan);
+
+/* ---- the pages a bitmap marks, with their frames ------------------------- */
+
+struct pt_marked {
+	struct axas_pt *pt;
+	const unsigned long *bitmap;
+	u64 base;
+	void (*fn)(void *arg, u64 gpa, phys_addr_t hpa);
+	void *arg;
+};
+
+/* The marked pages of [start, end), which the leaf @pte at @level maps. */
+static void pt_marked_leaf(struct pt_marked *w, u64 pte, unsigned int level,
+			   u64 start, u64 end)
+{
+	u64 span = axas_pt_level_size(level);
+	phys_addr_t hpa = pt_leaf_addr(w->pt, pte, level);
+	unsigned long i = (start - w->base) >> PAGE_SHIFT;
+	unsigned long last = (end - w->base) >> PAGE_SHIFT;
+
+	for_each_set_bit_from(i, w->bitmap, last) {
+		u64 gpa = w->base + ((u64)i << PAGE_SHIFT);
+
+		w->fn(w->arg, gpa, hpa + (gpa & (span - 1)));
+	}
+}
+
+static void pt_marked_level(struct pt_marked *w, u64 *table,
+			    unsigned int level, u64 start, u64 end)
+{
+	unsigned long last = (end - w->base) >> PAGE_SHIFT, i;
+	struct axas_pt *pt = w->pt;
+	u64 addr, next, pte;
+
+	if (!level) {
+		i = (start - w->base) >> PAGE_SHIFT;
+		for_each_set_bit_from(i, w->bitmap, last) {
+			addr = w->base + ((u64)i << PAGE_SHIFT);
+			pte = READ_ONCE(table[pt_index(addr, 0)]);
+			if (ent_present(pt, pte))
+				w->fn(w->arg, addr, pt_leaf_addr(pt, pte, 0));
+		}
+		return;
+	}
+	for (addr = start; addr < end; addr = next) {
+		/* Straight to the entry of the next marked page. */
+		i = find_next_bit(w->bitmap, last, (addr - w->base) >> PAGE_SHIFT);
+		if (i >= last)
+			return;
+		addr = max(addr, ALIGN_DOWN(w->base + ((u64)i << PAGE_SHIFT),
+					    axas_pt_level_size(level)));
+		next = min(end, pt_entry_end(addr, level));
+		pte = READ_ONCE(table[pt_index(addr, level)]);
+		if (!ent_present(pt, pte))
+			continue;
+		if (ent_leaf(pt, pte, level))
+			pt_marked_leaf(w, pte, level, addr, next);
+		else
+			pt_marked_level(w, ent_table(pt, pte), level - 1, addr,
+					next);
+		pt_resched(level);
+	}
+}
+
+/*
+ * Call @fn for each page of [@gpa, @gpa + @size) that @bitmap marks (bit
+ * n: the page at @base + n * 4 KiB) and a present leaf maps, with the HPA
+ * of that page, in GPA order; pages not mapped are skipped. Reads only the
+ * entries above marked pages. @fn must not change the table (it may
+ * clear the bit of its page). Caller holds the space lock either way.
+ */
+int axas_pt_walk_marked(struct axas_pt *pt, u64 gpa, u64 size,
+			    const unsigned long *bitmap, u64 base,
+			    void (*fn)(void *arg, u64 gpa, phys_addr_t hpa),
+			    void *arg)
+{
+	struct pt_marked w = {
+		.pt = pt, .bitmap = bitmap, .base = base, .fn = fn, .arg = arg,
+	};
+	int ret = pt_check_range(pt, gpa, size);
+
+	if (ret)
+		return ret;
+	pt_marked_level(&w, pt->root, pt->top_level, gpa, gpa + size);
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(axas_pt_walk_marked);
 
 /*
  * The entry that maps @gpa: a present leaf (its table and level in

@@ -223,17 +223,23 @@ struct mem_cgroup;
  * *Memory*. The saved pages are 4 KiB pages charged to the space's memory
  * cgroup and counted against &axas_space_cfg.max_frames with the frames
  * of the areas; &axas_space_stats.snapshot_frames reports them (they are
- * not in &axas_space_stats.frames).
+ * not in &axas_space_stats.frames). Their index (a 4 KiB block of
+ * pointers per 2 MiB that holds saved pages, 8 bytes per 2 MiB of the
+ * range, and the restore's bitmap of one bit per page) is charged to the
+ * memory cgroup only.
  *
  * *vCPUs*. Take and restore copy guest memory with the space lock held
  * exclusively (faults, guest copies and pin activations wait), but a vCPU
  * in guest mode writes without the lock: the VMM keeps every vCPU of the
  * space out of guest mode, and does not write through pins, from the call
- * until its return. What axas can enforce it does: the flush callback
- * runs before the restore returns and before any frame is freed, and the
- * pins of every restored page are invalidated (their page's content
- * changed, or the page is gone) before the flush, in the order of "Pinned
- * translations".
+ * until its return. What axas can enforce it does: a restore calls the
+ * flush callback once its harvest has cleared the dirty flags (or write
+ * rights), before it changes any page, so that no translation a CPU kept
+ * can write a restored page without marking it for the next restore; the
+ * pins of a restored page are invalidated before its content changes or
+ * it is unmapped (in the order of "Pinned translations"); pages unmapped
+ * are flushed again before their frames are freed; all of it before the
+ * restore returns.
  *
  * *Failure*. A take that runs out of memory or frame cap changes nothing
  * (split leaves map the same). A restore that runs out of memory for a
