@@ -32,6 +32,7 @@
 #include "compat_internal.h"
 
 #include "axas_internal.h"
+#include "npt/fmt.h"
 
 #define CREATE_TRACE_POINTS
 #include "axas_trace.h"
@@ -1617,6 +1618,82 @@ int axas_translate(struct axas_space *space, u64 gpa, u64 len,
 	return 0;
 }
 EXPORT_SYMBOL_NS_GPL(axas_translate, AXAS_NS);
+
+/* The entry of @table that holds @gpa at @level. */
+static __always_inline u64 hpa_entry(const u64 *table, u64 gpa,
+				     unsigned int level)
+{
+	return READ_ONCE(table[(gpa >> (12 + 9 * level)) & 511]);
+}
+
+/**
+ * axas_translate_hpa() - GPA to HPA, and nothing else
+ * @space: the space
+ * @gpa: any GPA of the space
+ * @hpa: set to the HPA of @gpa when it is mapped
+ *
+ * The lookup for callers that only want the address: the same answer as
+ * axas_translate(), without the rights, the memory type and the
+ * contiguous length. It reads one entry per level (the walk unrolled for
+ * 4 and 5 levels, no indirect call) under RCU, like axas_translate(), and
+ * is a snapshot in the same way: a concurrent unmap may remove the
+ * translation right after.
+ *
+ * Context: any, including atomic context (RCU; no sleeping lock).
+ * Return: 0; -ERANGE for @gpa outside the space; -ENOENT when @gpa is not
+ * mapped; -ESHUTDOWN after shutdown. *@hpa is only written on 0.
+ */
+int axas_translate_hpa(struct axas_space *space, u64 gpa, phys_addr_t *hpa)
+{
+	const struct axas_pt *pt = &space->pt;
+	u64 present = pt->present_mask, huge = pt->huge, pte;
+	unsigned int level = 2;
+	const u64 *table;
+	int ret = -ENOENT;
+
+	if (gpa < space->base || gpa >= space->end)
+		return -ERANGE;
+	if (READ_ONCE(space->dead))
+		return -ESHUTDOWN;
+	rcu_read_lock();
+	table = READ_ONCE(pt->root);
+	if (!table)
+		goto out;
+	/* Above the largest leaf: tables only. */
+	if (pt->top_level == 4) {
+		pte = hpa_entry(table, gpa, 4);
+		if (!(pte & present))
+			goto out;
+		table = phys_to_virt(pte & pt->addr_mask);
+	}
+	pte = hpa_entry(table, gpa, 3);
+	if (!(pte & present))
+		goto out;
+	table = phys_to_virt(pte & pt->addr_mask);
+	/* 1 GiB, 2 MiB or 4 KiB leaf. */
+	pte = hpa_entry(table, gpa, 2);
+	if (!(pte & present))
+		goto out;
+	if (!(pte & huge)) {
+		level = 1;
+		pte = hpa_entry(phys_to_virt(pte & pt->addr_mask), gpa, 1);
+		if (!(pte & present))
+			goto out;
+		if (!(pte & huge)) {
+			level = 0;
+			pte = hpa_entry(phys_to_virt(pte & pt->addr_mask), gpa, 0);
+			if (!(pte & present))
+				goto out;
+		}
+	}
+	*hpa = (pte & axas_pt_leaf_addr_mask(level) & ~pt->me_mask) |
+	       (gpa & (axas_pt_level_size(level) - 1));
+	ret = 0;
+out:
+	rcu_read_unlock();
+	return ret;
+}
+EXPORT_SYMBOL_NS_GPL(axas_translate_hpa, AXAS_NS);
 
 static void copy_piece(void *page, size_t off, void *buf, size_t len,
 		       bool write)
