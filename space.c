@@ -1385,7 +1385,7 @@ static int populate_piece(struct axas_space *space, u64 gpa, u64 size,
 	int ret;
 
 	ret = axas_pt_map_leaf(&space->pt, gpa, size, page_to_phys(page), prot,
-			       true, tables);
+			       true, tables, true);
 	if (!ret)
 		return 0;
 	if (ret == -EEXIST && size > SZ_4K &&
@@ -2019,12 +2019,14 @@ EXPORT_SYMBOL_NS_GPL(axas_walk_areas, AXAS_NS);
  * @stats: filled in
  *
  * Context: any; reads counters without locking (each one is exact, the
- * set is not a snapshot).
+ * set is not a snapshot; a leaf count may be off by the faults and unmaps
+ * running meanwhile).
  * Return: nothing.
  */
 void axas_space_get_stats(struct axas_space *space,
 			  struct axas_space_stats *stats)
 {
+	long leaves[AXAS_PT_LEAF_LEVELS];
 	unsigned int i;
 	int cpu;
 
@@ -2035,11 +2037,14 @@ void axas_space_get_stats(struct axas_space *space,
 	/* Read apart from each other: never below zero. */
 	stats->frames -= min(stats->frames, stats->snapshot_frames);
 	for (i = 0; i < AXAS_PT_LEAF_LEVELS; i++)
-		stats->leaves[i] = atomic_long_read(&space->pt.stats.leaves[i]);
+		leaves[i] = atomic_long_read(&space->pt.stats.leaves[i]);
 	for (i = 0; i < AXAS_PT_MAX_LEVELS; i++)
 		stats->tables += atomic_long_read(&space->pt.stats.tables[i]);
 	for_each_possible_cpu(cpu) {
 		const struct axas_fault_stats *f = per_cpu_ptr(space->faults, cpu);
+
+		for (i = 0; i < AXAS_PT_LEAF_LEVELS; i++)
+			leaves[i] += READ_ONCE(f->leaves[i]);
 
 		stats->faults_installed += READ_ONCE(f->installed);
 		stats->faults_spurious += READ_ONCE(f->spurious);
@@ -2047,6 +2052,9 @@ void axas_space_get_stats(struct axas_space *space,
 		stats->fallbacks += READ_ONCE(f->fallback);
 		stats->faults_dirty += READ_ONCE(f->dirty);
 	}
+	/* Faults count theirs per CPU, unmaps in the table: never below 0. */
+	for (i = 0; i < AXAS_PT_LEAF_LEVELS; i++)
+		stats->leaves[i] = max(leaves[i], 0L);
 	stats->flushes = atomic64_read(&space->flushes);
 }
 EXPORT_SYMBOL_NS_GPL(axas_space_get_stats, AXAS_NS);

@@ -317,7 +317,6 @@ static int alloc_fault(struct axas_space *space, struct axas_area *area,
 		       struct axas_fault_frame *ff)
 {
 	unsigned long size = min(area->pgsize, room);
-	struct axas_pt_src src = { .encrypted = true };
 	int ret;
 
 	/*
@@ -344,11 +343,19 @@ static int alloc_fault(struct axas_space *space, struct axas_area *area,
 		if (ret)
 			return ret;
 	}
-	src.pa = page_to_phys(ff->page);
-	ret = axas_pt_map(&space->pt, ALIGN_DOWN(gpa, ff->size), ff->size, &src,
-			  area->flags & AXAS_PROT_ALL & ~ff->deny, ff->size,
-			  AXAS_PT_MAP_SHARED);
+	/*
+	 * The area's rights and size were checked when it was made, a
+	 * smaller frame's size is checked here: map the one leaf without
+	 * axas_pt_map()'s checks of a general range.
+	 */
+	if (!(space->pt.pgsizes & ff->size))
+		return -EOPNOTSUPP;
+	ret = axas_pt_map_leaf(&space->pt, ALIGN_DOWN(gpa, ff->size), ff->size,
+			       page_to_phys(ff->page),
+			       area->flags & AXAS_PROT_ALL & ~ff->deny, true, NULL,
+			       false);
 	if (!ret) {
+		this_cpu_inc(space->faults->leaves[(ilog2(ff->size) - 12) / 9]);
 		if (ff->fell_back)
 			this_cpu_inc(space->faults->fallback);
 		ff->page = NULL;

@@ -419,6 +419,8 @@ struct pt_map {
 	long added[AXAS_PT_LEAF_LEVELS];
 	/* Shared maps: table pages come from here if given (never fails). */
 	struct axas_pt_cache *tables;
+	/* Shared maps: the caller counts the leaf, not @pt->stats. */
+	bool uncounted;
 	/* The last choice: a walk that descends asks @src once per leaf. */
 	u64 memo_gpa;
 	phys_addr_t memo_pa;
@@ -642,7 +644,8 @@ static int pt_map_chain(struct pt_map *m, u64 *ptep, unsigned int level,
 	}
 	for (i = 0; i < n; i++)
 		atomic_long_inc(&pt->stats.tables[level - 1 - i]);
-	atomic_long_inc(&pt->stats.leaves[target]);
+	if (!m->uncounted)
+		atomic_long_inc(&pt->stats.leaves[target]);
 	return 0;
 }
 
@@ -679,7 +682,8 @@ static int pt_map_one(struct pt_map *m, u64 gpa, u64 size)
 		pte = 0;
 		if (!try_cmpxchg64(&table[pt_index(gpa, target)], &pte, leaf))
 			return -EEXIST;
-		atomic_long_inc(&pt->stats.leaves[target]);
+		if (!m->uncounted)
+			atomic_long_inc(&pt->stats.leaves[target]);
 		return 0;
 	} while (ret == -EAGAIN);
 	return ret;
@@ -794,11 +798,14 @@ void axas_pt_cache_release(struct axas_pt_cache *cache)
 
 /*
  * A shared map of one leaf of @size at @gpa to @pa, with the table pages
- * it needs taken from @tables. Like axas_pt_map() with AXAS_PT_MAP_SHARED:
- * -EEXIST when a leaf or a table is in the way.
+ * it needs taken from @tables (allocated when NULL). Like axas_pt_map()
+ * with AXAS_PT_MAP_SHARED: -EEXIST when a leaf or a table is in the way.
+ * With !@counted the leaf is left out of @pt->stats for the caller to
+ * count (faults count theirs per CPU: no counter shared between vCPUs).
  */
 int axas_pt_map_leaf(struct axas_pt *pt, u64 gpa, u64 size, phys_addr_t pa,
-		     u32 prot, bool encrypted, struct axas_pt_cache *tables)
+		     u32 prot, bool encrypted, struct axas_pt_cache *tables,
+		     bool counted)
 {
 	struct axas_pt_src src = { .pa = pa, .encrypted = encrypted };
 	struct pt_map m = {
@@ -809,6 +816,7 @@ int axas_pt_map_leaf(struct axas_pt *pt, u64 gpa, u64 size, phys_addr_t pa,
 		.pgsizes = size,
 		.shared = true,
 		.tables = tables,
+		.uncounted = !counted,
 		.memo_gpa = U64_MAX,
 	};
 	unsigned int level = (ilog2(size) - 12) / 9;
