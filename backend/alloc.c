@@ -204,22 +204,35 @@ void axas_frame_free(struct page *page, unsigned int order)
 	}
 }
 
+/* Pages axas_frames_free() hands to the allocator at once. */
+#define FRAMES_FREE_BATCH	32
+
 /*
  * Free pages queued by release (on page->lru), after the flush; millions
  * of them for a large space, so with reschedule points (the caller holds
- * the space lock, a sleeping lock, and no RCU read section).
+ * the space lock, a sleeping lock, and no RCU read section). They go back
+ * in batches (release_pages(): one per-CPU list lock a batch, not one a
+ * page). The walk has read a page's link before the page is freed, and
+ * the list is left empty.
  */
 void axas_frames_free(struct axas_space *space, struct list_head *frames)
 {
-	struct page *page, *tmp;
+	struct page *batch[FRAMES_FREE_BATCH], *page, *tmp;
+	unsigned int nr = 0;
 	unsigned long n = 0;
 
 	list_for_each_entry_safe(page, tmp, frames, lru) {
-		list_del(&page->lru);
-		__free_page(page);
+		batch[nr++] = page;
+		if (nr == FRAMES_FREE_BATCH) {
+			release_pages(batch, nr);
+			nr = 0;
+		}
 		if (!(++n & 4095))
 			cond_resched();
 	}
+	if (nr)
+		release_pages(batch, nr);
+	INIT_LIST_HEAD(frames);
 	if (n)
 		axas_frames_uncharge(space, n);
 }
