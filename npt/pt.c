@@ -446,9 +446,10 @@ static int pt_map_choose(struct pt_map *m, u64 gpa, phys_addr_t *pa)
 		hpa = m->src->next(m->src, gpa, &len);
 		len = min(len, rest);
 	} else if (m->src->frames) {
-		u64 off = gpa - m->gpa, in = off % m->src->frame_size;
+		/* A power of two: no division per leaf. */
+		u64 off = gpa - m->gpa, in = off & (m->src->frame_size - 1);
 
-		hpa = page_to_phys(m->src->frames[off / m->src->frame_size]) + in;
+		hpa = page_to_phys(m->src->frames[off >> __ffs(m->src->frame_size)]) + in;
 		len = min(m->src->frame_size - in, rest);
 	} else {
 		hpa = m->src->pa + (gpa - m->gpa);
