@@ -32,7 +32,8 @@
 #include "compat_internal.h"
 
 #include "axas_internal.h"
-#include "npt/fmt.h"
+#include "npt/ept.h"
+#include "npt/npt.h"
 
 #define CREATE_TRACE_POINTS
 #include "axas_trace.h"
@@ -1576,6 +1577,58 @@ int axas_populate(struct axas_space *space, u64 gpa, u64 size)
 }
 EXPORT_SYMBOL_NS_GPL(axas_populate, AXAS_NS);
 
+/* The entry of @table that holds @gpa at @level. */
+static __always_inline u64 leaf_entry(const u64 *table, u64 gpa,
+				      unsigned int level)
+{
+	return READ_ONCE(table[(gpa >> (12 + 9 * level)) & 511]);
+}
+
+/*
+ * The lookups' walk: the leaf entry that maps @gpa (its level in
+ * *@levelp), or 0. One entry read per level, unrolled for 4 and 5 levels,
+ * no indirect call. Caller holds rcu_read_lock() and checked @gpa.
+ */
+static __always_inline u64 space_leaf(const struct axas_pt *pt, u64 gpa,
+				      unsigned int *levelp)
+{
+	u64 present = pt->present_mask, huge = pt->huge, pte;
+	const u64 *table = READ_ONCE(pt->root);
+
+	if (!table)
+		return 0;
+	/* Above the largest leaf: tables only. */
+	if (pt->top_level == 4) {
+		pte = leaf_entry(table, gpa, 4);
+		if (!(pte & present))
+			return 0;
+		table = phys_to_virt(pte & pt->addr_mask);
+	}
+	pte = leaf_entry(table, gpa, 3);
+	if (!(pte & present))
+		return 0;
+	/* 1 GiB, 2 MiB or 4 KiB leaf. */
+	pte = leaf_entry(phys_to_virt(pte & pt->addr_mask), gpa, 2);
+	*levelp = 2;
+	if (!(pte & present) || (pte & huge))
+		return pte & present ? pte : 0;
+	pte = leaf_entry(phys_to_virt(pte & pt->addr_mask), gpa, 1);
+	*levelp = 1;
+	if (!(pte & present) || (pte & huge))
+		return pte & present ? pte : 0;
+	pte = leaf_entry(phys_to_virt(pte & pt->addr_mask), gpa, 0);
+	*levelp = 0;
+	return pte & present ? pte : 0;
+}
+
+/* The HPA of @gpa in the leaf @pte at @level (the C-bit is no address bit). */
+static __always_inline phys_addr_t leaf_hpa(const struct axas_pt *pt, u64 pte,
+					    unsigned int level, u64 gpa)
+{
+	return (pte & axas_pt_leaf_addr_mask(level) & ~pt->me_mask) |
+	       (gpa & (axas_pt_level_size(level) - 1));
+}
+
 /* Leaves after the first that axas_translate() follows. */
 #define AXAS_TRANSLATE_MAX_LEAVES	512
 
@@ -1590,7 +1643,8 @@ EXPORT_SYMBOL_NS_GPL(axas_populate, AXAS_NS);
  * fewer than @len, adds the following leaves that continue the HPA with
  * the same rights (up to 512 of them): the bytes left in the contiguous
  * mapping, not the area size. The answer is a snapshot: a concurrent
- * unmap may remove the translation right after.
+ * unmap may remove the translation right after. Callers that only want
+ * the HPA call axas_translate_hpa().
  *
  * Context: any, including atomic context (RCU; no sleeping lock).
  * Return: 0; -ERANGE for @gpa outside the space; -ENOENT when @gpa is not
@@ -1600,7 +1654,10 @@ EXPORT_SYMBOL_NS_GPL(axas_populate, AXAS_NS);
 int axas_translate(struct axas_space *space, u64 gpa, u64 len,
 		   struct axas_translation *tr)
 {
+	const struct axas_pt *pt = &space->pt;
 	struct axas_pt_leaf leaf;
+	unsigned int level = 0;
+	u64 pte, rest = 0;
 	s64 run;
 
 	if (gpa < space->base || gpa >= space->end)
@@ -1608,6 +1665,23 @@ int axas_translate(struct axas_space *space, u64 gpa, u64 len,
 	if (READ_ONCE(space->dead))
 		return -ESHUTDOWN;
 	len = min(max_t(u64, len, 1), space->end - gpa);
+	/* Within the leaf of @gpa (a lookup of an address): one walk. */
+	rcu_read_lock();
+	pte = space_leaf(pt, gpa, &level);
+	if (pte)
+		rest = axas_pt_level_size(level) -
+		       (gpa & (axas_pt_level_size(level) - 1));
+	if (pte && len <= rest) {
+		rcu_read_unlock();
+		tr->hpa = leaf_hpa(pt, pte, level, gpa);
+		tr->prot = pt->cfg.format == AXAS_PT_EPT ?
+			   ept_pte_prot(pt, pte) : npt_pte_prot(pte, level);
+		tr->len = min(rest, space->end - gpa);
+		return 0;
+	}
+	rcu_read_unlock();
+	if (!pte)
+		return -ENOENT;
 	run = axas_pt_query_contig(&space->pt, gpa, &leaf, gpa + len,
 				   AXAS_TRANSLATE_MAX_LEAVES);
 	if (run < 0)
@@ -1618,13 +1692,6 @@ int axas_translate(struct axas_space *space, u64 gpa, u64 len,
 	return 0;
 }
 EXPORT_SYMBOL_NS_GPL(axas_translate, AXAS_NS);
-
-/* The entry of @table that holds @gpa at @level. */
-static __always_inline u64 hpa_entry(const u64 *table, u64 gpa,
-				     unsigned int level)
-{
-	return READ_ONCE(table[(gpa >> (12 + 9 * level)) & 511]);
-}
 
 /**
  * axas_translate_hpa() - GPA to HPA, and nothing else
@@ -1646,52 +1713,20 @@ static __always_inline u64 hpa_entry(const u64 *table, u64 gpa,
 int axas_translate_hpa(struct axas_space *space, u64 gpa, phys_addr_t *hpa)
 {
 	const struct axas_pt *pt = &space->pt;
-	u64 present = pt->present_mask, huge = pt->huge, pte;
-	unsigned int level = 2;
-	const u64 *table;
-	int ret = -ENOENT;
+	unsigned int level;
+	u64 pte;
 
 	if (gpa < space->base || gpa >= space->end)
 		return -ERANGE;
 	if (READ_ONCE(space->dead))
 		return -ESHUTDOWN;
 	rcu_read_lock();
-	table = READ_ONCE(pt->root);
-	if (!table)
-		goto out;
-	/* Above the largest leaf: tables only. */
-	if (pt->top_level == 4) {
-		pte = hpa_entry(table, gpa, 4);
-		if (!(pte & present))
-			goto out;
-		table = phys_to_virt(pte & pt->addr_mask);
-	}
-	pte = hpa_entry(table, gpa, 3);
-	if (!(pte & present))
-		goto out;
-	table = phys_to_virt(pte & pt->addr_mask);
-	/* 1 GiB, 2 MiB or 4 KiB leaf. */
-	pte = hpa_entry(table, gpa, 2);
-	if (!(pte & present))
-		goto out;
-	if (!(pte & huge)) {
-		level = 1;
-		pte = hpa_entry(phys_to_virt(pte & pt->addr_mask), gpa, 1);
-		if (!(pte & present))
-			goto out;
-		if (!(pte & huge)) {
-			level = 0;
-			pte = hpa_entry(phys_to_virt(pte & pt->addr_mask), gpa, 0);
-			if (!(pte & present))
-				goto out;
-		}
-	}
-	*hpa = (pte & axas_pt_leaf_addr_mask(level) & ~pt->me_mask) |
-	       (gpa & (axas_pt_level_size(level) - 1));
-	ret = 0;
-out:
+	pte = space_leaf(pt, gpa, &level);
 	rcu_read_unlock();
-	return ret;
+	if (!pte)
+		return -ENOENT;
+	*hpa = leaf_hpa(pt, pte, level, gpa);
+	return 0;
 }
 EXPORT_SYMBOL_NS_GPL(axas_translate_hpa, AXAS_NS);
 
