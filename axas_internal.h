@@ -185,13 +185,13 @@ struct axas_space {
 	struct axas_pt pt;
 	u64 base;
 	u64 end;
+	bool dead;
 	axas_flush_fn flush;
 	void *cookie;
 	unsigned long max_frames;
 	atomic_long_t frames ____cacheline_aligned_in_smp;
 	atomic_t charges_unlocked;
-	bool dead ____cacheline_aligned_in_smp;
-	struct list_head populates;
+	struct list_head populates ____cacheline_aligned_in_smp;
 	spinlock_t populates_lock;	/* protects @populates */
 	struct mem_cgroup *memcg;
 	int node;
