@@ -952,8 +952,8 @@ EXPORT_SYMBOL_NS_GPL(axas_protect, AXAS_NS);
  * user-mode address EXEC_USER (bit 10); without it, bit 2 (or NX clear)
  * governs both.
  */
-static bool prot_allows(const struct axas_space *space, u32 prot,
-			unsigned int access)
+static __always_inline bool prot_allows(const struct axas_space *space,
+					u32 prot, unsigned int access)
 {
 	u32 user_exec = space->pt.cfg.format == AXAS_PT_EPT &&
 			(space->pt.cfg.caps.flags & AXAS_CAP_MBEC) ?
@@ -1028,10 +1028,15 @@ static int space_fault_locked(struct axas_space *space, u64 gpa,
 	 * mapped without the write right: its first write marks it.
 	 */
 	slot = min_t(u64, leaf.size, area->pgsize);
-	if (slot > SZ_4K && axas_dirty_logged(space, ALIGN_DOWN(gpa, slot), slot))
-		slot = SZ_4K;
-	ff->deny = axas_dirty_wp(space, gpa, SZ_4K) &&
-		   !(access & AXAS_ACCESS_WRITE) ? AXAS_PROT_WRITE : 0;
+	ff->deny = 0;
+	/* Without a log (the lock keeps it from starting), no call. */
+	if (space->log) {
+		if (slot > SZ_4K &&
+		    axas_dirty_logged(space, ALIGN_DOWN(gpa, slot), slot))
+			slot = SZ_4K;
+		ff->deny = axas_dirty_wp(space, gpa, SZ_4K) &&
+			   !(access & AXAS_ACCESS_WRITE) ? AXAS_PROT_WRITE : 0;
+	}
 	return area->backend->fault(space, area, gpa, slot, excl, ff);
 }
 
@@ -1080,7 +1085,8 @@ static int space_fault_relock(struct axas_space *space, u64 gpa,
 		if (!ret)
 			ret = space_fault_shared(space, gpa, access, &ff);
 	}
-	axas_fault_frame_drop(space, &ff);
+	if (ff.page || ff.charged)
+		axas_fault_frame_drop(space, &ff);
 	return ret;
 }
 

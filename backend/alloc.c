@@ -138,7 +138,8 @@ static struct page *frame_alloc_one(unsigned int order, int node,
 		page = alloc_pages(AXAS_FRAME_GFP, order);
 	else
 		page = alloc_pages_node(node, AXAS_FRAME_GFP | node_gfp, order);
-	if (page)
+	/* An order-0 page is one page already. */
+	if (page && order)
 		split_page(page, order);
 	return page;
 }
