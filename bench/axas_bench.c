@@ -173,13 +173,16 @@ static u64 ratio_milli(bool speedup, u64 axas, u64 base)
 
 /*
  * The one place a figure is printed: its table line and its JSON line.
- * Values in @unit; the ratio is of the medians, and the spread of the
- * runs is the smallest and largest ratio of one run's pair.
+ * Values in @unit. Each run measures axas and its anchor back to back
+ * (interleaved in chunks where the work allows), so the ratio is the
+ * median of the runs' own ratios, with their smallest and largest as the
+ * spread: a change of load between runs moves both sides of a pair.
  */
 static void report(struct figure *f, unsigned int n, const char *unit)
 {
-	u64 amin, amed, amax, bmin, bmed, bmax, ratio, rmin = U64_MAX, rmax = 0;
+	u64 amin, amed, amax, bmin, bmed, bmax, ratio, rmin, rmax;
 	bool speedup = f->goal[0] == '>', met;
+	u64 r[MAX_RUNS];
 	char goal[16];
 	unsigned int i;
 
@@ -192,13 +195,9 @@ static void report(struct figure *f, unsigned int n, const char *unit)
 	}
 	min_median_max(f->axas, n, &amin, &amed, &amax);
 	min_median_max(f->base, n, &bmin, &bmed, &bmax);
-	ratio = ratio_milli(speedup, amed, bmed);
-	for (i = 0; i < n; i++) {
-		u64 r = ratio_milli(speedup, f->axas[i], f->base[i]);
-
-		rmin = min(rmin, r);
-		rmax = max(rmax, r);
-	}
+	for (i = 0; i < n; i++)
+		r[i] = ratio_milli(speedup, f->axas[i], f->base[i]);
+	min_median_max(r, n, &rmin, &ratio, &rmax);
 	met = goal_met(goal, ratio) && !f->failed;
 	pr_info("%-18s %12llu %12llu  %-18s %12llu %12llu %3llu.%03llu%s %llu.%02llu-%llu.%02llu %-6s %s%s\n",
 		f->name, amin, amed, f->anchor, bmin, bmed, ratio / 1000,
@@ -305,15 +304,24 @@ static void bench_populate(u64 size)
 		void *v;
 		u64 t;
 
+		/* Alternate which goes first. */
+		if (i & 1) {
+			pop.base[i] = floor_populate(pages, entries, n);
+			if (!pop.base[i])
+				break;
+			tear.base[i] = floor_teardown(pages, n);
+		}
 		if (axas_populate_teardown(size, &pop.axas[i], &tear.axas[i],
 					   NULL, NULL)) {
 			pr_err("populate_4k: map or unmap failed\n");
 			break;
 		}
-		pop.base[i] = floor_populate(pages, entries, n);
-		if (!pop.base[i])
-			break;
-		tear.base[i] = floor_teardown(pages, n);
+		if (!(i & 1)) {
+			pop.base[i] = floor_populate(pages, entries, n);
+			if (!pop.base[i])
+				break;
+			tear.base[i] = floor_teardown(pages, n);
+		}
 		if (!vmalloc_sound)
 			continue;
 		popv.axas[i] = pop.axas[i];
@@ -390,12 +398,19 @@ static void bench_populate_2m(u64 size)
 		report(&f, runs, "ns");
 }
 
+/* Work interleaved between axas and its anchor, in chunks of this many. */
+#define CHUNK	4096
+
+/*
+ * @faults faults on distinct pages against as many alloc_page() and
+ * clear_highpage(), in alternate chunks so that both see the same load.
+ */
 static void bench_lazy_faults(void)
 {
 	struct figure f = { "lazy_fault", "alloc_page+clear", "<= 1.2" };
 	u64 size = (u64)faults * SZ_4K;
 	struct page **pages;
-	unsigned int i, j;
+	unsigned int i, j = 0, k, c;
 
 	pages = kvcalloc(faults, sizeof(*pages), GFP_KERNEL);
 	if (!pages)
@@ -410,27 +425,38 @@ static void bench_lazy_faults(void)
 				axas_space_destroy(s);
 			break;
 		}
-		t = ktime_get_ns();
-		for (j = 0; j < faults; j++)
-			if (axas_fault(s, GPA_BASE + (u64)j * SZ_4K, AXAS_ACCESS_WRITE))
+		f.axas[i] = f.base[i] = 0;
+		for (c = 0; c < faults; c += CHUNK) {
+			unsigned int end = min(faults, c + CHUNK);
+
+			t = ktime_get_ns();
+			for (j = c; j < end; j++)
+				if (axas_fault(s, GPA_BASE + (u64)j * SZ_4K,
+					       AXAS_ACCESS_WRITE))
+					break;
+			f.axas[i] += ktime_get_ns() - t;
+			if (j < end)
 				break;
-		f.axas[i] = ktime_get_ns() - t;
+			t = ktime_get_ns();
+			for (k = c; k < end; k++) {
+				pages[k] = alloc_page(GFP_KERNEL_ACCOUNT);
+				if (!pages[k])
+					break;
+				clear_highpage(pages[k]);
+			}
+			f.base[i] += ktime_get_ns() - t;
+			if (k < end)
+				break;
+		}
 		axas_space_destroy(s);
-		if (j < faults) {
-			pr_err("lazy_fault: fault %u failed\n", j);
+		for (k = 0; k < faults && pages[k]; k++) {
+			__free_page(pages[k]);
+			pages[k] = NULL;
+		}
+		if (c < faults) {
+			pr_err("lazy_fault: fault or anchor %u failed\n", j);
 			break;
 		}
-
-		t = ktime_get_ns();
-		for (j = 0; j < faults; j++) {
-			pages[j] = alloc_page(GFP_KERNEL_ACCOUNT);
-			if (!pages[j])
-				break;
-			clear_highpage(pages[j]);
-		}
-		f.base[i] = ktime_get_ns() - t;
-		while (j--)
-			__free_page(pages[j]);
 	}
 	kvfree(pages);
 	if (i == runs)
@@ -481,41 +507,37 @@ static u64 lookup_off(struct rnd_state *rnd, u64 size)
 	return ((u64)prandom_u32_state(rnd) << 12) % size;
 }
 
-/* ns for @lookups axas_translate_hpa() (@full: axas_translate()) calls. */
-static u64 time_translate(struct axas_space *s, u64 size, unsigned int seed,
-			  bool full, unsigned long *sum)
+/* ns for @n axas_translate_hpa() (@full: axas_translate()) calls. */
+static u64 time_translate(struct axas_space *s, u64 size, struct rnd_state *rnd,
+			  unsigned int n, bool full, unsigned long *sum)
 {
 	struct axas_translation tr;
-	struct rnd_state rnd;
 	phys_addr_t hpa;
 	unsigned int j;
 	u64 t;
 
-	prandom_seed_state(&rnd, seed);
 	t = ktime_get_ns();
 	if (full) {
-		for (j = 0; j < lookups; j++)
-			if (!axas_translate(s, GPA_BASE + lookup_off(&rnd, size), 1, &tr))
+		for (j = 0; j < n; j++)
+			if (!axas_translate(s, GPA_BASE + lookup_off(rnd, size), 1, &tr))
 				*sum += tr.hpa;
 	} else {
-		for (j = 0; j < lookups; j++)
-			if (!axas_translate_hpa(s, GPA_BASE + lookup_off(&rnd, size), &hpa))
+		for (j = 0; j < n; j++)
+			if (!axas_translate_hpa(s, GPA_BASE + lookup_off(rnd, size), &hpa))
 				*sum += hpa;
 	}
 	return ktime_get_ns() - t;
 }
 
-static u64 time_vmalloc_to_page(void *v, u64 size, unsigned int seed,
-				unsigned long *sum)
+static u64 time_vmalloc_to_page(void *v, u64 size, struct rnd_state *rnd,
+				unsigned int n, unsigned long *sum)
 {
-	struct rnd_state rnd;
 	unsigned int j;
 	u64 t;
 
-	prandom_seed_state(&rnd, seed);
 	t = ktime_get_ns();
-	for (j = 0; j < lookups; j++)
-		*sum += (unsigned long)vmalloc_to_page(v + lookup_off(&rnd, size));
+	for (j = 0; j < n; j++)
+		*sum += (unsigned long)vmalloc_to_page(v + lookup_off(rnd, size));
 	return ktime_get_ns() - t;
 }
 
@@ -541,10 +563,22 @@ static void bench_translate(u64 size)
 		pr_err("translate: setup failed\n");
 		goto out;
 	}
+	/* The same pages for all three, in alternate chunks of lookups. */
 	for (i = 0; i < runs; i++) {
-		f.axas[i] = time_translate(s, size, i, false, &sum);
-		f.base[i] = time_vmalloc_to_page(v, size, i, &sum);
-		full.axas[i] = time_translate(s, size, i, true, &sum);
+		struct rnd_state r1, r2, r3;
+		unsigned int c;
+
+		prandom_seed_state(&r1, i);
+		prandom_seed_state(&r2, i);
+		prandom_seed_state(&r3, i);
+		f.axas[i] = f.base[i] = full.axas[i] = 0;
+		for (c = 0; c < lookups; c += CHUNK) {
+			unsigned int n = min(lookups - c, CHUNK);
+
+			f.axas[i] += time_translate(s, size, &r1, n, false, &sum);
+			f.base[i] += time_vmalloc_to_page(v, size, &r2, n, &sum);
+			full.axas[i] += time_translate(s, size, &r3, n, true, &sum);
+		}
 		full.base[i] = f.base[i];
 	}
 	report(&f, runs, "ns");
@@ -689,8 +723,12 @@ static void bench_parallel(void)
 		return;
 	}
 	for (i = 0; i < n; i++) {
+		/* Alternate which goes first. */
+		if (i & 1)
+			f.base[i] = run_faulters(1);
 		f.axas[i] = run_faulters(2);
-		f.base[i] = run_faulters(1);
+		if (!(i & 1))
+			f.base[i] = run_faulters(1);
 		if (!f.axas[i] || !f.base[i])
 			return;
 	}
@@ -707,55 +745,79 @@ struct scale_translate {
 static void scale_translate_fn(struct axas_space *s, void *arg)
 {
 	struct scale_translate *st = arg;
+	struct rnd_state rnd;
 
-	st->ns = time_translate(s, st->size, st->run, false, &st->sum);
-}
-
-/* ns per 4 KiB page (per lookup for translate), in tenths. */
-static u64 per_page_tenths(u64 ns, u64 pages)
-{
-	return div64_u64(ns * 10, pages ?: 1);
+	prandom_seed_state(&rnd, st->run);
+	st->ns = time_translate(s, st->size, &rnd, lookups, false, &st->sum);
 }
 
 /*
- * How populate, teardown and translate grow with the size: ns per 4 KiB
- * page (per lookup) at 64 MiB, 1 GiB and 4 GiB, each against the same
- * cost at 64 MiB (flat: at most 1.25 times that), and the floor at the
- * same size. Sizes the guest's memory does not hold twice over (axas
- * then its floor, one after the other) are reported skipped.
+ * The floor of a lookup at scale: reading the one 8-byte entry of each
+ * page looked up, at the same random pages, from as many entries as
+ * the leaf tables of @size hold.
+ */
+static u64 floor_translate(const u64 *entries, u64 size, unsigned int run,
+			   unsigned long *sum)
+{
+	struct rnd_state rnd;
+	unsigned int j;
+	u64 t;
+
+	prandom_seed_state(&rnd, run);
+	t = ktime_get_ns();
+	for (j = 0; j < lookups; j++)
+		*sum += READ_ONCE(entries[lookup_off(&rnd, size) >> PAGE_SHIFT]);
+	return ktime_get_ns() - t;
+}
+
+/* ps per 4 KiB page (per lookup for translate). */
+static u64 per_page_ps(u64 ns, u64 pages)
+{
+	return div64_u64(ns * 1000, pages ?: 1);
+}
+
+/*
+ * How populate, teardown and translate grow with the size: ps per 4 KiB
+ * page (per lookup) at 64 MiB, 1 GiB and 4 GiB, each against its floor
+ * at the same size (bulk+clear+entry, bulk free, one entry read per
+ * lookup) with the goal of its 1 GiB figure, and its growth against
+ * 64 MiB (flat: 1.0). Sizes the guest's memory does not hold (axas, then
+ * its floor, one after the other) are reported skipped.
  */
 static void bench_scaling(void)
 {
 	static const unsigned int sizes_mb[] = { 64, 1024, 4096 };
 	static const char *const ops[] = { "populate_4k", "teardown_4k", "translate" };
+	static const char *const anchors[] = { "bulk+clear+entry", "bulk free",
+					       "read entry" };
+	static const char *const goals[] = { "<= 1.25", "<= 1.5", "<= 2.0" };
 	/* Module init runs once: static rather than 3 KiB of stack. */
-	static u64 per[3][ARRAY_SIZE(sizes_mb)][MAX_RUNS], flo[2][MAX_RUNS];
 	static char name[3][ARRAY_SIZE(sizes_mb)][32];
+	static u64 at64[3];
 	static struct figure f[3];
 	u64 ram = (u64)totalram_pages() << PAGE_SHIFT;
 	unsigned int n = min(runs, 3U), z, op, i;
-	bool done[ARRAY_SIZE(sizes_mb)] = {};
 	unsigned long sum = 0;
 
 	for (z = 0; z < ARRAY_SIZE(sizes_mb); z++) {
 		u64 size = (u64)sizes_mb[z] * SZ_1M, pages = size >> PAGE_SHIFT;
 		struct page **pg = NULL;
+		char extra[3][40], note[3][48];
 		u64 *entries = NULL;
-		char extra[2][48], note[2][48];
 
+		if (sizes_mb[z] > scale_max_mb)
+			break;
 		for (op = 0; op < 3; op++) {
 			snprintf(name[op][z], sizeof(name[op][z]), "scale_%s_%u%s",
 				 ops[op], sizes_mb[z] >= 1024 ? sizes_mb[z] / 1024 : sizes_mb[z],
 				 sizes_mb[z] >= 1024 ? "G" : "M");
-			f[op] = (struct figure){ name[op][z], "same at 64M", "<= 1.25" };
+			f[op] = (struct figure){ name[op][z], anchors[op], goals[op] };
 		}
-		if (sizes_mb[z] > scale_max_mb)
-			break;
 		/* axas's area and tables, then the floor's pages, never both. */
 		if (size + size / 4 + SZ_256M > ram) {
 			for (op = 0; op < 3; op++) {
 				f[op].skipped = "not enough guest memory";
-				report(&f[op], n, "ns/page/10");
+				report(&f[op], n, "ps/page");
 			}
 			continue;
 		}
@@ -768,47 +830,41 @@ static void bench_scaling(void)
 			if (axas_populate_teardown(size, &pop, &tear,
 						   scale_translate_fn, &st))
 				break;
+			f[0].axas[i] = per_page_ps(pop, pages);
+			f[1].axas[i] = per_page_ps(tear, pages);
+			f[2].axas[i] = per_page_ps(st.ns, lookups);
+			f[2].base[i] = per_page_ps(floor_translate(entries, size, i, &sum),
+						   lookups);
 			sum += st.sum;
-			per[0][z][i] = per_page_tenths(pop, pages);
-			per[1][z][i] = per_page_tenths(tear, pages);
-			per[2][z][i] = per_page_tenths(st.ns, lookups);
 			pop = floor_populate(pg, entries, pages);
 			if (!pop)
 				break;
 			tear = floor_teardown(pg, pages);
-			flo[0][i] = per_page_tenths(pop, pages);
-			flo[1][i] = per_page_tenths(tear, pages);
+			f[0].base[i] = per_page_ps(pop, pages);
+			f[1].base[i] = per_page_ps(tear, pages);
 		}
 		kvfree(pg);
 		kvfree(entries);
-		if (i < n) {
-			for (op = 0; op < 3; op++) {
-				f[op].skipped = "out of memory at this size";
-				report(&f[op], n, "ns/page/10");
-			}
-			continue;
-		}
-		done[z] = true;
 		for (op = 0; op < 3; op++) {
-			u64 fmin, fmed, fmax;
+			u64 amin, amed, amax, growth;
 
-			memcpy(f[op].axas, per[op][z], sizeof(f[op].axas));
-			if (!done[0]) {
-				f[op].skipped = "no 64M figure to compare with";
-				report(&f[op], n, "ns/page/10");
+			if (i < n) {
+				f[op].skipped = "out of memory at this size";
+				report(&f[op], n, "ps/page");
 				continue;
 			}
-			memcpy(f[op].base, per[op][0], sizeof(f[op].base));
-			if (op < 2) {
-				min_median_max(flo[op], n, &fmin, &fmed, &fmax);
-				snprintf(extra[op], sizeof(extra[op]),
-					 "\"floor_median\":%llu,", fmed);
-				snprintf(note[op], sizeof(note[op]),
-					 " floor %llu.%llu ns/page", fmed / 10, fmed % 10);
-				f[op].extra = extra[op];
-				f[op].note = note[op];
-			}
-			report(&f[op], n, "ns/page/10");
+			min_median_max(f[op].axas, n, &amin, &amed, &amax);
+			if (!z)
+				at64[op] = amed;
+			growth = at64[op] ? div64_u64(amed * 100, at64[op]) : 0;
+			snprintf(extra[op], sizeof(extra[op]),
+				 "\"growth_vs_64M\":%llu.%02llu,", growth / 100,
+				 growth % 100);
+			snprintf(note[op], sizeof(note[op]), " %llu.%02llux the 64M cost",
+				 growth / 100, growth % 100);
+			f[op].extra = extra[op];
+			f[op].note = note[op];
+			report(&f[op], n, "ps/page");
 		}
 	}
 	pr_debug("checksum %lu\n", sum);
@@ -1008,6 +1064,33 @@ out:
 	axas_space_destroy(s);
 }
 
+/*
+ * Touch every free page of the guest once before measuring. The host backs
+ * guest memory (QEMU's RAM, UML's memory file) on its first touch, a host
+ * page fault and a host zeroing per page: without this, whichever side of
+ * a figure happens to get a page fresh from the boot pays that.
+ */
+static void bench_prefault(void)
+{
+	struct page *page, *tmp;
+	unsigned long n = 0, i;
+	LIST_HEAD(blocks);
+
+	/* No reclaim worth the name, never the OOM killer. */
+	while ((page = alloc_pages(GFP_KERNEL | __GFP_NOWARN | __GFP_NORETRY, 9))) {
+		for (i = 0; i < 512; i++)
+			WRITE_ONCE(*(u64 *)page_address(nth_page(page, i)), i);
+		list_add(&page->lru, &blocks);
+		n++;
+		cond_resched();
+	}
+	list_for_each_entry_safe(page, tmp, &blocks, lru) {
+		list_del(&page->lru);
+		__free_pages(page, 9);
+	}
+	pr_info("touched %lu MiB of free memory before measuring\n", n * 2);
+}
+
 static int __init axas_bench_init(void)
 {
 	u64 size = (u64)size_mb * SZ_1M;
@@ -1017,6 +1100,7 @@ static int __init axas_bench_init(void)
 		return -EINVAL;
 	pr_info("size %u MiB, %u runs, %u faults, %u lookups, %u CPUs\n",
 		size_mb, runs, faults, lookups, num_online_cpus());
+	bench_prefault();
 	pr_info("%-18s %12s %12s  %-18s %12s %12s %9s %9s %-6s\n", "figure",
 		"axas min", "axas median", "anchor", "anchor min", "median",
 		"ratio", "runs", "goal");
