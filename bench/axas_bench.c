@@ -54,6 +54,9 @@ MODULE_PARM_DESC(faults, "faults per lazy-fault figure");
 static uint lookups = 1000000;
 module_param(lookups, uint, 0444);
 MODULE_PARM_DESC(lookups, "lookups per translate figure");
+static bool prefault = true;
+module_param(prefault, bool, 0444);
+MODULE_PARM_DESC(prefault, "touch all free memory before measuring (see bench_prefault())");
 static uint scale_max_mb = 4096;
 module_param(scale_max_mb, uint, 0444);
 MODULE_PARM_DESC(scale_max_mb, "largest size of the scaling figures (64, 1024, 4096 MiB)");
@@ -343,9 +346,10 @@ static void bench_populate(u64 size)
 	}
 	report(&pop, runs, "ns");
 	report(&tear, runs, "ns");
-	if (!vmalloc_sound)
-		popv.skipped = tearv.skipped =
-			"UML maps each vmalloc page on the host: no sound anchor";
+	if (!vmalloc_sound) {
+		popv.skipped = "UML maps each vmalloc page on the host: no sound anchor";
+		tearv.skipped = popv.skipped;
+	}
 	report(&popv, runs, "ns");
 	report(&tearv, runs, "ns");
 }
@@ -425,7 +429,8 @@ static void bench_lazy_faults(void)
 				axas_space_destroy(s);
 			break;
 		}
-		f.axas[i] = f.base[i] = 0;
+		f.axas[i] = 0;
+		f.base[i] = 0;
 		for (c = 0; c < faults; c += CHUNK) {
 			unsigned int end = min(faults, c + CHUNK);
 
@@ -571,7 +576,9 @@ static void bench_translate(u64 size)
 		prandom_seed_state(&r1, i);
 		prandom_seed_state(&r2, i);
 		prandom_seed_state(&r3, i);
-		f.axas[i] = f.base[i] = full.axas[i] = 0;
+		f.axas[i] = 0;
+		f.base[i] = 0;
+		full.axas[i] = 0;
 		for (c = 0; c < lookups; c += CHUNK) {
 			unsigned int n = min(lookups - c, CHUNK);
 
@@ -747,7 +754,8 @@ static void bench_parallel(void)
 	if (num_online_cpus() < 2) {
 		snprintf(why, sizeof(why), "%u CPU online (UML has one), needs 2",
 			 num_online_cpus());
-		f.skipped = k.skipped = why;
+		f.skipped = why;
+		k.skipped = why;
 		report(&f, n, "ns");
 		report(&k, n, "ns");
 		return;
@@ -1139,7 +1147,8 @@ static int __init axas_bench_init(void)
 		return -EINVAL;
 	pr_info("size %u MiB, %u runs, %u faults, %u lookups, %u CPUs\n",
 		size_mb, runs, faults, lookups, num_online_cpus());
-	bench_prefault();
+	if (prefault)
+		bench_prefault();
 	pr_info("%-18s %12s %12s  %-18s %12s %12s %9s %9s %-6s\n", "figure",
 		"axas min", "axas median", "anchor", "anchor min", "median",
 		"ratio", "runs", "goal");
