@@ -81,6 +81,8 @@ struct axas_fault_stats {
 	u64 refused;
 	u64 fallback;
 	u64 dirty;
+	/* leaves faults installed, by level (not in the table's stats) */
+	long leaves[AXAS_PT_LEAF_LEVELS];
 };
 
 /**
@@ -172,19 +174,24 @@ struct axas_fault_frame {
  * @snapshot_frames: 4 KiB frames @snap holds (counted in @frames too)
  */
 struct axas_space {
+	/*
+	 * What every fault writes, each on its own cache line, away from
+	 * what every fault only reads: the lock's count, the frame count
+	 * (and the table's statistics, in @pt).
+	 */
 	struct rw_semaphore lock;
-	struct rb_root areas;
+	struct rb_root areas ____cacheline_aligned_in_smp;
 	unsigned long nr_areas;
 	struct axas_pt pt;
 	u64 base;
 	u64 end;
+	bool dead;
 	axas_flush_fn flush;
 	void *cookie;
 	unsigned long max_frames;
-	atomic_long_t frames;
+	atomic_long_t frames ____cacheline_aligned_in_smp;
 	atomic_t charges_unlocked;
-	bool dead;
-	struct list_head populates;
+	struct list_head populates ____cacheline_aligned_in_smp;
 	spinlock_t populates_lock;	/* protects @populates */
 	struct mem_cgroup *memcg;
 	int node;
@@ -212,7 +219,8 @@ int axas_pt_cache_fill(struct axas_pt *pt, struct axas_pt_cache *cache,
 		       unsigned int nr);
 void axas_pt_cache_release(struct axas_pt_cache *cache);
 int axas_pt_map_leaf(struct axas_pt *pt, u64 gpa, u64 size, phys_addr_t pa,
-		     u32 prot, bool encrypted, struct axas_pt_cache *tables);
+		     u32 prot, bool encrypted, struct axas_pt_cache *tables,
+		     bool counted);
 int axas_pt_split_range(struct axas_pt *pt, u64 gpa, u64 size);
 
 /* The leaf bit axas_pt_scan() tests. */

@@ -32,6 +32,8 @@
 #include "compat_internal.h"
 
 #include "axas_internal.h"
+#include "npt/ept.h"
+#include "npt/npt.h"
 
 #define CREATE_TRACE_POINTS
 #include "axas_trace.h"
@@ -950,8 +952,8 @@ EXPORT_SYMBOL_NS_GPL(axas_protect, AXAS_NS);
  * user-mode address EXEC_USER (bit 10); without it, bit 2 (or NX clear)
  * governs both.
  */
-static bool prot_allows(const struct axas_space *space, u32 prot,
-			unsigned int access)
+static __always_inline bool prot_allows(const struct axas_space *space,
+					u32 prot, unsigned int access)
 {
 	u32 user_exec = space->pt.cfg.format == AXAS_PT_EPT &&
 			(space->pt.cfg.caps.flags & AXAS_CAP_MBEC) ?
@@ -1026,10 +1028,15 @@ static int space_fault_locked(struct axas_space *space, u64 gpa,
 	 * mapped without the write right: its first write marks it.
 	 */
 	slot = min_t(u64, leaf.size, area->pgsize);
-	if (slot > SZ_4K && axas_dirty_logged(space, ALIGN_DOWN(gpa, slot), slot))
-		slot = SZ_4K;
-	ff->deny = axas_dirty_wp(space, gpa, SZ_4K) &&
-		   !(access & AXAS_ACCESS_WRITE) ? AXAS_PROT_WRITE : 0;
+	ff->deny = 0;
+	/* Without a log (the lock keeps it from starting), no call. */
+	if (space->log) {
+		if (slot > SZ_4K &&
+		    axas_dirty_logged(space, ALIGN_DOWN(gpa, slot), slot))
+			slot = SZ_4K;
+		ff->deny = axas_dirty_wp(space, gpa, SZ_4K) &&
+			   !(access & AXAS_ACCESS_WRITE) ? AXAS_PROT_WRITE : 0;
+	}
 	return area->backend->fault(space, area, gpa, slot, excl, ff);
 }
 
@@ -1078,7 +1085,8 @@ static int space_fault_relock(struct axas_space *space, u64 gpa,
 		if (!ret)
 			ret = space_fault_shared(space, gpa, access, &ff);
 	}
-	axas_fault_frame_drop(space, &ff);
+	if (ff.page || ff.charged)
+		axas_fault_frame_drop(space, &ff);
 	return ret;
 }
 
@@ -1384,7 +1392,7 @@ static int populate_piece(struct axas_space *space, u64 gpa, u64 size,
 	int ret;
 
 	ret = axas_pt_map_leaf(&space->pt, gpa, size, page_to_phys(page), prot,
-			       true, tables);
+			       true, tables, true);
 	if (!ret)
 		return 0;
 	if (ret == -EEXIST && size > SZ_4K &&
@@ -1575,6 +1583,58 @@ int axas_populate(struct axas_space *space, u64 gpa, u64 size)
 }
 EXPORT_SYMBOL_NS_GPL(axas_populate, AXAS_NS);
 
+/* The entry of @table that holds @gpa at @level. */
+static __always_inline u64 leaf_entry(const u64 *table, u64 gpa,
+				      unsigned int level)
+{
+	return READ_ONCE(table[(gpa >> (12 + 9 * level)) & 511]);
+}
+
+/*
+ * The lookups' walk: the leaf entry that maps @gpa (its level in
+ * *@levelp), or 0. One entry read per level, unrolled for 4 and 5 levels,
+ * no indirect call. Caller holds rcu_read_lock() and checked @gpa.
+ */
+static __always_inline u64 space_leaf(const struct axas_pt *pt, u64 gpa,
+				      unsigned int *levelp)
+{
+	u64 present = pt->present_mask, huge = pt->huge, pte;
+	const u64 *table = READ_ONCE(pt->root);
+
+	if (!table)
+		return 0;
+	/* Above the largest leaf: tables only. */
+	if (pt->top_level == 4) {
+		pte = leaf_entry(table, gpa, 4);
+		if (!(pte & present))
+			return 0;
+		table = phys_to_virt(pte & pt->addr_mask);
+	}
+	pte = leaf_entry(table, gpa, 3);
+	if (!(pte & present))
+		return 0;
+	/* 1 GiB, 2 MiB or 4 KiB leaf. */
+	pte = leaf_entry(phys_to_virt(pte & pt->addr_mask), gpa, 2);
+	*levelp = 2;
+	if (!(pte & present) || (pte & huge))
+		return pte & present ? pte : 0;
+	pte = leaf_entry(phys_to_virt(pte & pt->addr_mask), gpa, 1);
+	*levelp = 1;
+	if (!(pte & present) || (pte & huge))
+		return pte & present ? pte : 0;
+	pte = leaf_entry(phys_to_virt(pte & pt->addr_mask), gpa, 0);
+	*levelp = 0;
+	return pte & present ? pte : 0;
+}
+
+/* The HPA of @gpa in the leaf @pte at @level (the C-bit is no address bit). */
+static __always_inline phys_addr_t leaf_hpa(const struct axas_pt *pt, u64 pte,
+					    unsigned int level, u64 gpa)
+{
+	return (pte & axas_pt_leaf_addr_mask(level) & ~pt->me_mask) |
+	       (gpa & (axas_pt_level_size(level) - 1));
+}
+
 /* Leaves after the first that axas_translate() follows. */
 #define AXAS_TRANSLATE_MAX_LEAVES	512
 
@@ -1589,7 +1649,8 @@ EXPORT_SYMBOL_NS_GPL(axas_populate, AXAS_NS);
  * fewer than @len, adds the following leaves that continue the HPA with
  * the same rights (up to 512 of them): the bytes left in the contiguous
  * mapping, not the area size. The answer is a snapshot: a concurrent
- * unmap may remove the translation right after.
+ * unmap may remove the translation right after. Callers that only want
+ * the HPA call axas_translate_hpa().
  *
  * Context: any, including atomic context (RCU; no sleeping lock).
  * Return: 0; -ERANGE for @gpa outside the space; -ENOENT when @gpa is not
@@ -1599,7 +1660,10 @@ EXPORT_SYMBOL_NS_GPL(axas_populate, AXAS_NS);
 int axas_translate(struct axas_space *space, u64 gpa, u64 len,
 		   struct axas_translation *tr)
 {
+	const struct axas_pt *pt = &space->pt;
 	struct axas_pt_leaf leaf;
+	unsigned int level = 0;
+	u64 pte, rest = 0;
 	s64 run;
 
 	if (gpa < space->base || gpa >= space->end)
@@ -1607,6 +1671,23 @@ int axas_translate(struct axas_space *space, u64 gpa, u64 len,
 	if (READ_ONCE(space->dead))
 		return -ESHUTDOWN;
 	len = min(max_t(u64, len, 1), space->end - gpa);
+	/* Within the leaf of @gpa (a lookup of an address): one walk. */
+	rcu_read_lock();
+	pte = space_leaf(pt, gpa, &level);
+	if (pte)
+		rest = axas_pt_level_size(level) -
+		       (gpa & (axas_pt_level_size(level) - 1));
+	if (pte && len <= rest) {
+		rcu_read_unlock();
+		tr->hpa = leaf_hpa(pt, pte, level, gpa);
+		tr->prot = pt->cfg.format == AXAS_PT_EPT ?
+			   ept_pte_prot(pt, pte) : npt_pte_prot(pte, level);
+		tr->len = min(rest, space->end - gpa);
+		return 0;
+	}
+	rcu_read_unlock();
+	if (!pte)
+		return -ENOENT;
 	run = axas_pt_query_contig(&space->pt, gpa, &leaf, gpa + len,
 				   AXAS_TRANSLATE_MAX_LEAVES);
 	if (run < 0)
@@ -1617,6 +1698,43 @@ int axas_translate(struct axas_space *space, u64 gpa, u64 len,
 	return 0;
 }
 EXPORT_SYMBOL_NS_GPL(axas_translate, AXAS_NS);
+
+/**
+ * axas_translate_hpa() - GPA to HPA, and nothing else
+ * @space: the space
+ * @gpa: any GPA of the space
+ * @hpa: set to the HPA of @gpa when it is mapped
+ *
+ * The lookup for callers that only want the address: the same answer as
+ * axas_translate(), without the rights, the memory type and the
+ * contiguous length. It reads one entry per level (the walk unrolled for
+ * 4 and 5 levels, no indirect call) under RCU, like axas_translate(), and
+ * is a snapshot in the same way: a concurrent unmap may remove the
+ * translation right after.
+ *
+ * Context: any, including atomic context (RCU; no sleeping lock).
+ * Return: 0; -ERANGE for @gpa outside the space; -ENOENT when @gpa is not
+ * mapped; -ESHUTDOWN after shutdown. *@hpa is only written on 0.
+ */
+int axas_translate_hpa(struct axas_space *space, u64 gpa, phys_addr_t *hpa)
+{
+	const struct axas_pt *pt = &space->pt;
+	unsigned int level;
+	u64 pte;
+
+	if (gpa < space->base || gpa >= space->end)
+		return -ERANGE;
+	if (READ_ONCE(space->dead))
+		return -ESHUTDOWN;
+	rcu_read_lock();
+	pte = space_leaf(pt, gpa, &level);
+	rcu_read_unlock();
+	if (!pte)
+		return -ENOENT;
+	*hpa = leaf_hpa(pt, pte, level, gpa);
+	return 0;
+}
+EXPORT_SYMBOL_NS_GPL(axas_translate_hpa, AXAS_NS);
 
 static void copy_piece(void *page, size_t off, void *buf, size_t len,
 		       bool write)
@@ -1942,12 +2060,14 @@ EXPORT_SYMBOL_NS_GPL(axas_walk_areas, AXAS_NS);
  * @stats: filled in
  *
  * Context: any; reads counters without locking (each one is exact, the
- * set is not a snapshot).
+ * set is not a snapshot; a leaf count may be off by the faults and unmaps
+ * running meanwhile).
  * Return: nothing.
  */
 void axas_space_get_stats(struct axas_space *space,
 			  struct axas_space_stats *stats)
 {
+	long leaves[AXAS_PT_LEAF_LEVELS];
 	unsigned int i;
 	int cpu;
 
@@ -1958,11 +2078,14 @@ void axas_space_get_stats(struct axas_space *space,
 	/* Read apart from each other: never below zero. */
 	stats->frames -= min(stats->frames, stats->snapshot_frames);
 	for (i = 0; i < AXAS_PT_LEAF_LEVELS; i++)
-		stats->leaves[i] = atomic_long_read(&space->pt.stats.leaves[i]);
+		leaves[i] = atomic_long_read(&space->pt.stats.leaves[i]);
 	for (i = 0; i < AXAS_PT_MAX_LEVELS; i++)
 		stats->tables += atomic_long_read(&space->pt.stats.tables[i]);
 	for_each_possible_cpu(cpu) {
 		const struct axas_fault_stats *f = per_cpu_ptr(space->faults, cpu);
+
+		for (i = 0; i < AXAS_PT_LEAF_LEVELS; i++)
+			leaves[i] += READ_ONCE(f->leaves[i]);
 
 		stats->faults_installed += READ_ONCE(f->installed);
 		stats->faults_spurious += READ_ONCE(f->spurious);
@@ -1970,6 +2093,9 @@ void axas_space_get_stats(struct axas_space *space,
 		stats->fallbacks += READ_ONCE(f->fallback);
 		stats->faults_dirty += READ_ONCE(f->dirty);
 	}
+	/* Faults count theirs per CPU, unmaps in the table: never below 0. */
+	for (i = 0; i < AXAS_PT_LEAF_LEVELS; i++)
+		stats->leaves[i] = max(leaves[i], 0L);
 	stats->flushes = atomic64_read(&space->flushes);
 }
 EXPORT_SYMBOL_NS_GPL(axas_space_get_stats, AXAS_NS);

@@ -138,7 +138,8 @@ static struct page *frame_alloc_one(unsigned int order, int node,
 		page = alloc_pages(AXAS_FRAME_GFP, order);
 	else
 		page = alloc_pages_node(node, AXAS_FRAME_GFP | node_gfp, order);
-	if (page)
+	/* An order-0 page is one page already. */
+	if (page && order)
 		split_page(page, order);
 	return page;
 }
@@ -204,22 +205,35 @@ void axas_frame_free(struct page *page, unsigned int order)
 	}
 }
 
+/* Pages axas_frames_free() hands to the allocator at once. */
+#define FRAMES_FREE_BATCH	32
+
 /*
  * Free pages queued by release (on page->lru), after the flush; millions
  * of them for a large space, so with reschedule points (the caller holds
- * the space lock, a sleeping lock, and no RCU read section).
+ * the space lock, a sleeping lock, and no RCU read section). They go back
+ * in batches (release_pages(): one per-CPU list lock a batch, not one a
+ * page). The walk has read a page's link before the page is freed, and
+ * the list is left empty.
  */
 void axas_frames_free(struct axas_space *space, struct list_head *frames)
 {
-	struct page *page, *tmp;
+	struct page *batch[FRAMES_FREE_BATCH], *page, *tmp;
+	unsigned int nr = 0;
 	unsigned long n = 0;
 
 	list_for_each_entry_safe(page, tmp, frames, lru) {
-		list_del(&page->lru);
-		__free_page(page);
+		batch[nr++] = page;
+		if (nr == FRAMES_FREE_BATCH) {
+			release_pages(batch, nr);
+			nr = 0;
+		}
 		if (!(++n & 4095))
 			cond_resched();
 	}
+	if (nr)
+		release_pages(batch, nr);
+	INIT_LIST_HEAD(frames);
 	if (n)
 		axas_frames_uncharge(space, n);
 }
@@ -317,7 +331,6 @@ static int alloc_fault(struct axas_space *space, struct axas_area *area,
 		       struct axas_fault_frame *ff)
 {
 	unsigned long size = min(area->pgsize, room);
-	struct axas_pt_src src = { .encrypted = true };
 	int ret;
 
 	/*
@@ -344,11 +357,19 @@ static int alloc_fault(struct axas_space *space, struct axas_area *area,
 		if (ret)
 			return ret;
 	}
-	src.pa = page_to_phys(ff->page);
-	ret = axas_pt_map(&space->pt, ALIGN_DOWN(gpa, ff->size), ff->size, &src,
-			  area->flags & AXAS_PROT_ALL & ~ff->deny, ff->size,
-			  AXAS_PT_MAP_SHARED);
+	/*
+	 * The area's rights and size were checked when it was made, a
+	 * smaller frame's size is checked here: map the one leaf without
+	 * axas_pt_map()'s checks of a general range.
+	 */
+	if (!(space->pt.pgsizes & ff->size))
+		return -EOPNOTSUPP;
+	ret = axas_pt_map_leaf(&space->pt, ALIGN_DOWN(gpa, ff->size), ff->size,
+			       page_to_phys(ff->page),
+			       area->flags & AXAS_PROT_ALL & ~ff->deny, true, NULL,
+			       false);
 	if (!ret) {
+		this_cpu_inc(space->faults->leaves[(ilog2(ff->size) - 12) / 9]);
 		if (ff->fell_back)
 			this_cpu_inc(space->faults->fallback);
 		ff->page = NULL;

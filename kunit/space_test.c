@@ -407,6 +407,84 @@ static void axas_space_map_linear(struct kunit *test)
 	axs_expect_consistent(t);
 }
 
+/*
+ * axas_translate_hpa() and axas_translate() of one address (one walk of
+ * their own) say what the table engine's lookup says (axas_pt_query(), and
+ * axas_translate() of more than the leaf, which goes through it), for
+ * every GPA kind: 4 KiB, 2 MiB and 1 GiB leaves at their first, a middle
+ * and their last byte, lazy pages not faulted in, holes, and outside the
+ * space.
+ */
+static void axas_space_translate_hpa(struct kunit *test)
+{
+	struct axs *t = test->priv;
+	static const u64 offs[] = { 0, SZ_4K + 8, SZ_2M - 1, SZ_1G - 1 };
+	u64 gpas[64], lin = 2ULL * SZ_1G;
+	struct axas_translation tr, one;
+	struct axas_pt_leaf leaf;
+	unsigned int n = 0, i, j;
+	phys_addr_t hpa;
+
+	/* 1 GiB, 2 MiB and 4 KiB leaves of a device range, uncached. */
+	KUNIT_ASSERT_EQ(test, axas_map_linear(t->space, lin, 1ULL << 40,
+					      SZ_1G + SZ_2M + SZ_4K,
+					      RW | AXAS_PROT_MT(AXAS_MT_UC)), 0);
+	KUNIT_EXPECT_EQ(test, axt_stats(t->space).leaves[2], 1);
+	/* Eager 2 MiB frames, and a lazy 4 KiB area with one page faulted. */
+	KUNIT_ASSERT_EQ(test, axas_map_alloc(t->space, BASE, SZ_4M,
+					     RWX | AXAS_AREA_POPULATE, SZ_2M), 0);
+	KUNIT_ASSERT_EQ(test, axas_map_alloc(t->space, BASE + SZ_4M, SZ_64K,
+					     RW, SZ_4K), 0);
+	KUNIT_ASSERT_EQ(test, axas_fault(t->space, BASE + SZ_4M + SZ_8K,
+					 AXAS_ACCESS_WRITE), AXAS_FAULT_INSTALLED);
+	for (i = 0; i < ARRAY_SIZE(offs); i++) {
+		gpas[n++] = lin + offs[i];
+		gpas[n++] = lin + SZ_1G + offs[i] % SZ_2M;
+	}
+	gpas[n++] = lin + SZ_1G + SZ_2M + 100;
+	gpas[n++] = lin + SZ_1G + SZ_2M + SZ_4K;	/* hole after it */
+	for (i = 0; i < ARRAY_SIZE(offs); i++)
+		gpas[n++] = BASE + offs[i] % SZ_4M;
+	for (i = 0; i < 16; i++)
+		gpas[n++] = BASE + SZ_4M + i * SZ_4K + i;
+	gpas[n++] = BASE - 1;
+	gpas[n++] = BASE + SIZE;
+	gpas[n++] = BASE + SIZE - 1;
+	for (i = 0, j = 0; i < n; i++) {
+		/* More than any leaf: the contiguous-run path. */
+		int full = axas_translate(t->space, gpas[i], 4ULL * SZ_1G, &tr);
+		int lean, q = -ERANGE;
+
+		if (gpas[i] >= BASE && gpas[i] < BASE + SIZE)
+			q = axas_pt_query(&t->space->pt, gpas[i], &leaf);
+		KUNIT_EXPECT_EQ_MSG(test, full, q, "gpa %llx", gpas[i]);
+		hpa = 0xdead000;
+		lean = axas_translate_hpa(t->space, gpas[i], &hpa);
+		KUNIT_EXPECT_EQ_MSG(test, lean, full, "gpa %llx", gpas[i]);
+		KUNIT_EXPECT_EQ_MSG(test, axas_translate(t->space, gpas[i], 1, &one),
+				    full, "gpa %llx", gpas[i]);
+		if (full) {
+			KUNIT_EXPECT_EQ(test, hpa, 0xdead000);
+			continue;
+		}
+		j++;
+		KUNIT_EXPECT_EQ_MSG(test, hpa, tr.hpa, "gpa %llx", gpas[i]);
+		KUNIT_EXPECT_EQ_MSG(test, hpa, leaf.hpa + (gpas[i] - leaf.gpa),
+				    "gpa %llx", gpas[i]);
+		/* One address: the same HPA and rights, the rest of the leaf. */
+		KUNIT_EXPECT_EQ(test, one.hpa, tr.hpa);
+		KUNIT_EXPECT_EQ(test, one.prot, tr.prot);
+		KUNIT_EXPECT_EQ(test, one.prot, leaf.prot);
+		KUNIT_EXPECT_EQ(test, one.len, leaf.gpa + leaf.size - gpas[i]);
+	}
+	/* Found: in the 1 GiB leaf 4, the 2 MiB ones 4 + 4, 4 KiB ones 2. */
+	KUNIT_EXPECT_EQ(test, j, 14);
+	KUNIT_EXPECT_EQ(test, axas_translate_hpa(t->space, lin + 5, &hpa), 0);
+	KUNIT_EXPECT_EQ(test, hpa, (1ULL << 40) + 5);
+	axas_space_shutdown(t->space);
+	KUNIT_EXPECT_EQ(test, axas_translate_hpa(t->space, lin, &hpa), -ESHUTDOWN);
+}
+
 struct axs_bad {
 	const char *what;
 	int op;	/* 0 linear, 1 alloc, 2 unmap, 3 protect, 4 fault, 5 translate */
@@ -678,6 +756,7 @@ static struct kunit_case axas_space_cases[] = {
 	KUNIT_CASE_PARAM(axas_space_zeroed, axs_fmt_gen_params),
 	KUNIT_CASE_PARAM(axas_space_guest_copy, axs_fmt_gen_params),
 	KUNIT_CASE_PARAM(axas_space_map_linear, axs_fmt_gen_params),
+	KUNIT_CASE_PARAM(axas_space_translate_hpa, axs_fmt_gen_params),
 	KUNIT_CASE_PARAM(axas_space_bad_input, axs_fmt_gen_params),
 	KUNIT_CASE_PARAM(axas_space_unmap_protect_split, axs_fmt_gen_params),
 	KUNIT_CASE_PARAM(axas_space_flush_before_free, axs_fmt_gen_params),

@@ -419,6 +419,8 @@ struct pt_map {
 	long added[AXAS_PT_LEAF_LEVELS];
 	/* Shared maps: table pages come from here if given (never fails). */
 	struct axas_pt_cache *tables;
+	/* Shared maps: the caller counts the leaf, not @pt->stats. */
+	bool uncounted;
 	/* The last choice: a walk that descends asks @src once per leaf. */
 	u64 memo_gpa;
 	phys_addr_t memo_pa;
@@ -444,9 +446,10 @@ static int pt_map_choose(struct pt_map *m, u64 gpa, phys_addr_t *pa)
 		hpa = m->src->next(m->src, gpa, &len);
 		len = min(len, rest);
 	} else if (m->src->frames) {
-		u64 off = gpa - m->gpa, in = off % m->src->frame_size;
+		/* A power of two: no division per leaf. */
+		u64 off = gpa - m->gpa, in = off & (m->src->frame_size - 1);
 
-		hpa = page_to_phys(m->src->frames[off / m->src->frame_size]) + in;
+		hpa = page_to_phys(m->src->frames[off >> __ffs(m->src->frame_size)]) + in;
 		len = min(m->src->frame_size - in, rest);
 	} else {
 		hpa = m->src->pa + (gpa - m->gpa);
@@ -642,7 +645,8 @@ static int pt_map_chain(struct pt_map *m, u64 *ptep, unsigned int level,
 	}
 	for (i = 0; i < n; i++)
 		atomic_long_inc(&pt->stats.tables[level - 1 - i]);
-	atomic_long_inc(&pt->stats.leaves[target]);
+	if (!m->uncounted)
+		atomic_long_inc(&pt->stats.leaves[target]);
 	return 0;
 }
 
@@ -679,7 +683,8 @@ static int pt_map_one(struct pt_map *m, u64 gpa, u64 size)
 		pte = 0;
 		if (!try_cmpxchg64(&table[pt_index(gpa, target)], &pte, leaf))
 			return -EEXIST;
-		atomic_long_inc(&pt->stats.leaves[target]);
+		if (!m->uncounted)
+			atomic_long_inc(&pt->stats.leaves[target]);
 		return 0;
 	} while (ret == -EAGAIN);
 	return ret;
@@ -794,11 +799,14 @@ void axas_pt_cache_release(struct axas_pt_cache *cache)
 
 /*
  * A shared map of one leaf of @size at @gpa to @pa, with the table pages
- * it needs taken from @tables. Like axas_pt_map() with AXAS_PT_MAP_SHARED:
- * -EEXIST when a leaf or a table is in the way.
+ * it needs taken from @tables (allocated when NULL). Like axas_pt_map()
+ * with AXAS_PT_MAP_SHARED: -EEXIST when a leaf or a table is in the way.
+ * With !@counted the leaf is left out of @pt->stats for the caller to
+ * count (faults count theirs per CPU: no counter shared between vCPUs).
  */
 int axas_pt_map_leaf(struct axas_pt *pt, u64 gpa, u64 size, phys_addr_t pa,
-		     u32 prot, bool encrypted, struct axas_pt_cache *tables)
+		     u32 prot, bool encrypted, struct axas_pt_cache *tables,
+		     bool counted)
 {
 	struct axas_pt_src src = { .pa = pa, .encrypted = encrypted };
 	struct pt_map m = {
@@ -809,6 +817,7 @@ int axas_pt_map_leaf(struct axas_pt *pt, u64 gpa, u64 size, phys_addr_t pa,
 		.pgsizes = size,
 		.shared = true,
 		.tables = tables,
+		.uncounted = !counted,
 		.memo_gpa = U64_MAX,
 	};
 	unsigned int level = (ilog2(size) - 12) / 9;

@@ -481,6 +481,7 @@ int axas_fault(struct axas_space *space, u64 gpa, unsigned int access);
 int __must_check axas_populate(struct axas_space *space, u64 gpa, u64 size);
 int axas_translate(struct axas_space *space, u64 gpa, u64 len,
 		   struct axas_translation *tr);
+int axas_translate_hpa(struct axas_space *space, u64 gpa, phys_addr_t *hpa);
 int axas_read(struct axas_space *space, u64 gpa, void *buf, size_t len,
 	      unsigned int flags);
 int axas_write(struct axas_space *space, u64 gpa, const void *buf,

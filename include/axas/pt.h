@@ -237,7 +237,8 @@ struct axas_pt {
 	u64 table_pte;
 	int node;
 	gfp_t node_gfp;
-	struct axas_pt_stats stats;
+	/* Written by every map and fault: not on the lines walks read. */
+	struct axas_pt_stats stats ____cacheline_aligned_in_smp;
 };
 
 /**
