@@ -457,7 +457,7 @@ static const char *qual_str(u64 q, char *buf, size_t len)
 static void demo_expect_done(struct vmx_demo *d)
 {
 	unsigned int i, j, n = d->cur;
-	char b1[48], b2[24];
+	char b1[48], b2[32];
 
 	for (i = d->iexp; i < d->nexp; i++)
 		demo_fail(d, "predicted exit %u of %u (reason %u at %#llx) did not come",
