@@ -650,8 +650,7 @@ static void demo_unplant(struct vmx_demo *d)
 		return;
 	WRITE_ONCE(*(u64 *)phys_to_virt(d->plant_entry_pa), d->plant_old);
 	d->plant_entry_pa = 0;
-	if (demo_invept(d))
-		return;
+	demo_invept(d);
 }
 
 /* The guest's page tables: the low 4 GiB in 2 MiB pages, G_WALK_GVA. */
@@ -1125,7 +1124,7 @@ static int demo_run(struct vmx_demo *d)
 		/* The flush accounting: nothing may be owed at entry. */
 		if (d->flushes_done != d->flushes_owed) {
 			local_irq_enable();
-			demo_stop(d, "a flush is owed at VM entry: %llu flushes asked for, %llu done (last [%#llx, +%#llx)); INVEPT was skipped",
+			demo_stop(d, "a flush is owed at VM entry: %llu flushes asked for, %llu done (last [%#llx, +%#llx))",
 				  d->flushes_owed, d->flushes_done, d->owed_gpa, d->owed_size);
 			break;
 		}
