@@ -57,6 +57,7 @@
 #include <axas/compat.h>
 #include <axas/vmm.h>
 #include "guest.h"
+#include "vmx.h"
 
 static unsigned long resv_base;
 module_param(resv_base, ulong, 0444);
@@ -72,15 +73,6 @@ static char *plant = "";
 module_param(plant, charp, 0444);
 MODULE_PARM_DESC(plant,
 		 "a planted error: memtype7 or wonly (one EPT leaf written directly), noinvept (one INVEPT skipped)");
-
-/* Guest registers other than RSP (in the VMCS); vmenter.S's layout. */
-struct axas_vmx_regs {
-	u64 gpr[16];		/* by x86 register number */
-};
-
-int axas_vmx_enter(struct axas_vmx_regs *regs, int launched);
-void axas_vmx_exit(void);
-extern const u8 axas_vmx_guest[], axas_vmx_guest_end[];
 
 enum { RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI };
 
@@ -256,7 +248,7 @@ static __printf(2, 3) void demo_fail(struct vmx_demo *d, const char *fmt, ...)
 } while (0)
 
 /* VMX instructions. */
-static u64 vmread(unsigned long field)
+static u64 vmcs_read(unsigned long field)
 {
 	u64 val;
 
@@ -264,7 +256,7 @@ static u64 vmread(unsigned long field)
 	return val;
 }
 
-static bool vmwrite(unsigned long field, u64 val)
+static bool vmcs_write(unsigned long field, u64 val)
 {
 	bool fail;
 
@@ -273,23 +265,32 @@ static bool vmwrite(unsigned long field, u64 val)
 	return !fail;
 }
 
-static bool vmx_insn_pa(const char *insn, u64 pa)
+/* VMXON, VMCLEAR, VMPTRLD: the region's HPA as a memory operand. */
+static bool do_vmxon(u64 pa)
 {
 	bool fail;
 
-	if (!strcmp(insn, "vmxon"))
-		asm volatile("vmxon %1" CC_SET(be) : CC_OUT(be)(fail)
-			     : "m"(pa) : "cc", "memory");
-	else if (!strcmp(insn, "vmclear"))
-		asm volatile("vmclear %1" CC_SET(be) : CC_OUT(be)(fail)
-			     : "m"(pa) : "cc", "memory");
-	else
-		asm volatile("vmptrld %1" CC_SET(be) : CC_OUT(be)(fail)
-			     : "m"(pa) : "cc", "memory");
+	asm volatile("vmxon %1" CC_SET(be) : CC_OUT(be)(fail) : "m"(pa) : "cc", "memory");
 	return !fail;
 }
 
-static bool invept(unsigned long type, u64 eptp)
+static bool do_vmclear(u64 pa)
+{
+	bool fail;
+
+	asm volatile("vmclear %1" CC_SET(be) : CC_OUT(be)(fail) : "m"(pa) : "cc", "memory");
+	return !fail;
+}
+
+static bool do_vmptrld(u64 pa)
+{
+	bool fail;
+
+	asm volatile("vmptrld %1" CC_SET(be) : CC_OUT(be)(fail) : "m"(pa) : "cc", "memory");
+	return !fail;
+}
+
+static bool do_invept(unsigned long type, u64 eptp)
 {
 	struct { u64 eptp, rsvd; } desc = { eptp, 0 };
 	bool fail;
@@ -299,7 +300,7 @@ static bool invept(unsigned long type, u64 eptp)
 	return !fail;
 }
 
-static bool invvpid(unsigned long type, u16 vpid)
+static bool do_invvpid(unsigned long type, u16 vpid)
 {
 	struct { u64 vpid, gla; } desc = { vpid, 0 };
 	bool fail;
@@ -322,8 +323,8 @@ static bool demo_invept(struct vmx_demo *d)
 {
 	d->invepts++;
 	if (d->ept_cap & CAP_INVEPT_SINGLE)
-		return invept(VMX_EPT_EXTENT_CONTEXT, d->eptp);
-	return invept(VMX_EPT_EXTENT_GLOBAL, 0);
+		return do_invept(VMX_EPT_EXTENT_CONTEXT, d->eptp);
+	return do_invept(VMX_EPT_EXTENT_GLOBAL, 0);
 }
 
 /*
@@ -691,7 +692,7 @@ static int demo_fill_walk(struct vmx_demo *d, int action)
  */
 static void demo_mmio(struct vmx_demo *d, u64 gpa, u64 gla)
 {
-	u64 rip = vmread(GUEST_RIP);
+	u64 rip = vmcs_read(GUEST_RIP);
 	u8 insn[3] = { 0 };
 	unsigned int len, disp = 0;
 	int ret;
@@ -718,15 +719,15 @@ static void demo_mmio(struct vmx_demo *d, u64 gpa, u64 gla)
 		d->scratch = (u32)d->regs.gpr[RAX];
 	else
 		d->regs.gpr[RAX] = disp ? ~d->scratch : DEV_ID;
-	vmwrite(GUEST_RIP, rip + len);
+	vmcs_write(GUEST_RIP, rip + len);
 }
 
 /* An EPT violation: check it against the next prediction, then act. */
 static void demo_ept_violation(struct vmx_demo *d)
 {
-	u64 qual = vmread(EXIT_QUALIFICATION);
-	u64 gpa = vmread(GUEST_PHYSICAL_ADDRESS);
-	u64 gla = vmread(GUEST_LINEAR_ADDRESS);
+	u64 qual = vmcs_read(EXIT_QUALIFICATION);
+	u64 gpa = vmcs_read(GUEST_PHYSICAL_ADDRESS);
+	u64 gla = vmcs_read(GUEST_LINEAR_ADDRESS);
 	struct axas_exit_fault f;
 	struct expect *e;
 	char b1[48], b2[48];
@@ -787,7 +788,7 @@ static void demo_ept_violation(struct vmx_demo *d)
 /* Port I/O, MSR and VMX instruction exits (scenario 7). */
 static void demo_other_exit(struct vmx_demo *d, u32 reason)
 {
-	u64 qual = vmread(EXIT_QUALIFICATION);
+	u64 qual = vmcs_read(EXIT_QUALIFICATION);
 	struct expect *e;
 
 	cur_sc(d)->other++;
@@ -795,7 +796,7 @@ static void demo_other_exit(struct vmx_demo *d, u32 reason)
 		qual = (u32)d->regs.gpr[RCX];
 	if (d->iexp == d->nexp) {
 		demo_stop(d, "unpredicted exit %u (qualification %#llx) at %#llx", reason,
-			  qual, vmread(GUEST_RIP));
+			  qual, vmcs_read(GUEST_RIP));
 		return;
 	}
 	e = &d->exp[d->iexp];
@@ -809,9 +810,11 @@ static void demo_other_exit(struct vmx_demo *d, u32 reason)
 	/* IN gets IO_IN_VAL; RDMSR reads 0; OUT, WRMSR, VMXOFF do nothing. */
 	if (reason == EXIT_REASON_IO_INSTRUCTION && (qual & BIT(3)))
 		d->regs.gpr[RAX] = (d->regs.gpr[RAX] & ~0xffULL) | IO_IN_VAL;
-	if (reason == EXIT_REASON_MSR_READ)
-		d->regs.gpr[RAX] = d->regs.gpr[RDX] = 0;
-	vmwrite(GUEST_RIP, vmread(GUEST_RIP) + vmread(VM_EXIT_INSTRUCTION_LEN));
+	if (reason == EXIT_REASON_MSR_READ) {
+		d->regs.gpr[RAX] = 0;
+		d->regs.gpr[RDX] = 0;
+	}
+	vmcs_write(GUEST_RIP, vmcs_read(GUEST_RIP) + vmcs_read(VM_EXIT_INSTRUCTION_LEN));
 }
 
 /* I/O exit qualification: 1 byte, direction, immediate port. */
@@ -1008,7 +1011,7 @@ static void demo_vmcall(struct vmx_demo *d)
 	u64 cmd = d->regs.gpr[RAX], n = d->regs.gpr[RBX];
 	struct scenario *sc;
 
-	vmwrite(GUEST_RIP, vmread(GUEST_RIP) + vmread(VM_EXIT_INSTRUCTION_LEN));
+	vmcs_write(GUEST_RIP, vmcs_read(GUEST_RIP) + vmcs_read(VM_EXIT_INSTRUCTION_LEN));
 	if (n < 1 || n > NR_SCENARIOS) {
 		demo_stop(d, "hypercall %llu for scenario %llu", cmd, n);
 		return;
@@ -1047,7 +1050,7 @@ static void demo_vmcall(struct vmx_demo *d)
 /* One VM exit; false when the run is over. */
 static bool demo_exit(struct vmx_demo *d)
 {
-	u32 reason = vmread(VM_EXIT_REASON);
+	u32 reason = vmcs_read(VM_EXIT_REASON);
 	struct scenario *sc = cur_sc(d);
 	u32 info;
 
@@ -1055,7 +1058,7 @@ static bool demo_exit(struct vmx_demo *d)
 	sc->exits++;
 	if (reason & VMX_EXIT_REASONS_FAILED_VMENTRY) {
 		demo_stop(d, "VM entry failed: reason %#x, qualification %#llx",
-			  reason, vmread(EXIT_QUALIFICATION));
+			  reason, vmcs_read(EXIT_QUALIFICATION));
 		return false;
 	}
 	switch ((u16)reason) {
@@ -1066,7 +1069,7 @@ static bool demo_exit(struct vmx_demo *d)
 		demo_ept_violation(d);
 		break;
 	case EXIT_REASON_EPT_MISCONFIG:
-		demo_misconfig(d, vmread(GUEST_PHYSICAL_ADDRESS));
+		demo_misconfig(d, vmcs_read(GUEST_PHYSICAL_ADDRESS));
 		break;
 	case EXIT_REASON_VMCALL:
 		demo_vmcall(d);
@@ -1081,14 +1084,14 @@ static bool demo_exit(struct vmx_demo *d)
 		demo_other_exit(d, (u16)reason);
 		break;
 	case EXIT_REASON_EXCEPTION_NMI:
-		info = vmread(VM_EXIT_INTR_INFO);
+		info = vmcs_read(VM_EXIT_INTR_INFO);
 		demo_stop(d, "exception or NMI in the guest: info %#x, error code %#llx, qualification %#llx at RIP %#llx",
-			  info, vmread(VM_EXIT_INTR_ERROR_CODE), vmread(EXIT_QUALIFICATION),
-			  vmread(GUEST_RIP));
+			  info, vmcs_read(VM_EXIT_INTR_ERROR_CODE), vmcs_read(EXIT_QUALIFICATION),
+			  vmcs_read(GUEST_RIP));
 		break;
 	default:
 		demo_stop(d, "unexpected exit %u, qualification %#llx at RIP %#llx",
-			  reason, vmread(EXIT_QUALIFICATION), vmread(GUEST_RIP));
+			  reason, vmcs_read(EXIT_QUALIFICATION), vmcs_read(GUEST_RIP));
 	}
 	return !d->stopped;
 }
@@ -1128,8 +1131,8 @@ static int demo_run(struct vmx_demo *d)
 				  d->flushes_owed, d->flushes_done, d->owed_gpa, d->owed_size);
 			break;
 		}
-		vmwrite(HOST_CR3, __read_cr3());
-		vmwrite(HOST_CR4, cr4_read_shadow());
+		vmcs_write(HOST_CR3, __read_cr3());
+		vmcs_write(HOST_CR4, cr4_read_shadow());
 		native_store_gdt(&h.gdt);
 		store_idt(&h.idt);
 		savesegment(ds, h.ds);
@@ -1155,7 +1158,7 @@ static int demo_run(struct vmx_demo *d)
 		local_irq_enable();
 		if (failed) {
 			demo_stop(d, "VM%s failed: VM-instruction error %llu",
-				  launched ? "RESUME" : "LAUNCH", vmread(VM_INSTRUCTION_ERROR));
+				  launched ? "RESUME" : "LAUNCH", vmcs_read(VM_INSTRUCTION_ERROR));
 			break;
 		}
 		launched = true;
@@ -1215,25 +1218,25 @@ static int demo_vmcs(struct vmx_demo *d)
 	if (ret)
 		return ret;
 
-	vmwrite(PIN_BASED_VM_EXEC_CONTROL, pin);
-	vmwrite(CPU_BASED_VM_EXEC_CONTROL, cpu);
-	vmwrite(SECONDARY_VM_EXEC_CONTROL, cpu2);
-	vmwrite(VM_EXIT_CONTROLS, exit);
-	vmwrite(VM_ENTRY_CONTROLS, entry);
-	vmwrite(EXCEPTION_BITMAP, ~0U);
-	vmwrite(PAGE_FAULT_ERROR_CODE_MASK, 0);
-	vmwrite(PAGE_FAULT_ERROR_CODE_MATCH, 0);
-	vmwrite(CR3_TARGET_COUNT, 0);
-	vmwrite(VM_EXIT_MSR_STORE_COUNT, 0);
-	vmwrite(VM_EXIT_MSR_LOAD_COUNT, 0);
-	vmwrite(VM_ENTRY_MSR_LOAD_COUNT, 0);
-	vmwrite(VM_ENTRY_INTR_INFO_FIELD, 0);
-	vmwrite(IO_BITMAP_A, d->io_bitmaps->hpa);
-	vmwrite(IO_BITMAP_B, d->io_bitmaps->hpa + SZ_4K);
-	vmwrite(MSR_BITMAP, d->msr_bitmap->hpa);
-	vmwrite(EPT_POINTER, d->eptp);
-	vmwrite(VIRTUAL_PROCESSOR_ID, VPID);
-	vmwrite(VMCS_LINK_POINTER, ~0ULL);
+	vmcs_write(PIN_BASED_VM_EXEC_CONTROL, pin);
+	vmcs_write(CPU_BASED_VM_EXEC_CONTROL, cpu);
+	vmcs_write(SECONDARY_VM_EXEC_CONTROL, cpu2);
+	vmcs_write(VM_EXIT_CONTROLS, exit);
+	vmcs_write(VM_ENTRY_CONTROLS, entry);
+	vmcs_write(EXCEPTION_BITMAP, ~0U);
+	vmcs_write(PAGE_FAULT_ERROR_CODE_MASK, 0);
+	vmcs_write(PAGE_FAULT_ERROR_CODE_MATCH, 0);
+	vmcs_write(CR3_TARGET_COUNT, 0);
+	vmcs_write(VM_EXIT_MSR_STORE_COUNT, 0);
+	vmcs_write(VM_EXIT_MSR_LOAD_COUNT, 0);
+	vmcs_write(VM_ENTRY_MSR_LOAD_COUNT, 0);
+	vmcs_write(VM_ENTRY_INTR_INFO_FIELD, 0);
+	vmcs_write(IO_BITMAP_A, d->io_bitmaps->hpa);
+	vmcs_write(IO_BITMAP_B, d->io_bitmaps->hpa + SZ_4K);
+	vmcs_write(MSR_BITMAP, d->msr_bitmap->hpa);
+	vmcs_write(EPT_POINTER, d->eptp);
+	vmcs_write(VIRTUAL_PROCESSOR_ID, VPID);
+	vmcs_write(VMCS_LINK_POINTER, ~0ULL);
 
 	/* The VMM owns every CR0 and CR4 bit: the guest's MOV to them exits. */
 	rdmsrl(MSR_IA32_VMX_CR0_FIXED0, f0);
@@ -1242,30 +1245,30 @@ static int demo_vmcs(struct vmx_demo *d)
 	rdmsrl(MSR_IA32_VMX_CR4_FIXED0, f0);
 	rdmsrl(MSR_IA32_VMX_CR4_FIXED1, f1);
 	cr4 = ((X86_CR4_PAE | X86_CR4_VMXE) | f0) & f1;
-	vmwrite(CR0_GUEST_HOST_MASK, ~0UL);
-	vmwrite(CR4_GUEST_HOST_MASK, ~0UL);
-	vmwrite(CR0_READ_SHADOW, cr0);
-	vmwrite(CR4_READ_SHADOW, cr4 & ~X86_CR4_VMXE);
+	vmcs_write(CR0_GUEST_HOST_MASK, ~0UL);
+	vmcs_write(CR4_GUEST_HOST_MASK, ~0UL);
+	vmcs_write(CR0_READ_SHADOW, cr0);
+	vmcs_write(CR4_READ_SHADOW, cr4 & ~X86_CR4_VMXE);
 
 	/* Guest: 64-bit mode at G_IMAGE on its page tables. */
-	vmwrite(GUEST_CR0, cr0);
-	vmwrite(GUEST_CR3, G_PML4);
-	vmwrite(GUEST_CR4, cr4);
-	vmwrite(GUEST_IA32_EFER, GUEST_EFER);
-	vmwrite(GUEST_DR7, DR7_FIXED_1);
-	vmwrite(GUEST_IA32_DEBUGCTL, 0);
-	vmwrite(GUEST_RIP, G_IMAGE);
-	vmwrite(GUEST_RSP, G_STACK_TOP);
-	vmwrite(GUEST_RFLAGS, X86_EFLAGS_FIXED);
-	vmwrite(GUEST_CS_SELECTOR, 0x8);
-	vmwrite(GUEST_CS_BASE, 0);
-	vmwrite(GUEST_CS_LIMIT, 0xffffffff);
-	vmwrite(GUEST_CS_AR_BYTES, SEG_CODE64);
+	vmcs_write(GUEST_CR0, cr0);
+	vmcs_write(GUEST_CR3, G_PML4);
+	vmcs_write(GUEST_CR4, cr4);
+	vmcs_write(GUEST_IA32_EFER, GUEST_EFER);
+	vmcs_write(GUEST_DR7, DR7_FIXED_1);
+	vmcs_write(GUEST_IA32_DEBUGCTL, 0);
+	vmcs_write(GUEST_RIP, G_IMAGE);
+	vmcs_write(GUEST_RSP, G_STACK_TOP);
+	vmcs_write(GUEST_RFLAGS, X86_EFLAGS_FIXED);
+	vmcs_write(GUEST_CS_SELECTOR, 0x8);
+	vmcs_write(GUEST_CS_BASE, 0);
+	vmcs_write(GUEST_CS_LIMIT, 0xffffffff);
+	vmcs_write(GUEST_CS_AR_BYTES, SEG_CODE64);
 #define DATA_SEG(s) do {					\
-	vmwrite(GUEST_##s##_SELECTOR, 0x10);			\
-	vmwrite(GUEST_##s##_BASE, 0);				\
-	vmwrite(GUEST_##s##_LIMIT, 0xffffffff);			\
-	vmwrite(GUEST_##s##_AR_BYTES, SEG_DATA);		\
+	vmcs_write(GUEST_##s##_SELECTOR, 0x10);			\
+	vmcs_write(GUEST_##s##_BASE, 0);				\
+	vmcs_write(GUEST_##s##_LIMIT, 0xffffffff);			\
+	vmcs_write(GUEST_##s##_AR_BYTES, SEG_DATA);		\
 } while (0)
 	DATA_SEG(SS);
 	DATA_SEG(DS);
@@ -1273,56 +1276,56 @@ static int demo_vmcs(struct vmx_demo *d)
 	DATA_SEG(FS);
 	DATA_SEG(GS);
 #undef DATA_SEG
-	vmwrite(GUEST_TR_SELECTOR, 0x18);
-	vmwrite(GUEST_TR_BASE, 0);
-	vmwrite(GUEST_TR_LIMIT, 0x67);
-	vmwrite(GUEST_TR_AR_BYTES, SEG_TSS_BUSY);
-	vmwrite(GUEST_LDTR_SELECTOR, 0);
-	vmwrite(GUEST_LDTR_AR_BYTES, SEG_UNUSABLE);
-	vmwrite(GUEST_GDTR_BASE, 0);
-	vmwrite(GUEST_GDTR_LIMIT, 0);
-	vmwrite(GUEST_IDTR_BASE, 0);
-	vmwrite(GUEST_IDTR_LIMIT, 0);
-	vmwrite(GUEST_INTERRUPTIBILITY_INFO, 0);
-	vmwrite(GUEST_ACTIVITY_STATE, 0);
-	vmwrite(GUEST_PENDING_DBG_EXCEPTIONS, 0);
-	vmwrite(GUEST_SYSENTER_CS, 0);
-	vmwrite(GUEST_SYSENTER_ESP, 0);
-	vmwrite(GUEST_SYSENTER_EIP, 0);
+	vmcs_write(GUEST_TR_SELECTOR, 0x18);
+	vmcs_write(GUEST_TR_BASE, 0);
+	vmcs_write(GUEST_TR_LIMIT, 0x67);
+	vmcs_write(GUEST_TR_AR_BYTES, SEG_TSS_BUSY);
+	vmcs_write(GUEST_LDTR_SELECTOR, 0);
+	vmcs_write(GUEST_LDTR_AR_BYTES, SEG_UNUSABLE);
+	vmcs_write(GUEST_GDTR_BASE, 0);
+	vmcs_write(GUEST_GDTR_LIMIT, 0);
+	vmcs_write(GUEST_IDTR_BASE, 0);
+	vmcs_write(GUEST_IDTR_LIMIT, 0);
+	vmcs_write(GUEST_INTERRUPTIBILITY_INFO, 0);
+	vmcs_write(GUEST_ACTIVITY_STATE, 0);
+	vmcs_write(GUEST_PENDING_DBG_EXCEPTIONS, 0);
+	vmcs_write(GUEST_SYSENTER_CS, 0);
+	vmcs_write(GUEST_SYSENTER_ESP, 0);
+	vmcs_write(GUEST_SYSENTER_EIP, 0);
 
 	/* Host: this kthread's state; CR3 and CR4 again before each entry. */
-	vmwrite(HOST_CR0, read_cr0());
-	vmwrite(HOST_CR3, __read_cr3());
-	vmwrite(HOST_CR4, cr4_read_shadow());
-	vmwrite(HOST_CS_SELECTOR, __KERNEL_CS);
-	vmwrite(HOST_SS_SELECTOR, __KERNEL_DS);
-	vmwrite(HOST_DS_SELECTOR, 0);
-	vmwrite(HOST_ES_SELECTOR, 0);
-	vmwrite(HOST_FS_SELECTOR, 0);
-	vmwrite(HOST_GS_SELECTOR, 0);
+	vmcs_write(HOST_CR0, read_cr0());
+	vmcs_write(HOST_CR3, __read_cr3());
+	vmcs_write(HOST_CR4, cr4_read_shadow());
+	vmcs_write(HOST_CS_SELECTOR, __KERNEL_CS);
+	vmcs_write(HOST_SS_SELECTOR, __KERNEL_DS);
+	vmcs_write(HOST_DS_SELECTOR, 0);
+	vmcs_write(HOST_ES_SELECTOR, 0);
+	vmcs_write(HOST_FS_SELECTOR, 0);
+	vmcs_write(HOST_GS_SELECTOR, 0);
 	store_tr(tr);
-	vmwrite(HOST_TR_SELECTOR, tr);
+	vmcs_write(HOST_TR_SELECTOR, tr);
 	rdmsrl(MSR_FS_BASE, v);
-	vmwrite(HOST_FS_BASE, v);
+	vmcs_write(HOST_FS_BASE, v);
 	rdmsrl(MSR_GS_BASE, v);
-	vmwrite(HOST_GS_BASE, v);
+	vmcs_write(HOST_GS_BASE, v);
 	native_store_gdt(&dt);
-	vmwrite(HOST_GDTR_BASE, dt.address);
+	vmcs_write(HOST_GDTR_BASE, dt.address);
 	gdt = (struct desc_struct *)dt.address;
 	/* The TSS descriptor is 16 bytes: base 63:32 in the second half. */
 	v = get_desc_base(&gdt[tr >> 3]) | ((u64)*(u32 *)&gdt[(tr >> 3) + 1] << 32);
-	vmwrite(HOST_TR_BASE, v);
+	vmcs_write(HOST_TR_BASE, v);
 	store_idt(&dt);
-	vmwrite(HOST_IDTR_BASE, dt.address);
+	vmcs_write(HOST_IDTR_BASE, dt.address);
 	rdmsrl(MSR_IA32_SYSENTER_CS, v);
-	vmwrite(HOST_IA32_SYSENTER_CS, v);
+	vmcs_write(HOST_IA32_SYSENTER_CS, v);
 	rdmsrl(MSR_IA32_SYSENTER_ESP, v);
-	vmwrite(HOST_IA32_SYSENTER_ESP, v);
+	vmcs_write(HOST_IA32_SYSENTER_ESP, v);
 	rdmsrl(MSR_IA32_SYSENTER_EIP, v);
-	vmwrite(HOST_IA32_SYSENTER_EIP, v);
+	vmcs_write(HOST_IA32_SYSENTER_EIP, v);
 	rdmsrl(MSR_EFER, v);
-	vmwrite(HOST_IA32_EFER, v);
-	vmwrite(HOST_RIP, (unsigned long)axas_vmx_exit);
+	vmcs_write(HOST_IA32_EFER, v);
+	vmcs_write(HOST_RIP, (unsigned long)axas_vmx_exit);
 	return 0;
 }
 
@@ -1366,7 +1369,7 @@ static int demo_space(struct vmx_demo *d)
 	return ret;
 }
 
-static const char *plant_name[] = { "", "memtype7", "wonly", "noinvept" };
+static const char *const plant_name[] = { "", "memtype7", "wonly", "noinvept" };
 
 static void demo_report(struct vmx_demo *d)
 {
@@ -1453,13 +1456,13 @@ static int demo_vmxon(struct vmx_demo *d)
 	}
 	cr4_set_bits(X86_CR4_VMXE);
 	d->cr4_set = true;
-	if (!vmx_insn_pa("vmxon", d->vmxon_frame->hpa)) {
+	if (!do_vmxon(d->vmxon_frame->hpa)) {
 		pr_info("[0] set-up: FAIL: VMXON failed\n");
 		return -EIO;
 	}
 	d->vmxon = true;
-	if (!vmx_insn_pa("vmclear", d->vmcs_frame->hpa) ||
-	    !vmx_insn_pa("vmptrld", d->vmcs_frame->hpa)) {
+	if (!do_vmclear(d->vmcs_frame->hpa) ||
+	    !do_vmptrld(d->vmcs_frame->hpa)) {
 		pr_info("[0] set-up: FAIL: VMCLEAR/VMPTRLD failed\n");
 		return -EIO;
 	}
@@ -1470,7 +1473,7 @@ static int demo_vmxon(struct vmx_demo *d)
 static void demo_vmxoff(struct vmx_demo *d)
 {
 	if (d->vmcs_loaded)
-		vmx_insn_pa("vmclear", d->vmcs_frame->hpa);
+		do_vmclear(d->vmcs_frame->hpa);
 	d->vmcs_loaded = false;
 	if (d->vmxon)
 		asm volatile("vmxoff" ::: "cc", "memory");
@@ -1559,9 +1562,9 @@ static int demo_thread(void *arg)
 		/* Nothing of a former user of this EPTP or VPID may be cached. */
 		demo_invept(d);
 		if (d->ept_cap & CAP_INVVPID_SINGLE)
-			invvpid(VMX_VPID_EXTENT_SINGLE_CONTEXT, VPID);
+			do_invvpid(VMX_VPID_EXTENT_SINGLE_CONTEXT, VPID);
 		else if (d->ept_cap & CAP_INVVPID_ALL)
-			invvpid(VMX_VPID_EXTENT_ALL_CONTEXT, VPID);
+			do_invvpid(VMX_VPID_EXTENT_ALL_CONTEXT, VPID);
 		if (d->plant != PLANT_NONE)
 			pr_info("plant: %s\n", plant_name[d->plant]);
 		demo_run(d);
