@@ -104,6 +104,7 @@ enum { RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI };
 #define CAP_INVVPID_ALL		BIT_ULL(42)
 
 #define VPID		1
+#define DR7_RESET	0x400ULL	/* DR7 after reset: bit 10 reads as 1 */
 #define GUEST_EFER	(EFER_LME | EFER_LMA)
 #define SEG_CODE64	0xa09b	/* present, DPL 0, code, read, accessed, L, 4 KiB granular */
 #define SEG_DATA	0xc093	/* present, DPL 0, data, write, accessed, 32-bit, 4 KiB */
@@ -1147,7 +1148,7 @@ static int demo_run(struct vmx_demo *d)
 		wrmsrl(MSR_KERNEL_GS_BASE, h.kernel_gs_base);
 		if (h.debugctl)
 			wrmsrl(MSR_IA32_DEBUGCTLMSR, h.debugctl);
-		if (h.dr7 != DR7_FIXED_1)
+		if (h.dr7 != DR7_RESET)
 			set_debugreg(h.dr7, 7);
 		native_load_gdt(&h.gdt);
 		load_idt(&h.idt);
@@ -1255,7 +1256,7 @@ static int demo_vmcs(struct vmx_demo *d)
 	vmcs_write(GUEST_CR3, G_PML4);
 	vmcs_write(GUEST_CR4, cr4);
 	vmcs_write(GUEST_IA32_EFER, GUEST_EFER);
-	vmcs_write(GUEST_DR7, DR7_FIXED_1);
+	vmcs_write(GUEST_DR7, DR7_RESET);
 	vmcs_write(GUEST_IA32_DEBUGCTL, 0);
 	vmcs_write(GUEST_RIP, G_IMAGE);
 	vmcs_write(GUEST_RSP, G_STACK_TOP);
