@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
-"""Judge a console of the SVM sample (samples/svm): print its report, then
+"""Judge a console of the sample VMM (samples/core on samples/svm, or on
+another arch with --module): print its report, then
 'N passed, N failed, 0 skipped' over its scenarios. Fails on a failed or
 missing scenario, no closing RESULT PASS, a host paging depth other than
 --levels, or anything ktap-check.py's console checks catch. With
@@ -16,7 +17,7 @@ import sys
 def nr_scenarios():
     """NR_SCENARIOS from the sample's guest.h, which the VMM reports."""
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                        "..", "samples", "svm", "guest.h")
+                        "..", "samples", "core", "guest.h")
     with open(path) as f:
         return int(re.search(r"#define NR_SCENARIOS\s+(\d+)",
                              f.read()).group(1))
@@ -36,6 +37,8 @@ def main():
     ap.add_argument("--levels", type=int, required=True)
     ap.add_argument("--label", default="demo")
     ap.add_argument("--gig-frames", action="store_true")
+    ap.add_argument("--module", default="axas_svm",
+                    help="the sample module whose report lines to read")
     ap.add_argument("log")
     args = ap.parse_args()
 
@@ -43,7 +46,7 @@ def main():
         console = f.read()
     problems = load_ktap_check().console_problems(console)
     report = [m.group(1) for m in
-              re.finditer(r"axas-svm: (.*)", console)]
+              re.finditer(re.escape(args.module) + r": (.*)", console)]
     for line in report:
         print("  " + line)
 

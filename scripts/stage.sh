@@ -7,7 +7,7 @@ axas_stage() {
 	rm -rf "$dest"
 	mkdir -p "$dest"
 	(cd "$top" && find . -path ./.git -prune -o -path ./scripts -prune -o \
-		\( -name '*.[chS]' -o -name Kbuild -o -name '*.lds' \) -print |
+		\( -name '*.[chS]' -o -name Kbuild -o -name '*.lds' -o -name '*.mk' \) -print |
 		cpio -pdm --quiet "$dest")
 }
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* What svm.c needs from the assembly files. */
+/* What svm.c needs from vmrun.S. */
 #ifndef _AXAS_SVM_SVM_H
 #define _AXAS_SVM_SVM_H
 
@@ -13,8 +13,5 @@ struct axas_svm_regs {
 /* vmrun.S: one VMRUN, interrupts disabled, EFER.SVME and VM_HSAVE_PA set. */
 void axas_svm_vmrun(phys_addr_t vmcb_pa, struct axas_svm_regs *regs,
 		    phys_addr_t host_pa);
-
-/* guest_blob.S: the guest binary. */
-extern const u8 axas_svm_guest[], axas_svm_guest_end[];
 
 #endif /* _AXAS_SVM_SVM_H */

@@ -3,8 +3,8 @@
  * What the sample VMM and its guest agree on: the guest-physical layout,
  * the hypercalls and the data patterns. Included from C and assembly.
  */
-#ifndef _AXAS_SVM_GUEST_H
-#define _AXAS_SVM_GUEST_H
+#ifndef _AXAS_SAMPLE_GUEST_H
+#define _AXAS_SAMPLE_GUEST_H
 
 /* Image: code, data, page tables and stack, populated, loaded at 1 MiB. */
 #define G_IMAGE		0x00100000
@@ -17,6 +17,8 @@
 /* The page directory and table that map the device at G_MMIO_GVA. */
 #define G_DEV_PD	(G_IMAGE + 0x10000)
 #define G_DEV_PT	(G_IMAGE + 0x11000)
+/* The table pages every walk below 1 GiB reads: PML4, PDPT, the first PD. */
+#define G_WALK_TABLES	3
 
 /* Scenario 2: guest and VMM exchange patterns (populated). */
 #define G_SHARED	0x00300000
@@ -32,6 +34,34 @@
 #define G_RACE		0x00340000
 #define G_RACE_SIZE	0x00001000
 #define G_SWEEPS	(G_SHARED + 8)	/* the guest's full reads of G_RACE */
+/*
+ * Scenario 9: dirty logging over a populated area. The guest writes one
+ * word into each page of set 1 (every other page) before the first
+ * harvest, and into each of set 2 (8 pages in a row, half of them in set
+ * 1 too) before the second; nothing before the third.
+ */
+#define G_DIRTY		0x00600000
+#define G_DIRTY_SIZE	0x00010000
+#define DIRTY1_OFF	0x0000
+#define DIRTY1_STEP	0x2000
+#define DIRTY1_COUNT	8
+#define DIRTY2_OFF	0x4000
+#define DIRTY2_STEP	0x1000
+#define DIRTY2_COUNT	8
+/*
+ * Scenario 10: snapshot and restore over a lazy area. The guest fills the
+ * first SNAP_BEFORE pages before the snapshot; after it, it writes over
+ * SNAP_OVER of them from page 4 on and fills SNAP_NEW pages that were
+ * absent at snapshot time. After the restore it reads the first pattern
+ * back, and zeros in the new pages.
+ */
+#define G_SNAP		0x00620000
+#define G_SNAP_SIZE	0x00010000
+#define SNAP_BEFORE	12
+#define SNAP_OVER_OFF	0x4000
+#define SNAP_OVER	8
+#define SNAP_NEW_OFF	(SNAP_BEFORE * 0x1000)
+#define SNAP_NEW	2
 /* Scenario 1 and 6: lazy, 4 KiB frames. */
 #define G_LAZY4K	0x00400000
 #define G_LAZY4K_SIZE	0x00200000
@@ -65,8 +95,9 @@
 #define G_SPACE_SIZE	0x100000000
 
 /*
- * Hypercalls: VMMCALL with the command in RAX, arguments in RBX, RCX and
- * RDX; the answer comes back in RAX.
+ * Hypercalls: VMMCALL or VMCALL (one guest binary each, see demo.h) with
+ * the command in RAX, arguments in RBX, RCX and RDX; the answer comes back
+ * in RAX.
  */
 #define HC_BEGIN	1	/* RBX: scenario */
 #define HC_PHASE	2	/* RBX: scenario, RCX: phase; RAX: 0 or a bad address */
@@ -84,7 +115,17 @@
 #define SEED_MARK	0x0888000000000000
 #define SEED_RACE1	0x9999000000000000	/* G_RACE before the first unmap */
 #define SEED_RACE2	0xaaaa000000000000	/* G_RACE mapped again */
+#define SEED_DIRTY1	0xbbbb000000000000
+#define SEED_DIRTY2	0xcccc000000000000
+#define SEED_SNAP1	0xdddd000000000000	/* G_SNAP before the snapshot */
+#define SEED_SNAP2	0xeeee000000000000	/* written over after it */
 
-#define NR_SCENARIOS	8
+#define NR_SCENARIOS	10
 
-#endif /* _AXAS_SVM_GUEST_H */
+#ifndef __ASSEMBLER__
+/* guest_blob.S: the guest binary, assembled for each hypercall instruction. */
+extern const unsigned char demo_guest_vmmcall[], demo_guest_vmmcall_end[];
+extern const unsigned char demo_guest_vmcall[], demo_guest_vmcall_end[];
+#endif
+
+#endif /* _AXAS_SAMPLE_GUEST_H */

@@ -3,8 +3,11 @@
  * The sample guest: a flat binary loaded at G_IMAGE. The VMM starts it in
  * 32-bit protected mode with paging off; it builds its own page tables
  * (the low 4 GiB identity-mapped with 2 MiB pages), enters long mode and
- * runs the scenarios, announcing and reporting each through VMMCALL. Its
- * device page is mapped a second time, at G_MMIO_GVA, where it uses it.
+ * runs the scenarios, announcing and reporting each through a hypercall:
+ * VMMCALL, or VMCALL when assembled with GUEST_VMCALL. Its device page is
+ * mapped a second time, at G_MMIO_GVA, where it uses it. It keeps nothing
+ * on its stack across a hypercall: the hypercalls are made from the top
+ * level, and scenario 10 puts its stack page back to a snapshot.
  */
 #include "guest.h"
 
@@ -17,7 +20,11 @@
 
 	.macro HCALL cmd
 	mov	$\cmd, %eax
+#ifdef GUEST_VMCALL
+	vmcall
+#else
 	vmmcall
+#endif
 	.endm
 
 	/* Announce scenario \n. */
@@ -38,6 +45,23 @@
 	mov	$\n, %ebx
 	mov	%rax, %rcx
 	HCALL	HC_RESULT
+	.endm
+
+	/*
+	 * fill, inline: the words of [\start, \start + \bytes) get their
+	 * address ^ \seed, with no call (scenario 10: no stack write).
+	 */
+	.macro FILL_INLINE start, bytes, seed
+	mov	$\start, %rdi
+	mov	$\bytes, %rcx
+	mov	$\seed, %rsi
+.Lfill\@:
+	mov	%rdi, %rax
+	xor	%rsi, %rax
+	mov	%rax, (%rdi)
+	add	$8, %rdi
+	sub	$8, %rcx
+	jnz	.Lfill\@
 	.endm
 
 	/* Arguments of the helpers: RDI start, RCX bytes, RSI seed. */
@@ -271,6 +295,47 @@ long_mode:
 	xor	%eax, %eax
 	END	8
 
+	/*
+	 * 9: the VMM logs the pages written in G_DIRTY; it harvests at each
+	 * phase and at the end, and finds the pages written since the last.
+	 */
+	BEGIN	9
+	ARGS	(G_DIRTY + DIRTY1_OFF), DIRTY1_COUNT, SEED_DIRTY1
+	mov	$DIRTY1_STEP, %edx
+	call	spread
+	PHASE	9, 1
+	ARGS	(G_DIRTY + DIRTY2_OFF), DIRTY2_COUNT, SEED_DIRTY2
+	mov	$DIRTY2_STEP, %edx
+	call	spread
+	PHASE	9, 2
+	ARGS	(G_DIRTY + DIRTY2_OFF), (DIRTY2_COUNT * 4096), SEED_DIRTY2
+	call	probe
+	END	9
+
+	/*
+	 * 10: fill G_SNAP; the VMM takes a snapshot (phase 1). Write over part
+	 * of it and into pages absent at snapshot time, without a call; the
+	 * VMM restores the snapshot (phase 2). The first pattern is back, and
+	 * the new pages read zero.
+	 */
+	BEGIN	10
+	ARGS	G_SNAP, (SNAP_BEFORE * 4096), SEED_SNAP1
+	call	fill
+	PHASE	10, 1
+	FILL_INLINE (G_SNAP + SNAP_OVER_OFF), (SNAP_OVER * 4096), SEED_SNAP2
+	FILL_INLINE (G_SNAP + SNAP_NEW_OFF), (SNAP_NEW * 4096), SEED_SNAP2
+	PHASE	10, 2
+	test	%rax, %rax
+	jnz	1f
+	ARGS	G_SNAP, (SNAP_BEFORE * 4096), SEED_SNAP1
+	call	check
+	test	%rax, %rax
+	jnz	1f
+	mov	$(G_SNAP + SNAP_NEW_OFF), %rdi
+	mov	$(SNAP_NEW * 4096), %ecx
+	call	zero
+1:	END	10
+
 	/* Done: HLT hands control back for good. */
 2:	hlt
 	jmp	2b
@@ -307,6 +372,16 @@ touch:
 	add	$4096, %rdi
 	sub	$4096, %rcx
 	jnz	touch
+	ret
+
+/* spread: like touch, RCX pages RDX bytes apart. */
+spread:
+	mov	%rdi, %rax
+	xor	%rsi, %rax
+	mov	%rax, (%rdi)
+	add	%rdx, %rdi
+	dec	%rcx
+	jnz	spread
 	ret
 
 /* probe: like check, one word per 4 KiB page. */
