@@ -62,7 +62,7 @@ prompt 0
 timeout 0
 label linux
   kernel /vmlinuz
-  append initrd=/initrd console=ttyS0 rdinit=/init panic=-1 oops=panic tsc=reliable memmap=1G\$$resv
+  append initrd=/initrd console=ttyS0 rdinit=/init panic=-1 oops=panic tsc=reliable init_on_free=1 memmap=1G\$$resv
 CFG
 xorriso -as mkisofs -quiet -o "$run/boot.iso" -b isolinux/isolinux.bin \
 	-c isolinux/boot.cat -no-emul-boot -boot-load-size 4 -boot-info-table \
@@ -72,7 +72,7 @@ xorriso -as mkisofs -quiet -o "$run/boot.iso" -b isolinux/isolinux.bin \
 # pages, INVEPT single and all context, VPID, a 4-level EPT walk.
 cat > "$run/bochsrc" <<RC
 megs: 2048
-cpu: model=corei7_haswell_4770, count=1, ips=50000000
+cpu: model=corei7_haswell_4770, count=2, ips=50000000
 clock: sync=none, time0=local
 romimage: file=/usr/share/bochs/BIOS-bochs-latest
 vgaromimage: file=/usr/share/vgabios/vgabios.bin
