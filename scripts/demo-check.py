@@ -33,6 +33,31 @@ def load_ktap_check():
     return mod
 
 
+def count_scenarios(report, problems):
+    """(passed, failed, skipped) over the scenario lines of @report; a
+    scenario not reported, or no closing RESULT PASS, is added to
+    @problems (a missing scenario counts as failed)."""
+    passed = failed = skipped = 0
+    seen = set()
+    for line in report:
+        m = re.match(r"\[(\d+)\] .* (PASS|FAIL|SKIP)  exits", line)
+        if m and m.group(1) != "0":
+            seen.add(int(m.group(1)))
+            if m.group(2) == "PASS":
+                passed += 1
+            elif m.group(2) == "SKIP":
+                skipped += 1
+            else:
+                failed += 1
+    for n in range(1, nr_scenarios() + 1):
+        if n not in seen:
+            problems.append("scenario %d not reported" % n)
+            failed += 1
+    if not any(l.startswith("RESULT PASS") for l in report):
+        problems.append("no RESULT PASS")
+    return passed, failed, skipped
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--levels", type=int, required=True)
@@ -51,22 +76,7 @@ def main():
     for line in report:
         print("  " + line)
 
-    passed = failed = skipped = 0
-    seen = set()
-    for line in report:
-        m = re.match(r"\[(\d+)\] .* (PASS|FAIL|SKIP)  exits", line)
-        if m and m.group(1) != "0":
-            seen.add(int(m.group(1)))
-            if m.group(2) == "PASS":
-                passed += 1
-            elif m.group(2) == "SKIP":
-                skipped += 1
-            else:
-                failed += 1
-    for n in range(1, nr_scenarios() + 1):
-        if n not in seen:
-            problems.append("scenario %d not reported" % n)
-            failed += 1
+    passed, failed, skipped = count_scenarios(report, problems)
     host = [l for l in report if l.startswith("host: ")]
     want = "host: %d-level paging" % args.levels
     if not host or not host[0].startswith(want):
@@ -78,8 +88,6 @@ def main():
                  if l.strip().startswith("one frame of 262144 pages")]
         if not gig or not frame:
             problems.append("scenario 7 did not take a 1 GiB frame")
-    if not any(l.startswith("RESULT PASS") for l in report):
-        problems.append("no RESULT PASS")
     for p in problems:
         print("%s: FAIL: %s" % (args.label, p))
     if problems and not failed:

@@ -30,16 +30,8 @@ def here(*parts):
     return os.path.join(os.path.dirname(os.path.abspath(__file__)), *parts)
 
 
-def nr_scenarios():
-    """NR_SCENARIOS from the sample's guest.h, which the VMM reports."""
-    with open(here("..", "samples", "core", "guest.h")) as f:
-        return int(re.search(r"#define NR_SCENARIOS\s+(\d+)",
-                             f.read()).group(1))
-
-
-def load_ktap_check():
-    spec = importlib.util.spec_from_file_location("ktap_check",
-                                                  here("ktap-check.py"))
+def load(name, path):
+    spec = importlib.util.spec_from_file_location(name, here(path))
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
@@ -75,31 +67,14 @@ def main():
     with open(args.log, errors="replace") as f:
         console = f.read()
     console, dropped = drop_known_warnings(console)
-    problems = load_ktap_check().console_problems(console)
+    problems = load("ktap_check", "ktap-check.py").console_problems(console)
     report = [m.group(1) for m in re.finditer(r"axas_vmx: (.*)", console)]
     for line in report:
         print("  " + line)
     for w in dropped:
         print("  (accepted Bochs boot warning: %s)" % w)
-
-    passed = failed = skipped = 0
-    seen = set()
-    for line in report:
-        m = re.match(r"\[(\d+)\] .* (PASS|FAIL|SKIP)  exits", line)
-        if m and m.group(1) != "0":
-            seen.add(int(m.group(1)))
-            if m.group(2) == "PASS":
-                passed += 1
-            elif m.group(2) == "SKIP":
-                skipped += 1
-            else:
-                failed += 1
-    for n in range(1, nr_scenarios() + 1):
-        if n not in seen:
-            problems.append("scenario %d not reported" % n)
-            failed += 1
-    if not any(l.startswith("RESULT PASS") for l in report):
-        problems.append("no RESULT PASS")
+    passed, failed, skipped = load("demo_check", "demo-check.py") \
+        .count_scenarios(report, problems)
     if args.plant:
         sign = [l for l in report if re.search(PLANT_SIGNS[args.plant], l)]
         if sign:

@@ -2,14 +2,17 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # demo-vmx.sh [--plant memtype7|wonly|noinvept] - run the VMX sample
-# (samples/vmx) on axas EPT tables under Bochs: build axas.ko and
-# axas_vmx.ko against the cached non-debug x86_64 kernel (Bochs runs at
-# about 50 MIPS; a debug kernel is several times slower), an initramfs and
-# an isolinux ISO (Bochs has no direct kernel boot), boot it headless with
-# a CPU model that has VMX, EPT (A/D, execute-only, 1 GiB pages) and VPID,
-# 2 GiB of memory of which memmap= reserves [1 GiB, 2 GiB) for the 1 GiB
-# leaf. Prints the sample's report as demo-vmx-check.py judges it and ends
-# with 'N passed, N failed, N skipped'; exits non-zero unless all passed.
+# (samples/core on samples/vmx) on axas EPT tables under Bochs: build
+# axas.ko and axas_vmx.ko against the cached non-debug x86_64 kernel (Bochs
+# runs at about 50 MIPS; a debug kernel is several times slower), an
+# uncompressed initramfs (the kernel has no gzip initramfs support) and an
+# isolinux ISO (Bochs has no direct kernel boot), and boot it headless
+# with a CPU model that has VMX, EPT (A/D, execute-only, 1 GiB pages),
+# VPID and unrestricted guest; two CPUs (scenario 8 unmaps from the
+# other), 2 GiB of which memmap= reserves [1 GiB, 2 GiB) for the linear
+# scenarios, init_on_free=1 (scenario 8). Prints the sample's report as
+# demo-vmx-check.py judges it and ends with 'N passed, N failed, N
+# skipped'; exits non-zero unless all passed.
 #
 # --plant runs the sample with a planted error (one EPT leaf with memory
 # type 7 or write without read, or one INVEPT skipped): the run must fail
@@ -69,7 +72,9 @@ xorriso -as mkisofs -quiet -o "$run/boot.iso" -b isolinux/isolinux.bin \
 	"$run/iso" || exit 1
 
 # corei7_haswell_4770: VMX with EPT, EPT A/D, execute-only and 1 GiB EPT
-# pages, INVEPT single and all context, VPID, a 4-level EPT walk.
+# pages, INVEPT single and all context, VPID, unrestricted guest, a
+# 4-level EPT walk (tigerlake and icelake_u advertise MTF, which Bochs 2.7
+# ignores; skylake_x warns once more at boot).
 cat > "$run/bochsrc" <<RC
 megs: 2048
 cpu: model=corei7_haswell_4770, count=2, ips=50000000

@@ -122,6 +122,7 @@ static const char *const plant_name[] = { "", "memtype7", "wonly", "noinvept" };
  * @flushes_done: INVEPTs that answered them
  * @plant: the planted error
  * @plant_armed: plant the leaf at the next entry
+ * @plant_skipped: the INVEPT of plant=noinvept was skipped
  * @plant_pa: the HPA of the leaf written, 0 while none
  * @plant_old: its value before
  */
@@ -144,6 +145,7 @@ struct vmx_arch {
 	u64 flushes_done;
 	enum plant_kind plant;
 	bool plant_armed;
+	bool plant_skipped;
 	phys_addr_t plant_pa;
 	u64 plant_old;
 };
@@ -626,15 +628,19 @@ static void vmx_disable(void *arch)
 /*
  * The core owes a flush: INVEPT for the EPTP before this entry. Counted,
  * so that an entry can tell whether every flush asked for was done.
- * plant=noinvept skips the first, as a VMM with a forgotten path would.
+ * plant=noinvept skips the first one asked for once the guest has run
+ * (the one before the first entry is for a fresh context; the next ones
+ * answer axas's flush callback), as a VMM with a forgotten path would.
  */
 static int vmx_flush(void *arch)
 {
 	struct vmx_arch *a = arch;
 
 	a->flushes_asked++;
-	if (a->plant == PLANT_NOINVEPT && a->flushes_asked == 1)
+	if (a->plant == PLANT_NOINVEPT && a->launched && !a->plant_skipped) {
+		a->plant_skipped = true;
 		return 0;
+	}
 	if (!vmx_invept(a))
 		return -EIO;
 	a->flushes_done = a->flushes_asked;
