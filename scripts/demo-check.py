@@ -58,6 +58,17 @@ def count_scenarios(report, problems):
     return passed, failed, skipped
 
 
+def conclude(label, problems, passed, failed, skipped):
+    """Print @problems and the counts (a problem fails the run even when
+    no scenario failed); the exit status."""
+    for p in problems:
+        print("%s: FAIL: %s" % (label, p))
+    if problems and not failed:
+        failed = 1
+    print("%d passed, %d failed, %d skipped" % (passed, failed, skipped))
+    return 1 if problems or failed else 0
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--levels", type=int, required=True)
@@ -88,12 +99,7 @@ def main():
                  if l.strip().startswith("one frame of 262144 pages")]
         if not gig or not frame:
             problems.append("scenario 7 did not take a 1 GiB frame")
-    for p in problems:
-        print("%s: FAIL: %s" % (args.label, p))
-    if problems and not failed:
-        failed = 1
-    print("%d passed, %d failed, %d skipped" % (passed, failed, skipped))
-    return 1 if problems or failed else 0
+    return conclude(args.label, problems, passed, failed, skipped)
 
 
 if __name__ == "__main__":

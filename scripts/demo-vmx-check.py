@@ -73,8 +73,8 @@ def main():
         print("  " + line)
     for w in dropped:
         print("  (accepted Bochs boot warning: %s)" % w)
-    passed, failed, skipped = load("demo_check", "demo-check.py") \
-        .count_scenarios(report, problems)
+    judge = load("demo_check", "demo-check.py")
+    passed, failed, skipped = judge.count_scenarios(report, problems)
     if args.plant:
         sign = [l for l in report if re.search(PLANT_SIGNS[args.plant], l)]
         if sign:
@@ -82,12 +82,7 @@ def main():
                   (args.label, args.plant, sign[0].strip()))
         else:
             problems.append("the planted %s error was not caught" % args.plant)
-    for p in problems:
-        print("%s: FAIL: %s" % (args.label, p))
-    if problems and not failed:
-        failed = 1
-    print("%d passed, %d failed, %d skipped" % (passed, failed, skipped))
-    return 1 if problems or failed else 0
+    return judge.conclude(args.label, problems, passed, failed, skipped)
 
 
 if __name__ == "__main__":

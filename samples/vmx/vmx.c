@@ -6,9 +6,11 @@
  * (VMXON), writes a VMCS with EPT (the EPTP from axas) and a VPID, runs
  * the guest with VMLAUNCH/VMRESUME (vmenter.S) and decodes each VM exit
  * into the core's terms. The guest, its scenarios, their predictions, the
- * report and every axas call but one are the core's (../core/core.c; the
- * interface is ../core/demo.h). The one: setup checks that axas refuses a
- * 5-level EPT table when IA32_VMX_EPT_VPID_CAP has no 5-level walk.
+ * report and the axas calls that manage guest memory are the core's
+ * (../core/core.c; the interface is ../core/demo.h). The plumbing uses
+ * axas's VMM helpers (frames, the EPT capability decoder, the EPT
+ * violation decoder) and, at setup, two throwaway spaces: axas must refuse
+ * a 5-level EPT table when IA32_VMX_EPT_VPID_CAP has no 5-level walk.
  *
  * The table's levels and flags come from IA32_VMX_EPT_VPID_CAP through
  * axas_pt_caps_from_ept(): 4 levels (5 when the CPU walks 5), A/D flags in
