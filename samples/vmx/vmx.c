@@ -33,7 +33,8 @@
  *
  * plant= makes the sample a buggy VMM on purpose, to show that the run
  * catches it: memtype7 and wonly write one EPT leaf directly (memory type
- * 7; write without read), noinvept skips the first INVEPT.
+ * 7; write without read) once the guest has begun scenario 2,
+ * noinvept skips the first INVEPT asked for once the guest has run.
  *
  * It is a sample: one vCPU on one CPU, no speculation mitigations around
  * the entry, no FPU state switch (the guest uses none), an NMI that
