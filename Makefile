@@ -13,7 +13,8 @@ SOURCES := $(shell find . -path ./build -prune -o \( -name '*.[ch]' \) -print | 
 export KSRC
 
 .PHONY: all modules clean modules_install dkms-install style sparse check \
-	check-build kunit-um kunit-x86_64 bench demo demo-distro docs help \
+	check-build kunit-um kunit-x86_64 bench demo demo-svm demo-vmx \
+	demo-distro docs help \
 	install template-check
 
 all: modules
@@ -74,9 +75,16 @@ check:
 check-build:
 	@bash scripts/gates.sh all
 
+# Both sample VMMs: SVM under QEMU, VMX under Bochs.
+demo: demo-svm demo-vmx
+
 # The SVM sample VMM running its guest under QEMU, on 4- and 5-level hosts.
-demo:
+demo-svm:
 	@bash scripts/demo.sh
+
+# The VMX sample VMM running its guest on EPT under Bochs.
+demo-vmx:
+	@bash scripts/demo-vmx.sh
 
 # The same on Debian's kernel (fetched, never installed), and one guest
 # taking a 1 GiB frame from the page allocator.
@@ -105,7 +113,9 @@ kunit-x86_64:
 
 help:
 	@echo "make [KDIR=...]     build axas.ko against KDIR (default: running kernel)"
-	@echo "make demo           the SVM sample runs a guest on axas tables in QEMU"
+	@echo "make demo           both samples: demo-svm, then demo-vmx"
+	@echo "make demo-svm       the SVM sample runs a guest on axas NPT tables in QEMU"
+	@echo "make demo-vmx       the VMX sample runs a guest on axas EPT tables in Bochs"
 	@echo "make demo-distro    the same on Debian's own kernel (linux-headers-amd64's)"
 	@echo "make check          gates, docs, KUnit in UML and QEMU, both demos (the test command)"
 	@echo "make style|sparse   checkpatch | sparse only"

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 """Judge a console of the sample VMM (samples/core on samples/svm, or on
 another arch with --module): print its report, then
-'N passed, N failed, 0 skipped' over its scenarios. Fails on a failed or
+'N passed, N failed, N skipped' over its scenarios (skipped: a scenario
+the CPU's table format cannot show, with its reason). Fails on a failed or
 missing scenario, no closing RESULT PASS, a host paging depth other than
 --levels, or anything ktap-check.py's console checks catch. With
 --gig-frames, scenario 7 must have run on a lazy area of 1 GiB frames
@@ -32,6 +33,42 @@ def load_ktap_check():
     return mod
 
 
+def count_scenarios(report, problems):
+    """(passed, failed, skipped) over the scenario lines of @report; a
+    scenario not reported, or no closing RESULT PASS, is added to
+    @problems (a missing scenario counts as failed)."""
+    passed = failed = skipped = 0
+    seen = set()
+    for line in report:
+        m = re.match(r"\[(\d+)\] .* (PASS|FAIL|SKIP)  exits", line)
+        if m and m.group(1) != "0":
+            seen.add(int(m.group(1)))
+            if m.group(2) == "PASS":
+                passed += 1
+            elif m.group(2) == "SKIP":
+                skipped += 1
+            else:
+                failed += 1
+    for n in range(1, nr_scenarios() + 1):
+        if n not in seen:
+            problems.append("scenario %d not reported" % n)
+            failed += 1
+    if not any(l.startswith("RESULT PASS") for l in report):
+        problems.append("no RESULT PASS")
+    return passed, failed, skipped
+
+
+def conclude(label, problems, passed, failed, skipped):
+    """Print @problems and the counts (a problem fails the run even when
+    no scenario failed); the exit status."""
+    for p in problems:
+        print("%s: FAIL: %s" % (label, p))
+    if problems and not failed:
+        failed = 1
+    print("%d passed, %d failed, %d skipped" % (passed, failed, skipped))
+    return 1 if problems or failed else 0
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--levels", type=int, required=True)
@@ -50,20 +87,7 @@ def main():
     for line in report:
         print("  " + line)
 
-    passed = failed = 0
-    seen = set()
-    for line in report:
-        m = re.match(r"\[(\d+)\] .* (PASS|FAIL)  exits", line)
-        if m and m.group(1) != "0":
-            seen.add(int(m.group(1)))
-            if m.group(2) == "PASS":
-                passed += 1
-            else:
-                failed += 1
-    for n in range(1, nr_scenarios() + 1):
-        if n not in seen:
-            problems.append("scenario %d not reported" % n)
-            failed += 1
+    passed, failed, skipped = count_scenarios(report, problems)
     host = [l for l in report if l.startswith("host: ")]
     want = "host: %d-level paging" % args.levels
     if not host or not host[0].startswith(want):
@@ -75,14 +99,7 @@ def main():
                  if l.strip().startswith("one frame of 262144 pages")]
         if not gig or not frame:
             problems.append("scenario 7 did not take a 1 GiB frame")
-    if not any(l.startswith("RESULT PASS") for l in report):
-        problems.append("no RESULT PASS")
-    for p in problems:
-        print("%s: FAIL: %s" % (args.label, p))
-    if problems and not failed:
-        failed = 1
-    print("%d passed, %d failed, 0 skipped" % (passed, failed))
-    return 1 if problems or failed else 0
+    return conclude(args.label, problems, passed, failed, skipped)
 
 
 if __name__ == "__main__":

@@ -40,5 +40,5 @@ done
 demo_boot demo-distro-gig 4 "$image" "$demo_work/initramfs-gig.cpio" 8G \
 	--gig-frames
 echo "demo-distro: finished in $((SECONDS - start)) s"
-echo "$demo_passed passed, $demo_failed failed, 0 skipped"
+echo "$demo_passed passed, $demo_failed failed, $demo_skipped skipped"
 exit $demo_fail

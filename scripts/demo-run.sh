@@ -6,13 +6,14 @@
 # axas freed too early sees it. demo_resv is that base, to give the sample.
 
 demo_resv=0x40000000
-demo_fail=0 demo_passed=0 demo_failed=0
+demo_fail=0 demo_passed=0 demo_failed=0 demo_skipped=0
 
 # demo_boot TAG LEVELS KERNEL INITRAMFS MEM [demo-check.py options...] -
 # boot KERNEL (a build tree or an image) in QEMU with SVM and nested
 # paging on a LEVELS-level host (4 or 5), MEM of memory, the console in
 # $demo_work/console-TAG.log; print the sample's report as demo-check.py
-# judges it and add its counts to demo_passed and demo_failed (demo_fail
+# judges it and add its counts to demo_passed, demo_failed and
+# demo_skipped (demo_fail
 # is set to 1 unless all passed).
 demo_boot() {
 	local tag=$1 levels=$2 kernel=$3 initramfs=$4 mem=$5
@@ -32,8 +33,9 @@ demo_boot() {
 	echo "$out"
 	echo "$tag: took $((SECONDS - t)) s (boot included)"
 	line=$(echo "$out" | tail -1)
-	read -r p _ f _ <<< "${line//,/}"
+	read -r p _ f _ s _ <<< "${line//,/}"
 	demo_passed=$((demo_passed + p)) demo_failed=$((demo_failed + f))
+	demo_skipped=$((demo_skipped + s))
 }
 
 # demo_initramfs OUT DIR [sample args...] - an initramfs loading axas.ko and

@@ -706,7 +706,7 @@ static void demo_report_kinds(const struct scenario *sc)
 
 static bool demo_report(struct demo *d)
 {
-	unsigned int n, passed = 0, exits = 0, npf = 0, hypercall = 0, intr = 0;
+	unsigned int n, passed = 0, skipped = 0, exits = 0, npf = 0, hypercall = 0, intr = 0;
 	struct axas_space_stats st;
 
 	if (d->info.host[0])
@@ -716,6 +716,7 @@ static bool demo_report(struct demo *d)
 	for (n = 0; n <= NR_SCENARIOS; n++) {
 		struct scenario *sc = &d->sc[n];
 		bool ok = sc->reported && !sc->failed;
+		bool skip = ok && sc->skipped;
 
 		exits += sc->exits;
 		npf += sc->npf;
@@ -726,12 +727,13 @@ static bool demo_report(struct demo *d)
 		if (!sc->failed && !sc->reported)
 			snprintf(sc->why, sizeof(sc->why), "%s",
 				 sc->begun ? "did not finish" : "did not run");
-		passed += ok;
+		passed += ok && !skip;
+		skipped += skip;
 		pr_info("[%u] %-42s %s  exits %u (npf %u, hypercall %u, intr %u), frames %+ld, %lld us\n",
-			n, demo_scenario_name(n), ok ? "PASS" : "FAIL", sc->exits,
+			n, demo_scenario_name(n), skip ? "SKIP" : ok ? "PASS" : "FAIL", sc->exits,
 			sc->npf, sc->hypercall, sc->intr, sc->frames_delta,
 			sc->ns / NSEC_PER_USEC);
-		if (!ok)
+		if (!ok || skip)
 			pr_info("    %s\n", sc->why);
 		else
 			demo_report_kinds(sc);
@@ -745,10 +747,10 @@ static bool demo_report(struct demo *d)
 			st.faults_installed, st.faults_refused, d->flushes,
 			d->kicks, st.frames, st.tables, d->ns / NSEC_PER_MSEC);
 	}
-	pr_info("RESULT %s (%u of %u scenarios passed)\n",
-		passed == NR_SCENARIOS && !d->sc[0].failed ? "PASS" : "FAIL",
-		passed, NR_SCENARIOS);
-	return passed == NR_SCENARIOS && !d->sc[0].failed;
+	pr_info("RESULT %s (%u of %u scenarios passed, %u skipped)\n",
+		passed + skipped == NR_SCENARIOS && !d->sc[0].failed ? "PASS" : "FAIL",
+		passed, NR_SCENARIOS, skipped);
+	return passed + skipped == NR_SCENARIOS && !d->sc[0].failed;
 }
 
 /**

@@ -64,6 +64,7 @@ struct scenario {
 	bool begun;
 	bool reported;
 	bool failed;
+	bool skipped;	/* ran, but cannot show what it is for here (why says) */
 	char why[160];
 	char note[160];
 	unsigned int exits;

@@ -336,6 +336,28 @@ long_mode:
 	call	zero
 1:	END	10
 
+	/* 11: call the function in G_XONLY, then read its code. */
+	BEGIN	11
+	mov	$G_XONLY, %eax
+	call	*%rax
+	cmp	$XO_MAGIC, %eax
+	jne	1f
+	mov	G_XONLY, %rdx
+	movabs	$XO_WORD, %rax
+	cmp	%rax, %rdx
+	jne	1f
+	xor	%eax, %eax
+	jmp	2f
+1:	mov	$G_XONLY, %eax
+2:	END	11
+
+	/* 12: read page P, write page Q. */
+	BEGIN	12
+	mov	G_AD_P, %rax
+	mov	%rax, G_AD_Q
+	xor	%eax, %eax
+	END	12
+
 	/* Done: HLT hands control back for good. */
 2:	hlt
 	jmp	2b

@@ -62,6 +62,19 @@
 #define SNAP_OVER	8
 #define SNAP_NEW_OFF	(SNAP_BEFORE * 0x1000)
 #define SNAP_NEW	2
+/*
+ * Scenario 11: a page holding one function (mov $XO_MAGIC, %eax; ret),
+ * execute-only where the table format has it: the guest calls it, then
+ * reads it (XO_WORD, the code's first 8 bytes).
+ */
+#define G_XONLY		0x00360000
+#define XO_MAGIC	0x58454321
+#define XO_WORD		0x0000c358454321b8
+/* Scenario 12: the guest reads page P and writes page Q (populated). */
+#define G_AD		0x00370000
+#define G_AD_SIZE	0x00002000
+#define G_AD_P		G_AD
+#define G_AD_Q		(G_AD + 0x1000)
 /* Scenario 1 and 6: lazy, 4 KiB frames. */
 #define G_LAZY4K	0x00400000
 #define G_LAZY4K_SIZE	0x00200000
@@ -120,7 +133,7 @@
 #define SEED_SNAP1	0xdddd000000000000	/* G_SNAP before the snapshot */
 #define SEED_SNAP2	0xeeee000000000000	/* written over after it */
 
-#define NR_SCENARIOS	10
+#define NR_SCENARIOS	12
 
 #ifndef __ASSEMBLER__
 /* guest_blob.S: the guest binary, assembled for each hypercall instruction. */

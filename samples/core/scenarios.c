@@ -51,6 +51,8 @@ static const char *const scenario_name[NR_SCENARIOS + 1] = {
 	"unmapped under the guest from another CPU",
 	"dirty log: pages written between harvests",
 	"snapshot, written over, restored",
+	"execute-only page: call, then read",
+	"accessed/dirty flags the CPU set",
 };
 
 const char *demo_scenario_name(unsigned int n)
@@ -585,6 +587,98 @@ static void demo_snap_end(struct demo *d)
 		 demo_snap_pages(d) - SNAP_OVER - SNAP_NEW);
 }
 
+/*
+ * Scenario 11: a function in a page the guest may only execute (EPT
+ * execute-only). The call runs without a fault; the read of the page
+ * faults with the rights "execute" only (EPT qualification bits 3-5), and
+ * the VMM gives read back. NPT cannot express execute-only: there the
+ * page is readable and executable, nothing faults, and the scenario is
+ * reported as skipped, with the reason.
+ */
+static void demo_xonly_begin(struct demo *d, struct npf_expect *e)
+{
+	static const u8 code[] = { 0xb8, XO_MAGIC & 0xff, (XO_MAGIC >> 8) & 0xff,
+				   (XO_MAGIC >> 16) & 0xff, XO_MAGIC >> 24, 0xc3 };
+	bool xonly = d->info.caps & DEMO_CAP_EXEC_ONLY;
+	int ret;
+
+	ret = axas_map_alloc(d->space, G_XONLY, PAGE_SIZE,
+			     (xonly ? AXAS_PROT_EXEC : AXAS_PROT_READ | AXAS_PROT_EXEC) |
+			     AXAS_AREA_POPULATE, SZ_4K);
+	if (!ret)
+		ret = axas_write(d->space, G_XONLY, code, sizeof(code), 0);
+	if (ret) {
+		demo_fail(d, "mapping %#x: %d", G_XONLY, ret);
+		return;
+	}
+	if (!xonly) {
+		cur_sc(d)->skipped = true;
+		snprintf(cur_sc(d)->why, sizeof(cur_sc(d)->why),
+			 "the table format has no execute-only pages");
+		return;
+	}
+	e->gpa = G_XONLY;
+	e->result = -EACCES;
+	e->fix_gpa = G_XONLY;
+	e->fix_size = PAGE_SIZE;
+	e->fix_prot = AXAS_PROT_READ | AXAS_PROT_EXEC;
+	demo_expect(d, e);
+}
+
+/*
+ * Scenario 12: the CPU's accessed and dirty flags, read back through axas.
+ * Dirty logging over G_AD uses the leaves' dirty flags where the CPU sets
+ * them; the flags are cleared first (axas_age() with AXAS_AGE_CLEAR, then
+ * axas_dirty_log_clear()). The guest reads P and writes Q: then
+ * axas_age() must report P and Q, axas_dirty_log_get() Q only.
+ */
+static void demo_ad_begin(struct demo *d)
+{
+	unsigned long bits = 0;
+	int ret;
+
+	if (!(d->info.caps & DEMO_CAP_AD)) {
+		demo_fail(d, "the CPU sets no accessed/dirty flags in the nested tables");
+		return;
+	}
+	ret = axas_map_alloc(d->space, G_AD, G_AD_SIZE,
+			     AXAS_PROT_READ | AXAS_PROT_WRITE | AXAS_AREA_POPULATE, SZ_4K);
+	if (!ret)
+		ret = axas_dirty_log_start(d->space, G_AD, G_AD_SIZE, 0);
+	if (!ret && axas_age(d->space, G_AD, G_AD_SIZE, &bits, AXAS_AGE_CLEAR) < 0)
+		ret = -EIO;
+	if (!ret)
+		ret = axas_dirty_log_clear(d->space, G_AD, G_AD_SIZE);
+	if (ret) {
+		demo_fail(d, "setting up %#x: %d", G_AD, ret);
+		return;
+	}
+	bits = 0;
+	if (axas_age(d->space, G_AD, G_AD_SIZE, &bits, 0) ||
+	    axas_dirty_log_get(d->space, G_AD, G_AD_SIZE, &bits))
+		demo_fail(d, "accessed or dirty flags left after clearing them: %#lx", bits);
+}
+
+/* Scenario 12, at the guest's result: what the flags say now. */
+static void demo_ad_end(struct demo *d)
+{
+	unsigned long young = 0, dirty = 0;
+	long ny, nd;
+	int ret;
+
+	ny = axas_age(d->space, G_AD, G_AD_SIZE, &young, 0);
+	nd = axas_dirty_log_get(d->space, G_AD, G_AD_SIZE, &dirty);
+	if (ny != 2 || young != 3 || nd != 1 || dirty != 2)
+		demo_fail(d, "accessed %ld (%#lx), dirty %ld (%#lx): not P and Q accessed, Q dirty",
+			  ny, young, nd, dirty);
+	else
+		snprintf(cur_sc(d)->note, sizeof(cur_sc(d)->note),
+			 "axas_age(): P and Q accessed; axas_dirty_log_get(): Q dirty, P clean");
+	ret = axas_dirty_log_stop(d->space);
+	if (ret)
+		demo_fail(d, "axas_dirty_log_stop = %d", ret);
+}
+
 /* The guest began scenario @n: set it up, say which faults must come. */
 void demo_begin(struct demo *d, u64 n)
 {
@@ -708,6 +802,12 @@ void demo_begin(struct demo *d, u64 n)
 		break;
 	case 10:
 		demo_snap_begin(d);
+		break;
+	case 11:
+		demo_xonly_begin(d, &e);
+		break;
+	case 12:
+		demo_ad_begin(d);
 		break;
 	}
 }
@@ -887,6 +987,8 @@ void demo_finish(struct demo *d, unsigned int n)
 		demo_dirty_end(d);
 	if (n == 10)
 		demo_snap_end(d);
+	if (n == 12 && d->info.caps & DEMO_CAP_AD)
+		demo_ad_end(d);
 }
 
 /* Scenario @n's own checks, once its frames changed by frames_delta. */

@@ -1,0 +1,1023 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * axas_vmx - the sample VMM on Intel VMX with EPT.
+ *
+ * This file is the CPU plumbing only: it checks the CPU, turns VMX on
+ * (VMXON), writes a VMCS with EPT (the EPTP from axas) and a VPID, runs
+ * the guest with VMLAUNCH/VMRESUME (vmenter.S) and decodes each VM exit
+ * into the core's terms. The guest, its scenarios, their predictions, the
+ * report and the axas calls that manage guest memory are the core's
+ * (../core/core.c; the interface is ../core/demo.h). The plumbing uses
+ * axas's VMM helpers (frames, the EPT capability decoder, the EPT
+ * violation decoder) and, at setup, two throwaway spaces: axas must refuse
+ * a 5-level EPT table when IA32_VMX_EPT_VPID_CAP has no 5-level walk.
+ *
+ * The table's levels and flags come from IA32_VMX_EPT_VPID_CAP through
+ * axas_pt_caps_from_ept(): 4 levels (5 when the CPU walks 5), A/D flags in
+ * the EPTP when the CPU has them. The flush is INVEPT for the EPTP,
+ * single-context (all-context when single is not supported). The
+ * plumbing keeps account of the flushes the core asked for and the INVEPTs
+ * done: an entry with one owed fails. An emulator that drops its TLB at
+ * every VM entry (Bochs) would not show a missing INVEPT in the guest.
+ *
+ * Safe to copy, within what one vCPU needs: every port and MSR is
+ * intercepted (all-ones bitmaps; the guest's EFER is emulated, any other
+ * MSR stops it), VMX instructions exit unconditionally and stop the
+ * guest, every exception exits, the VMM owns every CR0 and CR4 bit (the
+ * guest's MOV to CR0/CR4 exits and is emulated against the VMX fixed
+ * bits, with an unrestricted guest for its paging-off start); host state
+ * that VMX does not switch (IA32_KERNEL_GS_BASE, the GDT and IDT limits,
+ * DS and ES, DR7 and IA32_DEBUGCTL) is put back after each exit;
+ * IA32_FEATURE_CONTROL is only read; CR4.VMXE already set (another
+ * hypervisor) is refused; VMXOFF and CR4.VMXE cleared on disable.
+ *
+ * plant= makes the sample a buggy VMM on purpose, to show that the run
+ * catches it: memtype7 and wonly write one EPT leaf directly (memory type
+ * 7; write without read) once the guest has begun scenario 2,
+ * noinvept skips the first INVEPT asked for once the guest has run.
+ *
+ * It is a sample: one vCPU on one CPU, no speculation mitigations around
+ * the entry, no FPU state switch (the guest uses none), an NMI that
+ * arrives while the guest runs stops it (the host's handler is not
+ * called).
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/bitfield.h>
+#include <linux/io.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <asm/cpufeature.h>
+#include <asm/debugreg.h>
+#include <asm/desc.h>
+#include <asm/msr.h>
+#include <asm/processor.h>
+#include <asm/segment.h>
+#include <asm/tlbflush.h>
+#include <asm/vmx.h>
+#include <axas/axas.h>
+#include <axas/compat.h>
+#include <axas/vmm.h>
+#include "../core/demo.h"
+#include "../core/guest.h"
+#include "vmx.h"
+
+static char *plant = "";
+module_param(plant, charp, 0444);
+MODULE_PARM_DESC(plant,
+		 "a planted error: memtype7 or wonly (one EPT leaf written directly), noinvept (one INVEPT skipped)");
+
+/* EPT violation qualification: the rights of the walk (SDM 29.2.1). */
+#define QUAL_READABLE	BIT_ULL(3)
+#define QUAL_WRITABLE	BIT_ULL(4)
+#define QUAL_EXECUTABLE	BIT_ULL(5)
+
+/* EPT entries, for the planted errors and the misconfiguration report. */
+#define EPTE_R		BIT_ULL(0)
+#define EPTE_W		BIT_ULL(1)
+#define EPTE_X		BIT_ULL(2)
+#define EPTE_RWX	(EPTE_R | EPTE_W | EPTE_X)
+#define EPTE_MT		GENMASK_ULL(5, 3)
+#define EPTE_PS		BIT_ULL(7)
+#define EPTE_ADDR	GENMASK_ULL(51, 12)
+
+/* IA32_VMX_EPT_VPID_CAP bits the plumbing uses itself (SDM A.10). */
+#define CAP_INVEPT		BIT_ULL(20)
+#define CAP_INVEPT_SINGLE	BIT_ULL(25)
+#define CAP_INVEPT_ALL		BIT_ULL(26)
+#define CAP_INVVPID_SINGLE	BIT_ULL(41)
+#define CAP_INVVPID_ALL		BIT_ULL(42)
+
+/* CR access exit qualification (SDM Table 28-3). */
+#define CRQ_CR		GENMASK_ULL(3, 0)
+#define CRQ_TYPE	GENMASK_ULL(5, 4)
+#define CRQ_GPR		GENMASK_ULL(11, 8)
+#define CRQ_MOV_TO	0
+
+#define VPID		1
+#define SEG_UNUSABLE	BIT(16)
+#define RSP		4
+
+enum plant_kind { PLANT_NONE, PLANT_MEMTYPE7, PLANT_WONLY, PLANT_NOINVEPT };
+
+static const char *const plant_name[] = { "", "memtype7", "wonly", "noinvept" };
+
+/**
+ * struct vmx_arch - the VMX side of the guest
+ * @vmxon_frame: the VMXON region
+ * @vmcs_frame: the VMCS
+ * @io_bitmaps: I/O bitmaps A and B, every port intercepted
+ * @msr_bitmap: the MSR bitmap, every MSR intercepted
+ * @regs: the guest's GPRs other than RSP
+ * @ept_cap: IA32_VMX_EPT_VPID_CAP
+ * @eptp: the EPTP the VMCS holds (axas_space_root())
+ * @levels: EPT levels
+ * @cr0_fixed0: IA32_VMX_CR0_FIXED0: bits the CPU needs set in VMX operation
+ * @cr0_fixed1: IA32_VMX_CR0_FIXED1: bits it allows set
+ * @cr4_fixed0: the same for CR4
+ * @cr4_fixed1: the same for CR4
+ * @entry_ctl: the VM-entry controls (IA-32e mode guest follows EFER.LMA)
+ * @efer: the guest's EFER
+ * @vmxon: VMXON done on this CPU
+ * @cr4_vmxe: CR4.VMXE set by this sample
+ * @launched: the VMCS was launched (VMRESUME from now on)
+ * @flushes_asked: calls of ops->flush()
+ * @flushes_done: INVEPTs that answered them
+ * @plant: the planted error
+ * @plant_armed: plant the leaf at the next entry
+ * @plant_skipped: the INVEPT of plant=noinvept was skipped
+ * @plant_pa: the HPA of the leaf written, 0 while none
+ * @plant_old: its value before
+ */
+struct vmx_arch {
+	struct axas_vmm_frame *vmxon_frame;
+	struct axas_vmm_frame *vmcs_frame;
+	struct axas_vmm_frame *io_bitmaps;
+	struct axas_vmm_frame *msr_bitmap;
+	struct axas_vmx_regs regs;
+	u64 ept_cap;
+	u64 eptp;
+	unsigned int levels;
+	u64 cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
+	u32 entry_ctl;
+	u64 efer;
+	bool vmxon;
+	bool cr4_vmxe;
+	bool launched;
+	u64 flushes_asked;
+	u64 flushes_done;
+	enum plant_kind plant;
+	bool plant_armed;
+	bool plant_skipped;
+	phys_addr_t plant_pa;
+	u64 plant_old;
+};
+
+/* VMX instructions. */
+static u64 vmcs_read(unsigned long field)
+{
+	u64 val;
+
+	asm volatile("vmread %1, %0" : "=rm"(val) : "r"(field) : "cc");
+	return val;
+}
+
+static void vmcs_write(unsigned long field, u64 val)
+{
+	asm volatile("vmwrite %0, %1" : : "rm"(val), "r"(field) : "cc");
+}
+
+/* VMXON, VMCLEAR, VMPTRLD: the region's HPA as a memory operand. */
+static bool do_vmxon(u64 pa)
+{
+	bool fail;
+
+	asm volatile("vmxon %1" CC_SET(be) : CC_OUT(be)(fail) : "m"(pa) : "cc", "memory");
+	return !fail;
+}
+
+static bool do_vmclear(u64 pa)
+{
+	bool fail;
+
+	asm volatile("vmclear %1" CC_SET(be) : CC_OUT(be)(fail) : "m"(pa) : "cc", "memory");
+	return !fail;
+}
+
+static bool do_vmptrld(u64 pa)
+{
+	bool fail;
+
+	asm volatile("vmptrld %1" CC_SET(be) : CC_OUT(be)(fail) : "m"(pa) : "cc", "memory");
+	return !fail;
+}
+
+static bool do_invept(unsigned long type, u64 eptp)
+{
+	struct { u64 eptp, rsvd; } desc = { eptp, 0 };
+	bool fail;
+
+	asm volatile("invept %1, %2" CC_SET(be) : CC_OUT(be)(fail)
+		     : "m"(desc), "r"(type) : "cc", "memory");
+	return !fail;
+}
+
+static bool do_invvpid(unsigned long type, u16 vpid)
+{
+	struct { u64 vpid, gla; } desc = { vpid, 0 };
+	bool fail;
+
+	asm volatile("invvpid %1, %2" CC_SET(be) : CC_OUT(be)(fail)
+		     : "m"(desc), "r"(type) : "cc", "memory");
+	return !fail;
+}
+
+/* INVEPT for the EPTP: single-context, or all-context. */
+static bool vmx_invept(struct vmx_arch *a)
+{
+	if (a->ept_cap & CAP_INVEPT_SINGLE)
+		return do_invept(VMX_EPT_EXTENT_CONTEXT, a->eptp);
+	return do_invept(VMX_EPT_EXTENT_GLOBAL, 0);
+}
+
+static void vmx_teardown(void *arch)
+{
+	struct vmx_arch *a = arch;
+
+	axas_vmm_frame_free(a->msr_bitmap);
+	axas_vmm_frame_free(a->io_bitmaps);
+	axas_vmm_frame_free(a->vmcs_frame);
+	axas_vmm_frame_free(a->vmxon_frame);
+	kfree(a);
+}
+
+static void vmx_check_flush(void *cookie, u64 gpa, u64 size)
+{
+}
+
+/*
+ * axas must refuse a 5-level EPT table from capabilities without the
+ * 5-level walk (Bochs 2.7 walks 4); the same table of 4 levels it must
+ * make. Says which in @buf; -EINVAL when axas did otherwise.
+ */
+static int vmx_check_5level(struct axas_pt_cfg pt, char *buf, size_t len)
+{
+	struct axas_space_cfg cfg = { .name = KBUILD_MODNAME "-levels",
+				      .size = SZ_1G, .flush = vmx_check_flush };
+	struct axas_space *s4, *s5;
+	int ret = 0;
+
+	cfg.pt = pt;
+	cfg.pt.levels = 4;
+	s4 = axas_space_create(&cfg);
+	cfg.pt.levels = 5;
+	s5 = axas_space_create(&cfg);
+	if (IS_ERR(s4)) {
+		snprintf(buf, len, "4 levels refused (%ld)", PTR_ERR(s4));
+		ret = -EINVAL;
+	} else if (IS_ERR(s5)) {
+		snprintf(buf, len, "5 levels refused (%ld)", PTR_ERR(s5));
+	} else {
+		snprintf(buf, len, "5 levels allowed");
+		if (!(pt.caps.flags & AXAS_CAP_5LEVEL))
+			ret = -EINVAL;
+	}
+	if (!IS_ERR(s5))
+		axas_space_destroy(s5);
+	if (!IS_ERR(s4))
+		axas_space_destroy(s4);
+	return ret;
+}
+
+static void *vmx_setup(struct demo_arch_info *info, char *why, size_t len)
+{
+	struct vmx_arch *a;
+	char five[40];
+	u64 basic;
+	u32 rev;
+	int i;
+
+	if (!boot_cpu_has(X86_FEATURE_VMX)) {
+		snprintf(why, len, "the CPU has no VMX");
+		return ERR_PTR(-ENODEV);
+	}
+	a = kzalloc(sizeof(*a), GFP_KERNEL);
+	if (!a) {
+		snprintf(why, len, "no memory");
+		return ERR_PTR(-ENOMEM);
+	}
+	for (i = 1; i < ARRAY_SIZE(plant_name); i++)
+		if (!strcmp(plant, plant_name[i]))
+			a->plant = i;
+	if (plant[0] && a->plant == PLANT_NONE) {
+		kfree(a);
+		snprintf(why, len, "unknown plant=%s", plant);
+		return ERR_PTR(-EINVAL);
+	}
+	rdmsrl(MSR_IA32_VMX_BASIC, basic);
+	rdmsrl(MSR_IA32_VMX_EPT_VPID_CAP, a->ept_cap);
+	rev = basic & GENMASK_ULL(30, 0);
+	a->vmxon_frame = axas_vmx_region_alloc(rev, NUMA_NO_NODE);
+	a->vmcs_frame = axas_vmx_region_alloc(rev, NUMA_NO_NODE);
+	a->io_bitmaps = axas_vmm_bitmap_alloc(AXAS_VMX_IO_BITMAPS, true, NUMA_NO_NODE);
+	a->msr_bitmap = axas_vmm_bitmap_alloc(AXAS_VMX_MSR_BITMAP, true, NUMA_NO_NODE);
+	if (IS_ERR(a->vmxon_frame) || IS_ERR(a->vmcs_frame) ||
+	    IS_ERR(a->io_bitmaps) || IS_ERR(a->msr_bitmap)) {
+		vmx_teardown(a);
+		snprintf(why, len, "no memory for the VMCS");
+		return ERR_PTR(-ENOMEM);
+	}
+	if (!(a->ept_cap & CAP_INVEPT) ||
+	    !(a->ept_cap & (CAP_INVEPT_SINGLE | CAP_INVEPT_ALL))) {
+		vmx_teardown(a);
+		snprintf(why, len, "no INVEPT in IA32_VMX_EPT_VPID_CAP %#llx", a->ept_cap);
+		return ERR_PTR(-ENODEV);
+	}
+
+	info->pt.format = AXAS_PT_EPT;
+	info->maxphyaddr = boot_cpu_data.x86_phys_bits;
+	info->pt.caps = axas_pt_caps_from_ept(a->ept_cap, false, info->maxphyaddr);
+	a->levels = info->pt.caps.flags & AXAS_CAP_5LEVEL ? 5 : 4;
+	info->pt.levels = a->levels;
+	if (info->pt.caps.flags & AXAS_CAP_AD)
+		info->pt.root_flags |= AXAS_PT_ROOT_AD;
+	if (vmx_check_5level(info->pt, five, sizeof(five))) {
+		vmx_teardown(a);
+		snprintf(why, len, "EPT caps %#llx: %s", a->ept_cap, five);
+		return ERR_PTR(-EINVAL);
+	}
+	info->gbpages = boot_cpu_has(X86_FEATURE_GBPAGES) &&
+			(info->pt.caps.flags & AXAS_CAP_1G);
+	info->caps = DEMO_CAP_FAULT_RIGHTS | DEMO_CAP_WALK_RW;
+	if (info->pt.caps.flags & AXAS_CAP_EXEC_ONLY)
+		info->caps |= DEMO_CAP_EXEC_ONLY;
+	if (info->pt.caps.flags & AXAS_CAP_AD)
+		info->caps |= DEMO_CAP_AD;
+	info->hypercall = DEMO_VMCALL;
+	snprintf(info->host, sizeof(info->host),
+		 "host: %u-level EPT from EPT caps %#llx (%s); A/D %s; 1 GiB leaves %s; VPID %d; INVEPT %s%s%s",
+		 a->levels, a->ept_cap, five,
+		 info->pt.caps.flags & AXAS_CAP_AD ? "on" : "off",
+		 info->gbpages ? "yes" : "no", VPID,
+		 a->ept_cap & CAP_INVEPT_SINGLE ? "single-context" : "all-context",
+		 a->plant ? "; planted error: " : "", plant_name[a->plant]);
+	return a;
+}
+
+/* A control value the CPU allows: @want, plus the bits it requires. */
+static int vmx_ctl(u32 msr, u32 want, u32 *ctl, const char *what, char *why,
+		   size_t len)
+{
+	u64 v;
+
+	rdmsrl(msr, v);
+	if (want & ~(u32)(v >> 32)) {
+		snprintf(why, len, "%s controls %#x not allowed (allowed %#x)", what,
+			 want, (u32)(v >> 32));
+		return -EOPNOTSUPP;
+	}
+	*ctl = want | (u32)v;
+	return 0;
+}
+
+static int vmx_controls(struct vmx_arch *a, char *why, size_t len)
+{
+	u32 pin, cpu, cpu2, exit;
+	bool t;
+	u64 basic;
+	int ret;
+
+	rdmsrl(MSR_IA32_VMX_BASIC, basic);
+	t = basic & VMX_BASIC_TRUE_CTLS;
+	ret = vmx_ctl(t ? MSR_IA32_VMX_TRUE_PINBASED_CTLS : MSR_IA32_VMX_PINBASED_CTLS,
+		      PIN_BASED_EXT_INTR_MASK | PIN_BASED_NMI_EXITING, &pin,
+		      "pin-based", why, len);
+	ret = ret ?: vmx_ctl(t ? MSR_IA32_VMX_TRUE_PROCBASED_CTLS :
+			     MSR_IA32_VMX_PROCBASED_CTLS,
+			     CPU_BASED_HLT_EXITING | CPU_BASED_INVLPG_EXITING |
+			     CPU_BASED_MWAIT_EXITING | CPU_BASED_RDPMC_EXITING |
+			     CPU_BASED_CR8_LOAD_EXITING | CPU_BASED_CR8_STORE_EXITING |
+			     CPU_BASED_MOV_DR_EXITING | CPU_BASED_USE_IO_BITMAPS |
+			     CPU_BASED_USE_MSR_BITMAPS | CPU_BASED_MONITOR_EXITING |
+			     CPU_BASED_ACTIVATE_SECONDARY_CONTROLS, &cpu,
+			     "processor-based", why, len);
+	ret = ret ?: vmx_ctl(MSR_IA32_VMX_PROCBASED_CTLS2,
+			     SECONDARY_EXEC_ENABLE_EPT | SECONDARY_EXEC_ENABLE_VPID |
+			     SECONDARY_EXEC_UNRESTRICTED_GUEST |
+			     SECONDARY_EXEC_WBINVD_EXITING, &cpu2, "secondary", why, len);
+	ret = ret ?: vmx_ctl(t ? MSR_IA32_VMX_TRUE_EXIT_CTLS : MSR_IA32_VMX_EXIT_CTLS,
+			     VM_EXIT_HOST_ADDR_SPACE_SIZE | VM_EXIT_LOAD_IA32_EFER |
+			     VM_EXIT_LOAD_IA32_PAT, &exit, "VM-exit", why, len);
+	ret = ret ?: vmx_ctl(t ? MSR_IA32_VMX_TRUE_ENTRY_CTLS : MSR_IA32_VMX_ENTRY_CTLS,
+			     VM_ENTRY_LOAD_IA32_EFER | VM_ENTRY_LOAD_IA32_PAT,
+			     &a->entry_ctl, "VM-entry", why, len);
+	if (ret)
+		return ret;
+	vmcs_write(PIN_BASED_VM_EXEC_CONTROL, pin);
+	vmcs_write(CPU_BASED_VM_EXEC_CONTROL, cpu);
+	vmcs_write(SECONDARY_VM_EXEC_CONTROL, cpu2);
+	vmcs_write(VM_EXIT_CONTROLS, exit);
+	vmcs_write(VM_ENTRY_CONTROLS, a->entry_ctl);
+	vmcs_write(EXCEPTION_BITMAP, ~0U);
+	vmcs_write(PAGE_FAULT_ERROR_CODE_MASK, 0);
+	vmcs_write(PAGE_FAULT_ERROR_CODE_MATCH, 0);
+	vmcs_write(CR3_TARGET_COUNT, 0);
+	vmcs_write(VM_EXIT_MSR_STORE_COUNT, 0);
+	vmcs_write(VM_EXIT_MSR_LOAD_COUNT, 0);
+	vmcs_write(VM_ENTRY_MSR_LOAD_COUNT, 0);
+	vmcs_write(VM_ENTRY_INTR_INFO_FIELD, 0);
+	vmcs_write(IO_BITMAP_A, a->io_bitmaps->hpa);
+	vmcs_write(IO_BITMAP_B, a->io_bitmaps->hpa + SZ_4K);
+	vmcs_write(MSR_BITMAP, a->msr_bitmap->hpa);
+	vmcs_write(EPT_POINTER, a->eptp);
+	vmcs_write(VIRTUAL_PROCESSOR_ID, VPID);
+	vmcs_write(VMCS_LINK_POINTER, ~0ULL);
+	return 0;
+}
+
+/* The guest's CR0 and CR4 as the CPU needs them, from what the guest wants. */
+static u64 vmx_real_cr0(struct vmx_arch *a, u64 cr0)
+{
+	/* Unrestricted guest: PE and PG may be clear. */
+	return (cr0 | (a->cr0_fixed0 & ~(X86_CR0_PE | X86_CR0_PG))) & a->cr0_fixed1;
+}
+
+static u64 vmx_real_cr4(struct vmx_arch *a, u64 cr4)
+{
+	return (cr4 | a->cr4_fixed0) & a->cr4_fixed1;
+}
+
+static void vmx_seg(unsigned long sel, const struct demo_seg *s)
+{
+	/* sel is the selector field; base, limit and rights follow it. */
+	u32 ar = demo_seg_vmx_ar(s->attrib);
+
+	vmcs_write(sel, s->sel);
+	vmcs_write(sel - GUEST_ES_SELECTOR + GUEST_ES_LIMIT, s->limit);
+	vmcs_write(sel - GUEST_ES_SELECTOR + GUEST_ES_AR_BYTES,
+		   ar & BIT(7) ? ar : SEG_UNUSABLE);
+	vmcs_write(sel - GUEST_ES_SELECTOR + GUEST_ES_BASE, s->base);
+}
+
+static void vmx_guest_state(struct vmx_arch *a, const struct demo_guest_state *gs)
+{
+	/* The VMM owns every CR0 and CR4 bit: the guest's MOVs to them exit. */
+	vmcs_write(CR0_GUEST_HOST_MASK, ~0UL);
+	vmcs_write(CR4_GUEST_HOST_MASK, ~0UL);
+	vmcs_write(CR0_READ_SHADOW, gs->cr0);
+	vmcs_write(CR4_READ_SHADOW, gs->cr4);
+	vmcs_write(GUEST_CR0, vmx_real_cr0(a, gs->cr0));
+	vmcs_write(GUEST_CR3, gs->cr3);
+	vmcs_write(GUEST_CR4, vmx_real_cr4(a, gs->cr4));
+	a->efer = gs->efer;
+	vmcs_write(GUEST_IA32_EFER, gs->efer);
+	vmcs_write(GUEST_IA32_PAT, gs->pat);
+	vmcs_write(GUEST_DR7, gs->dr7);
+	vmcs_write(GUEST_IA32_DEBUGCTL, 0);
+	/*
+	 * RFLAGS.IF set: with "external-interrupt exiting" every host
+	 * interrupt exits whatever IF says (SDM 26.2), so the guest never
+	 * takes one. Bochs 2.7 re-evaluates its interrupt mask only when IF
+	 * changes, and the VM entry instruction runs with IF clear: a guest
+	 * entered with IF clear never exits for a host interrupt there (no
+	 * timer tick, no flush IPI).
+	 */
+	vmcs_write(GUEST_RFLAGS, gs->rflags | X86_EFLAGS_IF);
+	vmcs_write(GUEST_RIP, gs->rip);
+	vmcs_write(GUEST_RSP, gs->rsp);
+	vmx_seg(GUEST_ES_SELECTOR, &gs->es);
+	vmx_seg(GUEST_CS_SELECTOR, &gs->cs);
+	vmx_seg(GUEST_SS_SELECTOR, &gs->ss);
+	vmx_seg(GUEST_DS_SELECTOR, &gs->ds);
+	vmx_seg(GUEST_FS_SELECTOR, &gs->fs);
+	vmx_seg(GUEST_GS_SELECTOR, &gs->gs);
+	vmx_seg(GUEST_LDTR_SELECTOR, &gs->ldtr);
+	vmx_seg(GUEST_TR_SELECTOR, &gs->tr);
+	vmcs_write(GUEST_GDTR_BASE, gs->gdtr.base);
+	vmcs_write(GUEST_GDTR_LIMIT, gs->gdtr.limit);
+	vmcs_write(GUEST_IDTR_BASE, gs->idtr.base);
+	vmcs_write(GUEST_IDTR_LIMIT, gs->idtr.limit);
+	vmcs_write(GUEST_INTERRUPTIBILITY_INFO, 0);
+	vmcs_write(GUEST_ACTIVITY_STATE, 0);
+	vmcs_write(GUEST_PENDING_DBG_EXCEPTIONS, 0);
+	vmcs_write(GUEST_SYSENTER_CS, 0);
+	vmcs_write(GUEST_SYSENTER_ESP, 0);
+	vmcs_write(GUEST_SYSENTER_EIP, 0);
+}
+
+/* Host state: this kthread's; CR3 and CR4 again before each entry. */
+static void vmx_host_state(void)
+{
+	struct desc_struct *gdt;
+	struct desc_ptr dt;
+	u64 v;
+	u16 tr;
+
+	vmcs_write(HOST_CR0, read_cr0());
+	vmcs_write(HOST_CR3, __read_cr3());
+	vmcs_write(HOST_CR4, cr4_read_shadow());
+	vmcs_write(HOST_CS_SELECTOR, __KERNEL_CS);
+	vmcs_write(HOST_SS_SELECTOR, __KERNEL_DS);
+	vmcs_write(HOST_DS_SELECTOR, 0);
+	vmcs_write(HOST_ES_SELECTOR, 0);
+	vmcs_write(HOST_FS_SELECTOR, 0);
+	vmcs_write(HOST_GS_SELECTOR, 0);
+	store_tr(tr);
+	vmcs_write(HOST_TR_SELECTOR, tr);
+	rdmsrl(MSR_FS_BASE, v);
+	vmcs_write(HOST_FS_BASE, v);
+	rdmsrl(MSR_GS_BASE, v);
+	vmcs_write(HOST_GS_BASE, v);
+	native_store_gdt(&dt);
+	vmcs_write(HOST_GDTR_BASE, dt.address);
+	gdt = (struct desc_struct *)dt.address;
+	/* The TSS descriptor is 16 bytes: base 63:32 in the second half. */
+	v = get_desc_base(&gdt[tr >> 3]) | ((u64)*(u32 *)&gdt[(tr >> 3) + 1] << 32);
+	vmcs_write(HOST_TR_BASE, v);
+	store_idt(&dt);
+	vmcs_write(HOST_IDTR_BASE, dt.address);
+	rdmsrl(MSR_IA32_SYSENTER_CS, v);
+	vmcs_write(HOST_IA32_SYSENTER_CS, v);
+	rdmsrl(MSR_IA32_SYSENTER_ESP, v);
+	vmcs_write(HOST_IA32_SYSENTER_ESP, v);
+	rdmsrl(MSR_IA32_SYSENTER_EIP, v);
+	vmcs_write(HOST_IA32_SYSENTER_EIP, v);
+	rdmsrl(MSR_EFER, v);
+	vmcs_write(HOST_IA32_EFER, v);
+	rdmsrl(MSR_IA32_CR_PAT, v);
+	vmcs_write(HOST_IA32_PAT, v);
+	vmcs_write(HOST_RIP, (unsigned long)axas_vmx_exit);
+}
+
+/* VMXON on this CPU (SDM 24.7), then a VMCS for the guest. */
+static int vmx_enable(void *arch, u64 root, const struct demo_guest_state *gs,
+		      char *why, size_t len)
+{
+	struct vmx_arch *a = arch;
+	int cpu = raw_smp_processor_id();
+	u64 fc;
+	int ret;
+
+	if (cr4_read_shadow() & X86_CR4_VMXE) {
+		snprintf(why, len, "CR4.VMXE is set: another hypervisor holds VMX on CPU %d",
+			 cpu);
+		return -EBUSY;
+	}
+	rdmsrl(MSR_IA32_FEAT_CTL, fc);
+	if (!(fc & FEAT_CTL_LOCKED) || !(fc & FEAT_CTL_VMX_ENABLED_OUTSIDE_SMX)) {
+		snprintf(why, len, "IA32_FEATURE_CONTROL %#llx: VMX outside SMX not enabled and locked",
+			 fc);
+		return -EOPNOTSUPP;
+	}
+	rdmsrl(MSR_IA32_VMX_CR0_FIXED0, a->cr0_fixed0);
+	rdmsrl(MSR_IA32_VMX_CR0_FIXED1, a->cr0_fixed1);
+	rdmsrl(MSR_IA32_VMX_CR4_FIXED0, a->cr4_fixed0);
+	rdmsrl(MSR_IA32_VMX_CR4_FIXED1, a->cr4_fixed1);
+	if ((read_cr0() & a->cr0_fixed0) != a->cr0_fixed0 || (read_cr0() & ~a->cr0_fixed1) ||
+	    ((cr4_read_shadow() | X86_CR4_VMXE) & ~a->cr4_fixed1)) {
+		snprintf(why, len, "CR0 %#lx or CR4 %#lx outside the VMX fixed bits",
+			 read_cr0(), cr4_read_shadow());
+		return -EOPNOTSUPP;
+	}
+	cr4_set_bits(X86_CR4_VMXE);
+	a->cr4_vmxe = true;
+	if (!do_vmxon(a->vmxon_frame->hpa)) {
+		snprintf(why, len, "VMXON failed on CPU %d", cpu);
+		return -EIO;
+	}
+	a->vmxon = true;
+	if (!do_vmclear(a->vmcs_frame->hpa) || !do_vmptrld(a->vmcs_frame->hpa)) {
+		snprintf(why, len, "VMCLEAR or VMPTRLD failed");
+		return -EIO;
+	}
+	a->eptp = root;
+	ret = vmx_controls(a, why, len);
+	if (ret)
+		return ret;
+	vmx_guest_state(a, gs);
+	vmx_host_state();
+	/* Nothing a former user of this EPTP or VPID left may be cached. */
+	vmx_invept(a);
+	if (a->ept_cap & CAP_INVVPID_SINGLE)
+		do_invvpid(VMX_VPID_EXTENT_SINGLE_CONTEXT, VPID);
+	else if (a->ept_cap & CAP_INVVPID_ALL)
+		do_invvpid(VMX_VPID_EXTENT_ALL_CONTEXT, VPID);
+	return 0;
+}
+
+/* The EPT entry of @level on @gpa's walk, or NULL where the walk ends above. */
+static u64 *vmx_ept_entry(struct vmx_arch *a, u64 gpa, int want)
+{
+	u64 *table = phys_to_virt(a->eptp & EPTE_ADDR);
+	int level;
+
+	for (level = a->levels - 1; level >= 0; level--) {
+		u64 *e = &table[(gpa >> (12 + 9 * level)) & 511];
+
+		if (level == want)
+			return e;
+		if (!(*e & EPTE_RWX) || (level && (*e & EPTE_PS)))
+			return NULL;
+		table = phys_to_virt(*e & EPTE_ADDR);
+	}
+	return NULL;
+}
+
+static void vmx_unplant(struct vmx_arch *a)
+{
+	if (!a->plant_pa)
+		return;
+	WRITE_ONCE(*(u64 *)phys_to_virt(a->plant_pa), a->plant_old);
+	a->plant_pa = 0;
+	vmx_invept(a);
+}
+
+static void vmx_disable(void *arch)
+{
+	struct vmx_arch *a = arch;
+
+	if (a->vmxon) {
+		vmx_unplant(a);
+		do_vmclear(a->vmcs_frame->hpa);
+		asm volatile("vmxoff" ::: "cc", "memory");
+		a->vmxon = false;
+	}
+	if (a->cr4_vmxe) {
+		cr4_clear_bits(X86_CR4_VMXE);
+		a->cr4_vmxe = false;
+	}
+}
+
+/*
+ * The core owes a flush: INVEPT for the EPTP before this entry. Counted,
+ * so that an entry can tell whether every flush asked for was done.
+ * plant=noinvept skips the first one asked for once the guest has run
+ * (the one before the first entry is for a fresh context; the next ones
+ * answer axas's flush callback), as a VMM with a forgotten path would.
+ */
+static int vmx_flush(void *arch)
+{
+	struct vmx_arch *a = arch;
+
+	a->flushes_asked++;
+	if (a->plant == PLANT_NOINVEPT && a->launched && !a->plant_skipped) {
+		a->plant_skipped = true;
+		return 0;
+	}
+	if (!vmx_invept(a))
+		return -EIO;
+	a->flushes_done = a->flushes_asked;
+	return 0;
+}
+
+/*
+ * plant=memtype7|wonly: once the guest has announced scenario 2, corrupt
+ * the 4 KiB leaf of G_SHARED, which it writes next, by writing the entry
+ * directly, as a buggy VMM would.
+ */
+static void vmx_plant_leaf(struct vmx_arch *a)
+{
+	u64 *e = vmx_ept_entry(a, G_SHARED, 0);
+	u64 v;
+
+	a->plant_armed = false;
+	if (!e)
+		return;
+	v = READ_ONCE(*e);
+	a->plant_pa = virt_to_phys(e);
+	a->plant_old = v;
+	if (a->plant == PLANT_MEMTYPE7)
+		v |= EPTE_MT;
+	else
+		v = (v & ~(EPTE_R | EPTE_X)) | EPTE_W;
+	WRITE_ONCE(*e, v);
+}
+
+/*
+ * What is wrong with an EPT entry by the SDM's rules for an EPT
+ * misconfiguration (29.3.3.1, as Bochs checks them); NULL when nothing.
+ */
+static const char *vmx_ept_problem(struct vmx_arch *a, u64 e, int level, bool leaf)
+{
+	u64 mt = FIELD_GET(EPTE_MT, e);
+
+	if (!(e & EPTE_RWX))
+		return NULL;
+	if ((e & EPTE_W) && !(e & EPTE_R))
+		return "write without read";
+	if ((e & EPTE_RWX) == EPTE_X && !(a->ept_cap & BIT_ULL(0)))
+		return "execute-only without the capability";
+	if (leaf && (mt == 2 || mt == 3 || mt == 7))
+		return "reserved memory type";
+	if (!leaf && (e & GENMASK_ULL(6, 3)))
+		return "bits 3-6 set in a table entry";
+	if (level == 3 && (e & EPTE_PS))
+		return "page size in a PML4E";
+	if (e & GENMASK_ULL(51, boot_cpu_data.x86_phys_bits))
+		return "address bits beyond MAXPHYADDR";
+	return NULL;
+}
+
+/* An EPT misconfiguration: the walk of its GPA, down to the bad entry. */
+static void vmx_misconfig(struct vmx_arch *a, struct demo_exit *x)
+{
+	static const char *const name[] = { "PTE", "PDE", "PDPTE", "PML4E", "PML5E" };
+	u64 gpa = vmcs_read(GUEST_PHYSICAL_ADDRESS);
+	u64 *table = phys_to_virt(a->eptp & EPTE_ADDR);
+	size_t n, len = sizeof(x->why);
+	int level;
+
+	x->kind = DEMO_EXIT_FATAL;
+	n = scnprintf(x->why, len, "EPT misconfiguration at %#llx:", gpa);
+	for (level = a->levels - 1; level >= 0; level--) {
+		unsigned int i = (gpa >> (12 + 9 * level)) & 511;
+		u64 e = table[i];
+		bool leaf = !level || (e & EPTE_PS);
+		const char *bad = vmx_ept_problem(a, e, level, leaf);
+
+		n += scnprintf(x->why + n, len - n, " %s[%u]=%#llx", name[level], i, e);
+		if (bad) {
+			scnprintf(x->why + n, len - n, ": %s (R%u W%u X%u, memory type %llu)",
+				  bad, !!(e & EPTE_R), !!(e & EPTE_W), !!(e & EPTE_X),
+				  FIELD_GET(EPTE_MT, e));
+			return;
+		}
+		if (leaf || !(e & EPTE_RWX))
+			break;
+		table = phys_to_virt(e & EPTE_ADDR);
+	}
+	scnprintf(x->why + n, len - n, ": no entry the rules reject");
+}
+
+static void vmx_decode_violation(struct demo_exit *x)
+{
+	u64 qual = vmcs_read(EXIT_QUALIFICATION);
+	u64 gpa = vmcs_read(GUEST_PHYSICAL_ADDRESS);
+	struct axas_exit_fault f;
+
+	if (axas_decode_ept_violation(qual, gpa, false, &f)) {
+		x->kind = DEMO_EXIT_FATAL;
+		snprintf(x->why, sizeof(x->why),
+			 "EPT violation qualification %#llx at %#llx names no access", qual, gpa);
+		return;
+	}
+	x->kind = DEMO_EXIT_FAULT;
+	x->fault.gpa = f.gpa;
+	x->fault.access = f.access;
+	x->fault.flags = f.flags;
+	x->fault.rights = (qual & QUAL_READABLE ? AXAS_PROT_READ : 0) |
+			  (qual & QUAL_WRITABLE ? AXAS_PROT_WRITE : 0) |
+			  (qual & QUAL_EXECUTABLE ? AXAS_PROT_EXEC : 0);
+	x->fault.raw = qual;
+}
+
+static u64 *vmx_gpr(struct vmx_arch *a, unsigned int n, u64 *rsp)
+{
+	return n == RSP ? rsp : &a->regs.gpr[n];
+}
+
+/*
+ * MOV to CR0 or CR4: checked against what the CPU allows, EFER.LMA and
+ * "IA-32e mode guest" following CR0.PG with EFER.LME. Returns NULL, or
+ * what stops the guest (where hardware would raise #GP).
+ */
+static const char *vmx_mov_to_cr(struct vmx_arch *a, unsigned int cr, u64 val)
+{
+	u64 cr4 = vmcs_read(CR4_READ_SHADOW);
+	bool pg = val & X86_CR0_PG;
+
+	if (cr == 4) {
+		if ((val | X86_CR4_VMXE) & ~a->cr4_fixed1 || (val & X86_CR4_VMXE))
+			return "CR4 value the VMM does not allow";
+		if (!(val & X86_CR4_PAE) && (a->efer & EFER_LMA))
+			return "CR4.PAE cleared in long mode";
+		vmcs_write(CR4_READ_SHADOW, val);
+		vmcs_write(GUEST_CR4, vmx_real_cr4(a, val));
+		return NULL;
+	}
+	if (cr != 0)
+		return "MOV to a control register other than CR0 and CR4";
+	if ((pg && !(val & X86_CR0_PE)) || (val & ~a->cr0_fixed1))
+		return "CR0 value the CPU does not allow";
+	if (pg && (a->efer & EFER_LME) && !(cr4 & X86_CR4_PAE))
+		return "CR0.PG with EFER.LME but without CR4.PAE";
+	if (pg && (a->efer & EFER_LME))
+		a->efer |= EFER_LMA;
+	else
+		a->efer &= ~EFER_LMA;
+	if (a->efer & EFER_LMA)
+		a->entry_ctl |= VM_ENTRY_IA32E_MODE;
+	else
+		a->entry_ctl &= ~VM_ENTRY_IA32E_MODE;
+	vmcs_write(VM_ENTRY_CONTROLS, a->entry_ctl);
+	vmcs_write(GUEST_IA32_EFER, a->efer);
+	vmcs_write(CR0_READ_SHADOW, val);
+	vmcs_write(GUEST_CR0, vmx_real_cr0(a, val));
+	return NULL;
+}
+
+/* The guest's EFER: its only MSR. Returns NULL, or what stops the guest. */
+static const char *vmx_efer(struct vmx_arch *a, bool write)
+{
+	u64 val = (a->regs.gpr[2] << 32) | (u32)a->regs.gpr[0];
+
+	if ((u32)a->regs.gpr[1] != MSR_EFER)
+		return write ? "WRMSR to an MSR other than EFER" :
+			       "RDMSR of an MSR other than EFER";
+	if (!write) {
+		a->regs.gpr[0] = (u32)a->efer;
+		a->regs.gpr[2] = a->efer >> 32;
+		return NULL;
+	}
+	if (val & ~(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX))
+		return "EFER bits the VMM does not allow";
+	if ((vmcs_read(CR0_READ_SHADOW) & X86_CR0_PG) &&
+	    (val & EFER_LME) != (a->efer & EFER_LME))
+		return "EFER.LME changed with paging on";
+	a->efer = (val & ~EFER_LMA) | (a->efer & EFER_LMA);
+	vmcs_write(GUEST_IA32_EFER, a->efer);
+	return NULL;
+}
+
+/* Exits the plumbing handles itself: CR and EFER accesses. */
+static void vmx_emulate(struct vmx_arch *a, u32 reason, struct demo_exit *x,
+			u64 *rsp)
+{
+	u64 qual = vmcs_read(EXIT_QUALIFICATION);
+	const char *bad;
+
+	if (reason == EXIT_REASON_CR_ACCESS) {
+		if (FIELD_GET(CRQ_TYPE, qual) != CRQ_MOV_TO)
+			bad = "CR access other than MOV to CR0/CR4";
+		else
+			bad = vmx_mov_to_cr(a, FIELD_GET(CRQ_CR, qual),
+					    *vmx_gpr(a, FIELD_GET(CRQ_GPR, qual), rsp));
+	} else {
+		bad = vmx_efer(a, reason == EXIT_REASON_MSR_WRITE);
+	}
+	if (bad) {
+		x->kind = DEMO_EXIT_FATAL;
+		snprintf(x->why, sizeof(x->why), "%s (exit %u, qualification %#llx, RCX %#llx) at %#llx",
+			 bad, reason, qual, a->regs.gpr[1], vmcs_read(GUEST_RIP));
+		return;
+	}
+	x->kind = DEMO_EXIT_NONE;
+	vmcs_write(GUEST_RIP, vmcs_read(GUEST_RIP) + vmcs_read(VM_EXIT_INSTRUCTION_LEN));
+}
+
+static void vmx_decode(struct vmx_arch *a, u32 reason, struct demo_exit *x, u64 *rsp)
+{
+	u64 qual = vmcs_read(EXIT_QUALIFICATION);
+	u64 rip = vmcs_read(GUEST_RIP);
+	u32 info;
+
+	if (reason & VMX_EXIT_REASONS_FAILED_VMENTRY) {
+		x->kind = DEMO_EXIT_FATAL;
+		snprintf(x->why, sizeof(x->why),
+			 "VM entry failed: exit reason %#x, qualification %#llx", reason, qual);
+		return;
+	}
+	switch ((u16)reason) {
+	case EXIT_REASON_EPT_VIOLATION:
+		vmx_decode_violation(x);
+		return;
+	case EXIT_REASON_EPT_MISCONFIG:
+		vmx_misconfig(a, x);
+		return;
+	case EXIT_REASON_VMCALL:
+		x->kind = DEMO_EXIT_HYPERCALL;
+		/* The guest announced scenario 2: plant the leaf now. */
+		if ((a->plant == PLANT_MEMTYPE7 || a->plant == PLANT_WONLY) &&
+		    !a->plant_pa && a->regs.gpr[0] == HC_BEGIN && a->regs.gpr[3] == 2)
+			a->plant_armed = true;
+		return;
+	case EXIT_REASON_EXTERNAL_INTERRUPT:
+		x->kind = DEMO_EXIT_INTR;
+		return;
+	case EXIT_REASON_HLT:
+		x->kind = DEMO_EXIT_HALT;
+		return;
+	case EXIT_REASON_IO_INSTRUCTION:
+		x->kind = DEMO_EXIT_IO;
+		x->io.port = qual >> 16;
+		x->io.size = (qual & 7) + 1;
+		x->io.in = qual & BIT(3);
+		return;
+	case EXIT_REASON_CR_ACCESS:
+	case EXIT_REASON_MSR_READ:
+	case EXIT_REASON_MSR_WRITE:
+		vmx_emulate(a, reason, x, rsp);
+		return;
+	}
+	x->kind = DEMO_EXIT_FATAL;
+	switch ((u16)reason) {
+	case EXIT_REASON_EXCEPTION_NMI:
+		info = vmcs_read(VM_EXIT_INTR_INFO);
+		snprintf(x->why, sizeof(x->why),
+			 "guest %s %u at %#llx, error code %#llx, qualification %#llx",
+			 (info & INTR_INFO_INTR_TYPE_MASK) == INTR_TYPE_NMI_INTR ?
+			 "NMI (not forwarded to the host)" : "exception",
+			 info & INTR_INFO_VECTOR_MASK, rip,
+			 vmcs_read(VM_EXIT_INTR_ERROR_CODE), qual);
+		break;
+	case EXIT_REASON_TRIPLE_FAULT:
+		snprintf(x->why, sizeof(x->why), "the guest shut down (triple fault) at %#llx", rip);
+		break;
+	case EXIT_REASON_VMCLEAR ... EXIT_REASON_VMON:
+	case EXIT_REASON_INVEPT:
+	case EXIT_REASON_INVVPID:
+	case EXIT_REASON_VMFUNC:
+		snprintf(x->why, sizeof(x->why), "the guest ran a VMX instruction (exit %u) at %#llx",
+			 reason, rip);
+		break;
+	default:
+		snprintf(x->why, sizeof(x->why), "unexpected exit %u, qualification %#llx at %#llx",
+			 reason, qual, rip);
+		break;
+	}
+}
+
+/* Host state that VMX does not switch: saved before the entry. */
+struct vmx_host_extra {
+	struct desc_ptr gdt, idt;
+	u64 kernel_gs_base;
+	u64 debugctl;
+	unsigned long dr7;
+	u16 ds, es;
+};
+
+/* Interrupts are disabled: one VM entry, the exit decoded. */
+static void vmx_run(void *arch, struct demo_vcpu *v, struct demo_exit *x)
+{
+	struct vmx_arch *a = arch;
+	struct vmx_host_extra h;
+	u64 rsp;
+	u32 reason;
+	int failed;
+
+	memset(x, 0, sizeof(*x));
+	/* The plumbing's own flush accounting: nothing may be owed here. */
+	if (a->flushes_done != a->flushes_asked) {
+		x->kind = DEMO_EXIT_FATAL;
+		snprintf(x->why, sizeof(x->why),
+			 "a flush is owed at VM entry: %llu asked for, %llu INVEPTs done",
+			 a->flushes_asked, a->flushes_done);
+		return;
+	}
+	if (a->plant_armed)
+		vmx_plant_leaf(a);
+	memcpy(a->regs.gpr, v->gpr, sizeof(a->regs.gpr));
+	vmcs_write(GUEST_RSP, v->gpr[RSP]);
+	vmcs_write(GUEST_RIP, v->rip);
+	vmcs_write(HOST_CR3, __read_cr3());
+	vmcs_write(HOST_CR4, cr4_read_shadow());
+	native_store_gdt(&h.gdt);
+	store_idt(&h.idt);
+	savesegment(ds, h.ds);
+	savesegment(es, h.es);
+	rdmsrl(MSR_KERNEL_GS_BASE, h.kernel_gs_base);
+	rdmsrl(MSR_IA32_DEBUGCTLMSR, h.debugctl);
+	get_debugreg(h.dr7, 7);
+	/* SWAPGS in the guest must not reach the host's value. */
+	wrmsrl(MSR_KERNEL_GS_BASE, 0);
+
+	failed = axas_vmx_enter(&a->regs, a->launched);
+
+	wrmsrl(MSR_KERNEL_GS_BASE, h.kernel_gs_base);
+	if (h.debugctl)
+		wrmsrl(MSR_IA32_DEBUGCTLMSR, h.debugctl);
+	if (h.dr7 != 0x400)
+		set_debugreg(h.dr7, 7);
+	/* A VM exit leaves both limits at 0xffff. */
+	native_load_gdt(&h.gdt);
+	load_idt(&h.idt);
+	if (h.ds)
+		loadsegment(ds, h.ds);
+	if (h.es)
+		loadsegment(es, h.es);
+	if (failed) {
+		x->kind = DEMO_EXIT_FATAL;
+		snprintf(x->why, sizeof(x->why), "VM%s failed: VM-instruction error %llu",
+			 a->launched ? "RESUME" : "LAUNCH", vmcs_read(VM_INSTRUCTION_ERROR));
+		return;
+	}
+	a->launched = true;
+	reason = vmcs_read(VM_EXIT_REASON);
+	rsp = vmcs_read(GUEST_RSP);
+	vmx_decode(a, reason, x, &rsp);
+	vmcs_write(GUEST_RSP, rsp);
+
+	memcpy(v->gpr, a->regs.gpr, sizeof(v->gpr));
+	v->gpr[RSP] = rsp;
+	v->rip = vmcs_read(GUEST_RIP);
+	v->rflags = vmcs_read(GUEST_RFLAGS);
+	v->cr0 = vmcs_read(CR0_READ_SHADOW);
+	v->cr3 = vmcs_read(GUEST_CR3);
+	v->cr4 = vmcs_read(CR4_READ_SHADOW);
+	v->efer = a->efer;
+	v->cpl = (vmcs_read(GUEST_SS_AR_BYTES) >> 5) & 3;
+}
+
+static const struct demo_arch vmx_ops = {
+	.setup = vmx_setup,
+	.enable = vmx_enable,
+	.flush = vmx_flush,
+	.run = vmx_run,
+	.disable = vmx_disable,
+	.teardown = vmx_teardown,
+};
+
+static int __init axas_vmx_init(void)
+{
+	return demo_main(&vmx_ops);
+}
+
+static void __exit axas_vmx_exit_module(void)
+{
+}
+
+module_init(axas_vmx_init);
+module_exit(axas_vmx_exit_module);
+MODULE_DESCRIPTION("A minimal VMX hypervisor running a guest on axas EPT tables");
+MODULE_LICENSE("GPL");
+AXAS_IMPORT_NS();
