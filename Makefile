@@ -68,7 +68,8 @@ sparse:
 	@bash scripts/gates.sh sparse
 
 # W=1, sparse, checkpatch, Debian 6.1 headers, the documentation, KUnit in
-# UML and QEMU, both demos, the benchmark's short mode.
+# UML and QEMU, the SVM sample in QEMU (test and Debian kernels), the VMX
+# sample in Bochs, the benchmark's short mode.
 check:
 	@bash scripts/check.sh
 
@@ -116,8 +117,8 @@ help:
 	@echo "make demo           both samples: demo-svm, then demo-vmx"
 	@echo "make demo-svm       the SVM sample runs a guest on axas NPT tables in QEMU"
 	@echo "make demo-vmx       the VMX sample runs a guest on axas EPT tables in Bochs"
-	@echo "make demo-distro    the same on Debian's own kernel (linux-headers-amd64's)"
-	@echo "make check          gates, docs, KUnit in UML and QEMU, both demos (the test command)"
+	@echo "make demo-distro    the SVM sample on Debian's own kernel (linux-headers-amd64's)"
+	@echo "make check          gates, docs, KUnit in UML and QEMU, the samples (the test command)"
 	@echo "make style|sparse   checkpatch | sparse only"
 	@echo "make docs           the documentation in build/docs/html (warnings fail)"
 	@echo "make install [DESTDIR=...]   axas.ko, headers and Module.symvers for VMM builds"
