@@ -478,6 +478,7 @@ static int __init axas_svm_init(void)
 
 static void __exit axas_svm_exit(void)
 {
+	demo_end();
 }
 
 module_init(axas_svm_init);
