@@ -75,6 +75,7 @@ def main():
         print("  (accepted Bochs boot warning: %s)" % w)
     judge = load("demo_check", "demo-check.py")
     passed, failed, skipped = judge.count_scenarios(report, problems)
+    judge.check_shutdown(report, problems)
     if args.plant:
         sign = [l for l in report if re.search(PLANT_SIGNS[args.plant], l)]
         if sign:

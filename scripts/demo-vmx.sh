@@ -54,7 +54,7 @@ fi
 # The kernel has no gzip initramfs support: an uncompressed cpio.
 resv=0x40000000
 "$here/initramfs.sh" "$run/iso/initrd" reboot "$work/src/axas.ko" \
-	"$work/src/samples/vmx/axas_vmx.ko resv_base=$resv resv_size=$resv${plant:+ plant=$plant}" ||
+	"wait=axas_vmx: RESULT @$work/src/samples/vmx/axas_vmx.ko resv_base=$resv resv_size=$resv${plant:+ plant=$plant}" ||
 	exit 1
 cp "$kdir/arch/x86/boot/bzImage" "$run/iso/vmlinuz"
 cp /usr/lib/ISOLINUX/isolinux.bin /usr/lib/syslinux/modules/bios/ldlinux.c32 \

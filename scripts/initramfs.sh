@@ -2,11 +2,16 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # initramfs.sh OUT.cpio HALT MODULE... - a busybox initramfs that loads the
-# given modules in order, reports what axas holds, unloads them in reverse
+# given modules in order, lists the axas spaces still live (AXAS-SPACE),
+# unloads the modules in reverse, reports the table pages and spaces left
+# before the first module (axas) goes (AXAS-LIVE-TABLES, AXAS-LIVE-SPACES)
 # and stops the machine with HALT (poweroff for UML, reboot for QEMU
 # started with -no-reboot). Module arguments: MODULE may be "path.ko args".
 # "memcg=LIMIT:path.ko args" loads it from a task in a cgroup v2 memory
 # cgroup whose memory.max is LIMIT (the kernel needs CONFIG_MEMCG).
+# "wait=TEXT@path.ko args" waits after loading it until the kernel log
+# holds TEXT (no '@' in it), at most 300 s (else AXAS-WAIT-TIMEOUT): a
+# module whose work goes on after its init returns.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/common.sh"
@@ -26,7 +31,10 @@ names=()
 	echo 'mount -t debugfs debugfs /sys/kernel/debug'
 	echo 'echo AXAS-BOOTED'
 	for spec in "$@"; do
-		limit=""
+		limit="" wait=""
+		case $spec in
+		wait=*@*) wait=${spec%%@*} wait=${wait#wait=} spec=${spec#*@} ;;
+		esac
 		case $spec in
 		memcg=*:*) limit=${spec%%:*} limit=${limit#memcg=} spec=${spec#*:} ;;
 		esac
@@ -44,11 +52,22 @@ names=()
 		else
 			echo "insmod /lib/modules/$name.ko $args || echo AXAS-INSMOD-FAILED $name"
 		fi
+		if [ -n "$wait" ]; then
+			echo "t=0; until dmesg | grep -qF '$wait'; do"
+			echo "	t=\$((t + 1)); [ \$t -gt 300 ] && { echo AXAS-WAIT-TIMEOUT $name; break; }; sleep 1"
+			echo 'done'
+		fi
 		names=("$name" "${names[@]}")
 	done
-	echo 'echo "AXAS-LIVE-TABLES $(cat /sys/kernel/debug/axas/live_tables)"'
-	for name in "${names[@]}"; do
-		echo "rmmod $name || echo AXAS-RMMOD-FAILED $name"
+	echo 'for f in /sys/kernel/debug/axas/*/stats; do'
+	echo '	[ -f "$f" ] && echo "AXAS-SPACE ${f%/stats}:" $(cat "$f")'
+	echo 'done'
+	for i in "${!names[@]}"; do
+		if [ "$i" = $((${#names[@]} - 1)) ]; then
+			echo 'echo "AXAS-LIVE-TABLES $(cat /sys/kernel/debug/axas/live_tables)"'
+			echo 'echo "AXAS-LIVE-SPACES $(ls -d /sys/kernel/debug/axas/*/ 2>/dev/null | wc -l)"'
+		fi
+		echo "rmmod ${names[$i]} || echo AXAS-RMMOD-FAILED ${names[$i]}"
 	done
 	echo 'echo AXAS-DONE'
 	echo "$halt -f"

@@ -19,13 +19,14 @@ REPORTS = [
     r"general protection fault", r"Kernel panic", r"UBSAN",
     r"soft lockup", r"hard LOCKUP", r"detected stall", r"self-detected stall",
     r"blocked for more than",
-    r"AXAS-INSMOD-FAILED", r"AXAS-RMMOD-FAILED",
+    r"AXAS-INSMOD-FAILED", r"AXAS-RMMOD-FAILED", r"AXAS-WAIT-TIMEOUT",
 ]
 
 
 def console_problems(console):
     """What fails a run whatever the tests say: kernel reports, no end
-    marker, table pages left live after the modules ran."""
+    marker, table pages or spaces left live once the modules that used
+    axas were unloaded."""
     problems = []
     for pat in REPORTS:
         for line in console.splitlines():
@@ -39,6 +40,9 @@ def console_problems(console):
         problems.append("no table-page count reported")
     elif m.group(1) != "0":
         problems.append("%s table pages live after the modules ran" % m.group(1))
+    m = re.search(r"AXAS-LIVE-SPACES (\d+)", console)
+    if m and m.group(1) != "0":
+        problems.append("%s spaces live after the modules ran" % m.group(1))
     return problems
 
 

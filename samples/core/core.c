@@ -15,8 +15,10 @@
  * accesses are decoded through the guest's own page tables with
  * axas_walk(), whose GPA must be the one the hardware reported. What the
  * VMM does within each scenario (protect, unmap, a 1 GiB leaf, dirty
- * logging, a snapshot, ...) is in scenarios.c. It prints a report and a
- * closing "RESULT PASS" or "RESULT FAIL" line.
+ * logging, a snapshot, ...) is in scenarios.c. When the guest has
+ * finished, the vCPU's thread prints a report and frees the guest; the
+ * report closes with a "RESULT PASS", "RESULT FAIL" or, when the module
+ * was unloaded while the guest ran, "RESULT STOPPED" line.
  *
  * Only axas's public API is used. It is a sample: one vCPU, no
  * speculation mitigations around the entry, no FPU state switch (the
@@ -102,11 +104,34 @@ long demo_frames(struct demo *d)
 	return st.frames;
 }
 
+/* The module's guest, from demo_main() to demo_end(). */
+static struct demo *demo_vm;
+
+/* Requests to the vCPU, honoured before its next entry. */
 #define DEMO_REQ_FLUSH	0
+#define DEMO_REQ_STOP	1
 
 /* Runs on the vCPU's CPU once it is out of guest mode: the acknowledgment. */
 static void demo_kick_fn(void *info)
 {
+}
+
+/*
+ * Post request @req and, if the vCPU is in guest mode, kick it out with
+ * an IPI and wait until it has left (see demo_flush() for why that
+ * suffices). Return: whether it was kicked; *@kicked is set first.
+ */
+static bool demo_request(struct demo *d, unsigned int req, bool *kicked)
+{
+	set_bit(req, &d->requests);
+	/* Pairs with the barrier before the vCPU reads the requests. */
+	smp_mb__after_atomic();
+	if (!READ_ONCE(d->in_guest))
+		return false;
+	if (kicked)
+		WRITE_ONCE(*kicked, true);
+	smp_call_function_single(d->cpu, demo_kick_fn, NULL, 1);
+	return true;
 }
 
 /*
@@ -146,13 +171,8 @@ static void demo_flush(void *cookie, u64 gpa, u64 size)
 {
 	struct demo *d = cookie;
 
-	set_bit(DEMO_REQ_FLUSH, &d->requests);
-	/* Pairs with the barrier before the vCPU reads the requests. */
-	smp_mb__after_atomic();
-	if (READ_ONCE(d->in_guest)) {
-		smp_call_function_single(d->cpu, demo_kick_fn, NULL, 1);
+	if (demo_request(d, DEMO_REQ_FLUSH, NULL))
 		d->kicks++;
-	}
 	d->flushes++;
 }
 
@@ -495,6 +515,7 @@ static void demo_exit(struct demo *d)
 
 	switch (x->kind) {
 	case DEMO_EXIT_NONE:
+		d->arch_exits++;
 		break;
 	case DEMO_EXIT_FAULT:
 		demo_npf(d, &x->fault);
@@ -523,10 +544,24 @@ static void demo_exit(struct demo *d)
 	}
 }
 
+/* demo_end() asked the vCPU to stop: the report says so. */
+static void demo_unloaded(struct demo *d)
+{
+	unsigned int n, exits = 0;
+
+	for (n = 0; n <= d->cur; n++)
+		exits += d->sc[n].exits;
+	d->unloaded = true;
+	demo_stop(d, "stopped: the module was unloaded after %u exits; the vCPU was %s",
+		  exits, READ_ONCE(d->stop_kicked) ?
+		  "in guest mode, kicked out with an IPI" : "out of guest mode");
+}
+
 static void demo_run(struct demo *d)
 {
 	unsigned long deadline = jiffies + timeout_s * HZ;
 	ktime_t start = ktime_get();
+	bool stop = false;
 	int ret = 0;
 
 	while (!d->done && !d->stopped) {
@@ -538,18 +573,24 @@ static void demo_run(struct demo *d)
 		 * Interrupts stay disabled from the request check to the
 		 * entry: a flush posted after the check saw in_guest set and
 		 * sent an IPI, which stays pending until the entry and then
-		 * causes an exit at once; its sender waits for that.
+		 * causes an exit at once; its sender waits for that. A stop
+		 * request is checked the same way.
 		 */
 		local_irq_disable();
 		WRITE_ONCE(d->in_guest, true);
-		/* Pairs with demo_flush(): in_guest before the requests. */
+		/* Pairs with demo_request(): in_guest before the requests. */
 		smp_mb();
-		if (test_and_clear_bit(DEMO_REQ_FLUSH, &d->requests))
+		stop = test_bit(DEMO_REQ_STOP, &d->requests);
+		if (!stop && test_and_clear_bit(DEMO_REQ_FLUSH, &d->requests))
 			ret = d->ops->flush(d->arch);
-		if (!ret)
+		if (!stop && !ret)
 			d->ops->run(d->arch, &d->vcpu, &d->exit);
 		WRITE_ONCE(d->in_guest, false);
 		local_irq_enable();
+		if (stop) {
+			demo_unloaded(d);
+			break;
+		}
 		if (ret) {
 			demo_stop(d, "could not flush before the entry: %d", ret);
 			break;
@@ -562,7 +603,13 @@ static void demo_run(struct demo *d)
 	demo_stop_scenarios(d);
 }
 
-/* The vCPU's thread, bound to one CPU: virtualization is on only here. */
+static void demo_close(struct demo *d);
+
+/*
+ * The vCPU's thread, bound to one CPU: virtualization is on only here.
+ * When the guest has finished (or was stopped), it prints the report and
+ * frees the guest; demo_end() then only waits for it and frees @d.
+ */
 static int demo_thread(void *arg)
 {
 	struct demo *d = arg;
@@ -579,7 +626,7 @@ static int demo_thread(void *arg)
 	else
 		demo_run(d);
 	d->ops->disable(d->arch);
-	complete(&d->finished);
+	demo_close(d);
 	return 0;
 }
 
@@ -657,14 +704,26 @@ static int demo_setup(struct demo *d)
 	return demo_map(d);
 }
 
+/*
+ * Free the guest: the space's frames and table pages (the report says
+ * what shutdown left: no frame, the root table only, which goes with the
+ * space), then the arch's structures.
+ */
 static void demo_teardown(struct demo *d)
 {
+	struct axas_space_stats st;
+
 	if (d->space) {
 		axas_space_shutdown(d->space);
+		axas_space_get_stats(d->space, &st);
+		pr_info("after shutdown: %lu frames, %lu table pages (the root), %lu areas; then the space is destroyed\n",
+			st.frames, st.tables, st.areas);
 		axas_space_destroy(d->space);
+		d->space = NULL;
 	}
 	if (d->arch)
 		d->ops->teardown(d->arch);
+	d->arch = NULL;
 }
 
 static const char *demo_result_name(const struct npf_expect *e)
@@ -704,7 +763,7 @@ static void demo_report_kinds(const struct scenario *sc)
 	}
 }
 
-static bool demo_report(struct demo *d)
+static unsigned int demo_report(struct demo *d, unsigned int *skippedp)
 {
 	unsigned int n, passed = 0, skipped = 0, exits = 0, npf = 0, hypercall = 0, intr = 0;
 	struct axas_space_stats st;
@@ -742,24 +801,45 @@ static bool demo_report(struct demo *d)
 	}
 	if (d->space) {
 		axas_space_get_stats(d->space, &st);
-		pr_info("total: %u exits (npf %u, hypercall %u, intr/nmi %u); faults installed %llu, refused %llu; %llu flushes, %llu kicks; %lu frames, %lu table pages at the end; %lld ms\n",
-			exits, npf, hypercall, intr,
+		pr_info("total: %u exits (npf %u, hypercall %u, intr/nmi %u, arch %u); faults installed %llu, refused %llu; %llu flushes, %llu kicks; %lu frames, %lu table pages at the end; %lld ms\n",
+			exits, npf, hypercall, intr, d->arch_exits,
 			st.faults_installed, st.faults_refused, d->flushes,
 			d->kicks, st.frames, st.tables, d->ns / NSEC_PER_MSEC);
 	}
-	pr_info("RESULT %s (%u of %u scenarios passed, %u skipped)\n",
-		passed + skipped == NR_SCENARIOS && !d->sc[0].failed ? "PASS" : "FAIL",
-		passed, NR_SCENARIOS, skipped);
-	return passed + skipped == NR_SCENARIOS && !d->sc[0].failed;
+	*skippedp = skipped;
+	return passed;
+}
+
+/* The report, the guest freed, and the report's closing line. */
+static void demo_close(struct demo *d)
+{
+	unsigned int skipped, passed = demo_report(d, &skipped);
+
+	demo_teardown(d);
+	if (d->unloaded)
+		pr_info("RESULT STOPPED (unloaded during scenario %d; %u of %u scenarios passed, %u skipped)\n",
+			d->cur, passed, NR_SCENARIOS, skipped);
+	else
+		pr_info("RESULT %s (%u of %u scenarios passed, %u skipped)\n",
+			passed + skipped == NR_SCENARIOS && !d->sc[0].failed ? "PASS" : "FAIL",
+			passed, NR_SCENARIOS, skipped);
+	d->finished = true;
 }
 
 /**
- * demo_main() - run the sample's guest on @ops and print the report
+ * demo_main() - set the sample's guest up on @ops and start its vCPU
  * @ops: the CPU plumbing
  *
- * Context: process context (module_init); sleeps until the guest is done.
- * Return: 0 when the guest ran (whatever the scenarios' results; the
- * report says), -ENODEV when the CPU cannot run it, -ENOMEM.
+ * Creates the space and the guest and starts the vCPU's thread, which
+ * runs the guest, prints the report and frees the guest; returns without
+ * waiting for it. When the set-up fails, the report (saying why) is
+ * printed before it returns. The arch's module_exit must call
+ * demo_end().
+ *
+ * Context: process context (module_init); sleeps.
+ * Return: 0 when the vCPU was started, or when the set-up failed with
+ * anything but -ENODEV (the report says why); -ENODEV when the CPU cannot
+ * run the guest; -ENOMEM.
  */
 int demo_main(const struct demo_arch *ops)
 {
@@ -771,24 +851,55 @@ int demo_main(const struct demo_arch *ops)
 	if (!d)
 		return -ENOMEM;
 	d->ops = ops;
-	init_completion(&d->finished);
 	ret = demo_setup(d);
 	if (!ret) {
 		task = kthread_create(demo_thread, d, KBUILD_MODNAME);
-		if (IS_ERR(task)) {
-			ret = PTR_ERR(task);
-			demo_fail(d, "kthread_create = %d", ret);
-		} else {
+		if (!IS_ERR(task)) {
 			get_task_struct(task);
-			kthread_bind(task, cpumask_last(cpu_online_mask));
+			d->task = task;
+			d->cpu = cpumask_last(cpu_online_mask);
+			kthread_bind(task, d->cpu);
+			demo_vm = d;
 			wake_up_process(task);
-			wait_for_completion(&d->finished);
-			kthread_stop(task);
-			put_task_struct(task);
+			return 0;
 		}
+		ret = PTR_ERR(task);
+		demo_fail(d, "kthread_create = %d", ret);
 	}
-	demo_report(d);
-	demo_teardown(d);
+	demo_close(d);
 	kfree(d);
 	return ret == -ENODEV ? ret : 0;
+}
+
+/**
+ * demo_end() - stop the sample's guest if it runs, and free it
+ *
+ * Asks the vCPU to stop before its next entry and, if it is in guest
+ * mode, kicks it out with the IPI the flush callback uses; then waits
+ * for its thread, which leaves virtualization on its CPU, prints the
+ * report ("RESULT STOPPED") and frees the guest. Safe whether the guest
+ * finished (nothing to stop), runs, or never started (nothing to do; or
+ * the thread never ran: the report and the freeing happen here).
+ *
+ * Context: process context (module_exit); sleeps until the vCPU's thread
+ * has ended.
+ * Return: nothing.
+ */
+void demo_end(void)
+{
+	struct demo *d = demo_vm;
+
+	if (!d)
+		return;
+	demo_request(d, DEMO_REQ_STOP, &d->stop_kicked);
+	kthread_stop(d->task);
+	put_task_struct(d->task);
+	/* Stopped before it ran: nothing was entered or turned on. */
+	if (!d->finished) {
+		d->unloaded = true;
+		demo_fail(d, "stopped: the module was unloaded before the vCPU ran");
+		demo_close(d);
+	}
+	demo_vm = NULL;
+	kfree(d);
 }

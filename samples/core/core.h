@@ -127,7 +127,15 @@ struct demo {
 	bool stopped;
 	u64 flushes;
 	s64 ns;
-	struct completion finished;
+	/* Exits the arch handled itself (DEMO_EXIT_NONE: EFER). */
+	unsigned int arch_exits;
+
+	/* The vCPU's thread; demo_end() asked it to stop, and kicked it. */
+	struct task_struct *task;
+	bool stop_kicked;
+	bool unloaded;
+	/* The report is printed and the guest freed. */
+	bool finished;
 };
 
 static inline struct scenario *cur_sc(struct demo *d)

@@ -24,11 +24,29 @@
  *	axas_vmx-y := vmx.o vmenter.o $(demo-core-y)
  *
  * The arch's module_init calls demo_main() with its ops and returns what
- * it returns; module_exit has nothing to stop, since demo_main() returns
- * once the guest has finished and everything is freed. The report's lines
- * start with KBUILD_MODNAME (pr_fmt), e.g. "axas_svm: ".
+ * it returns; its module_exit must call demo_end():
  *
- * Sequence (all from demo_main(), the vCPU part on one bound kthread):
+ *	static int __init axas_vmx_init(void)
+ *	{
+ *		return demo_main(&vmx_ops);
+ *	}
+ *
+ *	static void __exit axas_vmx_exit(void)
+ *	{
+ *		demo_end();
+ *	}
+ *
+ * demo_main() sets the guest up, starts the vCPU's kthread and returns
+ * without waiting for the guest; the kthread prints the report when the
+ * guest has finished and frees it. demo_end() stops a guest that still
+ * runs (the report then closes with "RESULT STOPPED"), waits for the
+ * kthread and frees what is left; it is safe whether the guest finished,
+ * runs, or never started. The report's lines start with KBUILD_MODNAME
+ * (pr_fmt), e.g. "axas_svm: "; its last line starts with "RESULT ", which
+ * a harness waits for before it unloads the module.
+ *
+ * Sequence (steps 1-2 in demo_main(), 3-5 on one bound kthread, 6 in
+ * demo_end()):
  *
  *  1. ops->setup(): process context, any CPU. Check the CPU, allocate the
  *     control block, fill &struct demo_arch_info (table format and levels
@@ -45,9 +63,18 @@
  *     ops->flush(); then ops->run() enters the guest once and decodes the
  *     exit into &struct demo_exit and the registers into &struct
  *     demo_vcpu. The core handles the exit with interrupts enabled.
- *  5. ops->disable() on the same CPU (every MSR changed is restored), then
- *     ops->teardown() in process context. A setup that fails frees what
- *     it allocated itself; teardown follows a successful setup only.
+ *     Before each entry the core also checks for a stop request from
+ *     demo_end(), posted and kicked like a flush request.
+ *  5. When the guest halts after its last scenario, fails, times out or is
+ *     asked to stop: ops->disable() on the same CPU (every MSR changed is
+ *     restored), the report, the space shut down and destroyed, then
+ *     ops->teardown() (the kthread is in process context). A setup that
+ *     fails frees what it allocated itself; teardown follows a successful
+ *     setup only. When setup fails, demo_main() prints the report itself
+ *     and nothing runs.
+ *  6. module_exit: demo_end() posts the stop request, kicks the vCPU out of
+ *     guest mode with the flush path's IPI if it is there, and waits for
+ *     the kthread (kthread_stop()) to end step 5.
  *
  * Flush contract: axas calls the core's flush callback for every
  * reduction of rights (protect, unmap, dirty harvest, snapshot restore);
@@ -71,7 +98,13 @@
  * the same values. The guest then loads its own GDT (in its image), builds
  * its page tables and enters long mode itself: a VMX arch must allow that
  * (unrestricted guest, and EFER.LMA / "IA-32e mode guest" following the
- * guest's WRMSR and CR0.PG).
+ * guest's WRMSR and CR0.PG). It reads and writes EFER with RDMSR and
+ * WRMSR, once each, and touches no other MSR and no port. An arch
+ * intercepts every MSR and port (permission maps or bitmaps all set) and
+ * emulates EFER (SVM: in the VMCB, SVME kept set); a copyable VMM injects
+ * #GP for any other MSR. The SVM demo checks that its report counts
+ * exactly these 2 exits as handled by the arch (demo-check.py
+ * --arch-exits 2).
  *
  * Registers: &struct demo_vcpu holds what the core reads and writes. After
  * each exit, ops->run() stores every field; before each entry it loads the
@@ -250,7 +283,8 @@ struct demo_fault {
 
 /**
  * enum demo_exit_kind - what the guest's exit was, in the core's terms
- * @DEMO_EXIT_NONE: nothing for the core (the arch handled it)
+ * @DEMO_EXIT_NONE: nothing for the core: the arch handled it (SVM: the
+ *	guest's EFER read or write; the report counts these as "arch")
  * @DEMO_EXIT_FAULT: nested page fault or EPT violation: demo_exit.fault
  * @DEMO_EXIT_HYPERCALL: VMMCALL or VMCALL; RIP still points at it
  * @DEMO_EXIT_IO: port I/O: demo_exit.io (the guest does none)
@@ -302,7 +336,12 @@ struct demo_exit {
  *	that entry drop every nested translation cached before (see the
  *	flush contract above); 0 or an errno
  * @run: interrupts disabled: load @vcpu's GPRs and RIP, enter the guest
- *	once, store @vcpu and decode the exit into @exit
+ *	once, store @vcpu and decode the exit into @exit. Exits the arch
+ *	handles itself (an emulated MSR) it reports as %DEMO_EXIT_NONE, with
+ *	@vcpu already updated (RIP past the instruction, the registers it
+ *	wrote). Host state that the entry does not switch stays out of
+ *	the guest's reach (SVM: kernel_fpu_begin() around VMRUN, so that no
+ *	host task finds the guest's FPU registers).
  * @disable: on the vCPU's kthread: leave virtualization, restore every MSR
  *	changed
  * @teardown: process context: free what a successful setup allocated
@@ -318,5 +357,6 @@ struct demo_arch {
 };
 
 int demo_main(const struct demo_arch *ops);
+void demo_end(void);
 
 #endif /* _AXAS_SAMPLE_DEMO_H */

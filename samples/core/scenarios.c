@@ -36,8 +36,19 @@ MODULE_PARM_DESC(dirty_wp,
 
 /* Scenario 3 reads host memory from this far into the reserved range. */
 #define WINDOW_OFF	SZ_1M
-/* Scenario 8: unmap/map cycles under the reading guest. */
-#define RACE_ROUNDS	64
+/*
+ * Scenario 8: unmap/map cycles under the reading guest; with 0, until the
+ * module is unloaded (the test of stopping a busy guest).
+ */
+static unsigned int race_rounds = 64;
+module_param(race_rounds, uint, 0444);
+MODULE_PARM_DESC(race_rounds,
+		 "scenario 8: unmap/map rounds (default 64; 0: until the module is unloaded)");
+
+static bool demo_race_more(unsigned int done)
+{
+	return !race_rounds || done < race_rounds;
+}
 
 static const char *const scenario_name[NR_SCENARIOS + 1] = {
 	"set-up",
@@ -146,7 +157,7 @@ static int demo_race_wait(struct demo *d)
 
 /*
  * Scenario 8, on another CPU: unmap G_RACE while the guest reads it, then
- * wait until the vCPU has mapped it again; RACE_ROUNDS times. Each unmap
+ * wait until the vCPU has mapped it again; race_rounds times. Each unmap
  * frees the page's frame once the flush callback returns.
  */
 static int demo_unmapper(void *arg)
@@ -156,7 +167,7 @@ static int demo_unmapper(void *arg)
 	int ret;
 
 	d->unmapper_cpu = raw_smp_processor_id();
-	while (d->unmaps < RACE_ROUNDS) {
+	while (demo_race_more(d->unmaps)) {
 		ret = demo_race_wait(d);
 		if (ret == -EINTR)
 			return 0;
@@ -206,7 +217,7 @@ bool demo_race_remap(struct demo *d)
 		return false;
 	}
 	complete(&d->remapped);
-	if (++d->remaps < RACE_ROUNDS)
+	if (demo_race_more(++d->remaps))
 		return true;
 	demo_stop_other(&d->unmapper);
 	ret = axas_write(d->space, G_FLAG, &one, sizeof(one), 0);
@@ -788,13 +799,15 @@ void demo_begin(struct demo *d, u64 n)
 		e.gpa = G_RACE;
 		e.page = true;
 		e.step = 0;
-		e.count = RACE_ROUNDS;
+		e.count = race_rounds ?: UINT_MAX;
 		e.result = -ENOENT;
 		e.remap = true;
 		demo_expect(d, &e);
 		d->kicks_mark = d->kicks;
 		init_completion(&d->remapped);
 		d->unmapper = demo_start_other(d, demo_unmapper, KBUILD_MODNAME "-unmap");
+		if (!race_rounds)
+			pr_info("scenario 8 runs until the module is unloaded (race_rounds=0)\n");
 		break;
 	}
 	case 9:
@@ -950,7 +963,7 @@ void demo_wrong(struct demo *d, u64 n, u64 gpa, u64 val)
 	}
 	d->wrong++;
 	demo_fail(d, "the guest read %#llx at %#llx after %u of %u remaps%s",
-		  val, gpa, d->remaps, RACE_ROUNDS,
+		  val, gpa, d->remaps, race_rounds,
 		  val ? "" : ": a freed frame (init_on_free zeroed it)");
 }
 

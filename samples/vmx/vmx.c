@@ -1012,8 +1012,10 @@ static int __init axas_vmx_init(void)
 	return demo_main(&vmx_ops);
 }
 
+/* Stops the guest if it still runs, and frees it. */
 static void __exit axas_vmx_exit_module(void)
 {
+	demo_end();
 }
 
 module_init(axas_vmx_init);
