@@ -739,6 +739,8 @@ static bool demo_report(struct demo *d)
 			demo_report_kinds(sc);
 		if (sc->note[0])
 			pr_info("    %s\n", sc->note);
+		if (sc->arch_note[0])
+			pr_info("    %s\n", sc->arch_note);
 	}
 	if (d->space) {
 		axas_space_get_stats(d->space, &st);

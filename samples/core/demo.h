@@ -45,6 +45,8 @@
  *     ops->flush(); then ops->run() enters the guest once and decodes the
  *     exit into &struct demo_exit and the registers into &struct
  *     demo_vcpu. The core handles the exit with interrupts enabled.
+ *     When the guest reports a scenario, ops->check() (optional) adds
+ *     the arch's own checks of it.
  *  5. ops->disable() on the same CPU (every MSR changed is restored), then
  *     ops->teardown() in process context. A setup that fails frees what
  *     it allocated itself; teardown follows a successful setup only.
@@ -306,6 +308,11 @@ struct demo_exit {
  * @disable: on the vCPU's kthread: leave virtualization, restore every MSR
  *	changed
  * @teardown: process context: free what a successful setup allocated
+ * @check: optional; on the vCPU's kthread, interrupts enabled, once the
+ *	guest reported scenario @n: the arch's own checks of it (VMX: NMIs
+ *	sent from another CPU during scenario 8). It writes a line for the
+ *	report into @note (nothing: empty) and returns 0, or an errno: the
+ *	scenario fails with @note as the reason
  */
 struct demo_arch {
 	void *(*setup)(struct demo_arch_info *info, char *why, size_t len);
@@ -315,6 +322,7 @@ struct demo_arch {
 	void (*run)(void *arch, struct demo_vcpu *vcpu, struct demo_exit *exit);
 	void (*disable)(void *arch);
 	void (*teardown)(void *arch);
+	int (*check)(void *arch, unsigned int n, char *note, size_t len);
 };
 
 int demo_main(const struct demo_arch *ops);
