@@ -257,8 +257,9 @@ struct demo_fault {
  * @DEMO_EXIT_HYPERCALL: VMMCALL or VMCALL; RIP still points at it
  * @DEMO_EXIT_IO: port I/O: demo_exit.io (the guest does none)
  * @DEMO_EXIT_HALT: HLT
- * @DEMO_EXIT_INTR: an external interrupt or NMI, which the host takes once
- *	interrupts are enabled again
+ * @DEMO_EXIT_INTR: an external interrupt, which the host takes once
+ *	interrupts are enabled again, or an NMI, which the arch has handed
+ *	to the host already (VMX: vmx_forward_nmi(); SVM: taken at STGI)
  * @DEMO_EXIT_FATAL: anything else (exception, triple fault, failed entry,
  *	EPT misconfiguration): demo_exit.why says what, decoded; the core
  *	stops the guest with a FAIL
