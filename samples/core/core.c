@@ -798,6 +798,8 @@ static unsigned int demo_report(struct demo *d, unsigned int *skippedp)
 			demo_report_kinds(sc);
 		if (sc->note[0])
 			pr_info("    %s\n", sc->note);
+		if (sc->arch_note[0])
+			pr_info("    %s\n", sc->arch_note);
 	}
 	if (d->space) {
 		axas_space_get_stats(d->space, &st);

@@ -63,8 +63,10 @@
  *     ops->flush(); then ops->run() enters the guest once and decodes the
  *     exit into &struct demo_exit and the registers into &struct
  *     demo_vcpu. The core handles the exit with interrupts enabled.
- *     Before each entry the core also checks for a stop request from
- *     demo_end(), posted and kicked like a flush request.
+ *     When the guest reports a scenario, ops->check() (optional) adds
+ *     the arch's own checks of it. Before each entry the core also checks
+ *     for a stop request from demo_end(), posted and kicked like a flush
+ *     request.
  *  5. When the guest halts after its last scenario, fails, times out or is
  *     asked to stop: ops->disable() on the same CPU (every MSR changed is
  *     restored), the report, the space shut down and destroyed, then
@@ -289,8 +291,9 @@ struct demo_fault {
  * @DEMO_EXIT_HYPERCALL: VMMCALL or VMCALL; RIP still points at it
  * @DEMO_EXIT_IO: port I/O: demo_exit.io (the guest does none)
  * @DEMO_EXIT_HALT: HLT
- * @DEMO_EXIT_INTR: an external interrupt or NMI, which the host takes once
- *	interrupts are enabled again
+ * @DEMO_EXIT_INTR: an external interrupt, which the host takes once
+ *	interrupts are enabled again, or an NMI, which the arch has handed
+ *	to the host already (VMX: vmx_forward_nmi(); SVM: taken at STGI)
  * @DEMO_EXIT_FATAL: anything else (exception, triple fault, failed entry,
  *	EPT misconfiguration): demo_exit.why says what, decoded; the core
  *	stops the guest with a FAIL
@@ -345,6 +348,11 @@ struct demo_exit {
  * @disable: on the vCPU's kthread: leave virtualization, restore every MSR
  *	changed
  * @teardown: process context: free what a successful setup allocated
+ * @check: optional; on the vCPU's kthread, interrupts enabled, once the
+ *	guest reported scenario @n: the arch's own checks of it (VMX: NMIs
+ *	sent from another CPU during scenario 8). It writes a line for the
+ *	report into @note (nothing: empty) and returns 0, or an errno: the
+ *	scenario fails with @note as the reason
  */
 struct demo_arch {
 	void *(*setup)(struct demo_arch_info *info, char *why, size_t len);
@@ -354,6 +362,7 @@ struct demo_arch {
 	void (*run)(void *arch, struct demo_vcpu *vcpu, struct demo_exit *exit);
 	void (*disable)(void *arch);
 	void (*teardown)(void *arch);
+	int (*check)(void *arch, unsigned int n, char *note, size_t len);
 };
 
 int demo_main(const struct demo_arch *ops);

@@ -1004,6 +1004,21 @@ void demo_finish(struct demo *d, unsigned int n)
 		demo_ad_end(d);
 }
 
+/* The arch's own checks of scenario @n: a note, or the reason it failed. */
+static void demo_check_arch(struct demo *d, unsigned int n, struct scenario *sc)
+{
+	char note[sizeof(sc->arch_note)] = "";
+	int ret;
+
+	if (!d->ops->check)
+		return;
+	ret = d->ops->check(d->arch, n, note, sizeof(note));
+	if (ret)
+		demo_fail(d, "%s (%d)", note, ret);
+	else
+		strscpy(sc->arch_note, note, sizeof(sc->arch_note));
+}
+
 /* Scenario @n's own checks, once its frames changed by frames_delta. */
 void demo_check_result(struct demo *d, unsigned int n)
 {
@@ -1027,6 +1042,7 @@ void demo_check_result(struct demo *d, unsigned int n)
 	if (n == 10 && sc->frames_delta != SNAP_BEFORE + SNAP_NEW)
 		demo_fail(d, "frames changed by %ld, not %d", sc->frames_delta,
 			  SNAP_BEFORE + SNAP_NEW);
+	demo_check_arch(d, n, sc);
 }
 
 /* The guest is stopped: end the threads a scenario started. */

@@ -37,22 +37,38 @@
  * noinvept skips the first INVEPT asked for once the guest has run.
  *
  * It is a sample: one vCPU on one CPU, no speculation mitigations around
- * the entry, no FPU state switch (the guest uses none), an NMI that
- * arrives while the guest runs stops it (the host's handler is not
- * called).
+ * the entry, no FPU state switch (the guest uses none); but the host's
+ * FPU/SSE/AVX state is saved before the entry and reloaded for the next
+ * host task that uses it (kernel_fpu_begin()), so whatever the guest
+ * leaves in those registers reaches no host task. A machine check taken
+ * in guest mode is the host's: it goes to the host's handler before the
+ * guest is stopped.
+ *
+ * An NMI that arrives while the guest runs causes a VM exit ("NMI
+ * exiting") and is handed to the host's own NMI entry right after it
+ * (vmx_forward_nmi(): an NMI to this CPU, then an IRET that ends the
+ * NMI blocking the exit left). During scenario 8 a thread on another CPU
+ * sends NMIs to the vCPU's CPU, and the scenario checks that each one
+ * taken in guest mode reached the host's handler (vmx_nmi()).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/bitfield.h>
 #include <linux/io.h>
+#include <linux/kthread.h>
 #include <linux/module.h>
 #include <linux/slab.h>
+#include <asm/apic.h>
 #include <asm/cpufeature.h>
 #include <asm/debugreg.h>
 #include <asm/desc.h>
+#include <asm/fpu/api.h>
+#include <asm/mce.h>
 #include <asm/msr.h>
+#include <asm/nmi.h>
 #include <asm/processor.h>
 #include <asm/segment.h>
+#include <asm/sync_core.h>
 #include <asm/tlbflush.h>
 #include <asm/vmx.h>
 #include <axas/axas.h>
@@ -98,6 +114,17 @@ MODULE_PARM_DESC(plant,
 #define SEG_UNUSABLE	BIT(16)
 #define RSP		4
 
+/*
+ * NMIs from another CPU while the guest runs, during the scenario in which
+ * another CPU already works on the guest's memory: until NMI_ROUNDS of
+ * them were taken in guest mode, at most NMI_TRIES sent, each waited for
+ * up to NMI_WAIT_MS.
+ */
+#define NMI_SCENARIO	8
+#define NMI_ROUNDS	16
+#define NMI_TRIES	(4 * NMI_ROUNDS)
+#define NMI_WAIT_MS	100
+
 enum plant_kind { PLANT_NONE, PLANT_MEMTYPE7, PLANT_WONLY, PLANT_NOINVEPT };
 
 static const char *const plant_name[] = { "", "memtype7", "wonly", "noinvept" };
@@ -128,6 +155,17 @@ static const char *const plant_name[] = { "", "memtype7", "wonly", "noinvept" };
  * @plant_skipped: the INVEPT of plant=noinvept was skipped
  * @plant_pa: the HPA of the leaf written, 0 while none
  * @plant_old: its value before
+ * @cpu: the vCPU's CPU
+ * @in_guest: set around the VM entry instruction (interrupts disabled)
+ * @nmi_exits: VM exits caused by an NMI, each forwarded to the host
+ * @nmi_handler: vmx_nmi() is registered
+ * @nmi_sender: the thread that sends NMIs from another CPU, or NULL
+ * @nmi_cpu: its CPU
+ * @nmi_on: the guest began NMI_SCENARIO: send
+ * @nmi_sent: NMIs sent
+ * @nmi_guest: of those, taken in guest mode (an NMI exit came)
+ * @nmi_reached: of those, claimed by vmx_nmi(), the host's handler
+ * @nmi_host: sent ones taken in host mode (between entries)
  */
 struct vmx_arch {
 	struct axas_vmm_frame *vmxon_frame;
@@ -151,7 +189,21 @@ struct vmx_arch {
 	bool plant_skipped;
 	phys_addr_t plant_pa;
 	u64 plant_old;
+	int cpu;
+	bool in_guest;
+	unsigned int nmi_exits;
+	bool nmi_handler;
+	struct task_struct *nmi_sender;
+	int nmi_cpu;
+	bool nmi_on;
+	unsigned int nmi_sent;
+	unsigned int nmi_guest;
+	unsigned int nmi_reached;
+	unsigned int nmi_host;
 };
+
+/* NMIs vmx_nmi() is to claim: the sender's, one at a time. */
+static atomic_t vmx_nmi_expected = ATOMIC_INIT(0);
 
 /* VMX instructions. */
 static u64 vmcs_read(unsigned long field)
@@ -529,6 +581,131 @@ static void vmx_host_state(void)
 	vmcs_write(HOST_RIP, (unsigned long)axas_vmx_exit);
 }
 
+/*
+ * The host's NMI handler for the NMIs the sender sends: claims one only
+ * while the sender waits for it, so that any other NMI goes on to the
+ * kernel's own handlers (and an unclaimed one to "unknown reason").
+ */
+static int vmx_nmi(unsigned int type, struct pt_regs *regs)
+{
+	return atomic_dec_if_positive(&vmx_nmi_expected) < 0 ? NMI_DONE : NMI_HANDLED;
+}
+
+/* Sleep until *@go (NULL: nothing but kthread_stop()) or kthread_stop(). */
+static void vmx_nmi_sleep(const bool *go)
+{
+	for (;;) {
+		set_current_state(TASK_INTERRUPTIBLE);
+		if (kthread_should_stop() || (go && READ_ONCE(*go)))
+			break;
+		schedule();
+	}
+	__set_current_state(TASK_RUNNING);
+}
+
+/*
+ * The NMI sender, bound to a CPU other than the vCPU's: from the start of
+ * NMI_SCENARIO, one NMI at a time to the vCPU's CPU while it is about to
+ * be or is in guest mode, each waited for until vmx_nmi() claimed it. An
+ * NMI exit counted meanwhile says it came in guest mode; no claim within
+ * NMI_WAIT_MS says it never reached the host's handler.
+ */
+static int vmx_nmi_send(void *arg)
+{
+	struct vmx_arch *a = arg;
+	unsigned long until;
+	unsigned int exits;
+	bool claimed;
+
+	vmx_nmi_sleep(&a->nmi_on);
+	while (!kthread_should_stop() && a->nmi_guest < NMI_ROUNDS &&
+	       a->nmi_sent < NMI_TRIES) {
+		if (!READ_ONCE(a->in_guest)) {
+			cond_resched();
+			continue;
+		}
+		exits = READ_ONCE(a->nmi_exits);
+		atomic_set(&vmx_nmi_expected, 1);
+		a->nmi_sent++;
+		apic->send_IPI(a->cpu, NMI_VECTOR);
+		until = jiffies + msecs_to_jiffies(NMI_WAIT_MS);
+		while (atomic_read(&vmx_nmi_expected) && time_before(jiffies, until))
+			cpu_relax();
+		/* Fully ordered: the exit count is read after the claim. */
+		claimed = !atomic_xchg(&vmx_nmi_expected, 0);
+		if (READ_ONCE(a->nmi_exits) != exits) {
+			a->nmi_guest++;
+			a->nmi_reached += claimed;
+		} else if (claimed) {
+			a->nmi_host++;
+		}
+	}
+	vmx_nmi_sleep(NULL);
+	return 0;
+}
+
+/* On the vCPU's kthread: the NMI handler, and the sender on another CPU. */
+static int vmx_nmi_start(struct vmx_arch *a, char *why, size_t len)
+{
+	struct task_struct *t;
+	int ret;
+
+	ret = register_nmi_handler(NMI_LOCAL, vmx_nmi, 0, KBUILD_MODNAME);
+	if (ret) {
+		snprintf(why, len, "register_nmi_handler = %d", ret);
+		return ret;
+	}
+	a->nmi_handler = true;
+	a->nmi_cpu = cpumask_any_but(cpu_online_mask, a->cpu);
+	if (a->nmi_cpu >= nr_cpu_ids)
+		return 0;	/* NMI_SCENARIO's check fails: no CPU to send from */
+	t = kthread_create(vmx_nmi_send, a, KBUILD_MODNAME "-nmi");
+	if (IS_ERR(t)) {
+		snprintf(why, len, "kthread_create = %ld", PTR_ERR(t));
+		return PTR_ERR(t);
+	}
+	kthread_bind(t, a->nmi_cpu);
+	get_task_struct(t);
+	a->nmi_sender = t;
+	wake_up_process(t);
+	return 0;
+}
+
+static void vmx_nmi_stop(struct vmx_arch *a)
+{
+	if (!a->nmi_sender)
+		return;
+	kthread_stop(a->nmi_sender);
+	put_task_struct(a->nmi_sender);
+	a->nmi_sender = NULL;
+	atomic_set(&vmx_nmi_expected, 0);
+}
+
+/*
+ * The core's ops->check(): NMI_SCENARIO's NMIs. Each one taken in guest
+ * mode must have reached the host's handler, and NMI_ROUNDS must have
+ * come in guest mode: most of the sender's NMIs taken in host mode
+ * would say that NMIs are blocked while the guest runs.
+ */
+static int vmx_check(void *arch, unsigned int n, char *note, size_t len)
+{
+	struct vmx_arch *a = arch;
+
+	if (n != NMI_SCENARIO)
+		return 0;
+	vmx_nmi_stop(a);
+	if (a->nmi_cpu >= nr_cpu_ids) {
+		snprintf(note, len, "no other CPU to send NMIs from");
+		return -ENODEV;
+	}
+	snprintf(note, len,
+		 "%u NMIs in guest mode, %u reached the host's handler (%u sent from CPU %d, %u taken in host mode)",
+		 a->nmi_guest, a->nmi_reached, a->nmi_sent, a->nmi_cpu, a->nmi_host);
+	if (a->nmi_guest < NMI_ROUNDS || a->nmi_reached != a->nmi_guest)
+		return -EIO;
+	return 0;
+}
+
 /* VMXON on this CPU (SDM 24.7), then a VMCS for the guest. */
 static int vmx_enable(void *arch, u64 root, const struct demo_guest_state *gs,
 		      char *why, size_t len)
@@ -582,7 +759,8 @@ static int vmx_enable(void *arch, u64 root, const struct demo_guest_state *gs,
 		do_invvpid(VMX_VPID_EXTENT_SINGLE_CONTEXT, VPID);
 	else if (a->ept_cap & CAP_INVVPID_ALL)
 		do_invvpid(VMX_VPID_EXTENT_ALL_CONTEXT, VPID);
-	return 0;
+	a->cpu = cpu;
+	return vmx_nmi_start(a, why, len);
 }
 
 /* The EPT entry of @level on @gpa's walk, or NULL where the walk ends above. */
@@ -616,6 +794,11 @@ static void vmx_disable(void *arch)
 {
 	struct vmx_arch *a = arch;
 
+	vmx_nmi_stop(a);
+	if (a->nmi_handler) {
+		unregister_nmi_handler(NMI_LOCAL, KBUILD_MODNAME);
+		a->nmi_handler = false;
+	}
 	if (a->vmxon) {
 		vmx_unplant(a);
 		do_vmclear(a->vmcs_frame->hpa);
@@ -845,6 +1028,88 @@ static void vmx_emulate(struct vmx_arch *a, u32 reason, struct demo_exit *x,
 	vmcs_write(GUEST_RIP, vmcs_read(GUEST_RIP) + vmcs_read(VM_EXIT_INSTRUCTION_LEN));
 }
 
+/* The exit was caused by an NMI (SDM 28.2.2: exit reason 0, type NMI). */
+static bool vmx_exit_nmi(u32 reason)
+{
+	u32 info;
+
+	if (reason != EXIT_REASON_EXCEPTION_NMI)
+		return false;
+	info = vmcs_read(VM_EXIT_INTR_INFO);
+	return (info & INTR_INFO_VALID_MASK) &&
+	       (info & INTR_INFO_INTR_TYPE_MASK) == INTR_TYPE_NMI_INTR;
+}
+
+/* A machine check taken in guest mode, or during the VM entry. */
+static bool vmx_exit_mc(u32 reason)
+{
+	u32 info;
+
+	if ((u16)reason == EXIT_REASON_MCE_DURING_VMENTRY)
+		return true;
+	if (reason != EXIT_REASON_EXCEPTION_NMI)
+		return false;
+	info = vmcs_read(VM_EXIT_INTR_INFO);
+	return (info & INTR_INFO_VALID_MASK) &&
+	       (info & INTR_INFO_INTR_TYPE_MASK) == INTR_TYPE_HARD_EXCEPTION &&
+	       (info & INTR_INFO_VECTOR_MASK) == X86_TRAP_MC;
+}
+
+/* The machine check is the host's: its handler, as KVM calls it. */
+static void vmx_forward_mc(void)
+{
+	struct pt_regs regs = { .cs = 3, .flags = X86_EFLAGS_IF };
+
+	if (IS_ENABLED(CONFIG_X86_MCE))
+		do_machine_check(&regs);
+}
+
+/*
+ * An NMI exit: hand the NMI to the host. With "NMI exiting" an NMI that
+ * comes in guest mode goes through no IDT: it causes the VM exit, and the
+ * CPU leaves NMIs blocked until the next IRET (see KVM's
+ * vmx_do_nmi_irqoff()). The host's handlers (perf, the watchdog,
+ * backtraces) have not run; a VMM that goes on would lose the NMI.
+ *
+ * KVM calls the kernel's NMI entry with an interrupt frame it builds
+ * (asm_exc_nmi_kvm_vmx), but the kernel exports that entry only when
+ * KVM_INTEL is a module. What works on every kernel, with interrupts
+ * still disabled and the host state restored: send an NMI to this CPU
+ * (apic->send_IPI() to our own APIC ID, NMI delivery mode; not
+ * ->send_IPI_self(), which on x2APIC writes the SELF IPI register, fixed
+ * delivery only), then IRET to the next instruction (iret_to_self()).
+ * The IRET ends the blocking, and the host's own NMI entry takes the NMI
+ * through the host's IDT, as any NMI in the kernel.
+ *
+ * It cannot be lost: it is sent while NMIs are blocked, so the CPU holds
+ * it pending until the IRET. It cannot reach the guest: the next VM
+ * entry comes after the IRET, and should the IPI still be on its way
+ * then, "NMI exiting" turns it into one more NMI exit, forwarded the
+ * same way. A second NMI arriving before the IRET is held pending with
+ * ours, and the CPU holds one: the two are taken as one NMI, as two
+ * NMIs can merge on bare metal; the kernel runs every NMI_LOCAL handler
+ * for each NMI and each checks its own source. One arriving during the
+ * host's handler is the kernel's nested NMI case, as without a guest.
+ */
+static void vmx_forward_nmi(struct vmx_arch *a)
+{
+	u64 intr = vmcs_read(GUEST_INTERRUPTIBILITY_INFO);
+
+	WRITE_ONCE(a->nmi_exits, a->nmi_exits + 1);
+	/*
+	 * Bochs 2.7 saves "blocking by NMI" as set in the guest's state on
+	 * an NMI exit. Without "virtual NMIs" that blocking lasts for the
+	 * whole next guest run under "NMI exiting" (SDM 26.6.1): every later
+	 * NMI would wait for the next exit for another reason (a timer tick,
+	 * or never on a tickless CPU). The guest is never given an NMI, so
+	 * no blocking there is its own.
+	 */
+	if (intr & GUEST_INTR_STATE_NMI)
+		vmcs_write(GUEST_INTERRUPTIBILITY_INFO, intr & ~GUEST_INTR_STATE_NMI);
+	apic->send_IPI(a->cpu, NMI_VECTOR);
+	iret_to_self();
+}
+
 static void vmx_decode(struct vmx_arch *a, u32 reason, struct demo_exit *x, u64 *rsp)
 {
 	u64 qual = vmcs_read(EXIT_QUALIFICATION);
@@ -870,10 +1135,23 @@ static void vmx_decode(struct vmx_arch *a, u32 reason, struct demo_exit *x, u64 
 		if ((a->plant == PLANT_MEMTYPE7 || a->plant == PLANT_WONLY) &&
 		    !a->plant_pa && a->regs.gpr[0] == HC_BEGIN && a->regs.gpr[3] == 2)
 			a->plant_armed = true;
+		/* The guest began NMI_SCENARIO: the sender starts. */
+		if (a->regs.gpr[0] == HC_BEGIN && a->regs.gpr[3] == NMI_SCENARIO &&
+		    a->nmi_sender) {
+			WRITE_ONCE(a->nmi_on, true);
+			wake_up_process(a->nmi_sender);
+		}
 		return;
 	case EXIT_REASON_EXTERNAL_INTERRUPT:
 		x->kind = DEMO_EXIT_INTR;
 		return;
+	case EXIT_REASON_EXCEPTION_NMI:
+		/* An NMI: vmx_run() forwarded it to the host already. */
+		if (vmx_exit_nmi(reason)) {
+			x->kind = DEMO_EXIT_INTR;
+			return;
+		}
+		break;
 	case EXIT_REASON_HLT:
 		x->kind = DEMO_EXIT_HALT;
 		return;
@@ -894,9 +1172,7 @@ static void vmx_decode(struct vmx_arch *a, u32 reason, struct demo_exit *x, u64 
 	case EXIT_REASON_EXCEPTION_NMI:
 		info = vmcs_read(VM_EXIT_INTR_INFO);
 		snprintf(x->why, sizeof(x->why),
-			 "guest %s %u at %#llx, error code %#llx, qualification %#llx",
-			 (info & INTR_INFO_INTR_TYPE_MASK) == INTR_TYPE_NMI_INTR ?
-			 "NMI (not forwarded to the host)" : "exception",
+			 "guest exception %u at %#llx, error code %#llx, qualification %#llx",
 			 info & INTR_INFO_VECTOR_MASK, rip,
 			 vmcs_read(VM_EXIT_INTR_ERROR_CODE), qual);
 		break;
@@ -961,7 +1237,11 @@ static void vmx_run(void *arch, struct demo_vcpu *v, struct demo_exit *x)
 	/* SWAPGS in the guest must not reach the host's value. */
 	wrmsrl(MSR_KERNEL_GS_BASE, 0);
 
+	kernel_fpu_begin();
+	WRITE_ONCE(a->in_guest, true);
 	failed = axas_vmx_enter(&a->regs, a->launched);
+	WRITE_ONCE(a->in_guest, false);
+	kernel_fpu_end();
 
 	wrmsrl(MSR_KERNEL_GS_BASE, h.kernel_gs_base);
 	if (h.debugctl)
@@ -983,6 +1263,10 @@ static void vmx_run(void *arch, struct demo_vcpu *v, struct demo_exit *x)
 	}
 	a->launched = true;
 	reason = vmcs_read(VM_EXIT_REASON);
+	if (vmx_exit_nmi(reason))
+		vmx_forward_nmi(a);
+	else if (vmx_exit_mc(reason))
+		vmx_forward_mc();
 	rsp = vmcs_read(GUEST_RSP);
 	vmx_decode(a, reason, x, &rsp);
 	vmcs_write(GUEST_RSP, rsp);
@@ -1005,6 +1289,7 @@ static const struct demo_arch vmx_ops = {
 	.run = vmx_run,
 	.disable = vmx_disable,
 	.teardown = vmx_teardown,
+	.check = vmx_check,
 };
 
 static int __init axas_vmx_init(void)
