@@ -392,10 +392,10 @@ static int snapshot_restore_page(struct snapshot_restore *r, u64 gpa)
  * the snapshot or the last restore: copies the saved page back into its
  * frame (a discarded page gets a fresh frame first), or unmaps the page
  * and frees its frame if it was absent at snapshot time. Pages not
- * written are not touched. The pins of every restored page are
- * invalidated before its content changes or it is unmapped; unmapped
- * pages are flushed once more, then their frames are freed. The snapshot
- * stays, for the next restore.
+ * written are not touched. The pins of a page copied back are
+ * invalidated before its content changes; those of a page unmapped after
+ * its entry is removed, before the range is flushed once more and its
+ * frame freed. The snapshot stays, for the next restore.
  *
  * Context: process context; may sleep; takes the space lock exclusively;
  * calls the pin callbacks and the flush callback. vCPUs must be out of
