@@ -884,6 +884,76 @@ static void axs_unaligned(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, axt_stats(t->space).snapshot_frames, 0);
 }
 
+/* What a pin's callback saw of its page. */
+struct axs_seen {
+	struct axs *t;
+	u64 gpa;
+	unsigned int calls;
+	bool present;
+	u8 byte;
+	unsigned long flushes;
+};
+
+static void axs_pin_seen(void *cookie, struct axas_pin *pin)
+{
+	struct axs_seen *w = cookie;
+	struct axas_pt_leaf leaf;
+
+	w->calls++;
+	w->flushes = w->t->flushes;
+	w->present = !axas_pt_query(&w->t->space->pt, w->gpa, &leaf);
+	if (w->present) {
+		u8 *va = kmap_local_page(pfn_to_page(PHYS_PFN(leaf.hpa +
+							       (w->gpa - leaf.gpa))));
+
+		w->byte = *va;
+		kunmap_local(va);
+	}
+}
+
+/*
+ * The order a restore keeps with pins: the pin of a page copied back is
+ * invalidated while the page still holds what the guest wrote, after the
+ * flush of the harvest; the pin of a page unmapped (absent at snapshot
+ * time) after its entry is gone and before the flush that lets its frame
+ * go.
+ */
+static void axs_pins_order(struct kunit *test)
+{
+	struct axs *t = test->priv;
+	struct axs_seen a = { .t = t, .gpa = axs_gpa(0) };
+	struct axs_seen b = { .t = t, .gpa = axs_gpa(2) };
+	struct axas_pin pa, pb;
+	unsigned long f0;
+
+	KUNIT_ASSERT_EQ(test, axs_setup(t, 0), 0);
+	KUNIT_ASSERT_EQ(test, axs_write(t, 0, 1, true), 0);
+	axs_take(test, t);
+	KUNIT_ASSERT_EQ(test, axs_write(t, 0, 3, true), 0);
+	KUNIT_ASSERT_EQ(test, axs_write(t, 2, 4, true), 0);
+	axas_pin_init(&pa, t->space, axs_pin_seen, &a);
+	axas_pin_init(&pb, t->space, axs_pin_seen, &b);
+	KUNIT_ASSERT_EQ(test, axas_pin_activate(&pa, a.gpa, 8,
+						AXAS_ACCESS_READ, 0), 0);
+	KUNIT_ASSERT_EQ(test, axas_pin_activate(&pb, b.gpa, 8,
+						AXAS_ACCESS_READ, 0), 0);
+	f0 = t->flushes;
+	KUNIT_EXPECT_EQ(test, axas_snapshot_restore(t->space), 2);
+	/* The harvest's flush, then the unmap's. */
+	KUNIT_EXPECT_EQ(test, t->flushes, f0 + 2);
+	KUNIT_EXPECT_EQ(test, a.calls, 1);
+	KUNIT_EXPECT_TRUE(test, a.present);
+	KUNIT_EXPECT_EQ(test, a.byte, 3);
+	KUNIT_EXPECT_EQ(test, a.flushes, f0 + 1);
+	KUNIT_EXPECT_EQ(test, b.calls, 1);
+	KUNIT_EXPECT_FALSE(test, b.present);
+	KUNIT_EXPECT_EQ(test, b.flushes, f0 + 1);
+	axas_pin_release(&pa);
+	axas_pin_release(&pb);
+	axs_restored(t);
+	axs_check(test, t);
+}
+
 static struct kunit_case axas_snapshot_cases[] = {
 	KUNIT_CASE_PARAM(axs_random, axs_mode_gen_params),
 	KUNIT_CASE_PARAM(axs_cost, axs_mode_gen_params),
@@ -897,6 +967,7 @@ static struct kunit_case axas_snapshot_cases[] = {
 	KUNIT_CASE_PARAM(axs_restore_fail, axs_mode_gen_params),
 	KUNIT_CASE_PARAM(axs_restore_fail_tables, axs_mode_gen_params),
 	KUNIT_CASE_PARAM(axs_pins, axs_mode_gen_params),
+	KUNIT_CASE_PARAM(axs_pins_order, axs_mode_gen_params),
 	KUNIT_CASE_PARAM(axs_unaligned, axs_mode_gen_params),
 	{}
 };
