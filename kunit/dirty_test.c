@@ -695,6 +695,29 @@ static int axd_pt_bit(struct axd_pt *p, bool wp, u64 gpa)
 	return wp ? !!(leaf.prot & AXAS_PROT_WRITE) : leaf.dirty;
 }
 
+/*
+ * The window of a trial: the 4 KiB leaves, the 2 MiB leaf and the tail
+ * (with @pad around them), the end of the 1 GiB leaf, or the table's end.
+ */
+static void axd_pt_window(const struct axd_pt *p, unsigned int trial, u64 pad,
+			  u64 *lo, u64 *hi)
+{
+	switch (trial % 3) {
+	case 0:
+		*lo = AXD_PT_A - pad;
+		*hi = AXD_PT_A_END + pad;
+		break;
+	case 1:
+		*lo = AXD_PT_G + SZ_1G - SZ_4M;
+		*hi = AXD_PT_G + SZ_1G + SZ_2M;
+		break;
+	default:
+		*lo = p->last - SZ_2M;
+		*hi = p->pt.gpa_limit;
+		break;
+	}
+}
+
 /* A random page-aligned range inside [lo, hi). */
 static void axd_pt_range(u64 lo, u64 hi, u64 *s, u64 *e)
 {
@@ -737,20 +760,7 @@ static void axas_dirty_scan_exact(struct kunit *test)
 		unsigned int i, n;
 		long got;
 
-		switch (trial % 3) {
-		case 0:
-			lo = AXD_PT_A;
-			hi = AXD_PT_A_END;
-			break;
-		case 1:
-			lo = AXD_PT_G + SZ_1G - SZ_4M;
-			hi = AXD_PT_G + SZ_1G + SZ_2M;
-			break;
-		default:
-			lo = p->last - SZ_2M;
-			hi = p->pt.gpa_limit;
-			break;
-		}
+		axd_pt_window(p, trial, 0, &lo, &hi);
 		n = (hi - lo) >> PAGE_SHIFT;
 		/* The bit in some leaves: both clear first, then random. */
 		axas_pt_gather_init(&g);
@@ -853,20 +863,7 @@ static void axas_dirty_walk_marked(struct kunit *test)
 		u64 lo, hi, s, e, base, gpa;
 		unsigned int i, k = 0, nbits;
 
-		switch (trial % 3) {
-		case 0:
-			lo = AXD_PT_A - 8 * SZ_4K;
-			hi = AXD_PT_A_END + 8 * SZ_4K;
-			break;
-		case 1:
-			lo = AXD_PT_G + SZ_1G - SZ_4M;
-			hi = AXD_PT_G + SZ_1G + SZ_2M;
-			break;
-		default:
-			lo = p->last - SZ_2M;
-			hi = p->pt.gpa_limit;
-			break;
-		}
+		axd_pt_window(p, trial, 8 * SZ_4K, &lo, &hi);
 		axd_pt_range(lo, hi, &s, &e);
 		if ((e - s) >> PAGE_SHIFT > max)
 			e = s + ((u64)max << PAGE_SHIFT);
