@@ -5,7 +5,8 @@
  * sub-ranges, the errors, and a stress in which simulated vCPUs write
  * (through a simulated TLB that the flush callback invalidates, and
  * through axas_write()) while a harvester runs: every write must appear
- * in a harvest taken after it.
+ * in a harvest taken after it. Below the log, the table's scan and its
+ * walk of the pages a bitmap marks, against axas_pt_query().
  */
 #include <kunit/test.h>
 #include <linux/bitmap.h>

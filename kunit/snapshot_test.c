@@ -6,7 +6,9 @@
  * restore, and the pages a restore touched counted against the pages
  * written since; the refusal after a layout change; the frame cap;
  * allocation failures injected at each frame and table-page allocation of
- * take and restore; pins of restored pages; shutdown freeing the snapshot.
+ * take and restore; pins of restored pages and the order of their
+ * callbacks and the flushes; an area not 2 MiB aligned; shutdown freeing
+ * the snapshot.
  */
 #include <kunit/static_stub.h>
 #include <kunit/test.h>
