@@ -5,7 +5,8 @@
  *
  * A snapshot is a copy of every alloc page present when it was taken (4
  * KiB pages, found by page index from the snapshot's start in a two-level
- * array: one block of 512 pointers per 2 MiB that holds saved pages) plus
+ * array: one block of 512 pointers per 512 pages from the start, 2 MiB
+ * not necessarily aligned, that holds saved pages) plus
  * the write tracking of dirty logging over the range of the alloc areas,
  * which the snapshot owns as the space's one log (&axas_dirty_log.snap).
  * A restore harvests that log (one pass over the leaf entries, as a
@@ -33,7 +34,7 @@
 
 #include "axas_internal.h"
 
-/* Saved pages per block of the array: those of 2 MiB. */
+/* Saved pages per block of the array: 2 MiB from the snapshot's start. */
 #define SNAP_BLOCK	(PAGE_SIZE / sizeof(struct page *))
 
 /**
