@@ -5,7 +5,8 @@
  *
  * A snapshot is a copy of every alloc page present when it was taken (4
  * KiB pages, found by page index from the snapshot's start in a two-level
- * array: one block of 512 pointers per 2 MiB that holds saved pages) plus
+ * array: one block of 512 pointers per 512 pages from the start, 2 MiB
+ * not necessarily aligned, that holds saved pages) plus
  * the write tracking of dirty logging over the range of the alloc areas,
  * which the snapshot owns as the space's one log (&axas_dirty_log.snap).
  * A restore harvests that log (one pass over the leaf entries, as a
@@ -33,7 +34,7 @@
 
 #include "axas_internal.h"
 
-/* Saved pages per block of the array: those of 2 MiB. */
+/* Saved pages per block of the array: 2 MiB from the snapshot's start. */
 #define SNAP_BLOCK	(PAGE_SIZE / sizeof(struct page *))
 
 /**
@@ -392,10 +393,10 @@ static int snapshot_restore_page(struct snapshot_restore *r, u64 gpa)
  * the snapshot or the last restore: copies the saved page back into its
  * frame (a discarded page gets a fresh frame first), or unmaps the page
  * and frees its frame if it was absent at snapshot time. Pages not
- * written are not touched. The pins of every restored page are
- * invalidated before its content changes or it is unmapped; unmapped
- * pages are flushed once more, then their frames are freed. The snapshot
- * stays, for the next restore.
+ * written are not touched. The pins of a page copied back are
+ * invalidated before its content changes; those of a page unmapped after
+ * its entry is removed, before the range is flushed once more and its
+ * frame freed. The snapshot stays, for the next restore.
  *
  * Context: process context; may sleep; takes the space lock exclusively;
  * calls the pin callbacks and the flush callback. vCPUs must be out of

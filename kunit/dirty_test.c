@@ -5,7 +5,8 @@
  * sub-ranges, the errors, and a stress in which simulated vCPUs write
  * (through a simulated TLB that the flush callback invalidates, and
  * through axas_write()) while a harvester runs: every write must appear
- * in a harvest taken after it.
+ * in a harvest taken after it. Below the log, the table's scan and its
+ * walk of the pages a bitmap marks, against axas_pt_query().
  */
 #include <kunit/test.h>
 #include <linux/bitmap.h>
@@ -621,6 +622,295 @@ static void axas_dirty_stress(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, axas_dirty_log_stop(t->space), 0);
 }
 
+/* ---- the table scan and the walk of marked pages, against query ---------- */
+
+/*
+ * A table of its own: 4 KiB leaves with holes over [1 GiB, +2 MiB), a 2 MiB
+ * leaf after it, ten 4 KiB leaves in the next leaf table (a tail shorter
+ * than eight), a 1 GiB leaf at 2 GiB and the table's last page.
+ */
+struct axd_pt {
+	struct axas_pt pt;
+	u64 last;
+};
+
+#define AXD_PT_A	((u64)SZ_1G)
+#define AXD_PT_A_END	(AXD_PT_A + SZ_4M + 10 * SZ_4K)
+#define AXD_PT_G	(2ULL * SZ_1G)
+
+static int axd_pt_map(struct axas_pt *pt, u64 gpa, u64 size, u64 hpa,
+		      unsigned long pgsizes)
+{
+	struct axas_pt_src src = { .pa = hpa };
+
+	return axas_pt_map(pt, gpa, size, &src, RW, pgsizes, 0);
+}
+
+static void axd_pt_setup(struct kunit *test, struct axd_pt *p)
+{
+	const struct axd_mode *m = test->param_value;
+	struct axt_fmt f;
+	struct axas_pt_gather g;
+	struct axas_pt_cfg cfg;
+	unsigned int i;
+
+	f = (struct axt_fmt){ m->name, m->format, m->levels };
+	cfg = axt_pt_cfg_all(&f);
+	if (m->ad)
+		cfg.root_flags = AXAS_PT_ROOT_AD;
+	KUNIT_ASSERT_EQ(test, axas_pt_init(&p->pt, &cfg), 0);
+	KUNIT_ASSERT_EQ(test, axd_pt_map(&p->pt, AXD_PT_A, SZ_2M, SZ_4G, SZ_4K), 0);
+	KUNIT_ASSERT_EQ(test, axd_pt_map(&p->pt, AXD_PT_A + SZ_2M, SZ_2M,
+					 SZ_4G + SZ_2M, SZ_2M), 0);
+	KUNIT_ASSERT_EQ(test, axd_pt_map(&p->pt, AXD_PT_A + SZ_4M, 10 * SZ_4K,
+					 SZ_4G + SZ_4M, SZ_4K), 0);
+	KUNIT_ASSERT_EQ(test, axd_pt_map(&p->pt, AXD_PT_G, SZ_1G, 8ULL * SZ_1G,
+					 SZ_1G), 0);
+	p->last = p->pt.gpa_limit - SZ_4K;
+	KUNIT_ASSERT_EQ(test, axd_pt_map(&p->pt, p->last, SZ_4K, SZ_2G, SZ_4K), 0);
+	/* Holes: one page, a run of eight aligned, one across an eight. */
+	axas_pt_gather_init(&g);
+	for (i = 0; i < 3; i++) {
+		static const u64 hole[][2] = { { 5, 1 }, { 8, 8 }, { 300, 3 } };
+
+		KUNIT_ASSERT_EQ(test, axas_pt_unmap(&p->pt, AXD_PT_A +
+						    hole[i][0] * SZ_4K,
+						    hole[i][1] * SZ_4K, NULL,
+						    NULL, &g), 0);
+	}
+	axas_pt_gather_release(&g);
+}
+
+static void axd_pt_teardown(struct axd_pt *p)
+{
+	axas_pt_destroy(&p->pt, NULL, NULL);
+}
+
+/* The bit the scan tests, as query reports it; -1 when not mapped. */
+static int axd_pt_bit(struct axd_pt *p, bool wp, u64 gpa)
+{
+	struct axas_pt_leaf leaf;
+
+	if (axas_pt_query(&p->pt, gpa, &leaf))
+		return -1;
+	return wp ? !!(leaf.prot & AXAS_PROT_WRITE) : leaf.dirty;
+}
+
+/*
+ * The window of a trial: the 4 KiB leaves, the 2 MiB leaf and the tail
+ * (with @pad around them), the end of the 1 GiB leaf, or the table's end.
+ */
+static void axd_pt_window(const struct axd_pt *p, unsigned int trial, u64 pad,
+			  u64 *lo, u64 *hi)
+{
+	switch (trial % 3) {
+	case 0:
+		*lo = AXD_PT_A - pad;
+		*hi = AXD_PT_A_END + pad;
+		break;
+	case 1:
+		*lo = AXD_PT_G + SZ_1G - SZ_4M;
+		*hi = AXD_PT_G + SZ_1G + SZ_2M;
+		break;
+	default:
+		*lo = p->last - SZ_2M;
+		*hi = p->pt.gpa_limit;
+		break;
+	}
+}
+
+/* A random page-aligned range inside [lo, hi). */
+static void axd_pt_range(u64 lo, u64 hi, u64 *s, u64 *e)
+{
+	u64 pages = (hi - lo) >> PAGE_SHIFT;
+	u64 a = get_random_u32_below(pages), b = get_random_u32_below(pages);
+
+	if (a > b)
+		swap(a, b);
+	*s = lo + (a << PAGE_SHIFT);
+	*e = lo + ((b + 1) << PAGE_SHIFT);
+}
+
+/*
+ * The scan, clearing, reports exactly the pages whose leaf had the bit
+ * (a huge leaf all its pages in the range), clears it in those leaves,
+ * and leaves the 4 KiB leaves outside the range alone: random bits over
+ * holes, tails shorter than eight entries, huge leaves and the table's
+ * last page, random unaligned ranges.
+ */
+static void axas_dirty_scan_exact(struct kunit *test)
+{
+	const struct axd_mode *m = test->param_value;
+	enum axas_scan_bit which = m->wp ? AXAS_SCAN_WRITABLE : AXAS_SCAN_DIRTY;
+	const unsigned int win = 2048;
+	struct axd_pt *p = kunit_kzalloc(test, sizeof(*p), GFP_KERNEL);
+	unsigned long *bm, *want;
+	s8 *before;
+	unsigned int trial;
+	bool ok;
+
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	bm = kunit_kcalloc(test, BITS_TO_LONGS(win), sizeof(long), GFP_KERNEL);
+	want = kunit_kcalloc(test, BITS_TO_LONGS(win), sizeof(long), GFP_KERNEL);
+	before = kunit_kcalloc(test, win, 1, GFP_KERNEL);
+	KUNIT_ASSERT_TRUE(test, bm && want && before);
+	axd_pt_setup(test, p);
+	for (trial = 0; trial < 300; trial++) {
+		struct axas_pt_gather g;
+		u64 lo, hi, s, e, gpa;
+		unsigned int i, n;
+		long got;
+
+		axd_pt_window(p, trial, 0, &lo, &hi);
+		n = (hi - lo) >> PAGE_SHIFT;
+		/* The bit in some leaves: both clear first, then random. */
+		axas_pt_gather_init(&g);
+		axas_pt_scan(&p->pt, lo, hi - lo, which, AXAS_SCAN_CLEAR, NULL,
+			     lo, &g);
+		for (i = 0; i < n; i++)
+			if (!get_random_u32_below(trial % 7 + 2))
+				axas_pt_scan(&p->pt, lo + ((u64)i << PAGE_SHIFT),
+					     SZ_4K, which, AXAS_SCAN_SET, NULL,
+					     0, NULL);
+		for (i = 0; i < n; i++)
+			before[i] = axd_pt_bit(p, m->wp, lo + ((u64)i << PAGE_SHIFT));
+		axd_pt_range(lo, hi, &s, &e);
+		bitmap_zero(want, win);
+		bitmap_fill(bm, win);
+		bitmap_zero(bm, (e - s) >> PAGE_SHIFT);
+		for (gpa = s; gpa < e; gpa += SZ_4K)
+			if (before[(gpa - lo) >> PAGE_SHIFT] == 1)
+				__set_bit((gpa - s) >> PAGE_SHIFT, want);
+		got = axas_pt_scan(&p->pt, s, e - s, which, AXAS_SCAN_CLEAR, bm,
+				   s, &g);
+		axas_pt_gather_release(&g);
+		ok = got == (long)bitmap_weight(want, (e - s) >> PAGE_SHIFT) &&
+		     bitmap_equal(bm, want, (e - s) >> PAGE_SHIFT);
+		KUNIT_EXPECT_TRUE_MSG(test, ok,
+				      "trial %u [%llx, %llx): %ld pages reported",
+				      trial, s, e, got);
+		if (!ok)
+			goto out;
+		for (i = 0; i < n; i++) {
+			struct axas_pt_leaf leaf;
+			int now;
+
+			gpa = lo + ((u64)i << PAGE_SHIFT);
+			now = axd_pt_bit(p, m->wp, gpa);
+			if (gpa >= s && gpa < e) {
+				ok = now != 1;
+				KUNIT_EXPECT_TRUE_MSG(test, ok,
+						      "trial %u: %llx not cleared",
+						      trial, gpa);
+				if (!ok)
+					goto out;
+				continue;
+			}
+			if (axas_pt_query(&p->pt, gpa, &leaf) || leaf.size != SZ_4K)
+				continue;
+			ok = now == before[i];
+			KUNIT_EXPECT_TRUE_MSG(test, ok,
+					      "trial %u: %llx outside [%llx, %llx) changed",
+					      trial, gpa, s, e);
+			if (!ok)
+				goto out;
+		}
+	}
+out:
+	axd_pt_teardown(p);
+}
+
+struct axd_marked {
+	u64 *gpa;
+	phys_addr_t *hpa;
+	unsigned int n;
+	unsigned int max;
+};
+
+static void axd_marked_fn(void *arg, u64 gpa, phys_addr_t hpa)
+{
+	struct axd_marked *w = arg;
+
+	if (w->n < w->max) {
+		w->gpa[w->n] = gpa;
+		w->hpa[w->n] = hpa;
+	}
+	w->n++;
+}
+
+/*
+ * The walk of marked pages calls back for exactly the marked pages of the
+ * range that a leaf maps, in GPA order, with the HPA query gives: random
+ * bitmaps (bits outside the range set too, a bitmap base below the
+ * range), holes, tails, huge leaves and the table's last page.
+ */
+static void axas_dirty_walk_marked(struct kunit *test)
+{
+	const unsigned int max = 2048, pad = 100;
+	struct axd_pt *p = kunit_kzalloc(test, sizeof(*p), GFP_KERNEL);
+	struct axd_marked w = { .max = max };
+	unsigned long *bm;
+	unsigned int trial;
+	bool ok;
+
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	bm = kunit_kcalloc(test, BITS_TO_LONGS(max + 2 * pad), sizeof(long),
+			   GFP_KERNEL);
+	w.gpa = kunit_kcalloc(test, max, sizeof(u64), GFP_KERNEL);
+	w.hpa = kunit_kcalloc(test, max, sizeof(phys_addr_t), GFP_KERNEL);
+	KUNIT_ASSERT_TRUE(test, bm && w.gpa && w.hpa);
+	axd_pt_setup(test, p);
+	for (trial = 0; trial < 300; trial++) {
+		u64 lo, hi, s, e, base, gpa;
+		unsigned int i, k = 0, nbits;
+
+		axd_pt_window(p, trial, 8 * SZ_4K, &lo, &hi);
+		axd_pt_range(lo, hi, &s, &e);
+		if ((e - s) >> PAGE_SHIFT > max)
+			e = s + ((u64)max << PAGE_SHIFT);
+		base = s - ((u64)min_t(u64, get_random_u32_below(pad),
+				      s >> PAGE_SHIFT) << PAGE_SHIFT);
+		nbits = ((e - base) >> PAGE_SHIFT) + pad;
+		bitmap_zero(bm, max + 2 * pad);
+		for (i = 0; i < nbits; i++)
+			if (!get_random_u32_below(trial % 5 + 1))
+				__set_bit(i, bm);
+		w.n = 0;
+		ok = !axas_pt_walk_marked(&p->pt, s, e - s, bm, base,
+					  axd_marked_fn, &w);
+		KUNIT_EXPECT_TRUE_MSG(test, ok, "trial %u: walk failed", trial);
+		if (!ok)
+			goto out;
+		for (gpa = s; gpa < e; gpa += SZ_4K) {
+			struct axas_pt_leaf leaf;
+
+			if (!test_bit((gpa - base) >> PAGE_SHIFT, bm) ||
+			    axas_pt_query(&p->pt, gpa, &leaf))
+				continue;
+			ok = k < min(w.n, w.max) && w.gpa[k] == gpa;
+			KUNIT_EXPECT_TRUE_MSG(test, ok,
+					      "trial %u [%llx, %llx): %llx missed",
+					      trial, s, e, gpa);
+			if (!ok)
+				goto out;
+			ok = w.hpa[k] == leaf.hpa + (gpa - leaf.gpa);
+			KUNIT_EXPECT_TRUE_MSG(test, ok, "trial %u: %llx at %llx",
+					      trial, gpa, (u64)w.hpa[k]);
+			if (!ok)
+				goto out;
+			k++;
+		}
+		ok = w.n == k;
+		KUNIT_EXPECT_TRUE_MSG(test, ok,
+				      "trial %u [%llx, %llx): %u calls, %u marked",
+				      trial, s, e, w.n, k);
+		if (!ok)
+			goto out;
+	}
+out:
+	axd_pt_teardown(p);
+}
+
 static struct kunit_case axas_dirty_cases[] = {
 	KUNIT_CASE_PARAM(axas_dirty_exact, axd_mode_gen_params),
 	KUNIT_CASE_PARAM(axas_dirty_faults_protect_discard, axd_mode_gen_params),
@@ -628,6 +918,8 @@ static struct kunit_case axas_dirty_cases[] = {
 	KUNIT_CASE_PARAM(axas_dirty_age, axd_mode_gen_params),
 	KUNIT_CASE_PARAM(axas_dirty_discard, axd_mode_gen_params),
 	KUNIT_CASE_PARAM(axas_dirty_stress, axd_mode_gen_params),
+	KUNIT_CASE_PARAM(axas_dirty_scan_exact, axd_mode_gen_params),
+	KUNIT_CASE_PARAM(axas_dirty_walk_marked, axd_mode_gen_params),
 	{}
 };
 

@@ -6,7 +6,9 @@
  * restore, and the pages a restore touched counted against the pages
  * written since; the refusal after a layout change; the frame cap;
  * allocation failures injected at each frame and table-page allocation of
- * take and restore; pins of restored pages; shutdown freeing the snapshot.
+ * take and restore; pins of restored pages and the order of their
+ * callbacks and the flushes; an area not 2 MiB aligned; shutdown freeing
+ * the snapshot.
  */
 #include <kunit/static_stub.h>
 #include <kunit/test.h>
@@ -149,9 +151,8 @@ static void axs_exit(struct kunit *test)
  * it (setting the dirty flag, as the CPU does under dirty flags), else the
  * exit and axas_fault().
  */
-static int axs_guest_write(struct axs *t, unsigned int i, u8 v)
+static int axs_guest_write_gpa(struct axs *t, u64 gpa, u8 v)
 {
-	u64 gpa = axs_gpa(i);
 	struct axas_pt_leaf leaf;
 	int ret;
 
@@ -175,6 +176,11 @@ static int axs_guest_write(struct axs *t, unsigned int i, u8 v)
 		if (ret < 0)
 			return ret;
 	}
+}
+
+static int axs_guest_write(struct axs *t, unsigned int i, u8 v)
+{
+	return axs_guest_write_gpa(t, axs_gpa(i), v);
 }
 
 /* The next non-zero fill byte. */
@@ -773,6 +779,183 @@ static void axs_pins(struct kunit *test)
 	axs_check(test, t);
 }
 
+/*
+ * An alloc area that starts 12 KiB past a 2 MiB boundary and ends 20 KiB
+ * past one: the saved pages' blocks straddle 2 MiB boundaries and the last
+ * block is partial. Pages at every block edge, the first and the last
+ * page, written before the snapshot or not, written, discarded or faulted
+ * in since, in random rounds: each restore gives back the snapshot.
+ */
+#define AXS_U_START	(BASE + 3 * SZ_4K)
+#define AXS_U_PAGES	(3 * 512 + 2)
+static void axs_unaligned(struct kunit *test)
+{
+	static const unsigned int edge[] = {
+		0, 1, 7, 8, 509, 510, 511, 512, 513, 1021, 1022, 1023, 1024,
+		1025, 1535, 1536, AXS_U_PAGES - 1,
+	};
+	struct axs *t = test->priv;
+	u8 *cur, *snap, *pres, *spres, v = 1;
+	struct axt_fmt f = { t->m->name, t->m->format, 4 };
+	unsigned int round, i, j;
+
+	cur = kunit_kzalloc(test, AXS_U_PAGES * 4, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, cur);
+	snap = cur + AXS_U_PAGES;
+	pres = snap + AXS_U_PAGES;
+	spres = pres + AXS_U_PAGES;
+	t->cfg = (struct axas_space_cfg) {
+		.name = "kunit-snapshot", .base = BASE, .size = SIZE,
+		.flush = axs_flush, .cookie = t,
+	};
+	t->cfg.pt = axt_pt_cfg_all(&f);
+	if (t->m->ad)
+		t->cfg.pt.root_flags = AXAS_PT_ROOT_AD;
+	t->space = axas_space_create(&t->cfg);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(t->space));
+	KUNIT_ASSERT_EQ(test, axas_map_alloc(t->space, AXS_U_START,
+					     (u64)AXS_U_PAGES << PAGE_SHIFT,
+					     RW, SZ_4K), 0);
+	for (i = 0; i < ARRAY_SIZE(edge); i += 2) {
+		KUNIT_ASSERT_EQ(test, axs_guest_write_gpa(t, AXS_U_START +
+							  ((u64)edge[i] << PAGE_SHIFT),
+							  axs_next(&v)), 0);
+		cur[edge[i]] = v;
+		pres[edge[i]] = 1;
+	}
+	KUNIT_ASSERT_EQ(test, axas_snapshot_take(t->space), 0);
+	memcpy(snap, cur, AXS_U_PAGES);
+	memcpy(spres, pres, AXS_U_PAGES);
+	for (round = 0; round < 20; round++) {
+		long exp = 0, got;
+		bool touched[ARRAY_SIZE(edge)] = {};
+
+		for (j = 0; j < ARRAY_SIZE(edge); j++) {
+			u64 gpa;
+
+			i = edge[j];
+			gpa = AXS_U_START + ((u64)i << PAGE_SHIFT);
+			switch (get_random_u32_below(4)) {
+			case 0:
+				break;
+			case 1:
+				KUNIT_ASSERT_EQ(test, axas_discard(t->space, gpa,
+								   SZ_4K), 0);
+				cur[i] = 0;
+				pres[i] = 0;
+				touched[j] = true;
+				break;
+			default:
+				KUNIT_ASSERT_EQ(test,
+						axs_guest_write_gpa(t, gpa,
+								    axs_next(&v)),
+						0);
+				cur[i] = v;
+				pres[i] = 1;
+				touched[j] = true;
+				break;
+			}
+		}
+		for (j = 0; j < ARRAY_SIZE(edge); j++)
+			exp += touched[j] && (spres[edge[j]] || pres[edge[j]]);
+		got = axas_snapshot_restore(t->space);
+		KUNIT_ASSERT_EQ_MSG(test, got, exp, "round %u", round);
+		for (i = 0; i < AXS_U_PAGES; i++) {
+			u64 gpa = AXS_U_START + ((u64)i << PAGE_SHIFT);
+			int ret = axas_read(t->space, gpa, t->buf, PAGE_SIZE, 0);
+
+			if (ret == -EFAULT) {
+				KUNIT_ASSERT_FALSE_MSG(test, spres[i],
+						       "round %u page %u absent",
+						       round, i);
+				continue;
+			}
+			KUNIT_ASSERT_EQ(test, ret, 0);
+			KUNIT_ASSERT_NULL_MSG(test, memchr_inv(t->buf, snap[i],
+							       PAGE_SIZE),
+					      "round %u page %u", round, i);
+		}
+		memcpy(cur, snap, AXS_U_PAGES);
+		for (j = 0; j < ARRAY_SIZE(edge); j++)
+			if (touched[j])
+				pres[edge[j]] = spres[edge[j]];
+	}
+	KUNIT_EXPECT_EQ(test, axt_stats(t->space).snapshot_frames,
+			(unsigned long)DIV_ROUND_UP(ARRAY_SIZE(edge), 2));
+	KUNIT_EXPECT_EQ(test, axas_snapshot_drop(t->space), 0);
+	KUNIT_EXPECT_EQ(test, axt_stats(t->space).snapshot_frames, 0);
+}
+
+/* What a pin's callback saw of its page. */
+struct axs_seen {
+	struct axs *t;
+	u64 gpa;
+	unsigned int calls;
+	bool present;
+	u8 byte;
+	unsigned long flushes;
+};
+
+static void axs_pin_seen(void *cookie, struct axas_pin *pin)
+{
+	struct axs_seen *w = cookie;
+	struct axas_pt_leaf leaf;
+
+	w->calls++;
+	w->flushes = w->t->flushes;
+	w->present = !axas_pt_query(&w->t->space->pt, w->gpa, &leaf);
+	if (w->present) {
+		u8 *va = kmap_local_page(pfn_to_page(PHYS_PFN(leaf.hpa +
+							       (w->gpa - leaf.gpa))));
+
+		w->byte = *va;
+		kunmap_local(va);
+	}
+}
+
+/*
+ * The order a restore keeps with pins: the pin of a page copied back is
+ * invalidated while the page still holds what the guest wrote, after the
+ * flush of the harvest; the pin of a page unmapped (absent at snapshot
+ * time) after its entry is gone and before the flush that lets its frame
+ * go.
+ */
+static void axs_pins_order(struct kunit *test)
+{
+	struct axs *t = test->priv;
+	struct axs_seen a = { .t = t, .gpa = axs_gpa(0) };
+	struct axs_seen b = { .t = t, .gpa = axs_gpa(2) };
+	struct axas_pin pa, pb;
+	unsigned long f0;
+
+	KUNIT_ASSERT_EQ(test, axs_setup(t, 0), 0);
+	KUNIT_ASSERT_EQ(test, axs_write(t, 0, 1, true), 0);
+	axs_take(test, t);
+	KUNIT_ASSERT_EQ(test, axs_write(t, 0, 3, true), 0);
+	KUNIT_ASSERT_EQ(test, axs_write(t, 2, 4, true), 0);
+	axas_pin_init(&pa, t->space, axs_pin_seen, &a);
+	axas_pin_init(&pb, t->space, axs_pin_seen, &b);
+	KUNIT_ASSERT_EQ(test, axas_pin_activate(&pa, a.gpa, 8,
+						AXAS_ACCESS_READ, 0), 0);
+	KUNIT_ASSERT_EQ(test, axas_pin_activate(&pb, b.gpa, 8,
+						AXAS_ACCESS_READ, 0), 0);
+	f0 = t->flushes;
+	KUNIT_EXPECT_EQ(test, axas_snapshot_restore(t->space), 2);
+	/* The harvest's flush, then the unmap's. */
+	KUNIT_EXPECT_EQ(test, t->flushes, f0 + 2);
+	KUNIT_EXPECT_EQ(test, a.calls, 1);
+	KUNIT_EXPECT_TRUE(test, a.present);
+	KUNIT_EXPECT_EQ(test, a.byte, 3);
+	KUNIT_EXPECT_EQ(test, a.flushes, f0 + 1);
+	KUNIT_EXPECT_EQ(test, b.calls, 1);
+	KUNIT_EXPECT_FALSE(test, b.present);
+	KUNIT_EXPECT_EQ(test, b.flushes, f0 + 1);
+	axas_pin_release(&pa);
+	axas_pin_release(&pb);
+	axs_restored(t);
+	axs_check(test, t);
+}
+
 static struct kunit_case axas_snapshot_cases[] = {
 	KUNIT_CASE_PARAM(axs_random, axs_mode_gen_params),
 	KUNIT_CASE_PARAM(axs_cost, axs_mode_gen_params),
@@ -786,6 +969,8 @@ static struct kunit_case axas_snapshot_cases[] = {
 	KUNIT_CASE_PARAM(axs_restore_fail, axs_mode_gen_params),
 	KUNIT_CASE_PARAM(axs_restore_fail_tables, axs_mode_gen_params),
 	KUNIT_CASE_PARAM(axs_pins, axs_mode_gen_params),
+	KUNIT_CASE_PARAM(axs_pins_order, axs_mode_gen_params),
+	KUNIT_CASE_PARAM(axs_unaligned, axs_mode_gen_params),
 	{}
 };
 

@@ -236,10 +236,10 @@ struct mem_cgroup;
  * flush callback once its harvest has cleared the dirty flags (or write
  * rights), before it changes any page, so that no translation a CPU kept
  * can write a restored page without marking it for the next restore; the
- * pins of a restored page are invalidated before its content changes or
- * it is unmapped (in the order of "Pinned translations"); pages unmapped
- * are flushed again before their frames are freed; all of it before the
- * restore returns.
+ * pins of a page copied back are invalidated before its content changes;
+ * a page unmapped goes in the order of "Pinned translations" (its entry
+ * removed, its pins invalidated, a flush, then its frame freed); all of
+ * it before the restore returns.
  *
  * *Failure*. A take that runs out of memory or frame cap changes nothing
  * (split leaves map the same). A restore that runs out of memory for a
