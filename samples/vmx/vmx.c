@@ -70,6 +70,7 @@
 #include <asm/segment.h>
 #include <asm/sync_core.h>
 #include <asm/tlbflush.h>
+#include <asm/trapnr.h>
 #include <asm/vmx.h>
 #include <axas/axas.h>
 #include <axas/compat.h>
