@@ -710,8 +710,9 @@ static int pt_map_one(struct pt_map *m, u64 gpa, u64 size)
  *
  * Context: process context; may sleep (allocates table pages).
  * Return: 0; -EINVAL for an unaligned or zero @gpa/@size/HPA, unknown
- * @flags, a bad @prot, @pgsizes empty or unknown, or a position no allowed
- * leaf size fits; -ERANGE for a range beyond the table's reach or an HPA
+ * @flags, a bad @prot, @pgsizes empty or unknown, a frame size other than
+ * 4 KiB, 2 MiB or 1 GiB (or @size not a multiple of it), or a position no
+ * allowed leaf size fits; -ERANGE for a range beyond the table's reach or an HPA
  * beyond the physical-address width; -EOPNOTSUPP for @prot or @pgsizes the
  * capabilities do not allow; -EEXIST when part of the range is mapped;
  * -ENOMEM.
@@ -740,8 +741,11 @@ int axas_pt_map(struct axas_pt *pt, u64 gpa, u64 size,
 		return -EINVAL;
 	if (m.shared && !(pgsizes & size))
 		return -EINVAL;
-	if (src->frames && (src->next || !src->frame_size ||
-			    !(src->frame_size & (SZ_4K | SZ_2M | SZ_1G)) ||
+	/* One leaf size: pt_map_choose() finds a frame by a shift. */
+	if (src->frames && (src->next ||
+			    (src->frame_size != SZ_4K &&
+			     src->frame_size != SZ_2M &&
+			     src->frame_size != SZ_1G) ||
 			    !IS_ALIGNED(size, src->frame_size)))
 		return -EINVAL;
 	if (!src->next && !src->frames) {

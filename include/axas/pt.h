@@ -273,7 +273,7 @@ struct axas_pt_leaf {
  * @pa: with @next and @frames NULL, the HPA of the first GPA of the map
  * @frames: with @next NULL, frames of @frame_size bytes (naturally aligned)
  *	backing the map in GPA order, one per @frame_size of the range
- * @frame_size: size of each of @frames
+ * @frame_size: size of each of @frames: 4 KiB, 2 MiB or 1 GiB
  * @priv: for @next
  * @encrypted: the HPAs are memory the host accesses encrypted (RAM): with
  *	memory encryption on (&axas_pt_caps.me_mask), the leaves get the
