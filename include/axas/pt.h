@@ -216,7 +216,11 @@ struct axas_pt_fmt;
  * @table_pte: attribute bits of a table entry (with @me_mask)
  * @node: NUMA node of the table pages (NUMA_NO_NODE: the task's policy)
  * @node_gfp: __GFP_THISNODE when no other node may serve
- * @stats: table pages and leaves held
+ * @stats: table pages and leaves held. The leaves of a table a space owns
+ *	are counted in two places: a space's lazy faults count theirs per CPU
+ *	(axas_space_get_stats() adds them), so for such a table
+ *	@stats.leaves alone may be below the real count, or negative; a table
+ *	used through this API alone is counted here only, and exactly.
  *
  * The fields are read-only after axas_pt_init(); callers treat the struct
  * as opaque apart from @stats.
