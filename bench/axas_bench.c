@@ -90,37 +90,44 @@ static void bench_flush(void *cookie, u64 gpa, u64 size)
 {
 }
 
-static struct axas_space *bench_space(u64 size)
+/* A space of @size at GPA_BASE on the table @pt describes. */
+static struct axas_space *bench_space_pt(u64 size, const char *name,
+					 const struct axas_pt_cfg *pt)
 {
 	struct axas_space_cfg cfg = {
-		.name = "bench",
+		.name = name,
 		.base = GPA_BASE,
 		.size = size,
 		.flush = bench_flush,
+		.pt = *pt,
 	};
 
-	cfg.pt.format = AXAS_PT_NPT;
-	cfg.pt.levels = 4;
-	cfg.pt.caps = axas_pt_caps_from_npt(false, true, 0);
 	return axas_space_create(&cfg);
+}
+
+static struct axas_space *bench_space(u64 size)
+{
+	struct axas_pt_cfg pt = {
+		.format = AXAS_PT_NPT,
+		.levels = 4,
+		.caps = axas_pt_caps_from_npt(false, true, 0),
+	};
+
+	return bench_space_pt(size, "bench", &pt);
 }
 
 /* EPT without A/D: dirty logging by write-protection. */
 static struct axas_space *bench_space_ept(u64 size)
 {
-	struct axas_space_cfg cfg = {
-		.name = "bench-ept",
-		.base = GPA_BASE,
-		.size = size,
-		.flush = bench_flush,
+	struct axas_pt_cfg pt = {
+		.format = AXAS_PT_EPT,
+		.levels = 4,
+		/* IA32_VMX_EPT_VPID_CAP: 4-level walk, WB, 2 MiB and 1 GiB leaves. */
+		.caps = axas_pt_caps_from_ept(BIT_ULL(6) | BIT_ULL(14) |
+					      BIT_ULL(16) | BIT_ULL(17), false, 0),
 	};
 
-	cfg.pt.format = AXAS_PT_EPT;
-	cfg.pt.levels = 4;
-	/* IA32_VMX_EPT_VPID_CAP: 4-level walk, WB, 2 MiB and 1 GiB leaves. */
-	cfg.pt.caps = axas_pt_caps_from_ept(BIT_ULL(6) | BIT_ULL(14) |
-					    BIT_ULL(16) | BIT_ULL(17), false, 0);
-	return axas_space_create(&cfg);
+	return bench_space_pt(size, "bench-ept", &pt);
 }
 
 static int cmp_u64(const void *a, const void *b)
