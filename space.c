@@ -1199,21 +1199,27 @@ struct populate {
 	struct populate_reg reg;
 };
 
-static struct populate_hole *populate_new(struct populate *p)
+/*
+ * Room for @n more holes. The array may move: pointers into it are valid
+ * only until the next call.
+ */
+static int populate_reserve(struct populate *p, unsigned long n)
 {
-	if (p->nr == p->cap) {
-		unsigned long cap = max(16UL, p->cap * 2);
-		struct populate_hole *n = kvcalloc(cap, sizeof(*n), GFP_KERNEL_ACCOUNT);
+	unsigned long cap;
+	struct populate_hole *holes;
 
-		if (!n)
-			return NULL;
-		if (p->nr)
-			memcpy(n, p->holes, p->nr * sizeof(*n));
-		kvfree(p->holes);
-		p->holes = n;
-		p->cap = cap;
-	}
-	return &p->holes[p->nr++];
+	if (p->nr + n <= p->cap)
+		return 0;
+	cap = max3(16UL, p->cap * 2, p->nr + n);
+	holes = kvcalloc(cap, sizeof(*holes), GFP_KERNEL_ACCOUNT);
+	if (!holes)
+		return -ENOMEM;
+	if (p->nr)
+		memcpy(holes, p->holes, p->nr * sizeof(*holes));
+	kvfree(p->holes);
+	p->holes = holes;
+	p->cap = cap;
+	return 0;
 }
 
 static int populate_add(struct populate *p, u64 start, u64 end,
@@ -1229,9 +1235,9 @@ static int populate_add(struct populate *p, u64 start, u64 end,
 		h->end = end;
 		return 0;
 	}
-	h = populate_new(p);
-	if (!h)
+	if (populate_reserve(p, 1))
 		return -ENOMEM;
+	h = &p->holes[p->nr++];
 	*h = (struct populate_hole) {
 		.start = start, .end = end, .leaf = leaf, .top = top,
 		.prot = area->flags & AXAS_PROT_ALL, .strict = strict,
@@ -1338,11 +1344,12 @@ static int populate_alloc_hole(struct axas_space *space, struct populate *p,
 		return 0;
 	if (h->strict || h->leaf == SZ_4K)
 		return -ENOMEM;
-	fb = populate_new(p);
-	rest = fb ? populate_new(p) : NULL;
-	if (!rest)
+	/* Both new holes at once: growing the array moves @h. */
+	if (populate_reserve(p, 2))
 		return -ENOMEM;
 	h = &p->holes[i];
+	fb = &p->holes[p->nr++];
+	rest = &p->holes[p->nr++];
 	*fb = *h;
 	fb->start = h->start + got * h->leaf;
 	fb->end = fb->start + h->leaf;

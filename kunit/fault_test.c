@@ -798,6 +798,105 @@ static void axas_fault_populate_fallback_per_slot(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, axf_zero(test, t, BASE, SZ_8M));
 }
 
+/*
+ * Eight or more 2 MiB slots without a free block: every slot falls back
+ * and adds holes to the plan, whose array grows while populate holds
+ * pointers into it. All or nothing on the way out as well.
+ */
+static void axas_fault_populate_fallback_many(struct kunit *test)
+{
+	struct axf *t = test->priv;
+	struct axas_space_stats st;
+	long tables = axt_live_tables();
+
+	KUNIT_ASSERT_EQ(test, axas_map_alloc(t->space, BASE, SZ_32M, RW, SZ_2M), 0);
+	t->fail_order = get_order(SZ_2M);
+	/* The 4 KiB frames run out in the 12th slot: nothing stays. */
+	t->fail_after = 11 * 512 + 100;
+	axf_stub(test);
+	KUNIT_EXPECT_EQ(test, axas_populate(t->space, BASE, SZ_32M), -ENOMEM);
+	st = axt_stats(t->space);
+	KUNIT_EXPECT_EQ(test, st.frames, 0);
+	KUNIT_EXPECT_EQ(test, st.leaves[0] + st.leaves[1], 0);
+	KUNIT_EXPECT_EQ(test, axt_live_tables(), tables);
+	t->fail_after = 0;
+	KUNIT_EXPECT_EQ(test, axas_populate(t->space, BASE, SZ_32M), 0);
+	axf_unstub(test);
+	st = axt_stats(t->space);
+	KUNIT_EXPECT_EQ(test, st.leaves[0], 16 * 512);
+	KUNIT_EXPECT_EQ(test, st.leaves[1], 0);
+	KUNIT_EXPECT_EQ(test, st.frames, 16 * 512);
+	KUNIT_EXPECT_EQ(test, st.fallbacks, 16);
+	KUNIT_EXPECT_TRUE(test, axf_zero(test, t, BASE, SZ_32M));
+}
+
+/*
+ * Hold one page of every 2 MiB block the page allocator can free up,
+ * compaction included (the block's other pages go back): no free 2 MiB
+ * block is left and none can be made, since the held pages cannot move.
+ * It holds 1/512 of the memory that was free. Returns the blocks held.
+ */
+static unsigned long axf_fragment(struct list_head *held)
+{
+	unsigned int order = get_order(SZ_2M);
+	unsigned long n = 0, i;
+	struct page *page;
+
+	for (;;) {
+		page = alloc_pages(GFP_KERNEL | __GFP_NOWARN | __GFP_RETRY_MAYFAIL,
+				   order);
+		if (!page)
+			break;
+		split_page(page, order);
+		for (i = 1; i < (1UL << order); i++)
+			__free_page(nth_page(page, i));
+		list_add(&page->lru, held);
+		n++;
+		cond_resched();
+	}
+	return n;
+}
+
+static void axf_unfragment(struct list_head *held)
+{
+	struct page *page, *tmp;
+
+	list_for_each_entry_safe(page, tmp, held, lru) {
+		list_del(&page->lru);
+		__free_page(page);
+	}
+}
+
+/*
+ * The same on a host really fragmented: no 2 MiB block free, a lazy
+ * 2 MiB area of 64 MiB populated with 4 KiB frames in every slot.
+ */
+static void axas_fault_populate_fragmented(struct kunit *test)
+{
+	struct axf *t = test->priv;
+	struct axas_space_stats st;
+	unsigned long held;
+	LIST_HEAD(pages);
+	ktime_t start = ktime_get();
+	int ret;
+
+	KUNIT_ASSERT_EQ(test, axas_map_alloc(t->space, BASE, SZ_64M, RW, SZ_2M), 0);
+	held = axf_fragment(&pages);
+	ret = axas_populate(t->space, BASE, SZ_64M);
+	st = axt_stats(t->space);
+	axf_unfragment(&pages);
+	kunit_info(test, "held one page of %lu blocks; %llu of 32 slots fell back; %lld ms\n",
+		   held, st.fallbacks, ktime_ms_delta(ktime_get(), start));
+	KUNIT_EXPECT_GT(test, held, 0);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	/* A block freed meanwhile elsewhere may serve a slot, but not 25. */
+	KUNIT_EXPECT_GE(test, st.fallbacks, 8);
+	KUNIT_EXPECT_EQ(test, st.leaves[0] * SZ_4K + st.leaves[1] * SZ_2M, SZ_64M);
+	KUNIT_EXPECT_EQ(test, st.leaves[0], st.fallbacks * 512);
+	KUNIT_EXPECT_EQ(test, st.frames, SZ_64M >> PAGE_SHIFT);
+	KUNIT_EXPECT_TRUE(test, axf_zero(test, t, BASE, SZ_64M));
+}
+
 /* ---- NUMA node -------------------------------------------------------------- */
 
 static void axas_fault_node(struct kunit *test)
@@ -865,6 +964,8 @@ static struct kunit_case axas_fault_cases[] = {
 	KUNIT_CASE(axas_fault_populate_strict_neighbour),
 	KUNIT_CASE(axas_fault_populate_unrelated_writer),
 	KUNIT_CASE(axas_fault_populate_fallback_per_slot),
+	KUNIT_CASE(axas_fault_populate_fallback_many),
+	KUNIT_CASE(axas_fault_populate_fragmented),
 	KUNIT_CASE(axas_fault_node),
 	{}
 };
