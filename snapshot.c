@@ -480,8 +480,10 @@ long axas_snapshot_restore(struct axas_space *space)
 	}
 	axas_space_flush(space, &r.gather);
 	axas_frames_free(space, &r.frames);
+	/* Tables the unmaps freed may lie above ranges beyond the snapshot's. */
+	axas_space_populates_stale(space, min(snap->start, r.gather.start),
+				   max(snap->end, r.gather.end));
 	axas_pt_gather_release(&r.gather);
-	axas_space_populates_stale(space, snap->start, snap->end);
 out_unlock:
 	up_write(&space->lock);
 	set_active_memcg(old);

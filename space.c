@@ -839,6 +839,12 @@ static int space_edit(struct axas_space *space, u64 gpa, u64 size,
 	axas_pins_invalidate(space, gpa, size, unmap ? 0 : prot);
 	axas_space_flush(space, &gather);
 	axas_frames_free(space, &r.frames);
+	/*
+	 * A populate planned with the tables it found: those the unmap freed
+	 * may lie above ranges beyond this one (the gather covers them).
+	 */
+	axas_space_populates_stale(space, min(gpa, gather.start),
+				   max(gpa + size, gather.end));
 	axas_pt_gather_release(&gather);
 	if (op == SPACE_DISCARD)
 		/* Its content changed: zero at the next touch. */
@@ -849,7 +855,6 @@ static int space_edit(struct axas_space *space, u64 gpa, u64 size,
 	if (op != SPACE_DISCARD)
 		/* The layout changed: a snapshot's restore is refused. */
 		space->snap_stale = true;
-	axas_space_populates_stale(space, gpa, gpa + size);
 out_unlock:
 	up_write(&space->lock);
 out_spares:

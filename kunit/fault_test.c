@@ -52,6 +52,8 @@ struct axf {
 	/* ...and the @fail_nth-th frame of order @fail_nth_order fails. */
 	unsigned int fail_nth_order;
 	unsigned long fail_nth, nth_seen;
+	/* Table pages asked for while the space lock was held. */
+	unsigned int locked_tables;
 	/* A vCPU thread the hook starts. */
 	struct completion vcpu_done;
 	u64 vcpu_gpa;
@@ -778,6 +780,50 @@ static void axas_fault_populate_unrelated_writer(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, axt_stats(t->space).frames, 256);
 }
 
+/* Table pages from the allocator, none while the space lock is held. */
+static struct page *axf_table_unlocked(gfp_t gfp, int node)
+{
+	struct axf *t = kunit_get_current_test()->priv;
+
+	if (rwsem_is_locked(&t->space->lock)) {
+		t->locked_tables++;
+		return NULL;
+	}
+	return node == NUMA_NO_NODE ? alloc_page(gfp) : alloc_pages_node(node, gfp, 0);
+}
+
+/*
+ * A populate plans a 2 MiB leaf under a page directory that exists and
+ * needs no table page; while it allocates unlocked, an unmap of the other
+ * range under that directory empties it and frees it with the tables
+ * above. The ranges are disjoint, yet the plan is stale: the populate
+ * plans again and allocates its tables unlocked, never under the lock.
+ */
+static void axas_fault_populate_tables_freed(struct kunit *test)
+{
+	struct axf *t = test->priv;
+	struct axas_pt_leaf leaf;
+
+	KUNIT_ASSERT_EQ(test, axas_map_alloc(t->space, BASE, SZ_2M, RW, SZ_4K), 0);
+	KUNIT_ASSERT_EQ(test, axas_map_alloc(t->space, BASE + SZ_2M, SZ_2M, RW,
+					     SZ_2M), 0);
+	KUNIT_ASSERT_EQ(test, axas_fault(t->space, BASE, AXAS_ACCESS_READ),
+			AXAS_FAULT_INSTALLED);
+	t->unmap_gpa = BASE;
+	t->unmap_size = SZ_2M;
+	axf_stub(test);
+	kunit_activate_static_stub(test, axas_pt_alloc_page, axf_table_unlocked);
+	KUNIT_EXPECT_EQ(test, axas_populate(t->space, BASE + SZ_2M, SZ_2M), 0);
+	kunit_deactivate_static_stub(test, axas_pt_alloc_page);
+	axf_unstub(test);
+	KUNIT_EXPECT_EQ(test, t->unmap_ret, 0);
+	KUNIT_EXPECT_EQ_MSG(test, t->locked_tables, 0,
+			    "table pages asked for under the space lock");
+	KUNIT_ASSERT_EQ(test, axas_pt_query(&t->space->pt, BASE + SZ_2M, &leaf), 0);
+	KUNIT_EXPECT_EQ(test, leaf.size, SZ_2M);
+	KUNIT_EXPECT_EQ(test, axt_stats(t->space).frames, 512);
+}
+
 /* One 2 MiB block short of four: only that slot falls back. */
 static void axas_fault_populate_fallback_per_slot(struct kunit *test)
 {
@@ -965,6 +1011,7 @@ static struct kunit_case axas_fault_cases[] = {
 	KUNIT_CASE(axas_fault_populate_unrelated_writer),
 	KUNIT_CASE(axas_fault_populate_fallback_per_slot),
 	KUNIT_CASE(axas_fault_populate_fallback_many),
+	KUNIT_CASE(axas_fault_populate_tables_freed),
 	KUNIT_CASE(axas_fault_populate_fragmented),
 	KUNIT_CASE(axas_fault_node),
 	{}
