@@ -1295,8 +1295,11 @@ static int populate_plan(struct axas_space *space, u64 gpa, u64 end,
 		area = area_find(space, pos);
 		if (!area)
 			return -ENOENT;
-		/* Linear and eager areas are mapped whole already. */
-		if (area->backend->fault && !(area->flags & AXAS_AREA_POPULATE)) {
+		/*
+		 * Linear areas are mapped whole; eager ones too, but for what
+		 * axas_discard() made lazy again.
+		 */
+		if (area->backend->fault) {
 			ret = populate_plan_area(space, area,
 						 ALIGN_DOWN(pos, area->pgsize),
 						 ALIGN(min(end, area->end), area->pgsize),
@@ -1540,7 +1543,8 @@ static int populate_commit(struct axas_space *space, struct populate *p,
  * or 1 GiB area that the range touches; for each such slot where no block
  * of the area's size is free, smaller frames, unless
  * %AXAS_AREA_NO_FALLBACK). Pages already present stay as they are; linear
- * and eager areas are mapped already.
+ * areas are mapped already, eager ones but for the pages axas_discard()
+ * gave back, which it installs as in a lazy area.
  *
  * All or nothing: every frame and table page is allocated before the
  * first entry is written, so on failure nothing was installed and

@@ -824,6 +824,29 @@ static void axas_fault_populate_tables_freed(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, axt_stats(t->space).frames, 512);
 }
 
+/*
+ * A discarded range of an eager area is lazy: populate installs it as a
+ * fault would, 4 KiB where a 2 MiB frame was cut, 2 MiB where a whole
+ * slot went.
+ */
+static void axas_fault_populate_discarded_eager(struct kunit *test)
+{
+	struct axf *t = test->priv;
+	struct axas_space_stats st;
+
+	KUNIT_ASSERT_EQ(test, axas_map_alloc(t->space, BASE, SZ_8M,
+					     RW | AXAS_AREA_POPULATE, SZ_2M), 0);
+	KUNIT_ASSERT_EQ(test, axas_discard(t->space, BASE + SZ_64K, SZ_64K), 0);
+	KUNIT_ASSERT_EQ(test, axas_discard(t->space, BASE + SZ_4M, SZ_2M), 0);
+	KUNIT_EXPECT_EQ(test, axt_stats(t->space).frames, 4 * 512 - 16 - 512);
+	KUNIT_EXPECT_EQ(test, axas_populate(t->space, BASE, SZ_8M), 0);
+	st = axt_stats(t->space);
+	KUNIT_EXPECT_EQ(test, st.frames, 4 * 512);
+	KUNIT_EXPECT_EQ(test, st.leaves[0], 512);
+	KUNIT_EXPECT_EQ(test, st.leaves[1], 3);
+	KUNIT_EXPECT_TRUE(test, axf_zero(test, t, BASE, SZ_8M));
+}
+
 /* One 2 MiB block short of four: only that slot falls back. */
 static void axas_fault_populate_fallback_per_slot(struct kunit *test)
 {
@@ -1012,6 +1035,7 @@ static struct kunit_case axas_fault_cases[] = {
 	KUNIT_CASE(axas_fault_populate_fallback_per_slot),
 	KUNIT_CASE(axas_fault_populate_fallback_many),
 	KUNIT_CASE(axas_fault_populate_tables_freed),
+	KUNIT_CASE(axas_fault_populate_discarded_eager),
 	KUNIT_CASE(axas_fault_populate_fragmented),
 	KUNIT_CASE(axas_fault_node),
 	{}
