@@ -22,10 +22,28 @@ struct axas_snapshot;
 extern struct dentry *axas_debugfs_root;
 
 /**
+ * struct axas_pt_window - a GPA range that maps and protects treat apart
+ * @start: first GPA
+ * @end: one past the last
+ * @deny: rights the leaves inside it do not get
+ *
+ * A map puts no leaf larger than 4 KiB across any part of it; a map or a
+ * protect gives the leaves inside it their rights without @deny. Dirty
+ * logging's range is one: logged pages are reported 4 KiB at a time and,
+ * under write-protection, a page has the write right only once written.
+ */
+struct axas_pt_window {
+	u64 start;
+	u64 end;
+	u32 deny;
+};
+
+/**
  * struct axas_backend - what differs between linear and alloc areas
  * @name: "linear" or "alloc"
- * @populate: map the whole area at map time (linear, eager alloc); NULL
- *	for nothing (lazy alloc). All or nothing.
+ * @populate: map the whole area at map time (linear, eager alloc), with
+ *	dirty logging's window @win (NULL: none); NULL for nothing (lazy
+ *	alloc). All or nothing.
  * @fault: install what a fault at @gpa needs (lazy alloc), in a leaf of at
  *	most @room bytes (the largest leaf the table can take at @gpa now);
  *	NULL when the backend never faults anything in. With the space lock
@@ -43,7 +61,8 @@ extern struct dentry *axas_debugfs_root;
  */
 struct axas_backend {
 	const char *name;
-	int (*populate)(struct axas_space *space, struct axas_area *area);
+	int (*populate)(struct axas_space *space, struct axas_area *area,
+			const struct axas_pt_window *win);
 	int (*fault)(struct axas_space *space, struct axas_area *area, u64 gpa,
 		     unsigned long room, bool excl, struct axas_fault_frame *ff);
 	void (*release)(struct axas_space *space, struct axas_area *area,
@@ -223,6 +242,14 @@ int axas_pt_map_leaf(struct axas_pt *pt, u64 gpa, u64 size, phys_addr_t pa,
 		     bool counted);
 int axas_pt_split_range(struct axas_pt *pt, u64 gpa, u64 size);
 
+int axas_pt_map_window(struct axas_pt *pt, u64 gpa, u64 size,
+		       const struct axas_pt_src *src, u32 prot,
+		       unsigned long pgsizes, unsigned int flags,
+		       const struct axas_pt_window *win);
+int axas_pt_protect_window(struct axas_pt *pt, u64 gpa, u64 size, u32 prot,
+			   struct axas_pt_gather *gather,
+			   const struct axas_pt_window *win);
+
 /* The leaf bit axas_pt_scan() tests. */
 enum axas_scan_bit {
 	AXAS_SCAN_DIRTY,
@@ -287,7 +314,9 @@ void axas_snapshot_free(struct axas_space *space);
 
 /* dirty.c, for space.c and pin.c */
 void axas_dirty_mark(struct axas_space *space, u64 gpa, u64 size);
-void axas_dirty_protect(struct axas_space *space, u64 gpa, u64 size, u32 prot);
+void axas_dirty_protect(struct axas_space *space, u64 gpa, u64 size);
+const struct axas_pt_window *axas_dirty_window(const struct axas_space *space,
+					       struct axas_pt_window *win);
 bool axas_dirty_logged(const struct axas_space *space, u64 gpa, u64 size);
 bool axas_dirty_wp(const struct axas_space *space, u64 gpa, u64 size);
 void axas_dirty_log_free(struct axas_space *space);

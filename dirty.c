@@ -88,23 +88,43 @@ void axas_dirty_mark(struct axas_space *space, u64 gpa, u64 size)
 }
 
 /*
- * A protect is about to take the write right away from [gpa, gpa + size):
- * in write-protection mode that right is the mark of a written page, so
- * move it into the log's bitmap first. Lock held exclusively.
+ * A protect is about to set the rights of [gpa, gpa + size): in
+ * write-protection mode the write right of a logged page is the mark of
+ * a written page, and it goes (the logged pages get no write right until
+ * written again, whatever @prot says), so move it into the log's bitmap
+ * first. Lock held exclusively.
  */
-void axas_dirty_protect(struct axas_space *space, u64 gpa, u64 size, u32 prot)
+void axas_dirty_protect(struct axas_space *space, u64 gpa, u64 size)
 {
 	struct axas_dirty_log *log = space->log;
 	u64 end = gpa + size;
 
 	lockdep_assert_held_write(&space->lock);
-	if (!log || !log->wp || (prot & AXAS_PROT_WRITE) ||
-	    end <= log->start || gpa >= log->end)
+	if (!log || !log->wp || end <= log->start || gpa >= log->end)
 		return;
 	gpa = max(gpa, log->start);
 	end = min(end, log->end);
 	axas_pt_scan(&space->pt, gpa, end - gpa, AXAS_SCAN_WRITABLE,
 		     AXAS_SCAN_ATOMIC, log->bits, log->start, NULL);
+}
+
+/*
+ * Logging's window for maps and protects (see &struct axas_pt_window):
+ * NULL without a log, else @win filled. Lock held either way.
+ */
+const struct axas_pt_window *axas_dirty_window(const struct axas_space *space,
+					       struct axas_pt_window *win)
+{
+	const struct axas_dirty_log *log = space->log;
+
+	if (!log)
+		return NULL;
+	*win = (struct axas_pt_window) {
+		.start = log->start,
+		.end = log->end,
+		.deny = log->wp ? AXAS_PROT_WRITE : 0,
+	};
+	return win;
 }
 
 /* Does the log cover part of [gpa, gpa + size)? Lock held either way. */
@@ -362,9 +382,9 @@ out_unlock:
  * Clears what it reports and flushes the range once (if anything was
  * cleared), so that a page written after its bit was taken shows in the
  * next harvest. Any sub-range may be harvested, in any order, while the
- * guest runs: faults and guest copies go on meanwhile. A 2 MiB or 1 GiB
- * leaf installed in the range after logging started (axas_populate())
- * is reported as a whole.
+ * guest runs: faults and guest copies go on meanwhile. Pages are
+ * reported 4 KiB at a time: no leaf larger than that maps any part of
+ * the logged range (see "Dirty logging, aging and discard").
  *
  * Context: process context; may sleep; takes the space lock shared (in
  * write-protection mode exclusively when a valid write pin lies in the
@@ -409,8 +429,9 @@ EXPORT_SYMBOL_NS_GPL(axas_dirty_log_clear, AXAS_NS);
  * @size: bytes, a multiple of 4 KiB
  * @bitmap: one bit per 4 KiB page (bit n: the page at @gpa + n * 4 KiB),
  *	overwritten: set for pages whose leaf has the accessed flag ("young");
- *	a 2 MiB or 1 GiB leaf reports all its pages in the range. May be NULL
- *	to count only.
+ *	a 2 MiB or 1 GiB leaf reports all its pages in the range (and keeps
+ *	its flag unless the range covers it whole). May be NULL to count
+ *	only.
  * @flags: %AXAS_AGE_CLEAR to clear the flags it reports (test-and-clear
  *	young), then flush the range once; 0 to test only (no flush)
  *

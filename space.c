@@ -283,6 +283,7 @@ struct space_release {
 	struct axas_space *space;
 	struct axas_area *area;
 	struct list_head frames;
+	bool discard;
 };
 
 /* Leaves arrive in GPA order: remember the last area. */
@@ -294,6 +295,9 @@ static void space_release_leaf(void *arg, const struct axas_pt_leaf *leaf)
 		r->area = area_find(r->space, leaf->gpa);
 	if (WARN_ON_ONCE(!r->area))
 		return;
+	/* Its content changes (zeros at the next touch): a write for the log. */
+	if (r->discard)
+		axas_dirty_mark(r->space, leaf->gpa, leaf->size);
 	if (r->area->backend->release)
 		r->area->backend->release(r->space, r->area, leaf, &r->frames);
 }
@@ -591,7 +595,8 @@ static int space_add_area(struct axas_space *space, u64 gpa, u64 size,
 {
 	struct mem_cgroup *old = space_memcg_enter(space);
 	struct axas_area *area = area_alloc(AREA_GFP), *next;
-	int ret;
+	struct axas_pt_window win;
+	int ret = 0;
 
 	if (!area) {
 		space_memcg_leave(old);
@@ -613,7 +618,9 @@ static int space_add_area(struct axas_space *space, u64 gpa, u64 size,
 		ret = -EEXIST;
 		goto out;
 	}
-	ret = area->backend->populate ? area->backend->populate(space, area) : 0;
+	if (area->backend->populate)
+		ret = area->backend->populate(space, area,
+					      axas_dirty_window(space, &win));
 	if (!ret) {
 		area_insert(space, area);
 		axas_space_populates_stale(space, area->start, area->end);
@@ -800,8 +807,9 @@ static int space_edit(struct axas_space *space, u64 gpa, u64 size,
 		      enum space_edit_op op, u32 prot)
 {
 	bool unmap = op != SPACE_PROTECT;
-	struct space_release r = { .space = space };
+	struct space_release r = { .space = space, .discard = op == SPACE_DISCARD };
 	struct axas_pt_gather gather;
+	struct axas_pt_window win;
 	struct mem_cgroup *old;
 	LIST_HEAD(spares);
 	int ret;
@@ -828,15 +836,22 @@ static int space_edit(struct axas_space *space, u64 gpa, u64 size,
 			goto out_unlock;
 	}
 	if (op == SPACE_PROTECT)
-		axas_dirty_protect(space, gpa, size, prot);
+		axas_dirty_protect(space, gpa, size);
 	if (unmap)
 		ret = axas_pt_unmap(&space->pt, gpa, size, space_release_leaf,
 				    &r, &gather);
 	else
-		ret = axas_pt_protect(&space->pt, gpa, size, prot, &gather);
+		ret = axas_pt_protect_window(&space->pt, gpa, size, prot,
+					     &gather,
+					     axas_dirty_window(space, &win));
 	if (ret)
 		goto out_unlock;
 	axas_pins_invalidate(space, gpa, size, unmap ? 0 : prot);
+	/* The logged pages lost the write right, whatever @prot says. */
+	if (!unmap && axas_dirty_window(space, &win) && win.deny &&
+	    gpa < win.end && gpa + size > win.start)
+		axas_pins_invalidate_write(space, max(gpa, win.start),
+					   min(gpa + size, win.end) - max(gpa, win.start));
 	axas_space_flush(space, &gather);
 	axas_frames_free(space, &r.frames);
 	/*
@@ -846,10 +861,7 @@ static int space_edit(struct axas_space *space, u64 gpa, u64 size,
 	axas_space_populates_stale(space, min(gpa, gather.start),
 				   max(gpa + size, gather.end));
 	axas_pt_gather_release(&gather);
-	if (op == SPACE_DISCARD)
-		/* Its content changed: zero at the next touch. */
-		axas_dirty_mark(space, gpa, size);
-	else
+	if (op != SPACE_DISCARD)
 		space_carve(space, gpa, gpa + size, &spares,
 			    unmap ? area_remove : area_set_prot, prot);
 	if (op != SPACE_DISCARD)
@@ -901,7 +913,7 @@ EXPORT_SYMBOL_NS_GPL(axas_unmap, AXAS_NS);
  * leaves (frames are freed 4 KiB at a time); faults in the discarded
  * part of such a slot install 4 KiB frames. As for axas_unmap(), pins of
  * the range are invalidated and the range is flushed before any frame is
- * freed. Under dirty logging the range is reported written.
+ * freed. Under dirty logging the pages it took away are reported written.
  *
  * Context: process context; may sleep; takes the space lock exclusively;
  * calls the pin callbacks and the flush callback.
@@ -930,9 +942,13 @@ EXPORT_SYMBOL_NS_GPL(axas_discard, AXAS_NS);
  * them) and to their present leaves (huge leaves split where needed);
  * lazy pages faulted in later get @prot too. Holes are skipped. Pins that
  * need a right @prot lacks are invalidated, then reduced rights are
- * flushed through the callback before the call returns.
+ * flushed through the callback before the call returns. Pages that dirty
+ * logging covers in write-protection mode get @prot without the write
+ * right, which their next write fault gives back (see "Dirty logging,
+ * aging and discard"); a write pin there is invalidated.
  *
- * Context: process context; may sleep; takes the space lock exclusively.
+ * Context: process context; may sleep; takes the space lock exclusively;
+ * calls the pin callbacks and the flush callback.
  * Return: 0; -EINVAL for an unaligned or zero range or a bad @prot;
  * -EOPNOTSUPP for @prot the format cannot express; -ERANGE for a range
  * outside the space; -ENOMEM (nothing changed); -ESHUTDOWN after shutdown.
@@ -1229,14 +1245,16 @@ static int populate_reserve(struct populate *p, unsigned long n)
 
 static int populate_add(struct populate *p, u64 start, u64 end,
 			unsigned long leaf, unsigned int top,
-			const struct axas_area *area)
+			const struct axas_area *area, u32 prot)
 {
 	struct populate_hole *h = p->nr ? &p->holes[p->nr - 1] : NULL;
 	bool strict = area->flags & AXAS_AREA_NO_FALLBACK;
 
+	if (start >= end)
+		return 0;
 	p->pages += (end - start) >> PAGE_SHIFT;
 	if (h && h->end == start && h->leaf == leaf && h->top == top &&
-	    h->prot == (area->flags & AXAS_PROT_ALL) && h->strict == strict) {
+	    h->prot == prot && h->strict == strict) {
 		h->end = end;
 		return 0;
 	}
@@ -1245,9 +1263,38 @@ static int populate_add(struct populate *p, u64 start, u64 end,
 	h = &p->holes[p->nr++];
 	*h = (struct populate_hole) {
 		.start = start, .end = end, .leaf = leaf, .top = top,
-		.prot = area->flags & AXAS_PROT_ALL, .strict = strict,
+		.prot = prot, .strict = strict,
 	};
 	return 0;
+}
+
+/*
+ * Holes over [@start, @end) with leaves of @leaf bytes, as a fault would
+ * install them: where a slot meets dirty logging's window @win, 4 KiB
+ * leaves, and inside the window without @win->deny.
+ */
+static int populate_add_slots(struct populate *p, u64 start, u64 end,
+			      unsigned long leaf, unsigned int top,
+			      const struct axas_area *area,
+			      const struct axas_pt_window *win)
+{
+	u32 prot = area->flags & AXAS_PROT_ALL;
+	u64 cut[6] = { start, 0, 0, 0, 0, end };
+	unsigned int i;
+	int ret = 0;
+
+	if (!win || end <= ALIGN_DOWN(win->start, leaf) ||
+	    start >= ALIGN(win->end, leaf))
+		return populate_add(p, start, end, leaf, top, area, prot);
+	cut[1] = clamp(ALIGN_DOWN(win->start, leaf), start, end);
+	cut[4] = clamp(ALIGN(win->end, leaf), start, end);
+	cut[2] = clamp(win->start, cut[1], cut[4]);
+	cut[3] = clamp(win->end, cut[1], cut[4]);
+	for (i = 0; i < 5 && !ret; i++)
+		ret = populate_add(p, cut[i], cut[i + 1],
+				   i == 0 || i == 4 ? leaf : SZ_4K, top, area,
+				   i == 2 ? prot & ~win->deny : prot);
+	return ret;
 }
 
 /*
@@ -1256,7 +1303,8 @@ static int populate_add(struct populate *p, u64 start, u64 end,
  * when smaller (an earlier fault fell back there).
  */
 static int populate_plan_area(struct axas_space *space, struct axas_area *area,
-			      u64 start, u64 end, struct populate *p)
+			      u64 start, u64 end, struct populate *p,
+			      const struct axas_pt_window *win)
 {
 	struct axas_pt_leaf leaf;
 	u64 pos = start, stop;
@@ -1271,8 +1319,8 @@ static int populate_plan_area(struct axas_space *space, struct axas_area *area,
 		if (ret != -ENOENT)
 			return ret;
 		stop = min(ALIGN_DOWN(pos, leaf.size) + leaf.size, end);
-		ret = populate_add(p, pos, stop, min(area->pgsize, leaf.size),
-				   leaf.level, area);
+		ret = populate_add_slots(p, pos, stop, min(area->pgsize, leaf.size),
+					 leaf.level, area, win);
 		if (ret)
 			return ret;
 		pos = stop;
@@ -1281,16 +1329,24 @@ static int populate_plan_area(struct axas_space *space, struct axas_area *area,
 	return 0;
 }
 
+/*
+ * Plan with the space lock held shared. The plan covers whole slots of
+ * the areas, beyond [gpa, end) where a slot reaches out of it: writers
+ * there make it stale too (the registration grows to what was planned).
+ */
 static int populate_plan(struct axas_space *space, u64 gpa, u64 end,
 			 struct populate *p)
 {
+	const struct axas_pt_window *win;
+	struct axas_pt_window w;
 	struct axas_area *area;
-	u64 pos = gpa;
+	u64 pos = gpa, lo, hi;
 	int ret;
 
 	p->nr = 0;
 	p->pages = 0;
 	p->reg.stale = false;
+	win = axas_dirty_window(space, &w);
 	while (pos < end) {
 		area = area_find(space, pos);
 		if (!area)
@@ -1300,10 +1356,13 @@ static int populate_plan(struct axas_space *space, u64 gpa, u64 end,
 		 * axas_discard() made lazy again.
 		 */
 		if (area->backend->fault) {
-			ret = populate_plan_area(space, area,
-						 ALIGN_DOWN(pos, area->pgsize),
-						 ALIGN(min(end, area->end), area->pgsize),
-						 p);
+			lo = ALIGN_DOWN(pos, area->pgsize);
+			hi = ALIGN(min(end, area->end), area->pgsize);
+			spin_lock(&space->populates_lock);
+			p->reg.start = min(p->reg.start, lo);
+			p->reg.end = max(p->reg.end, hi);
+			spin_unlock(&space->populates_lock);
+			ret = populate_plan_area(space, area, lo, hi, p, win);
 			if (ret)
 				return ret;
 		}

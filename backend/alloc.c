@@ -239,7 +239,8 @@ void axas_frames_free(struct axas_space *space, struct list_head *frames)
 }
 
 /* Eager: every frame first, then one map; all or nothing. */
-static int alloc_populate(struct axas_space *space, struct axas_area *area)
+static int alloc_populate(struct axas_space *space, struct axas_area *area,
+			  const struct axas_pt_window *win)
 {
 	unsigned long n = (area->end - area->start) / area->pgsize, got;
 	unsigned int order = get_order(area->pgsize);
@@ -260,8 +261,10 @@ static int alloc_populate(struct axas_space *space, struct axas_area *area)
 	got = axas_frames_get(space, order, n, src.frames);
 	ret = -ENOMEM;
 	if (got == n)
-		ret = axas_pt_map(&space->pt, area->start, area->end - area->start,
-				  &src, area->flags & AXAS_PROT_ALL, area->pgsize, 0);
+		ret = axas_pt_map_window(&space->pt, area->start,
+					 area->end - area->start, &src,
+					 area->flags & AXAS_PROT_ALL, area->pgsize,
+					 0, win);
 	if (ret)
 		while (got--) {
 			axas_frame_free(src.frames[got], order);

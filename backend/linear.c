@@ -9,7 +9,8 @@
 
 #include "../axas_internal.h"
 
-static int linear_populate(struct axas_space *space, struct axas_area *area)
+static int linear_populate(struct axas_space *space, struct axas_area *area,
+			   const struct axas_pt_window *win)
 {
 	/*
 	 * With memory encryption, System RAM is what the host maps encrypted;
@@ -22,9 +23,10 @@ static int linear_populate(struct axas_space *space, struct axas_area *area)
 					       IORES_DESC_NONE) == REGION_INTERSECTS,
 	};
 
-	return axas_pt_map(&space->pt, area->start, area->end - area->start,
-			   &src, area->flags & AXAS_PROT_ALL, space->pt.pgsizes,
-			   0);
+	return axas_pt_map_window(&space->pt, area->start,
+				  area->end - area->start, &src,
+				  area->flags & AXAS_PROT_ALL, space->pt.pgsizes,
+				  0, win);
 }
 
 const struct axas_backend axas_backend_linear = {

@@ -421,11 +421,29 @@ struct pt_map {
 	struct axas_pt_cache *tables;
 	/* Shared maps: the caller counts the leaf, not @pt->stats. */
 	bool uncounted;
+	/* Leaves meeting it are 4 KiB, with @win_attrs inside it. */
+	const struct axas_pt_window *win;
+	u64 win_attrs;
 	/* The last choice: a walk that descends asks @src once per leaf. */
 	u64 memo_gpa;
 	phys_addr_t memo_pa;
 	int memo_level;
 };
+
+/* Does the leaf [@gpa, @gpa + @size) meet the window? */
+static bool pt_window_meets(const struct axas_pt_window *win, u64 gpa,
+			    u64 size)
+{
+	return win && gpa < win->end && gpa + size > win->start;
+}
+
+/* The attributes of a leaf at @level for @gpa: the window's inside it. */
+static u64 pt_map_attrs(const struct pt_map *m, u64 gpa, unsigned int level)
+{
+	if (m->win && gpa >= m->win->start && gpa < m->win->end)
+		return m->win_attrs;
+	return m->attrs[level];
+}
 
 /*
  * The level of the leaf that maps @gpa: the largest size allowed that
@@ -459,9 +477,11 @@ static int pt_map_choose(struct pt_map *m, u64 gpa, phys_addr_t *pa)
 		return -EINVAL;
 	for (level = AXAS_PT_LEAF_LEVELS - 1; level >= 0; level--) {
 		u64 size = axas_pt_level_size(level);
+		bool win = pt_window_meets(m->win, gpa, size);
 
-		if ((m->pgsizes & size) && IS_ALIGNED(gpa | hpa, size) &&
-		    len >= size)
+		/* Across the window: 4 KiB, whatever @pgsizes allows. */
+		if (IS_ALIGNED(gpa | hpa, size) && len >= size &&
+		    (level ? (m->pgsizes & size) && !win : (m->pgsizes & size) || win))
 			break;
 	}
 	if (level < 0)
@@ -572,7 +592,7 @@ static int pt_map_commit(struct pt_map *m, u64 *table, unsigned int level,
 		}
 		if (level < AXAS_PT_LEAF_LEVELS) {
 			if (ret == level) {
-				new = pa | m->attrs[level];
+				new = pa | pt_map_attrs(m, addr, level);
 				pte = 0;
 				if (!m->shared)
 					WRITE_ONCE(*ptep, new);
@@ -721,6 +741,19 @@ int axas_pt_map(struct axas_pt *pt, u64 gpa, u64 size,
 		const struct axas_pt_src *src, u32 prot,
 		unsigned long pgsizes, unsigned int flags)
 {
+	return axas_pt_map_window(pt, gpa, size, src, prot, pgsizes, flags, NULL);
+}
+EXPORT_SYMBOL_NS_GPL(axas_pt_map, AXAS_NS);
+
+/*
+ * axas_pt_map() where the leaves that meet @win (if not NULL) are 4 KiB
+ * and those inside it lack @win->deny; not with AXAS_PT_MAP_SHARED.
+ */
+int axas_pt_map_window(struct axas_pt *pt, u64 gpa, u64 size,
+		       const struct axas_pt_src *src, u32 prot,
+		       unsigned long pgsizes, unsigned int flags,
+		       const struct axas_pt_window *win)
+{
 	struct pt_map m = {
 		.pt = pt,
 		.src = src,
@@ -728,6 +761,7 @@ int axas_pt_map(struct axas_pt *pt, u64 gpa, u64 size,
 		.end = gpa + size,
 		.pgsizes = pgsizes,
 		.shared = flags & AXAS_PT_MAP_SHARED,
+		.win = win,
 		.memo_gpa = U64_MAX,
 	};
 	unsigned int level;
@@ -760,6 +794,8 @@ int axas_pt_map(struct axas_pt *pt, u64 gpa, u64 size,
 			return ret;
 	}
 	ret = axas_pt_check_prot(pt, prot);
+	if (!ret && win)
+		ret = m.shared ? -EINVAL : axas_pt_check_prot(pt, prot & ~win->deny);
 	if (ret)
 		return ret;
 	if (pgsizes & ~pt->pgsizes)
@@ -767,6 +803,9 @@ int axas_pt_map(struct axas_pt *pt, u64 gpa, u64 size,
 	for (level = 0; level < AXAS_PT_LEAF_LEVELS; level++)
 		m.attrs[level] = pt->fmt->leaf_attrs(pt, prot, level) |
 				 (src->encrypted ? pt->me_mask : 0);
+	if (win)
+		m.win_attrs = pt->fmt->leaf_attrs(pt, prot & ~win->deny, 0) |
+			      (src->encrypted ? pt->me_mask : 0);
 
 	if (m.shared)
 		return pt_map_one(&m, gpa, size);
@@ -783,7 +822,6 @@ int axas_pt_map(struct axas_pt *pt, u64 gpa, u64 size,
 	pt_cache_drain(&m.cache);
 	return ret;
 }
-EXPORT_SYMBOL_NS_GPL(axas_pt_map, AXAS_NS);
 
 /*
  * Table pages for axas_pt_map_leaf(), allocated ahead so that a series of
@@ -896,20 +934,35 @@ struct pt_edit {
 	void *arg;
 	u32 prot;
 	u64 attrs[AXAS_PT_LEAF_LEVELS];
+	/* Protect: leaves inside it get @win_prot (@win_attrs); none straddles it. */
+	const struct axas_pt_window *win;
+	u32 win_prot;
+	u64 win_attrs[AXAS_PT_LEAF_LEVELS];
 	long removed[AXAS_PT_LEAF_LEVELS];
 };
+
+/* A window edge inside (gpa, end) needs its splits too. */
+static unsigned int pt_splits_inside(const struct axas_pt *pt, u64 at, u64 gpa,
+				     u64 end)
+{
+	return at > gpa && at < end ? pt_splits_at(pt, at) : 0;
+}
 
 static int pt_edit_begin(struct pt_edit *e, u64 gpa, u64 size, gfp_t gfp)
 {
 	int ret = pt_check_range(e->pt, gpa, size);
+	unsigned int n;
 
 	if (ret)
 		return ret;
 	if (!e->gather)
 		return -EINVAL;
 	pt_cache_init(&e->cache);
-	ret = pt_cache_fill(e->pt, &e->cache, pt_splits_at(e->pt, gpa) +
-			    pt_splits_at(e->pt, gpa + size), gfp);
+	n = pt_splits_at(e->pt, gpa) + pt_splits_at(e->pt, gpa + size);
+	if (e->win)
+		n += pt_splits_inside(e->pt, e->win->start, gpa, gpa + size) +
+		     pt_splits_inside(e->pt, e->win->end, gpa, gpa + size);
+	ret = pt_cache_fill(e->pt, &e->cache, n, gfp);
 	if (ret)
 		pt_cache_drain(&e->cache);
 	return ret;
@@ -1010,17 +1063,21 @@ static void pt_protect_leaf(struct pt_edit *e, u64 *ptep, u64 pte,
 	const struct axas_pt_fmt *fmt = e->pt->fmt;
 	/* The address (the C-bit with it: set by what backs the leaf) and A/D. */
 	u64 keep = axas_pt_leaf_addr_mask(level) | fmt->accessed | fmt->dirty;
-	u32 old = pt_leaf_prot(e->pt, pte, level);
-	u64 new;
+	u32 old = pt_leaf_prot(e->pt, pte, level), prot = e->prot;
+	u64 attrs = e->attrs[level], new;
 
+	if (pt_window_meets(e->win, base, 1)) {
+		prot = e->win_prot;
+		attrs = e->win_attrs[level];
+	}
 	do {
-		new = (pte & keep) | e->attrs[level];
+		new = (pte & keep) | attrs;
 		if (new == pte)
 			return;
 	} while (!try_cmpxchg64(ptep, &pte, new));
 
 	/* Added rights need no flush: a stale entry only faults spuriously. */
-	if ((old & rights & ~e->prot) || ((old ^ e->prot) & ~rights))
+	if ((old & rights & ~prot) || ((old ^ prot) & ~rights))
 		pt_gather_add(e->gather, base, base + axas_pt_level_size(level));
 }
 
@@ -1041,7 +1098,10 @@ static void pt_protect_level(struct pt_edit *e, u64 *table, unsigned int level,
 		if (!ent_present(pt, pte))
 			continue;
 		if (ent_leaf(pt, pte, level)) {
-			if (addr == base && next == base + span) {
+			/* Whole, and inside the window or outside it. */
+			if (addr == base && next == base + span &&
+			    (!pt_window_meets(e->win, base, span) ||
+			     (base >= e->win->start && next <= e->win->end))) {
 				pt_protect_leaf(e, ptep, pte, level, base);
 				continue;
 			}
@@ -1074,15 +1134,35 @@ static void pt_protect_level(struct pt_edit *e, u64 *table, unsigned int level,
 int axas_pt_protect(struct axas_pt *pt, u64 gpa, u64 size, u32 prot,
 		    struct axas_pt_gather *gather)
 {
-	struct pt_edit e = { .pt = pt, .gather = gather, .prot = prot };
+	return axas_pt_protect_window(pt, gpa, size, prot, gather, NULL);
+}
+EXPORT_SYMBOL_NS_GPL(axas_pt_protect, AXAS_NS);
+
+/*
+ * axas_pt_protect() where the leaves inside @win (if not NULL) get @prot
+ * without @win->deny (huge leaves that straddle its edges are split).
+ */
+int axas_pt_protect_window(struct axas_pt *pt, u64 gpa, u64 size, u32 prot,
+			   struct axas_pt_gather *gather,
+			   const struct axas_pt_window *win)
+{
+	struct pt_edit e = { .pt = pt, .gather = gather, .prot = prot, .win = win };
 	unsigned int level;
 	int ret;
 
 	ret = axas_pt_check_prot(pt, prot);
+	if (!ret && win) {
+		e.win_prot = prot & ~win->deny;
+		ret = axas_pt_check_prot(pt, e.win_prot);
+	}
 	if (ret)
 		return ret;
-	for (level = 0; level < AXAS_PT_LEAF_LEVELS; level++)
+	for (level = 0; level < AXAS_PT_LEAF_LEVELS; level++) {
 		e.attrs[level] = pt->fmt->leaf_attrs(pt, prot, level);
+		if (win)
+			e.win_attrs[level] = pt->fmt->leaf_attrs(pt, e.win_prot,
+								 level);
+	}
 	ret = pt_edit_begin(&e, gpa, size, PT_GFP);
 	if (ret)
 		return ret;
@@ -1090,7 +1170,6 @@ int axas_pt_protect(struct axas_pt *pt, u64 gpa, u64 size, u32 prot,
 	pt_cache_drain(&e.cache);
 	return 0;
 }
-EXPORT_SYMBOL_NS_GPL(axas_pt_protect, AXAS_NS);
 
 /**
  * axas_pt_split() - split the huge leaf that maps @gpa one level down
@@ -1251,7 +1330,11 @@ static void pt_scan_leaf(struct pt_scan *s, u64 *ptep, u64 pte,
 	}
 	if (!(pte & s->bit))
 		return;
-	if (s->flags & AXAS_SCAN_CLEAR) {
+	/*
+	 * A leaf the range covers in part keeps its bit: it also stands for
+	 * pages outside the range, which the caller did not see.
+	 */
+	if ((s->flags & AXAS_SCAN_CLEAR) && addr == base && next == base + span) {
 		while (!try_cmpxchg64(ptep, &pte, pte & ~s->bit))
 			if (!(pte & s->bit))
 				return;
@@ -1335,8 +1418,9 @@ static void pt_scan_level(struct pt_scan *s, u64 *table, unsigned int level,
  * Test one bit (@which) of every leaf that maps part of [@gpa, @gpa +
  * @size) and report the 4 KiB pages of the range whose leaf has it in
  * @bitmap (bit n: the page at @base + n * 4 KiB; a huge leaf reports all
- * its pages in the range), clearing it with AXAS_SCAN_CLEAR (the leaves
- * it was cleared in go to @gather, to be flushed), or set it in every
+ * its pages in the range), clearing it with AXAS_SCAN_CLEAR in the leaves
+ * that lie inside the range (they go to @gather, to be flushed; a leaf
+ * the range covers in part is reported and keeps its bit), or set it in every
  * leaf with AXAS_SCAN_SET (no report). Runs concurrently with faults and
  * other scans (the caller holds the space lock either way: no table page
  * goes away meanwhile). Returns the number of pages reported.

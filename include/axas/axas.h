@@ -158,20 +158,30 @@ struct mem_cgroup;
  *
  * Writes the table does not see are recorded too: axas_write(), a write
  * pin (reported while valid, and once more after it is released or
- * invalidated), axas_discard() (the content changed to zeros), and a
- * protect that takes the write right away during write-protection.
- * axas_unmap() forgets the range: the pages are gone.
+ * invalidated), axas_discard() (the content of each page it took away
+ * changed to zeros; pages that were not present are not reported), and a
+ * protect during write-protection (which takes the write right away from
+ * the logged pages, whatever rights it sets: see below). axas_unmap()
+ * forgets the range: the pages are gone.
  *
- * Granularity: at start, 2 MiB and 1 GiB leaves in the range are split
- * into 4 KiB leaves (eagerly, as KVM's eager page split does), and while
- * logging is on, faults in a 2 MiB or 1 GiB slot that meets the range
- * install 4 KiB frames. The split leaves stay 4 KiB leaves after logging
- * stops (no collapse). Only axas_populate() may still install a huge leaf
- * there; a harvest reports such a leaf as a whole.
+ * Granularity: a logged page is reported on its own, and only when its
+ * content changed. At start, 2 MiB and 1 GiB leaves in the range are
+ * split into 4 KiB leaves (eagerly, as KVM's eager page split does), and
+ * while logging is on nothing installs a leaf larger than 4 KiB across
+ * any part of the range: faults and axas_populate() in a 2 MiB or 1 GiB
+ * slot that meets it install 4 KiB frames, and axas_map_alloc() with
+ * %AXAS_AREA_POPULATE and axas_map_linear() map 4 KiB leaves there. The
+ * split leaves stay 4 KiB leaves after logging stops (no collapse). Under
+ * write-protection a logged page gets the write right only from a write
+ * fault: what faults, axas_populate() and the maps install there, and
+ * what axas_protect() sets there, lacks it until the guest writes.
  *
  * **Aging**: axas_age() reports the pages whose accessed flag is set
  * (young), and with %AXAS_AGE_CLEAR clears them and flushes once, for
- * working-set estimation. It needs accessed flags (NPT, EPT with A/D).
+ * working-set estimation. It needs accessed flags (NPT, EPT with A/D). A
+ * 2 MiB or 1 GiB leaf that the range covers only in part is reported
+ * young for its pages in the range and keeps its flag: clearing it would
+ * lose what it says about its pages outside the range.
  *
  * **Discard**: axas_discard() frees the frames of a range of alloc areas
  * and keeps the areas, lazy there (ballooning, free-page reporting).
