@@ -4,6 +4,7 @@
 #define _AXAS_INTERNAL_H
 
 #include <linux/list.h>
+#include <linux/minmax.h>
 #include <linux/mutex.h>
 #include <linux/rbtree.h>
 #include <linux/rwsem.h>
@@ -228,6 +229,14 @@ struct axas_space {
 	atomic_long_t snapshot_frames;
 };
 
+/* Add [@start, @end) to what @g flushes. */
+static inline void axas_pt_gather_add(struct axas_pt_gather *g, u64 start,
+				      u64 end)
+{
+	g->start = min(g->start, start);
+	g->end = max(g->end, end);
+}
+
 /* Table pages allocated before a series of writes, so that they cannot fail. */
 struct axas_pt_cache {
 	struct list_head pages;
@@ -326,11 +335,15 @@ void axas_dirty_log_free(struct axas_space *space);
  * they are gone): invalidate the pins that needed more. Call it after the
  * table changed and before anything of the range is freed, with the space
  * lock held exclusively. Unmap, protect, shutdown (and discard) share it.
+ * The page of each pin invalidated joins @gather: the flush that follows
+ * covers it, so that a callback that only posts a request to the vCPUs
+ * may leave the kick to the flush (NULL: the caller flushes the range).
  */
 void axas_pins_invalidate(struct axas_space *space, u64 gpa, u64 size,
-			  u32 prot);
+			  u32 prot, struct axas_pt_gather *gather);
 /* Write-protection for dirty logging: the pins that need write. */
-void axas_pins_invalidate_write(struct axas_space *space, u64 gpa, u64 size);
+void axas_pins_invalidate_write(struct axas_space *space, u64 gpa, u64 size,
+				struct axas_pt_gather *gather);
 /*
  * Valid pins of the range that need write: how many; with @bitmap, their
  * pages are set in it (bit 0: @gpa). Space lock held either way.

@@ -202,7 +202,7 @@ int axas_dirty_log_start(struct axas_space *space, u64 gpa, u64 size,
 	axas_pt_scan(&space->pt, gpa, size, log_bit(log), AXAS_SCAN_CLEAR, NULL,
 		     gpa, &gather);
 	if (log->wp)
-		axas_pins_invalidate_write(space, gpa, size);
+		axas_pins_invalidate_write(space, gpa, size, &gather);
 	axas_space_flush(space, &gather);
 	space->log = log;
 	log = NULL;
@@ -352,7 +352,7 @@ again:
 	ret = axas_pt_scan(&space->pt, gpa, size, log_bit(log),
 			   AXAS_SCAN_CLEAR, bitmap, gpa, &gather);
 	if (excl)
-		axas_pins_invalidate_write(space, gpa, size);
+		axas_pins_invalidate_write(space, gpa, size, &gather);
 	axas_space_flush(space, &gather);
 	/* After the flush: what the CPUs wrote until then is in the table. */
 	ret += axas_dirty_take_bits(log, gpa, size, bitmap);

@@ -416,7 +416,8 @@ void axas_pin_release(struct axas_pin *pin)
 EXPORT_SYMBOL_NS_GPL(axas_pin_release, AXAS_NS);
 
 static void pins_invalidate(struct axas_space *space, u64 gpa, u64 size,
-			    u32 prot, bool write_only)
+			    u32 prot, bool write_only,
+			    struct axas_pt_gather *gather)
 {
 	struct hlist_bl_node *pos;
 	struct axas_pin *pin;
@@ -444,18 +445,23 @@ static void pins_invalidate(struct axas_space *space, u64 gpa, u64 size,
 		/* Its writes until the callback returned: for the next harvest. */
 		if (pin->access & AXAS_ACCESS_WRITE)
 			axas_dirty_mark(space, pin->gpa, pin->len);
+		/* The callback may only post a request: the flush kicks. */
+		if (gather)
+			axas_pt_gather_add(gather, pin->gpa & PAGE_MASK,
+					   (pin->gpa & PAGE_MASK) + PAGE_SIZE);
 	}
 }
 
 void axas_pins_invalidate(struct axas_space *space, u64 gpa, u64 size,
-			  u32 prot)
+			  u32 prot, struct axas_pt_gather *gather)
 {
-	pins_invalidate(space, gpa, size, prot, false);
+	pins_invalidate(space, gpa, size, prot, false, gather);
 }
 
-void axas_pins_invalidate_write(struct axas_space *space, u64 gpa, u64 size)
+void axas_pins_invalidate_write(struct axas_space *space, u64 gpa, u64 size,
+				struct axas_pt_gather *gather)
 {
-	pins_invalidate(space, gpa, size, 0, true);
+	pins_invalidate(space, gpa, size, 0, true, gather);
 }
 
 unsigned int axas_pins_writers(struct axas_space *space, u64 gpa, u64 size,

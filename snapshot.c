@@ -233,7 +233,7 @@ int axas_snapshot_take(struct axas_space *space)
 	axas_pt_scan(&space->pt, start, end - start, axas_dirty_log_bit(log),
 		     AXAS_SCAN_CLEAR, NULL, start, &gather);
 	if (log->wp)
-		axas_pins_invalidate_write(space, start, end - start);
+		axas_pins_invalidate_write(space, start, end - start, &gather);
 	axas_space_flush(space, &gather);
 	axas_pt_gather_release(&gather);
 	space->log = log;
@@ -300,8 +300,11 @@ static void snapshot_queue_copy(struct snapshot_restore *r, u64 gpa,
 {
 	struct page *to = pfn_to_page(PHYS_PFN(hpa));
 
-	/* Its content is about to change: the pins' owners stop using it. */
-	axas_pins_invalidate(r->space, gpa, PAGE_SIZE, 0);
+	/*
+	 * Its content is about to change: the pins' owners stop using it,
+	 * and the restore's last flush (which the page joins) kicks them.
+	 */
+	axas_pins_invalidate(r->space, gpa, PAGE_SIZE, 0, &r->gather);
 	prefetch(page_address(saved));
 	prefetchw(page_address(to));
 	r->from[r->nr] = saved;
@@ -368,7 +371,7 @@ static int snapshot_restore_page(struct snapshot_restore *r, u64 gpa)
 					      &r->gather);
 		if (ret)
 			return ret;
-		axas_pins_invalidate(space, gpa, PAGE_SIZE, 0);
+		axas_pins_invalidate(space, gpa, PAGE_SIZE, 0, &r->gather);
 		return 1;
 	}
 	if (!present) {
@@ -395,8 +398,10 @@ static int snapshot_restore_page(struct snapshot_restore *r, u64 gpa)
  * and frees its frame if it was absent at snapshot time. Pages not
  * written are not touched. The pins of a page copied back are
  * invalidated before its content changes; those of a page unmapped after
- * its entry is removed, before the range is flushed once more and its
- * frame freed. The snapshot stays, for the next restore.
+ * its entry is removed. Then the pages of every pin invalidated, and
+ * those unmapped, are flushed once more (so a pin callback that only
+ * posts a request is followed by the flush that kicks), and the frames
+ * unmapped are freed. The snapshot stays, for the next restore.
  *
  * Context: process context; may sleep; takes the space lock exclusively;
  * calls the pin callbacks and the flush callback. vCPUs must be out of
@@ -438,7 +443,7 @@ long axas_snapshot_restore(struct axas_space *space)
 		     snap->start, &gather);
 	if (log->wp)
 		axas_pins_invalidate_write(space, snap->start,
-					   snap->end - snap->start);
+					   snap->end - snap->start, &gather);
 	/*
 	 * Before any page changes: a CPU that kept a translation with the
 	 * flag (or right) just cleared would write a restored page without

@@ -527,7 +527,9 @@ void axas_space_shutdown(struct axas_space *space)
 	ret = axas_pt_unmap(&space->pt, 0, space->pt.gpa_limit,
 			    space_release_leaf, &r, &gather);
 	WARN_ON_ONCE(ret);
-	axas_pins_invalidate(space, space->base, space->end - space->base, 0);
+	/* The flush below covers the whole space. */
+	axas_pins_invalidate(space, space->base, space->end - space->base, 0,
+			     NULL);
 	trace_axas_flush(space->id, space->base, space->end - space->base, 0, 0);
 	space->flush(space->cookie, space->base, space->end - space->base);
 	atomic64_inc(&space->flushes);
@@ -846,12 +848,13 @@ static int space_edit(struct axas_space *space, u64 gpa, u64 size,
 					     axas_dirty_window(space, &win));
 	if (ret)
 		goto out_unlock;
-	axas_pins_invalidate(space, gpa, size, unmap ? 0 : prot);
+	axas_pins_invalidate(space, gpa, size, unmap ? 0 : prot, &gather);
 	/* The logged pages lost the write right, whatever @prot says. */
 	if (!unmap && axas_dirty_window(space, &win) && win.deny &&
 	    gpa < win.end && gpa + size > win.start)
 		axas_pins_invalidate_write(space, max(gpa, win.start),
-					   min(gpa + size, win.end) - max(gpa, win.start));
+					   min(gpa + size, win.end) - max(gpa, win.start),
+					   &gather);
 	axas_space_flush(space, &gather);
 	axas_frames_free(space, &r.frames);
 	/*

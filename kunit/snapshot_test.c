@@ -64,6 +64,7 @@ struct axs {
 	struct axas_space_cfg cfg;
 	long tables_base;
 	unsigned long flushes;
+	u64 flush_gpa, flush_size;	/* the last flush's range */
 	u8 cur[NPAGES];
 	bool present[NPAGES];
 	u8 snap[NPAGES];
@@ -84,6 +85,8 @@ static void axs_flush(void *cookie, u64 gpa, u64 size)
 	struct axs *t = cookie;
 
 	t->flushes++;
+	t->flush_gpa = gpa;
+	t->flush_size = size;
 }
 
 static u64 axs_gpa(unsigned int i)
@@ -956,6 +959,38 @@ static void axs_pins_order(struct kunit *test)
 	axs_check(test, t);
 }
 
+/*
+ * Pin callbacks, then the flush, also when the restore unmaps nothing: a
+ * VMM whose callback only posts a request is kicked by that flush, which
+ * covers the pinned page.
+ */
+static void axs_pins_then_flush(struct kunit *test)
+{
+	struct axs *t = test->priv;
+	struct axs_seen a = { .t = t, .gpa = axs_gpa(0) };
+	struct axas_pin pa;
+	unsigned long f0;
+
+	KUNIT_ASSERT_EQ(test, axs_setup(t, 0), 0);
+	KUNIT_ASSERT_EQ(test, axs_write(t, 0, 1, true), 0);
+	axs_take(test, t);
+	KUNIT_ASSERT_EQ(test, axs_write(t, 0, 3, true), 0);
+	axas_pin_init(&pa, t->space, axs_pin_seen, &a);
+	KUNIT_ASSERT_EQ(test, axas_pin_activate(&pa, a.gpa, 8,
+						AXAS_ACCESS_READ, 0), 0);
+	f0 = t->flushes;
+	KUNIT_EXPECT_EQ(test, axas_snapshot_restore(t->space), 1);
+	KUNIT_EXPECT_EQ(test, a.calls, 1);
+	KUNIT_EXPECT_GT_MSG(test, t->flushes, a.flushes,
+			    "no flush after the pin callback");
+	KUNIT_EXPECT_LE(test, t->flush_gpa, a.gpa);
+	KUNIT_EXPECT_GT(test, t->flush_gpa + t->flush_size, a.gpa);
+	KUNIT_EXPECT_GT(test, a.flushes, f0);
+	axas_pin_release(&pa);
+	axs_restored(t);
+	axs_check(test, t);
+}
+
 static struct kunit_case axas_snapshot_cases[] = {
 	KUNIT_CASE_PARAM(axs_random, axs_mode_gen_params),
 	KUNIT_CASE_PARAM(axs_cost, axs_mode_gen_params),
@@ -970,6 +1005,7 @@ static struct kunit_case axas_snapshot_cases[] = {
 	KUNIT_CASE_PARAM(axs_restore_fail_tables, axs_mode_gen_params),
 	KUNIT_CASE_PARAM(axs_pins, axs_mode_gen_params),
 	KUNIT_CASE_PARAM(axs_pins_order, axs_mode_gen_params),
+	KUNIT_CASE_PARAM(axs_pins_then_flush, axs_mode_gen_params),
 	KUNIT_CASE_PARAM(axs_unaligned, axs_mode_gen_params),
 	{}
 };

@@ -240,12 +240,6 @@ static int pt_check_range(const struct axas_pt *pt, u64 gpa, u64 size)
 	return 0;
 }
 
-static void pt_gather_add(struct axas_pt_gather *gather, u64 start, u64 end)
-{
-	gather->start = min(gather->start, start);
-	gather->end = max(gather->end, end);
-}
-
 /**
  * axas_pt_init() - build an empty table
  * @pt: the table to initialise
@@ -994,7 +988,7 @@ static void pt_unmap_level(struct pt_edit *e, u64 *table, unsigned int level,
 				/* xchg: keep the A/D flags set up to the end. */
 				pte = xchg(ptep, 0);
 				e->removed[level]++;
-				pt_gather_add(e->gather, base, base + span);
+				axas_pt_gather_add(e->gather, base, base + span);
 				if (e->fn) {
 					pt_leaf_decode(pt, pte, level, base, &leaf);
 					e->fn(e->arg, &leaf);
@@ -1008,7 +1002,7 @@ static void pt_unmap_level(struct pt_edit *e, u64 *table, unsigned int level,
 		if (whole || pt_table_empty(child)) {
 			/* Paging-structure caches may hold it: flush first. */
 			WRITE_ONCE(*ptep, 0);
-			pt_gather_add(e->gather, base, base + span);
+			axas_pt_gather_add(e->gather, base, base + span);
 			list_add_tail(&virt_to_page(child)->lru,
 				      &e->gather->tables);
 			atomic_long_dec(&pt->stats.tables[level - 1]);
@@ -1078,7 +1072,7 @@ static void pt_protect_leaf(struct pt_edit *e, u64 *ptep, u64 pte,
 
 	/* Added rights need no flush: a stale entry only faults spuriously. */
 	if ((old & rights & ~prot) || ((old ^ prot) & ~rights))
-		pt_gather_add(e->gather, base, base + axas_pt_level_size(level));
+		axas_pt_gather_add(e->gather, base, base + axas_pt_level_size(level));
 }
 
 static void pt_protect_level(struct pt_edit *e, u64 *table, unsigned int level,
@@ -1339,7 +1333,7 @@ static void pt_scan_leaf(struct pt_scan *s, u64 *ptep, u64 pte,
 			if (!(pte & s->bit))
 				return;
 		/* A CPU may hold the entry with the bit set: flush. */
-		pt_gather_add(s->gather, base, base + span);
+		axas_pt_gather_add(s->gather, base, base + span);
 	}
 	pt_scan_mark(s, addr, next);
 }

@@ -246,7 +246,8 @@ struct mem_cgroup;
  * flush callback once its harvest has cleared the dirty flags (or write
  * rights), before it changes any page, so that no translation a CPU kept
  * can write a restored page without marking it for the next restore; the
- * pins of a page copied back are invalidated before its content changes;
+ * pins of a page copied back are invalidated before its content changes,
+ * and a flush covering their pages follows before the restore returns;
  * a page unmapped goes in the order of "Pinned translations" (its entry
  * removed, its pins invalidated, a flush, then its frame freed); all of
  * it before the restore returns.
