@@ -129,30 +129,47 @@ static int snapshot_save(struct axas_space *space, struct axas_snapshot *snap,
 	return 0;
 }
 
-/* Save every present page of the alloc areas. */
+/* Leaves snapshot_save_all() looks up at a time. */
+#define SNAP_LEAVES	16
+
+/*
+ * Save every present page of the alloc areas: a walk of the present
+ * leaves (a few at a time, each batch one short RCU section; the lock
+ * held exclusively keeps them as they are), so that a sparse area costs
+ * its tables, not one lookup per 4 KiB of its range.
+ */
 static int snapshot_save_all(struct axas_space *space,
 			     struct axas_snapshot *snap)
 {
+	struct axas_pt_leaf leaves[SNAP_LEAVES];
 	struct axas_area *area;
 	unsigned long n = 0;
+	unsigned int i, got;
+	u64 pos, gpa, end;
 	int ret;
 
 	for (area = axas_area_from(space, snap->start); area;
 	     area = axas_area_next(area)) {
-		u64 gpa;
-
 		if (area->backend != &axas_backend_alloc)
 			continue;
-		for (gpa = area->start; gpa < area->end; gpa += PAGE_SIZE) {
-			struct axas_pt_leaf leaf;
-
-			if (axas_pt_query(&space->pt, gpa, &leaf))
-				continue;
-			ret = snapshot_save(space, snap, gpa, &leaf);
-			if (ret)
-				return ret;
-			if (!(++n & 1023))
-				cond_resched();
+		for (pos = area->start; pos < area->end; cond_resched()) {
+			got = axas_pt_next_leaves(&space->pt, pos, area->end,
+						  leaves, SNAP_LEAVES);
+			if (!got)
+				break;
+			for (i = 0; i < got; i++) {
+				gpa = max(leaves[i].gpa, pos);
+				end = min(leaves[i].gpa + leaves[i].size, area->end);
+				for (; gpa < end; gpa += PAGE_SIZE) {
+					ret = snapshot_save(space, snap, gpa,
+							    &leaves[i]);
+					if (ret)
+						return ret;
+					if (!(++n & 1023))
+						cond_resched();
+				}
+				pos = end;
+			}
 		}
 	}
 	return 0;
