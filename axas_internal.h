@@ -359,10 +359,15 @@ void axas_pins_forget(struct axas_space *space);
  * (faulting a lazy page in with @fault), use it, unmap it before the next.
  * -ENOENT: no area at @gpa; -EFAULT: not installed (without @fault), or
  * memory that cannot be mapped write-back; the errors of axas_fault().
+ * @prot is the guest's rights there (the area's: a leaf may lack the
+ * write right only for write-protection dirty logging); @ram says the
+ * page is RAM (has a struct page, or System RAM), not device memory.
  */
 struct axas_guest_map {
 	void *va;
 	void *remap;
+	u32 prot;
+	bool ram;
 };
 
 struct mem_cgroup *axas_space_guest_begin(struct axas_space *space);

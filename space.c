@@ -2064,7 +2064,10 @@ int axas_space_guest_map(struct axas_space *space, u64 gpa, bool fault,
 			return ret;
 	}
 	hpa = leaf.hpa + (gpa - leaf.gpa);
+	area = area_find(space, gpa);
+	m->prot = area ? area->flags & AXAS_PROT_ALL : leaf.prot;
 	page = pfn_to_online_page(PHYS_PFN(hpa));
+	m->ram = page;
 	m->remap = NULL;
 	if (page && !PageReserved(page)) {
 		m->va = kmap_local_page(page) + offset_in_page(hpa);
@@ -2072,10 +2075,16 @@ int axas_space_guest_map(struct axas_space *space, u64 gpa, bool fault,
 	}
 #ifdef CONFIG_HAS_IOMEM
 	/* Tables in memory the kernel does not map: write-back only. */
-	if (FIELD_GET(AXAS_PROT_MT_MASK, leaf.prot) == AXAS_MT_WB &&
-	    region_intersects(hpa & PAGE_MASK, PAGE_SIZE, IORESOURCE_SYSTEM_RAM,
-			      IORES_DESC_NONE) != REGION_MIXED)
-		m->remap = memremap(hpa & PAGE_MASK, PAGE_SIZE, MEMREMAP_WB);
+	if (FIELD_GET(AXAS_PROT_MT_MASK, leaf.prot) == AXAS_MT_WB) {
+		int ram = region_intersects(hpa & PAGE_MASK, PAGE_SIZE,
+					    IORESOURCE_SYSTEM_RAM,
+					    IORES_DESC_NONE);
+
+		m->ram |= ram == REGION_INTERSECTS;
+		if (ram != REGION_MIXED)
+			m->remap = memremap(hpa & PAGE_MASK, PAGE_SIZE,
+					    MEMREMAP_WB);
+	}
 #endif
 	if (!m->remap)
 		return -EFAULT;

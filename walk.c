@@ -74,6 +74,9 @@ struct walker {
 	unsigned int n;
 	u64 gpa[AXAS_PT_MAX_LEVELS];
 	u64 val[AXAS_PT_MAX_LEVELS];
+	/* The guest's rights on their pages, and whether those are RAM. */
+	u32 prot[AXAS_PT_MAX_LEVELS];
+	bool ram[AXAS_PT_MAX_LEVELS];
 };
 
 static bool walk_wide(const struct walker *w)
@@ -132,8 +135,13 @@ static unsigned int walk_index(const struct walker *w, unsigned int level)
 	return (w->gva >> (12 + 9 * level)) & 511;
 }
 
-/* Read the entry at @gpa: 4 bytes in 32-bit paging, 8 otherwise. */
-static int walk_read(struct walker *w, u64 gpa, u64 *e)
+/*
+ * Read the entry at @gpa (4 bytes in 32-bit paging, 8 otherwise) as entry
+ * @w->n of the walk. A page the guest may not read: the CPU's walk would
+ * exit there (an EPT violation: a read without the read right).
+ */
+static int walk_read(struct walker *w, u64 gpa, u64 *e,
+		     struct axas_walk_result *res)
 {
 	struct axas_guest_map m;
 	int ret;
@@ -141,11 +149,18 @@ static int walk_read(struct walker *w, u64 gpa, u64 *e)
 	ret = axas_space_guest_map(w->space, gpa, w->flags & AXAS_WALK_FAULT_IN, &m);
 	if (ret)
 		return ret;
+	if (!(m.prot & AXAS_PROT_READ)) {
+		axas_space_guest_unmap(&m);
+		res->nested_access = AXAS_ACCESS_READ;
+		return AXAS_WALK_NESTED_FAULT;
+	}
 	if (walk_wide(w))
 		*e = READ_ONCE(*(u64 *)m.va);
 	else
 		*e = READ_ONCE(*(u32 *)m.va);
 	axas_space_guest_unmap(&m);
+	w->prot[w->n] = m.prot;
+	w->ram[w->n] = m.ram;
 	return 0;
 }
 
@@ -194,6 +209,54 @@ static int walk_set_bits(struct walker *w, u64 gpa, u64 seen, u64 bits)
 	if ((cur & ~(GPTE_A | GPTE_D)) != (seen & ~(GPTE_A | GPTE_D)))
 		return -EAGAIN;
 	return 0;
+}
+
+/* The A and D flags entry @i of the walk needs, or 0 if it has them. */
+static u64 walk_ad_bits(const struct walker *w, unsigned int i)
+{
+	u64 bits = GPTE_A;
+
+	if (i == w->n - 1 && (w->flags & AXAS_WALK_WRITE))
+		bits |= GPTE_D;
+	return bits & ~w->val[i];
+}
+
+/*
+ * Set the A/D flags of a walk that succeeded. First check that every
+ * entry needing a flag lies where the guest may write, in RAM: else the
+ * CPU's walk would exit at the first of them (an EPT violation or nested
+ * page fault on a write), and nothing is set; device memory gets no
+ * locked read-modify-write from here.
+ */
+static int walk_set_ad(struct walker *w, struct axas_walk_result *res)
+{
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < w->n; i++) {
+		if (!walk_ad_bits(w, i))
+			continue;
+		res->table_gpa = w->gpa[i];
+		if (!(w->prot[i] & AXAS_PROT_WRITE)) {
+			res->nested_access = AXAS_ACCESS_WRITE;
+			return AXAS_WALK_NESTED_FAULT;
+		}
+		if (!w->ram[i])
+			return -EFAULT;
+	}
+	for (i = 0; i < w->n; i++) {
+		u64 bits = walk_ad_bits(w, i);
+
+		if (!bits)
+			continue;
+		ret = walk_set_bits(w, w->gpa[i], w->val[i], bits);
+		if (ret) {
+			res->table_gpa = w->gpa[i];
+			return ret;
+		}
+	}
+	res->table_gpa = 0;
+	return AXAS_WALK_OK;
 }
 
 static int walk_fault(struct walker *w, u32 ec, struct axas_walk_result *res)
@@ -273,7 +336,7 @@ static int walk_once(struct walker *w, struct axas_walk_result *res)
 		} else {
 			u64 gpa = table + walk_index(w, level) * (walk_wide(w) ? 8 : 4);
 
-			ret = walk_read(w, gpa, &e);
+			ret = walk_read(w, gpa, &e, res);
 			if (ret) {
 				res->table_gpa = gpa;
 				return ret;
@@ -313,21 +376,8 @@ static int walk_once(struct walker *w, struct axas_walk_result *res)
 	}
 	res->pgsize = size;
 
-	if (w->flags & AXAS_WALK_SET_AD) {
-		unsigned int i;
-
-		for (i = 0; i < w->n; i++) {
-			u64 bits = GPTE_A;
-
-			if (i == w->n - 1 && (w->flags & AXAS_WALK_WRITE))
-				bits |= GPTE_D;
-			ret = walk_set_bits(w, w->gpa[i], w->val[i], bits);
-			if (ret) {
-				res->table_gpa = w->gpa[i];
-				return ret;
-			}
-		}
-	}
+	if (w->flags & AXAS_WALK_SET_AD)
+		return walk_set_ad(w, res);
 	return AXAS_WALK_OK;
 }
 
@@ -381,25 +431,28 @@ static int walk_setup(struct walker *w, struct axas_space *space,
  *
  * Reads the guest's table entries at their GPAs through the space, with
  * the space lock held shared so that no frame is freed under the walk (the
- * nested-table lookup itself is the lockless one of axas_translate()).
- * The guest's tables are read whatever the rights of their area, as
- * axas_read() reads. With paging off (CR0.PG clear) the GVA is the GPA.
+ * nested-table lookup itself is the lockless one of axas_translate()),
+ * with the guest's rights on those pages (see "Guest page walker"). With
+ * paging off (CR0.PG clear) the GVA is the GPA.
  *
  * Context: process context; may sleep (takes the space lock shared; with
  *	%AXAS_WALK_FAULT_IN may allocate a frame as axas_fault() does).
  * Return: %AXAS_WALK_OK with @res->gpa and @res->pgsize;
  * %AXAS_WALK_PAGE_FAULT with @res->error_code and @res->fault_gva;
+ * %AXAS_WALK_NESTED_FAULT with @res->table_gpa and @res->nested_access
+ * (nothing changed);
  * -ENOENT when a guest table entry lies at a GPA no area covers (or outside
  * the space), -EFAULT when it lies in a lazy page not installed yet
- * (without %AXAS_WALK_FAULT_IN) or in memory that cannot be mapped
- * write-back, both with @res->table_gpa; -EINVAL for unknown @flags or
+ * (without %AXAS_WALK_FAULT_IN), in memory that cannot be mapped
+ * write-back, or in device memory where an A/D flag is to be set, all with
+ * @res->table_gpa; -EINVAL for unknown @flags or
  * state flags, write and fetch together, a CPL above 3, a MAXPHYADDR
  * outside 32..52, or a @gva that is not a linear address of the mode
  * (above 4 GiB outside IA-32e paging, non-canonical in it: the CPU raises
  * #GP, not #PF); -EAGAIN when the tables kept changing under
  * %AXAS_WALK_SET_AD; the errors of axas_fault() with %AXAS_WALK_FAULT_IN
  * (-ENOMEM); -ESHUTDOWN after shutdown. On error nothing changed but A/D
- * flags already set by the walk.
+ * flags already set by the walk (-EAGAIN, -ESHUTDOWN).
  */
 int axas_walk(struct axas_space *space, const struct axas_walk_state *st,
 	      u64 gva, unsigned int flags, struct axas_walk_result *res)

@@ -1074,6 +1074,68 @@ static void axw_ad_dirty_log(struct kunit *test)
 	}
 }
 
+/*
+ * The CPU's walk reads and sets A/D flags through the nested table: an
+ * A/D flag to set in a page the guest may not write, or an entry in a page
+ * it may not read (execute-only), is an EPT violation at that entry, with
+ * nothing set. Write-protection dirty logging is no such right (see
+ * axw_ad_dirty_log).
+ */
+static void axw_nested_rights(struct kunit *test)
+{
+	const enum axw_mode *m = test->param_value;
+	struct axw *t = test->priv;
+	struct axas_walk_result res;
+	u64 gva = 3 * SZ_4M + 0x80, pte, top;
+	unsigned int l, levels = axw_levels(*m);
+
+	axw_set_mode(test, t, *m);
+	axw_map(test, t, gva, W_DATA, 0, E_ALL, E_ALL);
+	pte = axw_entry(test, t, gva, 0, E_ALL);
+	top = axw_entry(test, t, gva, *m == WPAE ? 1 : levels - 1, E_ALL);
+	KUNIT_ASSERT_EQ(test, axas_protect(t->space, W_TABLES, W_TABLES_SIZE,
+					   AXAS_PROT_READ | AXAS_PROT_EXEC), 0);
+	KUNIT_EXPECT_EQ(test, axas_walk(t->space, &t->st, gva, 0, &res), AXAS_WALK_OK);
+	KUNIT_EXPECT_EQ(test, res.gpa, W_DATA + 0x80);
+	KUNIT_EXPECT_EQ(test, axas_walk(t->space, &t->st, gva,
+					AXAS_WALK_SET_AD | AXAS_WALK_WRITE, &res),
+			AXAS_WALK_NESTED_FAULT);
+	KUNIT_EXPECT_EQ(test, res.table_gpa, top);
+	KUNIT_EXPECT_EQ(test, res.nested_access, AXAS_ACCESS_WRITE);
+	for (l = 0; l < levels; l++) {
+		if (*m == WPAE && l == 2)
+			continue;
+		KUNIT_EXPECT_EQ_MSG(test, axw_get(test, t, axw_entry(test, t, gva, l, E_ALL)) &
+				    (E_A | E_D), 0ULL, "level %u", l);
+	}
+	/* The flags set already need no write: the walk goes through. */
+	for (l = 0; l < levels; l++) {
+		u64 e;
+
+		if (*m == WPAE && l == 2)
+			continue;
+		e = axw_entry(test, t, gva, l, E_ALL);
+		axw_put(test, t, e, axw_get(test, t, e) | E_A | (l ? 0 : E_D));
+	}
+	KUNIT_EXPECT_EQ(test, axas_walk(t->space, &t->st, gva,
+					AXAS_WALK_SET_AD | AXAS_WALK_WRITE, &res),
+			AXAS_WALK_OK);
+	/* Execute-only table pages: the first read exits. */
+	KUNIT_ASSERT_EQ(test, axas_protect(t->space, W_TABLES, W_TABLES_SIZE,
+					   AXAS_PROT_EXEC), 0);
+	KUNIT_EXPECT_EQ(test, axas_walk(t->space, &t->st, gva, 0, &res),
+			AXAS_WALK_NESTED_FAULT);
+	KUNIT_EXPECT_EQ(test, res.table_gpa, top);
+	KUNIT_EXPECT_EQ(test, res.nested_access, AXAS_ACCESS_READ);
+	KUNIT_ASSERT_EQ(test, axas_protect(t->space, W_TABLES, W_TABLES_SIZE,
+					   AXAS_PROT_RWX), 0);
+	axw_put(test, t, pte, axw_get(test, t, pte) & ~(E_A | E_D));
+	KUNIT_EXPECT_EQ(test, axas_walk(t->space, &t->st, gva,
+					AXAS_WALK_SET_AD | AXAS_WALK_WRITE, &res),
+			AXAS_WALK_OK);
+	KUNIT_EXPECT_EQ(test, axw_get(test, t, pte) & (E_A | E_D), E_A | E_D);
+}
+
 static struct kunit_case axas_walk_cases[] = {
 	KUNIT_CASE(axw_edges),
 	KUNIT_CASE(axw_ad_dirty_log),
@@ -1085,6 +1147,7 @@ static struct kunit_case axas_walk_cases[] = {
 	KUNIT_CASE_PARAM(axw_table_outside, axw_mode_gen_params),
 	KUNIT_CASE(axw_bad_input),
 	KUNIT_CASE_PARAM(axw_accessed_dirty, axw_mode_gen_params),
+	KUNIT_CASE_PARAM(axw_nested_rights, axw_mode_gen_params),
 	KUNIT_CASE_PARAM(axw_ad_race, axw_mode_gen_params),
 	KUNIT_CASE_PARAM(axw_ad_interleave, axw_mode_gen_params),
 	{}

@@ -72,7 +72,21 @@
  *
  * A guest table page at a GPA where no area is gives ``-ENOENT`` with the
  * table's GPA in &axas_walk_result.table_gpa: the CPU would have caused an
- * EPT violation or nested page fault on its walk there.
+ * EPT violation or nested page fault on its walk there. The walk reads
+ * guest table entries and sets A/D flags with the guest's rights on their
+ * pages, as the CPU's walk does through the nested table: an entry in a
+ * page the guest may not read (an EPT execute-only page), or an A/D flag
+ * to set in a page it may not write (a read-only area: shared memory, or
+ * page tables the VMM write-protected to track them), answers
+ * %AXAS_WALK_NESTED_FAULT with that entry's GPA in
+ * &axas_walk_result.table_gpa and the access in
+ * &axas_walk_result.nested_access, and changes nothing (no flag of the walk
+ * is set): the VMM handles it as the EPT violation or nested page fault
+ * the CPU would have caused, for example with axas_fault(), and emulates
+ * again. Rights that write-protection dirty logging took away are not the
+ * guest's rights: those writes are made and logged, as axas_write()'s are.
+ * A/D flags are set only in RAM: a guest table in device memory that
+ * needs one gives ``-EFAULT``.
  *
  * axas_gva_read() and axas_gva_write() copy a guest-virtual range across
  * pages (and across page-table boundaries) with the access rights of the
@@ -106,10 +120,14 @@ struct axas_space;
  * @AXAS_WALK_OK: translated: &axas_walk_result.gpa and .pgsize are valid
  * @AXAS_WALK_PAGE_FAULT: the guest's CPU raises #PF:
  *	&axas_walk_result.error_code and .fault_gva are valid
+ * @AXAS_WALK_NESTED_FAULT: the guest's CPU would cause an EPT violation or
+ *	nested page fault during its walk: &axas_walk_result.table_gpa and
+ *	.nested_access are valid (see "Guest page walker")
  */
 enum axas_walk_answer {
 	AXAS_WALK_OK = 0,
 	AXAS_WALK_PAGE_FAULT = 1,
+	AXAS_WALK_NESTED_FAULT = 2,
 };
 
 /**
@@ -147,8 +165,11 @@ struct axas_walk_state {
  *	4 MiB or 1 GiB; 4 KiB without paging)
  * @error_code: %AXAS_WALK_PAGE_FAULT: the #PF error code (``AXAS_PF_*``)
  * @fault_gva: %AXAS_WALK_PAGE_FAULT: the faulting linear address (CR2)
- * @table_gpa: -ENOENT or -EFAULT: the GPA of the guest table entry the walk
- *	could not read
+ * @table_gpa: -ENOENT, -EFAULT or %AXAS_WALK_NESTED_FAULT: the GPA of
+ *	the guest table entry the walk could not read (or set a flag in)
+ * @nested_access: %AXAS_WALK_NESTED_FAULT: the ``AXAS_ACCESS_*`` the
+ *	nested table refused at @table_gpa (%AXAS_ACCESS_READ or
+ *	%AXAS_ACCESS_WRITE), as axas_fault() takes it
  * @level: the level the walk ended at: 0 for a 4 KiB page or an entry of
  *	the last table, 1 for 2 MiB/4 MiB, 2 for 1 GiB, and so on
  */
@@ -158,6 +179,7 @@ struct axas_walk_result {
 	u32 error_code;
 	u64 fault_gva;
 	u64 table_gpa;
+	unsigned int nested_access;
 	unsigned int level;
 };
 
