@@ -18,6 +18,7 @@
 #include <axas/vmm.h>
 
 #include "compat_internal.h"
+#include "npt/fmt.h"
 
 /**
  * axas_vmm_frame_alloc() - zeroed, physically contiguous pages
@@ -49,7 +50,8 @@ struct axas_vmm_frame *axas_vmm_frame_alloc(unsigned int order, int node)
 	}
 	frame->page = page;
 	frame->kva = page_address(page);
-	frame->hpa = page_to_phys(page);
+	/* The kernel wrote it encrypted: the CPU must read it so. */
+	frame->hpa = page_to_phys(page) | axas_pt_host_me_mask();
 	frame->order = order;
 	return frame;
 }

@@ -188,7 +188,8 @@ static int pin_resolve(struct axas_pin *pin, u64 gpa, u32 len,
 	pin->gpa = gpa;
 	pin->len = len;
 	pin->access = access;
-	pin->hpa = t.hpa;
+	/* The C-bit too, where the page is encrypted: what a VMCB field takes. */
+	pin->hpa = t.hpa | (leaf.pte & space->pt.me_mask);
 	pin->kva = t.kva;
 	pin->map = t.map;
 	pin->direct = t.direct;
@@ -350,6 +351,10 @@ EXPORT_SYMBOL_NS_GPL(axas_pin_unlock, AXAS_NS);
  *
  * Meaningful inside a section where axas_pin_lock() returned true, or, for
  * the owner, from a successful activate or refresh until the callback.
+ * It is the address the CPU takes in a VMCS or VMCB field: on a host with
+ * memory encryption (AMD SME), with the C-bit where the guest's mapping
+ * of the page has it (RAM), as the nested table holds it; axas_translate()
+ * answers without it.
  *
  * Context: any.
  * Return: the HPA of the GPA given to axas_pin_activate().

@@ -391,6 +391,10 @@ static u64 axb_sme_host_mask(void)
 	return BIT_ULL(47);
 }
 
+static void axb_pin_nop(void *cookie, struct axas_pin *pin)
+{
+}
+
 /* Leaves of [gpa, gpa + size) that carry the C-bit, and those that do not. */
 static void axb_count_encrypted(struct axb *t, u64 gpa, u64 size,
 				unsigned long *enc, unsigned long *plain)
@@ -431,6 +435,7 @@ static void axas_boundary_sme(struct kunit *test)
 	unsigned long enc, plain;
 	struct axas_space *space;
 	u64 me = BIT_ULL(47);
+	struct axas_pin pin;
 	u8 byte = 0x5a;
 
 	kunit_activate_static_stub(test, axas_pt_host_me_mask, axb_sme_host_mask);
@@ -480,6 +485,19 @@ static void axas_boundary_sme(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, tr.hpa, page_to_phys(t->watch[0]));
 	KUNIT_ASSERT_EQ(test, axas_translate(t->space, 2ULL * SZ_1G, 1, &tr), 0);
 	KUNIT_EXPECT_EQ(test, tr.hpa, DEVICE);
+	/*
+	 * A pin's HPA is what a VMCB field takes: with the C-bit where the
+	 * page is encrypted (RAM), without it on a device page.
+	 */
+	axas_pin_init(&pin, t->space, axb_pin_nop, NULL);
+	KUNIT_ASSERT_EQ(test, axas_pin_activate(&pin, BASE + 0x10, 8,
+						AXAS_ACCESS_READ, 0), 0);
+	KUNIT_EXPECT_EQ(test, axas_pin_hpa(&pin), (page_to_phys(t->watch[0]) + 0x10) | me);
+	axas_pin_release(&pin);
+	KUNIT_ASSERT_EQ(test, axas_pin_activate(&pin, 2ULL * SZ_1G, 8,
+						AXAS_ACCESS_READ, 0), 0);
+	KUNIT_EXPECT_EQ(test, axas_pin_hpa(&pin), DEVICE);
+	axas_pin_release(&pin);
 	KUNIT_EXPECT_EQ(test, axas_write(t->space, BASE + SZ_2M + 7, &byte, 1, 0), 0);
 	/* Split a 2 MiB leaf, change the memory type of RAM: the C-bit stays. */
 	KUNIT_ASSERT_EQ(test, axas_unmap(t->space, BASE + SZ_2M + SZ_4K, SZ_4K), 0);

@@ -25,6 +25,7 @@
 #include <axas/walk.h>
 
 #include "../axas_internal.h"
+#include "../npt/fmt.h"
 #include "axas_test.h"
 
 /* Guest-physical layout of the test space. */
@@ -1276,6 +1277,11 @@ static bool axw_all(const u8 *p, size_t n, u8 v)
 	return true;
 }
 
+static u64 axw_sme_host_mask(void)
+{
+	return BIT_ULL(47);
+}
+
 static void axw_frames(struct kunit *test)
 {
 	static const unsigned int sizes[] = { SZ_8K, SZ_4K, SZ_8K + SZ_4K, SZ_8K };
@@ -1325,6 +1331,18 @@ static void axw_frames(struct kunit *test)
 	}
 	KUNIT_EXPECT_EQ(test, PTR_ERR(axas_vmm_bitmap_alloc(AXAS_VMM_NR_BITMAPS, true,
 							    NUMA_NO_NODE)), -EINVAL);
+
+	/*
+	 * On an SME host the CPU reads what the kernel wrote through its
+	 * encrypted mapping only at an address with the C-bit: the VMCB, the
+	 * IOPM and the MSRPM carry it, as KVM's __sme_set() gives them.
+	 */
+	kunit_activate_static_stub(test, axas_pt_host_me_mask, axw_sme_host_mask);
+	f = axas_vmm_bitmap_alloc(AXAS_SVM_IOPM, true, NUMA_NO_NODE);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(f));
+	KUNIT_EXPECT_EQ(test, f->hpa, page_to_phys(f->page) | BIT_ULL(47));
+	axas_vmm_frame_free(f);
+	kunit_deactivate_static_stub(test, axas_pt_host_me_mask);
 }
 
 /* __free(axas_vmm_frame): freed at the end of the scope, unless handed on. */

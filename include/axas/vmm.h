@@ -109,7 +109,10 @@ int axas_decode_npf(u64 exit_info_1, u64 exit_info_2,
  * struct axas_vmm_frame - zeroed, physically contiguous pages
  * @page: the first page
  * @kva: its kernel address
- * @hpa: its host-physical address
+ * @hpa: its host-physical address as the CPU takes it in a VMCS or VMCB
+ *	field, VMXON or VMPTRLD: on a host with memory encryption (AMD SME),
+ *	with the C-bit, since the kernel wrote it through its encrypted
+ *	mapping (KVM's __sme_set()); without encryption, page_to_phys(@page)
  * @order: 2^@order pages
  */
 struct axas_vmm_frame {
