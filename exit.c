@@ -33,6 +33,23 @@
 #define NPF_FINAL		BIT_ULL(32)
 #define NPF_WALK		BIT_ULL(33)
 
+/*
+ * With mode-based execute control, was the fetch from a user-mode linear
+ * address? Advanced information says so in bit 9. Without it (bit 9 reads
+ * 0), the rights the entry had tell wherever they differ: a fetch denied
+ * by an entry executable for supervisor-mode addresses (bit 5) but not
+ * for user-mode ones (bit 6) was a user-mode fetch. An entry that grants
+ * neither (or none at all: not present) leaves it a supervisor fetch.
+ */
+static bool ept_fetch_is_user(u64 qual, bool mbec, unsigned int flags)
+{
+	if (!mbec)
+		return false;
+	if (flags & AXAS_EXIT_USER)
+		return true;
+	return (qual & EPT_QUAL_EXECUTABLE) && !(qual & EPT_QUAL_USER_EXEC);
+}
+
 /**
  * axas_decode_ept_violation() - an EPT violation in axas's terms
  * @qual: the exit qualification
@@ -73,8 +90,8 @@ int axas_decode_ept_violation(u64 qual, u64 gpa, bool mbec,
 	if (qual & EPT_QUAL_WRITE)
 		access |= AXAS_ACCESS_WRITE;
 	if (qual & EPT_QUAL_FETCH)
-		access |= mbec && (flags & AXAS_EXIT_USER) ? AXAS_ACCESS_EXEC_USER :
-							     AXAS_ACCESS_EXEC;
+		access |= ept_fetch_is_user(qual, mbec, flags) ?
+			  AXAS_ACCESS_EXEC_USER : AXAS_ACCESS_EXEC;
 	f->gpa = gpa;
 	f->access = access;
 	f->flags = flags;
@@ -88,9 +105,13 @@ EXPORT_SYMBOL_NS_GPL(axas_decode_ept_violation, AXAS_NS);
  * @exit_info_2: EXITINFO2 (the faulting GPA)
  * @f: the answer (see "Exit decoding")
  *
- * The access is a write when RW is set, an instruction fetch when ID is
- * set, a read otherwise (the US bit is always set: nested page walks are
- * user accesses).
+ * The access to the faulting GPA is a write when RW is set, a read
+ * otherwise, with an instruction fetch (ID) added for the final access:
+ * when the guest's own page walk faulted (bit 33), ID only says what the
+ * walk was for, and the access to the guest's table is a read or a write
+ * of its A/D flags. A final access with both RW and ID set, which no CPU
+ * reports, needs both rights. The US bit is always set: nested page walks
+ * are user accesses.
  *
  * Context: any.
  * Return: 0 (every error code decodes).
@@ -111,10 +132,12 @@ int axas_decode_npf(u64 exit_info_1, u64 exit_info_2,
 	f->gpa = exit_info_2;
 	if (exit_info_1 & NPF_RW)
 		f->access = AXAS_ACCESS_WRITE;
-	else if (exit_info_1 & NPF_ID)
-		f->access = AXAS_ACCESS_EXEC;
-	else
+	else if (!(exit_info_1 & NPF_ID) || (exit_info_1 & NPF_WALK))
 		f->access = AXAS_ACCESS_READ;
+	else
+		f->access = 0;
+	if ((exit_info_1 & NPF_ID) && !(exit_info_1 & NPF_WALK))
+		f->access |= AXAS_ACCESS_EXEC;
 	f->flags = flags;
 	return 0;
 }

@@ -1196,6 +1196,13 @@ static const struct axw_ept_case axw_ept_cases[] = {
 	  AXAS_EXIT_FINAL | AXAS_EXIT_USER },
 	{ Q_X | Q_GLA | Q_XLAT, true, 0, AXAS_ACCESS_EXEC, AXAS_EXIT_FINAL },
 	{ Q_X | Q_UEXEC, true, 0, AXAS_ACCESS_EXEC, AXAS_EXIT_PRESENT },
+	/* Without bit 9, the rights refused tell a user-mode fetch. */
+	{ Q_X | Q_READABLE | Q_EXECUTABLE, true, 0, AXAS_ACCESS_EXEC_USER,
+	  AXAS_EXIT_PRESENT },
+	{ Q_X | Q_READABLE | Q_EXECUTABLE | Q_GLA | Q_XLAT, true, 0,
+	  AXAS_ACCESS_EXEC_USER, AXAS_EXIT_PRESENT | AXAS_EXIT_FINAL },
+	{ Q_X | Q_READABLE | Q_EXECUTABLE, false, 0, AXAS_ACCESS_EXEC,
+	  AXAS_EXIT_PRESENT },
 	{ Q_X | Q_UEXEC, false, 0, AXAS_ACCESS_EXEC, 0 },
 	{ Q_R | Q_EXECUTABLE | Q_NMI, false, 0, AXAS_ACCESS_READ,
 	  AXAS_EXIT_PRESENT | AXAS_EXIT_NMI_UNBLOCKED },
@@ -1226,6 +1233,12 @@ static const struct axw_npf_case axw_npf_cases[] = {
 	{ N_US | N_ID | N_FINAL, AXAS_ACCESS_EXEC, AXAS_EXIT_FINAL },
 	{ N_US | N_RW | N_WALK, AXAS_ACCESS_WRITE, AXAS_EXIT_WALK },
 	{ N_US | N_WALK, AXAS_ACCESS_READ, AXAS_EXIT_WALK },
+	/* On the walk, ID says what the walk was for: a read or a write. */
+	{ N_US | N_ID | N_WALK, AXAS_ACCESS_READ, AXAS_EXIT_WALK },
+	{ N_US | N_RW | N_ID | N_WALK, AXAS_ACCESS_WRITE, AXAS_EXIT_WALK },
+	/* Both on the final access, which no CPU reports: both rights. */
+	{ N_US | N_RW | N_ID | N_FINAL, AXAS_ACCESS_WRITE | AXAS_ACCESS_EXEC,
+	  AXAS_EXIT_FINAL },
 	{ N_P | N_US | N_RSV | N_FINAL, AXAS_ACCESS_READ,
 	  AXAS_EXIT_FINAL | AXAS_EXIT_PRESENT | AXAS_EXIT_RSVD },
 };
@@ -1249,6 +1262,33 @@ static void axw_decode_ept(struct kunit *test)
 		KUNIT_EXPECT_EQ_MSG(test, f.access, c->access, "qual %#llx", c->qual);
 		KUNIT_EXPECT_EQ_MSG(test, f.flags, c->flags, "qual %#llx", c->qual);
 	}
+}
+
+/*
+ * A user-mode fetch from a present page executable for supervisor-mode
+ * addresses only, without advanced information: decoded as a user-mode
+ * fetch, axas_fault() refuses it (the guest would loop on "spurious").
+ */
+static void axw_decode_mbec_fault(struct kunit *test)
+{
+	struct axas_space_cfg cfg = {
+		.name = "kunit-mbec", .base = 0, .size = SZ_1G, .flush = axw_flush,
+	};
+	struct axas_exit_fault f;
+	struct axas_space *space;
+
+	cfg.pt = axt_pt_cfg_all(&axt_fmts[0]);
+	KUNIT_ASSERT_TRUE(test, cfg.pt.caps.flags & AXAS_CAP_MBEC);
+	space = axas_space_create(&cfg);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(space));
+	KUNIT_ASSERT_EQ(test, axas_map_alloc(space, 0, SZ_2M,
+					     AXAS_PROT_READ | AXAS_PROT_EXEC, SZ_4K), 0);
+	KUNIT_ASSERT_EQ(test, axas_fault(space, 0x1000, AXAS_ACCESS_EXEC),
+			AXAS_FAULT_INSTALLED);
+	KUNIT_ASSERT_EQ(test, axas_decode_ept_violation(Q_X | Q_READABLE | Q_EXECUTABLE,
+							0x1000, true, &f), 0);
+	KUNIT_EXPECT_EQ(test, axas_fault(space, f.gpa, f.access), -EACCES);
+	axas_space_destroy(space);
 }
 
 static void axw_decode_npf(struct kunit *test)
@@ -1373,6 +1413,7 @@ static void axw_frames_scoped(struct kunit *test)
 static struct kunit_case axas_vmm_cases[] = {
 	KUNIT_CASE(axw_decode_ept),
 	KUNIT_CASE(axw_decode_npf),
+	KUNIT_CASE(axw_decode_mbec_fault),
 	KUNIT_CASE(axw_frames),
 	KUNIT_CASE(axw_frames_scoped),
 	{}

@@ -35,7 +35,23 @@
  *
  * With EPT mode-based execute control (%AXAS_CAP_MBEC) a fetch from a
  * user-mode linear address is %AXAS_ACCESS_EXEC_USER, otherwise
- * %AXAS_ACCESS_EXEC.
+ * %AXAS_ACCESS_EXEC. The mode comes from bit 9 with advanced VM-exit
+ * information for EPT violations (IA32_VMX_EPT_VPID_CAP bit 22); without
+ * it, from the rights the qualification reports: a fetch that an entry
+ * executable for supervisor-mode addresses (bit 5) but not for user-mode
+ * ones (bit 6) refused was a user-mode fetch, and one refused by an entry
+ * executable only for user-mode addresses a supervisor-mode fetch. A fetch
+ * from a page not present (or without either right) is then reported as a
+ * supervisor-mode fetch: in an area with %AXAS_PROT_EXEC_USER but not
+ * %AXAS_PROT_EXEC, a VMM without advanced information cannot tell a
+ * user-mode fetch there from a refused one, and axas_fault() answers
+ * ``-EACCES``; present pages are decoded exactly.
+ *
+ * A nested page fault on the guest's own walk (%AXAS_EXIT_WALK) is a read
+ * or a write of the guest's table: its instruction-fetch bit says what the
+ * walk was for, not how the table is accessed, and is not decoded as
+ * %AXAS_ACCESS_EXEC. A final access with both the write and the fetch bit
+ * (which no CPU reports) is decoded as both, and needs both rights.
  */
 
 /**
