@@ -485,46 +485,94 @@ int axas_walk(struct axas_space *space, const struct axas_walk_state *st,
 }
 EXPORT_SYMBOL_NS_GPL(axas_walk, AXAS_NS);
 
+/* The pages a write translates ahead on the stack; more are allocated. */
+#define GVA_PAGES_ON_STACK	4
+
+/* The bytes of [@gva, @gva + @len) in its page @i (0: the first). */
+static size_t gva_chunk(u64 gva, size_t len, size_t done)
+{
+	return min_t(size_t, len - done, PAGE_SIZE - offset_in_page(gva + done));
+}
+
+static int gva_read(struct axas_space *space, const struct axas_walk_state *st,
+		    u64 gva, void *buf, size_t len, unsigned int flags,
+		    struct axas_walk_result *res, unsigned int copy)
+{
+	size_t done, chunk;
+	int ret;
+
+	for (done = 0; done < len; done += chunk) {
+		chunk = gva_chunk(gva, len, done);
+		ret = axas_walk(space, st, gva + done, flags, res);
+		if (!ret)
+			ret = axas_read(space, res->gpa, buf + done, chunk, copy);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/*
+ * A write translates every page first (without A/D flags) and keeps the
+ * GPAs, checking that each data page is there (or faulting it in, with
+ * AXAS_WALK_FAULT_IN: a read of one byte); with AXAS_WALK_SET_AD it walks
+ * each again setting the flags and stops, writing nothing, if a page now
+ * faults or maps elsewhere (another vCPU changed the tables). Only then
+ * does it write, to the GPAs kept.
+ */
+static int gva_write(struct axas_space *space, const struct axas_walk_state *st,
+		     u64 gva, void *buf, size_t len, unsigned int flags,
+		     struct axas_walk_result *res, unsigned int copy)
+{
+	u64 on_stack[GVA_PAGES_ON_STACK], *gpa = on_stack;
+	size_t n = DIV_ROUND_UP(offset_in_page(gva) + len, PAGE_SIZE), i;
+	size_t done, chunk;
+	int ret = 0;
+
+	if (n > GVA_PAGES_ON_STACK) {
+		gpa = kvmalloc_array(n, sizeof(*gpa), GFP_KERNEL);
+		if (!gpa)
+			return -ENOMEM;
+	}
+	for (i = 0, done = 0; done < len && !ret; i++, done += chunk) {
+		u8 byte;
+
+		chunk = gva_chunk(gva, len, done);
+		ret = axas_walk(space, st, gva + done, flags & ~AXAS_WALK_SET_AD, res);
+		if (!ret)
+			ret = axas_read(space, res->gpa, &byte, 1, copy);
+		gpa[i] = res->gpa;
+	}
+	for (i = 0, done = 0; (flags & AXAS_WALK_SET_AD) && done < len && !ret;
+	     i++, done += chunk) {
+		chunk = gva_chunk(gva, len, done);
+		ret = axas_walk(space, st, gva + done, flags, res);
+		if (!ret && res->gpa != gpa[i])
+			ret = -EAGAIN;
+	}
+	for (i = 0, done = 0; done < len && !ret; i++, done += chunk) {
+		chunk = gva_chunk(gva, len, done);
+		ret = axas_write(space, gpa[i], buf + done, chunk, copy);
+		res->gpa = gpa[i];
+	}
+	if (gpa != on_stack)
+		kvfree(gpa);
+	return ret;
+}
+
 static int gva_copy(struct axas_space *space, const struct axas_walk_state *st,
 		    u64 gva, void *buf, size_t len, unsigned int flags,
 		    struct axas_walk_result *res, bool write)
 {
 	unsigned int copy = flags & AXAS_WALK_FAULT_IN ? AXAS_COPY_FAULT : 0;
-	unsigned int pass;
-	int ret;
 
 	if (flags & ~(AXAS_WALK_IMPLICIT | AXAS_WALK_SET_AD | AXAS_WALK_FAULT_IN))
 		return -EINVAL;
-	if (write)
-		flags |= AXAS_WALK_WRITE;
 	memset(res, 0, sizeof(*res));
-	/* A write checks every page first: a fault leaves memory as it was. */
-	for (pass = write ? 0 : 1; pass < 2; pass++) {
-		size_t done = 0;
-
-		while (done < len) {
-			u64 at = gva + done;
-			size_t chunk = min_t(size_t, len - done,
-					     PAGE_SIZE - offset_in_page(at));
-
-			ret = axas_walk(space, st, at,
-					pass ? flags : flags & ~AXAS_WALK_SET_AD, res);
-			if (ret)
-				return ret;
-			if (!pass) {
-				done += chunk;
-				continue;
-			}
-			if (write)
-				ret = axas_write(space, res->gpa, buf + done, chunk, copy);
-			else
-				ret = axas_read(space, res->gpa, buf + done, chunk, copy);
-			if (ret)
-				return ret;
-			done += chunk;
-		}
-	}
-	return 0;
+	if (!write)
+		return gva_read(space, st, gva, buf, len, flags, res, copy);
+	return gva_write(space, st, gva, buf, len, flags | AXAS_WALK_WRITE, res,
+			 copy);
 }
 
 /**
@@ -569,14 +617,23 @@ EXPORT_SYMBOL_NS_GPL(axas_gva_read, AXAS_NS);
  * @flags: as for axas_gva_read()
  * @res: as for axas_gva_read()
  *
- * Every page is first translated for a write (without setting A/D flags);
- * if one faults, nothing is written, as a CPU that checks an access before
- * it writes any of it. Then each page is translated again (setting A/D
- * flags with %AXAS_WALK_SET_AD) and written with axas_write().
+ * Every page is first translated for a write (without setting A/D flags)
+ * and its data page checked (or faulted in, with %AXAS_WALK_FAULT_IN); if
+ * one faults or fails, nothing is written, as a CPU checks an access
+ * before it writes any of it. With %AXAS_WALK_SET_AD each page is then
+ * translated again, setting the A/D flags; if the guest's tables changed
+ * meanwhile so that a page now faults or maps another GPA (another vCPU),
+ * the copy ends there with that answer (or ``-EAGAIN``), and still
+ * nothing is written (the flags set so far stay, as on a CPU). Only then
+ * are the pages written with axas_write(), to the GPAs of the first walk.
+ * Guest memory is written in part only when that write fails: the VMM
+ * unmapped or discarded a data page meanwhile (and, with
+ * %AXAS_WALK_FAULT_IN, it cannot be faulted in again).
  *
  * Context: process context; may sleep (as axas_walk() and axas_write()).
- * Return: as axas_gva_read(); when a data page fails to be written, the
- * pages before it are written.
+ * Return: as axas_gva_read(), and ``-EAGAIN`` when a page maps another GPA
+ * on the second walk; ``-ENOMEM`` when the GPAs of more than four pages
+ * found no room.
  */
 int axas_gva_write(struct axas_space *space, const struct axas_walk_state *st,
 		   u64 gva, const void *buf, size_t len, unsigned int flags,

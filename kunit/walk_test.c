@@ -86,6 +86,8 @@ struct axw {
 	u64 stub_or;
 	unsigned int stub_times;
 	unsigned int stub_calls;
+	/* ...or the entry it clears instead (another vCPU's change). */
+	u64 *stub_other;
 	struct axas_space *space;
 	enum axw_mode mode;
 	u64 next_table;
@@ -907,6 +909,10 @@ static void axw_before_ad(u64 gpa, void *entry)
 
 	if (gpa != t->stub_gpa || t->stub_calls++ >= t->stub_times)
 		return;
+	if (t->stub_other) {
+		WRITE_ONCE(*t->stub_other, 0);
+		return;
+	}
 	if (t->mode == W32)
 		WRITE_ONCE(*(u32 *)entry, (READ_ONCE(*(u32 *)entry) ^ t->stub_xor) | t->stub_or);
 	else
@@ -1137,6 +1143,42 @@ static void axw_nested_rights(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, axw_get(test, t, pte) & (E_A | E_D), E_A | E_D);
 }
 
+/*
+ * A write across two pages whose second PTE another vCPU clears while the
+ * copy sets the first page's A/D flags: the copy answers the second
+ * page's fault and writes nothing, not even the first page.
+ */
+static void axw_range_tables_change(struct kunit *test)
+{
+	struct axw *t = test->priv;
+	struct axas_walk_result res;
+	struct axas_translation tr;
+	u64 gva = 4 * SZ_2M - PAGE_SIZE, pte1, pte2;
+	u8 buf[64], back[32];
+
+	axw_set_mode(test, t, W4);
+	axw_map(test, t, gva, W_DATA + 5 * PAGE_SIZE, 0, E_ALL, E_ALL);
+	axw_map(test, t, gva + PAGE_SIZE, W_DATA + 2 * PAGE_SIZE, 0, E_ALL, E_ALL);
+	pte1 = axw_entry(test, t, gva, 0, E_ALL);
+	pte2 = axw_entry(test, t, gva + PAGE_SIZE, 0, E_ALL);
+	KUNIT_ASSERT_EQ(test, axas_translate(t->space, pte2, 8, &tr), 0);
+	t->stub_other = phys_to_virt(tr.hpa);
+	t->stub_gpa = pte1;
+	t->stub_times = 1;
+	memset(buf, 0x77, sizeof(buf));
+	kunit_activate_static_stub(test, axas_walk_before_ad, axw_before_ad);
+	KUNIT_EXPECT_EQ(test, axas_gva_write(t->space, &t->st, gva + PAGE_SIZE - 32,
+					     buf, sizeof(buf), AXAS_WALK_SET_AD, &res),
+			AXAS_WALK_PAGE_FAULT);
+	kunit_deactivate_static_stub(test, axas_walk_before_ad);
+	KUNIT_EXPECT_EQ(test, t->stub_calls, 1);
+	KUNIT_EXPECT_EQ(test, res.fault_gva, gva + PAGE_SIZE);
+	KUNIT_ASSERT_EQ(test, axas_read(t->space, W_DATA + 6 * PAGE_SIZE - 32, back,
+					sizeof(back), 0), 0);
+	KUNIT_EXPECT_NULL_MSG(test, memchr_inv(back, 0, sizeof(back)),
+			      "the first page was written");
+}
+
 static struct kunit_case axas_walk_cases[] = {
 	KUNIT_CASE(axw_edges),
 	KUNIT_CASE(axw_ad_dirty_log),
@@ -1145,6 +1187,7 @@ static struct kunit_case axas_walk_cases[] = {
 	KUNIT_CASE(axw_reserved),
 	KUNIT_CASE(axw_large_pages),
 	KUNIT_CASE_PARAM(axw_range, axw_mode_gen_params),
+	KUNIT_CASE(axw_range_tables_change),
 	KUNIT_CASE_PARAM(axw_table_outside, axw_mode_gen_params),
 	KUNIT_CASE(axw_bad_input),
 	KUNIT_CASE_PARAM(axw_accessed_dirty, axw_mode_gen_params),
