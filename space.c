@@ -496,7 +496,9 @@ EXPORT_SYMBOL_NS_GPL(axas_space_create, AXAS_NS);
  * flush, or that enters again with the same EPTP/nCR3, finds no
  * translation and exits with an EPT violation / nested page fault, which
  * axas_fault() answers with -ESHUTDOWN. Afterwards every call on @space
- * fails with -ESHUTDOWN; only axas_space_destroy() remains to be called. A
+ * that answers with an errno fails with -ESHUTDOWN (axas_space_root() still
+ * gives the empty root, axas_space_get_stats() the counters, and
+ * axas_pin_release() releases); only axas_space_destroy() remains. A
  * VMM calls this to stop a guest while vCPU threads may still report
  * faults. A second call does nothing.
  *
@@ -2113,7 +2115,8 @@ void axas_space_guest_unmap(struct axas_guest_map *m)
  * function on @space (a fault may drop and retake that lock).
  *
  * Context: process context; may sleep; takes the space lock shared.
- * Return: 0, or the first non-zero value @fn returned.
+ * Return: 0, or the first non-zero value @fn returned; -ESHUTDOWN after
+ * shutdown (@fn is not called).
  */
 int axas_walk_areas(struct axas_space *space,
 		       int (*fn)(void *arg, const struct axas_area_info *area),
@@ -2123,6 +2126,8 @@ int axas_walk_areas(struct axas_space *space,
 	int ret = 0;
 
 	down_read(&space->lock);
+	if (space->dead)
+		ret = -ESHUTDOWN;
 	for (node = rb_first(&space->areas); node && !ret; node = rb_next(node)) {
 		struct axas_area *area = area_of(node);
 		struct axas_area_info info = {

@@ -20,6 +20,7 @@
 #include <linux/vmalloc.h>
 
 #include <axas/axas.h>
+#include <axas/walk.h>
 #include <axas/compat.h>
 
 #include "../axas_internal.h"
@@ -704,6 +705,69 @@ static void axas_space_shutdown_in_flight(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, axt_stats(t->space).frames, 0);
 }
 
+static int axs_count_area(void *arg, const struct axas_area_info *area)
+{
+	(*(unsigned int *)arg)++;
+	return 0;
+}
+
+static void axs_pin_nop(void *cookie, struct axas_pin *pin)
+{
+}
+
+/*
+ * After shutdown, every call that answers with an errno answers
+ * -ESHUTDOWN (given arguments it would otherwise take).
+ */
+static void axas_space_after_shutdown(struct kunit *test)
+{
+	struct axs *t = test->priv;
+	struct axas_walk_state st = { .maxphyaddr = 46 };
+	struct axas_walk_result res;
+	struct axas_translation tr;
+	unsigned long bm[1];
+	unsigned int n = 0;
+	struct axas_pin pin;
+	phys_addr_t hpa;
+	u64 v = 0;
+
+	KUNIT_ASSERT_EQ(test, axas_map_alloc(t->space, BASE, SZ_1M, RW, SZ_4K), 0);
+	KUNIT_ASSERT_EQ(test, axas_walk_areas(t->space, axs_count_area, &n), 0);
+	KUNIT_EXPECT_EQ(test, n, 1);
+	axas_space_shutdown(t->space);
+	KUNIT_EXPECT_EQ(test, axas_walk_areas(t->space, axs_count_area, &n), -ESHUTDOWN);
+	KUNIT_EXPECT_EQ(test, n, 1);
+	KUNIT_EXPECT_EQ(test, axas_map_linear(t->space, BASE, 1ULL << 40, SZ_4K, RW),
+			-ESHUTDOWN);
+	KUNIT_EXPECT_EQ(test, axas_map_alloc(t->space, BASE, SZ_4K, RW, SZ_4K), -ESHUTDOWN);
+	KUNIT_EXPECT_EQ(test, axas_unmap(t->space, BASE, SZ_4K), -ESHUTDOWN);
+	KUNIT_EXPECT_EQ(test, axas_protect(t->space, BASE, SZ_4K, RW), -ESHUTDOWN);
+	KUNIT_EXPECT_EQ(test, axas_discard(t->space, BASE, SZ_4K), -ESHUTDOWN);
+	KUNIT_EXPECT_EQ(test, axas_populate(t->space, BASE, SZ_4K), -ESHUTDOWN);
+	KUNIT_EXPECT_EQ(test, axas_fault(t->space, BASE, AXAS_ACCESS_READ), -ESHUTDOWN);
+	KUNIT_EXPECT_EQ(test, axas_translate(t->space, BASE, 1, &tr), -ESHUTDOWN);
+	KUNIT_EXPECT_EQ(test, axas_translate_hpa(t->space, BASE, &hpa), -ESHUTDOWN);
+	KUNIT_EXPECT_EQ(test, axas_read(t->space, BASE, &v, 8, 0), -ESHUTDOWN);
+	KUNIT_EXPECT_EQ(test, axas_write(t->space, BASE, &v, 8, 0), -ESHUTDOWN);
+	KUNIT_EXPECT_EQ(test, axas_dirty_log_start(t->space, BASE, SZ_4K, 0), -ESHUTDOWN);
+	KUNIT_EXPECT_EQ(test, axas_dirty_log_stop(t->space), -ESHUTDOWN);
+	KUNIT_EXPECT_EQ(test, axas_dirty_log_get(t->space, BASE, SZ_4K, bm), -ESHUTDOWN);
+	KUNIT_EXPECT_EQ(test, axas_dirty_log_clear(t->space, BASE, SZ_4K), -ESHUTDOWN);
+	KUNIT_EXPECT_EQ(test, axas_snapshot_take(t->space), -ESHUTDOWN);
+	KUNIT_EXPECT_EQ(test, axas_snapshot_restore(t->space), -ESHUTDOWN);
+	KUNIT_EXPECT_EQ(test, axas_snapshot_drop(t->space), -ESHUTDOWN);
+	KUNIT_EXPECT_EQ(test, axas_walk(t->space, &st, BASE, 0, &res), -ESHUTDOWN);
+	KUNIT_EXPECT_EQ(test, axas_gva_read(t->space, &st, BASE, &v, 8, 0, &res),
+			-ESHUTDOWN);
+	KUNIT_EXPECT_EQ(test, axas_gva_write(t->space, &st, BASE, &v, 8, 0, &res),
+			-ESHUTDOWN);
+	axas_pin_init(&pin, t->space, axs_pin_nop, NULL);
+	KUNIT_EXPECT_EQ(test, axas_pin_activate(&pin, BASE, 8, AXAS_ACCESS_READ, 0),
+			-ESHUTDOWN);
+	if (t->f->format == AXAS_PT_NPT)
+		KUNIT_EXPECT_EQ(test, axas_age(t->space, BASE, SZ_4K, bm, 0), -ESHUTDOWN);
+}
+
 /* What a debugfs file of the space shows, through its show function. */
 static char *axs_show(struct kunit *test, struct axs *t,
 		      int (*show)(struct seq_file *m, void *unused))
@@ -761,6 +825,7 @@ static struct kunit_case axas_space_cases[] = {
 	KUNIT_CASE_PARAM(axas_space_unmap_protect_split, axs_fmt_gen_params),
 	KUNIT_CASE_PARAM(axas_space_flush_before_free, axs_fmt_gen_params),
 	KUNIT_CASE_PARAM(axas_space_shutdown_in_flight, axs_fmt_gen_params),
+	KUNIT_CASE_PARAM(axas_space_after_shutdown, axs_fmt_gen_params),
 	KUNIT_CASE(axas_space_debugfs),
 	{}
 };
