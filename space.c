@@ -721,7 +721,8 @@ EXPORT_SYMBOL_NS_GPL(axas_map_linear, AXAS_NS);
  *
  * Context: process context; may sleep; takes the space lock exclusively.
  * Return: 0; -EINVAL for an unaligned or zero range, an unknown @pgsize or
- * unknown/bad flags; -ERANGE for a range outside the space; -EOPNOTSUPP
+ * unknown/bad flags (%AXAS_AREA_NO_FALLBACK with 4 KiB frames among them);
+ * -ERANGE for a range outside the space; -EOPNOTSUPP
  * for rights or a page size the hardware cannot map, or 1 GiB frames on a
  * kernel without CONFIG_CONTIG_ALLOC; -EEXIST when it overlaps an area; -ENOMEM
  * when frames or table pages ran out or the frame cap was reached
@@ -737,7 +738,9 @@ int axas_map_alloc(struct axas_space *space, u64 gpa, u64 size, u32 flags,
 	ret = axas_space_check_range(space, gpa, size);
 	if (ret)
 		return ret;
+	/* 4 KiB frames have nothing to fall back to: the flag would mean nothing. */
 	if ((flags & ~(AXAS_PROT_ALL | AXAS_AREA_POPULATE | AXAS_AREA_NO_FALLBACK)) ||
+	    ((flags & AXAS_AREA_NO_FALLBACK) && pgsize == SZ_4K) ||
 	    !IS_ALIGNED(gpa | size, pgsize))
 		return -EINVAL;
 	ret = axas_pt_check_prot(&space->pt, flags & AXAS_PROT_ALL);

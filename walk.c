@@ -387,8 +387,10 @@ static int walk_setup(struct walker *w, struct axas_space *space,
 {
 	unsigned int bits;
 
+	/* A fetch is never an implicit supervisor access. */
 	if ((flags & ~WALK_FLAGS) || (st->flags & ~AXAS_WALK_NO_1G) ||
 	    ((flags & AXAS_WALK_WRITE) && (flags & AXAS_WALK_FETCH)) ||
+	    ((flags & AXAS_WALK_FETCH) && (flags & AXAS_WALK_IMPLICIT)) ||
 	    st->cpl > 3 || st->maxphyaddr < 32 || st->maxphyaddr > 52)
 		return -EINVAL;
 	w->space = space;
@@ -446,7 +448,8 @@ static int walk_setup(struct walker *w, struct axas_space *space,
  * (without %AXAS_WALK_FAULT_IN), in memory that cannot be mapped
  * write-back, or in device memory where an A/D flag is to be set, all with
  * @res->table_gpa; -EINVAL for unknown @flags or
- * state flags, write and fetch together, a CPL above 3, a MAXPHYADDR
+ * state flags, write and fetch together, a fetch marked implicit (fetches
+ * are never implicit supervisor accesses), a CPL above 3, a MAXPHYADDR
  * outside 32..52, or a @gva that is not a linear address of the mode
  * (above 4 GiB outside IA-32e paging, non-canonical in it: the CPU raises
  * #GP, not #PF); -EAGAIN when the tables kept changing under

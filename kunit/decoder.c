@@ -9,6 +9,11 @@
  * PML5E/PML4E/PDPTE/PDE/PTE tables) and "EPT Misconfigurations".
  * NPT: AMD APM Vol. 2, 5.3 "Long-Mode Page Translation" (entry formats) and
  * 15.25 "Nested Paging" (U/S at every level, host PAT).
+ *
+ * axas's own convention on top: every entry it writes has bit 11 set (the
+ * CPU ignores it in both formats), and a leaf with no right at all is an
+ * entry the CPU sees as not present with bit 11 set; it decodes as a leaf
+ * with no right.
  */
 #include <kunit/test.h>
 #include <linux/io.h>
@@ -22,6 +27,7 @@
 #include "axas_test.h"
 
 #define ADDR_BITS	GENMASK_ULL(51, 12)
+#define SW_PRESENT	BIT_ULL(11)
 
 const struct axt_fmt axt_fmts[AXT_NR_FMTS] = {
 	{ "ept4", AXAS_PT_EPT, 4 },
@@ -113,13 +119,20 @@ static int dec_ept(struct axt_dec *d, u64 e, unsigned int level, u64 gpa)
 	int mt;
 
 	if (!r && !w && !x && !xu) {
-		if (e)
+		/* Not present to the CPU: empty, or axas's leaf with no right. */
+		if (!e)
+			return 0;
+		if (!(e & SW_PRESENT) || !leaf ||
+		    (e & (GENMASK_ULL(63, 52) | BIT_ULL(10) | GENMASK_ULL(9, 8)))) {
 			dec_error(d, "ept L%u gpa %llx: non-present entry %llx", level, gpa, e);
-		return 0;
+			return 0;
+		}
+	} else if (!(e & SW_PRESENT)) {
+		dec_error(d, "ept L%u gpa %llx: present without bit 11 %llx", level, gpa, e);
 	}
 	if (w && !r)
 		dec_error(d, "ept L%u gpa %llx: write without read %llx", level, gpa, e);
-	if (e & (GENMASK_ULL(63, 52) | BIT_ULL(11) | (mbec ? 0 : BIT_ULL(10))))
+	if (e & (GENMASK_ULL(63, 52) | (mbec ? 0 : BIT_ULL(10))))
 		dec_error(d, "ept L%u gpa %llx: high/ignored bits set %llx", level, gpa, e);
 	if (addr >> d->phys_bits)
 		dec_error(d, "ept L%u gpa %llx: address beyond MAXPHYADDR %llx", level, gpa, e);
@@ -141,7 +154,7 @@ static int dec_ept(struct axt_dec *d, u64 e, unsigned int level, u64 gpa)
 	mt = ept_mt((e >> 3) & 7);
 	if (mt < 0)
 		dec_error(d, "ept L%u gpa %llx: bad memory type %llx", level, gpa, e);
-	if (!r && !(d->caps & AXAS_CAP_EXEC_ONLY))
+	if (!r && (x || xu) && !(d->caps & AXAS_CAP_EXEC_ONLY))
 		dec_error(d, "ept L%u gpa %llx: execute-only without the capability %llx",
 			  level, gpa, e);
 	out.hpa = addr;
@@ -163,15 +176,24 @@ static int dec_npt(struct axt_dec *d, u64 e, unsigned int level, u64 gpa)
 	unsigned int pat;
 	int mt;
 
-	if (!(e & BIT_ULL(0))) {
-		if (e)
+	bool present = e & BIT_ULL(0);
+
+	if (!present) {
+		/* Not present to the CPU: empty, or axas's leaf with no right. */
+		if (!e)
+			return 0;
+		if (!(e & SW_PRESENT) || !leaf ||
+		    (e & (GENMASK_ULL(62, 52) | GENMASK_ULL(10, 8) | GENMASK_ULL(2, 1)))) {
 			dec_error(d, "npt L%u gpa %llx: non-present entry %llx", level, gpa, e);
-		return 0;
+			return 0;
+		}
+	} else if (!(e & SW_PRESENT)) {
+		dec_error(d, "npt L%u gpa %llx: present without bit 11 %llx", level, gpa, e);
 	}
 	/* Nested walks are user accesses: U/S at every level. */
-	if (!(e & BIT_ULL(2)))
+	if (present && !(e & BIT_ULL(2)))
 		dec_error(d, "npt L%u gpa %llx: U/S clear %llx", level, gpa, e);
-	if (e & (GENMASK_ULL(62, 52) | GENMASK_ULL(11, 8)))
+	if (e & (GENMASK_ULL(62, 52) | GENMASK_ULL(10, 8)))
 		dec_error(d, "npt L%u gpa %llx: reserved/ignored bits set %llx", level, gpa, e);
 	if (addr >> d->phys_bits)
 		dec_error(d, "npt L%u gpa %llx: address beyond MAXPHYADDR %llx", level, gpa, e);
@@ -204,9 +226,10 @@ static int dec_npt(struct axt_dec *d, u64 e, unsigned int level, u64 gpa)
 	/* Whether a leaf needs the C-bit depends on what backs it: the caller's. */
 	out.encrypted = d->me_mask && (e & d->me_mask);
 	out.hpa = addr & ~((1ULL << dec_shift(level)) - 1);
-	out.prot = AXAS_PROT_READ | ((e & BIT_ULL(1)) ? AXAS_PROT_WRITE : 0) |
-		   ((e & BIT_ULL(63)) ? 0 : AXAS_PROT_EXEC) |
-		   AXAS_PROT_MT(mt < 0 ? 0 : mt);
+	out.prot = AXAS_PROT_MT(mt < 0 ? 0 : mt);
+	if (present)
+		out.prot |= AXAS_PROT_READ | ((e & BIT_ULL(1)) ? AXAS_PROT_WRITE : 0) |
+			    ((e & BIT_ULL(63)) ? 0 : AXAS_PROT_EXEC);
 	out.accessed = e & BIT_ULL(5);
 	out.dirty = e & BIT_ULL(6);
 	return axt_leaves_push(&d->out, &out);

@@ -528,7 +528,6 @@ static const struct axt_bad axt_bad_cases[] = {
 	{ "beyond reach", 0, TOP, SZ_4K, 0, RW, SZ_4K, -ERANGE, -ERANGE },
 	{ "hpa beyond width", 0, 0, SZ_4K, 1ULL << AXT_PHYS_BITS, RW, SZ_4K, -ERANGE, -ERANGE },
 	{ "write without read", 0, 0, SZ_4K, 0, AXAS_PROT_WRITE, SZ_4K, -EINVAL, -EINVAL },
-	{ "no rights", 0, 0, SZ_4K, 0, 0, SZ_4K, -EINVAL, -EINVAL },
 	{ "unknown prot bit", 0, 0, SZ_4K, 0, RW | BIT(20), SZ_4K, -EINVAL, -EINVAL },
 	{ "unknown memtype", 0, 0, SZ_4K, 0, RW | AXAS_PROT_MT(7), SZ_4K, -EINVAL, -EINVAL },
 	{ "execute-only", 0, 0x10000, SZ_4K, 0, AXAS_PROT_EXEC, SZ_4K, 0, -EOPNOTSUPP },
@@ -784,10 +783,12 @@ static u32 axt_random_prot(struct axt *t, struct rnd_state *rnd)
 {
 	static const u32 ept[] = { RW, RWX, AXAS_PROT_READ, AXAS_PROT_READ | AXAS_PROT_EXEC,
 				   AXAS_PROT_EXEC, RW | AXAS_PROT_MT(AXAS_MT_UC),
-				   RWX | AXAS_PROT_EXEC_USER | AXAS_PROT_IGNORE_PAT };
+				   RWX | AXAS_PROT_EXEC_USER | AXAS_PROT_IGNORE_PAT,
+				   AXAS_PROT_NONE };
 	static const u32 npt[] = { RW, RWX, AXAS_PROT_READ, AXAS_PROT_READ | AXAS_PROT_EXEC,
 				   RW | AXAS_PROT_MT(AXAS_MT_UC),
-				   RWX | AXAS_PROT_MT(AXAS_MT_WT) };
+				   RWX | AXAS_PROT_MT(AXAS_MT_WT),
+				   AXAS_PROT_NONE | AXAS_PROT_MT(AXAS_MT_WC) };
 	u32 r = prandom_u32_state(rnd);
 
 	if (t->f->format == AXAS_PT_EPT)

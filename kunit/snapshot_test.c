@@ -1032,6 +1032,45 @@ static void axs_sparse_take(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, axas_snapshot_drop(t->space), 0);
 }
 
+/*
+ * What a restore does with two pages it cannot tell apart from written
+ * ones, decided: a page absent at snapshot time that was discarded and
+ * read back in (a discard of a present page counts as a write) is
+ * unmapped, absent as it was; a page under a valid write pin, never
+ * written, is copied back and the pin invalidated (writes through the
+ * pin's kernel address are invisible to the table). A page absent then
+ * and only read since stays as it is.
+ */
+static void axs_restore_decided(struct kunit *test)
+{
+	struct axs *t = test->priv;
+	const u64 absent = axs_gpa(5), read = axs_gpa(6), pinned = axs_gpa(0);
+	struct axas_translation tr;
+	struct axas_pin pin;
+	u8 v = 0;
+
+	KUNIT_ASSERT_EQ(test, axs_setup(t, 0), 0);
+	KUNIT_ASSERT_EQ(test, axs_write(t, 0, 1, true), 0);
+	axs_take(test, t);
+	KUNIT_ASSERT_EQ(test, axs_write(t, 5, 7, true), 0);
+	KUNIT_ASSERT_EQ(test, axas_discard(t->space, absent, SZ_4K), 0);
+	KUNIT_ASSERT_EQ(test, axas_read(t->space, absent, &v, 1, AXAS_COPY_FAULT), 0);
+	KUNIT_ASSERT_EQ(test, axas_fault(t->space, read, AXAS_ACCESS_READ),
+			AXAS_FAULT_INSTALLED);
+	axas_pin_init(&pin, t->space, axs_pin_invalidated, t);
+	KUNIT_ASSERT_EQ(test, axas_pin_activate(&pin, pinned, 8, AXAS_ACCESS_WRITE,
+						AXAS_PIN_FAULT), 0);
+	KUNIT_EXPECT_EQ(test, axas_snapshot_restore(t->space), 2);
+	KUNIT_EXPECT_EQ(test, axas_translate(t->space, absent, 1, &tr), -ENOENT);
+	KUNIT_EXPECT_EQ(test, axas_translate(t->space, read, 1, &tr), 0);
+	KUNIT_EXPECT_EQ(test, t->pin_calls, 1);
+	KUNIT_EXPECT_FALSE(test, axas_pin_lock(&pin));
+	axas_pin_unlock(&pin);
+	axas_pin_release(&pin);
+	KUNIT_ASSERT_EQ(test, axas_read(t->space, pinned, &v, 1, 0), 0);
+	KUNIT_EXPECT_EQ(test, v, 1);
+}
+
 static struct kunit_case axas_snapshot_cases[] = {
 	KUNIT_CASE_PARAM(axs_random, axs_mode_gen_params),
 	KUNIT_CASE_PARAM(axs_cost, axs_mode_gen_params),
@@ -1048,6 +1087,7 @@ static struct kunit_case axas_snapshot_cases[] = {
 	KUNIT_CASE_PARAM(axs_pins_order, axs_mode_gen_params),
 	KUNIT_CASE_PARAM(axs_pins_then_flush, axs_mode_gen_params),
 	KUNIT_CASE_PARAM(axs_sparse_take, axs_mode_gen_params),
+	KUNIT_CASE_PARAM(axs_restore_decided, axs_mode_gen_params),
 	KUNIT_CASE_PARAM(axs_unaligned, axs_mode_gen_params),
 	{}
 };

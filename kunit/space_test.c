@@ -516,6 +516,8 @@ static const struct axs_bad axs_bad_cases[] = {
 	{ "unmap unaligned", 2, BASE + 4, SZ_4K, 0, 0, 0, -EINVAL },
 	{ "unmap outside", 2, BASE + SIZE, SZ_4K, 0, 0, 0, -ERANGE },
 	{ "protect write-only", 3, BASE, SZ_4K, 0, AXAS_PROT_WRITE, 0, -EINVAL },
+	{ "no fallback on 4K", 1, BASE + SZ_2G, SZ_4K, 0, RW | AXAS_AREA_NO_FALLBACK,
+	  SZ_4K, -EINVAL },
 	{ "protect area flag", 3, BASE, SZ_4K, 0, RW | AXAS_AREA_POPULATE, 0, -EINVAL },
 	{ "fault outside (MMIO)", 4, BASE + SIZE, 0, 0, AXAS_ACCESS_READ, 0, -ENOENT },
 	{ "fault no access", 4, BASE, 0, 0, 0, 0, -EINVAL },
@@ -705,6 +707,71 @@ static void axas_space_shutdown_in_flight(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, axt_stats(t->space).frames, 0);
 }
 
+static void axs_pin_count(void *cookie, struct axas_pin *pin)
+{
+	(*(unsigned int *)cookie)++;
+}
+
+/*
+ * A page protected to no right at all stays the VMM's: its frame, its
+ * content, translate and copies; the CPU sees no translation (every
+ * access exits) and axas_fault() refuses every access. Rights given back,
+ * the same frame serves again.
+ */
+static void axas_space_protect_none(struct kunit *test)
+{
+	struct axs *t = test->priv;
+	const u64 gpa = BASE + SZ_64K;
+	struct axas_translation tr;
+	struct axt_dec dec = { .format = t->f->format, .levels = t->f->levels,
+			       .caps = t->cfg.pt.caps.flags, .phys_bits = 46 };
+	struct axas_pin pin;
+	unsigned int gone = 0, f0;
+	phys_addr_t hpa;
+	u64 v = 0x1122334455667788ULL, back = 0;
+
+	KUNIT_ASSERT_EQ(test, axas_map_alloc(t->space, BASE, SZ_1M, RW, SZ_4K), 0);
+	KUNIT_ASSERT_EQ(test, axas_write(t->space, gpa, &v, 8, AXAS_COPY_FAULT), 0);
+	KUNIT_ASSERT_EQ(test, axas_translate_hpa(t->space, gpa, &hpa), 0);
+	axas_pin_init(&pin, t->space, axs_pin_count, &gone);
+	KUNIT_ASSERT_EQ(test, axas_pin_activate(&pin, gpa, 8, AXAS_ACCESS_READ, 0), 0);
+	f0 = t->flushes;
+	KUNIT_ASSERT_EQ(test, axas_protect(t->space, gpa, SZ_4K, AXAS_PROT_NONE), 0);
+	KUNIT_EXPECT_EQ(test, gone, 1);
+	KUNIT_EXPECT_EQ(test, t->flushes, f0 + 1);
+	KUNIT_EXPECT_EQ(test, axas_fault(t->space, gpa, AXAS_ACCESS_READ), -EACCES);
+	KUNIT_EXPECT_EQ(test, axas_fault(t->space, gpa, AXAS_ACCESS_EXEC), -EACCES);
+	KUNIT_ASSERT_EQ(test, axas_translate(t->space, gpa, 1, &tr), 0);
+	KUNIT_EXPECT_EQ(test, tr.hpa, hpa);
+	KUNIT_EXPECT_EQ(test, tr.prot & AXAS_PROT_ALL & ~AXAS_PROT_MT_MASK, 0);
+	KUNIT_EXPECT_EQ(test, axas_read(t->space, gpa, &back, 8, 0), 0);
+	KUNIT_EXPECT_EQ(test, back, v);
+	KUNIT_EXPECT_EQ(test, axas_pin_refresh(&pin, 0), -EACCES);
+	/* The CPU's view: the decoder finds a leaf with no right there. */
+	KUNIT_ASSERT_EQ(test, axt_decode(&dec, axas_space_root(t->space)), 0);
+	KUNIT_EXPECT_EQ_MSG(test, dec.errors, 0, "%s", dec.first_error);
+	KUNIT_ASSERT_EQ(test, dec.out.n, 1);
+	KUNIT_EXPECT_EQ(test, dec.out.v[0].gpa, gpa);
+	KUNIT_EXPECT_EQ(test, dec.out.v[0].prot, 0);
+	axt_leaves_free(&dec.out);
+	/* The pages around it and a lazy page faulted in later: as before. */
+	KUNIT_EXPECT_EQ(test, axas_fault(t->space, gpa + SZ_4K, AXAS_ACCESS_WRITE),
+			AXAS_FAULT_INSTALLED);
+	KUNIT_ASSERT_EQ(test, axas_protect(t->space, gpa, SZ_4K, RW), 0);
+	KUNIT_EXPECT_EQ(test, axas_fault(t->space, gpa, AXAS_ACCESS_WRITE),
+			AXAS_FAULT_SPURIOUS);
+	KUNIT_EXPECT_EQ(test, axas_translate_hpa(t->space, gpa, &hpa), 0);
+	KUNIT_EXPECT_EQ(test, tr.hpa, hpa);
+	KUNIT_EXPECT_EQ(test, axas_pin_refresh(&pin, 0), 0);
+	axas_pin_release(&pin);
+	/* A lazy area with no right: nothing is ever installed. */
+	KUNIT_ASSERT_EQ(test, axas_map_alloc(t->space, BASE + SZ_2M, SZ_64K,
+					     AXAS_PROT_NONE, SZ_4K), 0);
+	KUNIT_EXPECT_EQ(test, axas_fault(t->space, BASE + SZ_2M, AXAS_ACCESS_READ),
+			-EACCES);
+	KUNIT_EXPECT_EQ(test, axt_stats(t->space).frames, 2);
+}
+
 static int axs_count_area(void *arg, const struct axas_area_info *area)
 {
 	(*(unsigned int *)arg)++;
@@ -826,6 +893,7 @@ static struct kunit_case axas_space_cases[] = {
 	KUNIT_CASE_PARAM(axas_space_flush_before_free, axs_fmt_gen_params),
 	KUNIT_CASE_PARAM(axas_space_shutdown_in_flight, axs_fmt_gen_params),
 	KUNIT_CASE_PARAM(axas_space_after_shutdown, axs_fmt_gen_params),
+	KUNIT_CASE_PARAM(axas_space_protect_none, axs_fmt_gen_params),
 	KUNIT_CASE(axas_space_debugfs),
 	{}
 };

@@ -9,9 +9,10 @@
  * directory = 1 (2 MiB leaves), EPT page table = 0 (4 KiB leaves).
  *
  * An entry is present when any of bits 2:0 is set (or bit 10 with
- * mode-based execute control). Write without read is a misconfiguration,
- * and so is execute-only without the capability: both are refused here.
- * Bit 63 (suppress #VE) is always left clear.
+ * mode-based execute control); a leaf with no right at all is not, to the
+ * CPU (axas marks its entries with bit 11, see fmt.h). Write without read
+ * is a misconfiguration, and so is execute-only without the capability:
+ * both are refused here. Bit 63 (suppress #VE) is always left clear.
  */
 #include <linux/bitfield.h>
 #include <linux/errno.h>
@@ -56,12 +57,10 @@ static int ept_init(struct axas_pt *pt)
 		      AXAS_CAP_ROOT_UC : AXAS_CAP_ROOT_WB)))
 		return -EOPNOTSUPP;
 
-	pt->present_mask = EPT_R | EPT_W | EPT_X;
-	pt->table_pte = EPT_R | EPT_W | EPT_X;
-	if (caps & AXAS_CAP_MBEC) {
-		pt->present_mask |= EPT_XU;
+	pt->present_mask = AXAS_PT_SW_PRESENT;
+	pt->table_pte = EPT_R | EPT_W | EPT_X | AXAS_PT_SW_PRESENT;
+	if (caps & AXAS_CAP_MBEC)
 		pt->table_pte |= EPT_XU;
-	}
 	return 0;
 }
 
@@ -73,7 +72,10 @@ static int ept_check_prot(const struct axas_pt *pt, u32 prot)
 		return -EINVAL;
 	if ((prot & AXAS_PROT_EXEC_USER) && !(caps & AXAS_CAP_MBEC))
 		return -EOPNOTSUPP;
-	if (!(prot & AXAS_PROT_READ) && !(caps & AXAS_CAP_EXEC_ONLY))
+	/* Execute without read; no right at all is no present entry. */
+	if (!(prot & AXAS_PROT_READ) &&
+	    (prot & (AXAS_PROT_EXEC | AXAS_PROT_EXEC_USER)) &&
+	    !(caps & AXAS_CAP_EXEC_ONLY))
 		return -EOPNOTSUPP;
 	return 0;
 }
@@ -81,7 +83,8 @@ static int ept_check_prot(const struct axas_pt *pt, u32 prot)
 static u64 ept_leaf_attrs(const struct axas_pt *pt, u32 prot,
 			  unsigned int level)
 {
-	u64 e = FIELD_PREP(EPT_MT, ept_mt_of[FIELD_GET(AXAS_PROT_MT_MASK, prot)]);
+	u64 e = FIELD_PREP(EPT_MT, ept_mt_of[FIELD_GET(AXAS_PROT_MT_MASK, prot)]) |
+		AXAS_PT_SW_PRESENT;
 
 	if (prot & AXAS_PROT_READ)
 		e |= EPT_R;

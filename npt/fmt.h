@@ -15,6 +15,15 @@
 /* Address bits of a table entry and of a leaf at @level (both formats). */
 #define AXAS_PT_ADDR_MASK	GENMASK_ULL(51, 12)
 
+/*
+ * Bit 11, which the CPU ignores in every EPT and NPT entry, is set in
+ * every entry axas writes, and is what makes an entry present to axas
+ * (pt->present_mask), whatever the CPU's present bits say: a leaf with no
+ * right at all keeps its frame while every access to it exits. KVM marks
+ * its entries with the same bit.
+ */
+#define AXAS_PT_SW_PRESENT	BIT_ULL(11)
+
 static inline u64 axas_pt_leaf_addr_mask(unsigned int level)
 {
 	return GENMASK_ULL(51, 12 + 9 * level);

@@ -45,8 +45,8 @@ static int npt_init(struct axas_pt *pt)
 	if (cfg->caps.flags & (AXAS_CAP_AD | AXAS_CAP_EXEC_ONLY | AXAS_CAP_MBEC |
 			       AXAS_CAP_ROOT_UC | AXAS_CAP_ROOT_WB))
 		return -EINVAL;
-	pt->present_mask = NPT_P;
-	pt->table_pte = NPT_P | NPT_RW | NPT_US;
+	pt->present_mask = AXAS_PT_SW_PRESENT;
+	pt->table_pte = NPT_P | NPT_RW | NPT_US | AXAS_PT_SW_PRESENT;
 	return 0;
 }
 
@@ -54,8 +54,11 @@ static int npt_check_prot(const struct axas_pt *pt, u32 prot)
 {
 	if ((prot & AXAS_PROT_WRITE) && !(prot & AXAS_PROT_READ))
 		return -EINVAL;
-	/* P implies read: no execute-only, no user-only execute, no IPAT. */
-	if (!(prot & AXAS_PROT_READ) ||
+	/*
+	 * P implies read: no execute-only, no user-only execute, no IPAT. No
+	 * right at all is a leaf without P.
+	 */
+	if ((!(prot & AXAS_PROT_READ) && (prot & AXAS_PROT_EXEC)) ||
 	    (prot & (AXAS_PROT_EXEC_USER | AXAS_PROT_IGNORE_PAT)))
 		return -EOPNOTSUPP;
 	return 0;
@@ -65,7 +68,11 @@ static u64 npt_leaf_attrs(const struct axas_pt *pt, u32 prot,
 			  unsigned int level)
 {
 	u8 idx = npt_pat_index[(prot & AXAS_PROT_MT_MASK) >> 8];
-	u64 e = NPT_P | NPT_US;
+	u64 e = AXAS_PT_SW_PRESENT;
+
+	/* Without P the CPU ignores the rest: every access faults. */
+	if (prot & AXAS_PROT_READ)
+		e |= NPT_P | NPT_US;
 
 	if (prot & AXAS_PROT_WRITE)
 		e |= NPT_RW;

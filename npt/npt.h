@@ -36,13 +36,17 @@ static inline u64 npt_pat_bit(unsigned int level)
 /* Rights and memory type of a leaf at @level. */
 static inline u32 npt_pte_prot(u64 pte, unsigned int level)
 {
-	u32 prot = AXAS_PROT_READ;
+	u32 prot = 0;
 	u8 idx = 0;
 
-	if (pte & NPT_RW)
-		prot |= AXAS_PROT_WRITE;
-	if (!(pte & NPT_NX))
-		prot |= AXAS_PROT_EXEC;
+	/* A leaf with no right has no P (it is present to axas, bit 11). */
+	if (pte & NPT_P) {
+		prot = AXAS_PROT_READ;
+		if (pte & NPT_RW)
+			prot |= AXAS_PROT_WRITE;
+		if (!(pte & NPT_NX))
+			prot |= AXAS_PROT_EXEC;
+	}
 	if (pte & NPT_PWT)
 		idx |= 1;
 	if (pte & NPT_PCD)

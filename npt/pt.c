@@ -383,18 +383,17 @@ EXPORT_SYMBOL_NS_GPL(axas_pt_destroy, AXAS_NS);
  * @prot: AXAS_PROT_* rights and memory type
  *
  * Context: any.
- * Return: 0; -EINVAL for unknown bits, an unknown memory type, no right at
- * all, or write without read; -EOPNOTSUPP for a combination the format or
- * the capabilities cannot express (execute-only, user-mode execute,
- * ignore-PAT on NPT).
+ * Return: 0; -EINVAL for unknown bits, an unknown memory type, or write
+ * without read; -EOPNOTSUPP for a combination the format or the
+ * capabilities cannot express (execute-only, user-mode execute,
+ * ignore-PAT on NPT). No right at all is a valid @prot: see "Rights and
+ * memory type".
  */
 int axas_pt_check_prot(const struct axas_pt *pt, u32 prot)
 {
 	if (prot & ~AXAS_PROT_ALL)
 		return -EINVAL;
 	if (FIELD_GET(AXAS_PROT_MT_MASK, prot) >= AXAS_MT_NR)
-		return -EINVAL;
-	if (!(prot & (AXAS_PROT_RWX | AXAS_PROT_EXEC_USER)))
 		return -EINVAL;
 	return pt->fmt->check_prot(pt, prot);
 }

@@ -219,7 +219,13 @@ struct mem_cgroup;
  * place (a page discarded since gets a fresh frame first); a page absent
  * at snapshot time (faulted in and written since) is unmapped and its
  * frame freed, so it is absent again. A page faulted in since but never
- * written stays mapped; it reads zeros, as it did. The snapshot *is* the
+ * written stays mapped; it reads zeros, as it did. A restore returns each
+ * page it visits to its state at snapshot time, present or absent: a page
+ * absent then that was discarded (a discard of a present page counts as a
+ * write) and read back in is unmapped, although it holds zeros. A valid
+ * write pin counts as a write of its page, since writes through its
+ * kernel address are invisible to the table: the page is copied back and
+ * the pin invalidated, written or not. The snapshot *is* the
  * space's dirty log: while it exists, axas_dirty_log_start() fails with
  * ``-EBUSY``, and the snapshot cannot be taken while dirty logging is on.
  *
@@ -360,7 +366,8 @@ struct axas_space_cfg {
  * - %AXAS_AREA_POPULATE (axas_map_alloc() only): allocate and map every
  *   frame now (eager) rather than when the guest first touches it (lazy).
  * - %AXAS_AREA_NO_FALLBACK (axas_map_alloc() only, 2 MiB or 1 GiB
- *   frames): a fault or axas_populate() that finds no free block of the
+ *   frames; refused with ``-EINVAL`` on 4 KiB frames, where it would mean
+ *   nothing): a fault or axas_populate() that finds no free block of the
  *   area's size fails with ``-ENOMEM`` instead of installing smaller
  *   frames.
  */

@@ -76,6 +76,14 @@ enum axas_pt_format {
  *   bits of %AXAS_PROT_MT_MASK; none (0) is write-back.
  * - %AXAS_PROT_RWX: read, write and execute. %AXAS_PROT_ALL: every bit
  *   above, a mask.
+ * - %AXAS_PROT_NONE: no right at all. The mapping stays to axas (its
+ *   frame, axas_translate(), axas_read() and axas_write(), snapshots) but
+ *   the CPU finds no translation there: every access of the guest exits
+ *   with an EPT violation or nested page fault (not present), and
+ *   axas_fault() answers ``-EACCES``: what a VMM uses to trap every access
+ *   to a page (tracking, introspection) without giving its memory up.
+ *   axas marks the entries it writes with bit 11, which the CPU ignores in
+ *   both formats, so that such a leaf stays its own.
  *
  * A right or type the format or the capabilities cannot express is
  * refused with ``-EOPNOTSUPP``, a meaningless combination with
@@ -88,6 +96,7 @@ enum axas_pt_format {
 #define AXAS_PROT_IGNORE_PAT	BIT(4)
 #define AXAS_PROT_MT_MASK	GENMASK(10, 8)
 #define AXAS_PROT_MT(mt)	((u32)(mt) << 8)
+#define AXAS_PROT_NONE		0
 #define AXAS_PROT_RWX		(AXAS_PROT_READ | AXAS_PROT_WRITE | AXAS_PROT_EXEC)
 #define AXAS_PROT_ALL		(AXAS_PROT_RWX | AXAS_PROT_EXEC_USER | \
 				 AXAS_PROT_IGNORE_PAT | AXAS_PROT_MT_MASK)
@@ -209,7 +218,8 @@ struct axas_pt_fmt;
  * @gpa_limit: first GPA beyond the table's reach (2^48 or 2^57)
  * @pa_limit: first HPA beyond the host's physical-address width
  * @pgsizes: leaf sizes the capabilities allow (SZ_4K | SZ_2M | SZ_1G)
- * @present_mask: entry bits of which any one makes an entry present
+ * @present_mask: entry bits of which any one makes an entry present to
+ *	axas (the CPU may see a leaf with no right as not present)
  * @huge: the page-size bit of a 2 MiB/1 GiB leaf
  * @me_mask: the memory-encryption C-bit (``cfg.caps.me_mask``), or 0
  * @addr_mask: the address bits of a table entry (without @me_mask)

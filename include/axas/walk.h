@@ -57,7 +57,8 @@
  * - %AXAS_WALK_WRITE: a write; %AXAS_WALK_FETCH: an instruction fetch;
  *   neither: a read.
  * - %AXAS_WALK_IMPLICIT: an implicit supervisor-mode access (descriptor
- *   tables, the TSS), whatever the CPL.
+ *   tables, the TSS), whatever the CPL: a data access, so not with
+ *   %AXAS_WALK_FETCH (``-EINVAL``).
  * - %AXAS_WALK_SET_AD: set the accessed flag of every entry the walk used
  *   and, for a write, the dirty flag of the leaf, as the CPU does; only when
  *   the access is allowed. Each flag is set with a compare-and-exchange on
