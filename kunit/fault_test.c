@@ -908,21 +908,27 @@ static void axas_fault_populate_fallback_many(struct kunit *test)
 static unsigned long axf_fragment(struct list_head *held)
 {
 	unsigned int order = get_order(SZ_2M);
-	unsigned long n = 0, i;
-	struct page *page;
+	unsigned long n = 0, i, nr = (1UL << order) - 1;
+	struct page *page, **rest;
 
+	/* The other pages go back in one batch a block (KASAN makes each slow). */
+	rest = kvmalloc_array(nr, sizeof(*rest), GFP_KERNEL);
+	if (!rest)
+		return 0;
 	for (;;) {
 		page = alloc_pages(GFP_KERNEL | __GFP_NOWARN | __GFP_RETRY_MAYFAIL,
 				   order);
 		if (!page)
 			break;
 		split_page(page, order);
-		for (i = 1; i < (1UL << order); i++)
-			__free_page(nth_page(page, i));
+		for (i = 0; i < nr; i++)
+			rest[i] = nth_page(page, i + 1);
+		release_pages(rest, nr);
 		list_add(&page->lru, held);
 		n++;
 		cond_resched();
 	}
+	kvfree(rest);
 	return n;
 }
 
