@@ -30,6 +30,7 @@ modules_install:
 #   $(DESTDIR)/lib/modules/<release>/$(INSTALL_MOD_DIR)/axas.ko
 #   $(DESTDIR)/usr/src/axas-<version>/include/axas/*.h
 #   $(DESTDIR)/usr/src/axas-<version>/<release>/Module.symvers
+#   $(DESTDIR)/usr/src/axas-<version>/COPYING     (as in a dkms source tree)
 # <version> is dkms.conf's PACKAGE_VERSION, <release> what `uname -r`
 # prints on KDIR's kernel, read from its UTS_RELEASE: Debian's headers
 # override KERNELRELEASE, and their include/config/kernel.release says
@@ -47,6 +48,7 @@ install: modules
 		modules_install
 	install -d $(AXAS_DEVDIR)/include/axas $(AXAS_DEVDIR)/$(KRELEASE)
 	install -m 0644 include/axas/*.h $(AXAS_DEVDIR)/include/axas/
+	install -m 0644 COPYING $(AXAS_DEVDIR)/
 	install -m 0644 Module.symvers $(AXAS_DEVDIR)/$(KRELEASE)/
 
 dkms-install:

@@ -6,10 +6,11 @@
 # installed into a staging root, for the x86_64 test kernel and Debian's
 # 6.1 headers (linux-headers-amd64). axas is installed twice:
 #   make  `make install DESTDIR=<root>`: axas.ko through the kernel's
-#         modules_install, include/axas/*.h and Module.symvers
+#         modules_install, include/axas/*.h, COPYING and Module.symvers
 #   dkms  `dkms add` and `dkms install` with all three trees in another
 #         root (--sourcetree, --dkmstree, --installtree, --no-depmod); the
-#         hooks of dkms.conf put Module.symvers next to the headers
+#         hooks of dkms.conf put Module.symvers next to the headers (and
+#         COPYING, which dkms keeps with the sources)
 # Each template build must be W=1 clean, modpost included (an unresolved
 # symbol or a namespace not imported fails), include axas's headers from
 # the root and no KUnit header, record depends=axas and import_ns=AXAS,
@@ -47,10 +48,11 @@ krel() {
 	sed -n 's/.*UTS_RELEASE "\(.*\)".*/\1/p' "$1/include/generated/utsrelease.h"
 }
 
-# stage DEST - the sources as a user has them (dkms.conf, its hook, Makefile).
+# stage DEST - the sources as a user has them (dkms.conf, its hook,
+# Makefile, the license).
 stage() {
 	axas_stage "$1"
-	cp "$top/Makefile" "$top/dkms.conf" "$1/"
+	cp "$top/Makefile" "$top/dkms.conf" "$top/COPYING" "$1/"
 	mkdir -p "$1/scripts"
 	cp -p "$top/scripts/dkms-symvers.sh" "$1/scripts/"
 }
@@ -79,6 +81,8 @@ installed() {
 		cmp -s "$h" "$dev/include/axas/${h##*/}" ||
 			{ bad "$krel: include/axas/${h##*/} not installed"; return 1; }
 	done
+	cmp -s "$top/COPYING" "$dev/COPYING" ||
+		{ bad "$krel: COPYING not installed with the headers"; return 1; }
 	awk -F'\t' '$2 == "axas_space_create" && $5 == "AXAS" { ok = 1 }
 		END { exit !ok }' "$dev/$krel/Module.symvers" 2>/dev/null ||
 		{ bad "$krel: no axas-$ver/$krel/Module.symvers with AXAS exports"; return 1; }

@@ -3,23 +3,36 @@
  * axas_template - the part of a VMM module that uses axas, to copy.
  *
  * What a VMM does with axas, in the order it does it: create the guest's
- * address space, map its memory, answer EPT violations and nested page
- * faults, copy to and from guest memory, shut down and destroy. It runs
- * no guest: where a VMM would enter one, a comment says so, and module
- * init reports the two faults a first guest run would cause.
+ * address space, map its memory, flush stale translations when axas asks,
+ * answer EPT violations and nested page faults, copy to and from guest
+ * memory, shut down and destroy. It runs no guest: where a VMM would
+ * enter one, a comment says so, and module init reports the two faults a
+ * first guest run would cause.
+ *
+ * The flush callback is complete, not a stub: axas frees frames as soon
+ * as it returns, so a VMM copied from a callback that does nothing would
+ * let its guest use freed memory, and nothing would tell its author. The
+ * kick-and-wait it does is the same on VMX and SVM, so it is written out
+ * here (and built by axas's make template-check) rather than left to an
+ * #error. What it needs from the vCPU's entry path is in tmpl_vcpu_enter():
+ * the VM entry itself and the INVEPT or TLB control owed before it, the
+ * two places only the VMM's own VMCS or VMCB code can fill in.
  *
  * It builds against an installed axas only (Makefile and Kbuild here;
  * axas's Documentation/building.rst). Load axas.ko first.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/bitops.h>
 #include <linux/err.h>
 #include <linux/gfp.h>
 #include <linux/io.h>
+#include <linux/irqflags.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/pgtable.h>
 #include <linux/sizes.h>
+#include <linux/smp.h>
 #include <asm/cpufeature.h>
 #include <asm/msr.h>
 #include <axas/axas.h>
@@ -31,25 +44,102 @@
 #define TMPL_SHARED_GPA		0xfe000000ULL	/* one host page, shared */
 #define TMPL_MMIO_GPA		0xfec00000ULL	/* an emulated device: no area */
 
+#define TMPL_NR_VCPUS		1
+
+/* Requests to a vCPU, honoured before its next entry. */
+#define TMPL_REQ_FLUSH		0
+
+struct tmpl_vcpu {
+	unsigned long requests;
+	bool in_guest;		/* from before the request check to the exit */
+	int cpu;		/* where it entered last; -1: never */
+};
+
 struct tmpl_vm {
 	struct axas_space *space;
 	struct page *shared;	/* the host page at TMPL_SHARED_GPA */
+	struct tmpl_vcpu vcpus[TMPL_NR_VCPUS];
 };
 
 static struct tmpl_vm tmpl_vm;
 
+/* Runs on the vCPU's CPU once it has left guest mode: the acknowledgment. */
+static void tmpl_kick(void *info)
+{
+}
+
 /*
  * axas removed or reduced the translations of [gpa, gpa + size) and frees
- * their frames as soon as this returns: no CPU may use them any more then
- * (axas_flush_fn in <axas/axas.h>). A VMM with vCPUs sets a flush request
- * on each one (INVEPT, or the VMCB's TLB control, before its next entry;
- * checked with interrupts off), and kicks every vCPU in guest mode out
- * with an IPI it waits for: smp_call_function_single(cpu, fn, NULL, 1).
- * It must not call into the space, nor wait for a vCPU's fault to finish.
+ * their frames and table pages as soon as this returns, so on return no
+ * CPU may use a translation of the range cached before the call
+ * (axas_flush_fn in <axas/axas.h>; "Flushing" in axas's
+ * Documentation/axas.rst). Each vCPU gets a flush request, which its
+ * entry path turns into INVEPT or the VMCB's TLB control before it enters
+ * again; a vCPU in guest mode now is kicked out with an IPI, and the
+ * callback waits until its CPU has taken it (wait = 1: the handler runs
+ * only after the VM exit). Returning right after sending the IPI would let
+ * axas free a frame that the guest still reaches through its TLB.
+ *
+ * It flushes the vCPUs' whole EPTP or ASID, not just the range: simpler,
+ * and never too little. axas lets it sleep; it must not call into the
+ * space, nor wait for a vCPU thread to do anything but leave guest mode:
+ * that thread may be blocked in axas_fault() on the lock the caller of
+ * this callback holds (its CPU still takes the IPI).
  */
 static void tmpl_flush(void *cookie, u64 gpa, u64 size)
 {
-	pr_debug("flush [%#llx, %#llx)\n", gpa, gpa + size);
+	struct tmpl_vm *vm = cookie;
+	unsigned int i;
+
+	for (i = 0; i < TMPL_NR_VCPUS; i++) {
+		struct tmpl_vcpu *v = &vm->vcpus[i];
+
+		set_bit(TMPL_REQ_FLUSH, &v->requests);
+		/*
+		 * The request before in_guest, as tmpl_vcpu_enter() does the
+		 * reverse: either the vCPU sees the request before it enters,
+		 * or this sees it in guest mode and kicks it.
+		 */
+		smp_mb__after_atomic();
+		/* Acquire: v->cpu, which the vCPU writes before in_guest. */
+		if (smp_load_acquire(&v->in_guest))
+			smp_call_function_single(READ_ONCE(v->cpu), tmpl_kick,
+						 NULL, 1);
+	}
+}
+
+/*
+ * One entry of @v into the guest, on the vCPU's thread, and its exit.
+ * Interrupts stay disabled from the request check to the entry, so that
+ * an IPI sent after the check stays pending and makes the guest exit
+ * right after it enters.
+ */
+static void tmpl_vcpu_enter(struct tmpl_vm *vm, struct tmpl_vcpu *v)
+{
+	bool moved;
+	int cpu;
+
+	local_irq_disable();
+	/*
+	 * A CPU it entered on before may still hold translations tagged
+	 * with the EPTP or ASID from before a flush: flush when it moves.
+	 */
+	cpu = smp_processor_id();
+	moved = cpu != v->cpu;
+	WRITE_ONCE(v->cpu, cpu);
+	/* The CPU before in_guest, for tmpl_flush()'s kick. */
+	smp_store_release(&v->in_guest, true);
+	/* in_guest before the requests: pairs with tmpl_flush(). */
+	smp_mb();
+	if (test_and_clear_bit(TMPL_REQ_FLUSH, &v->requests) || moved) {
+		/*
+		 * Here: INVEPT (single-context) for axas_space_root(vm->space),
+		 * or TLB_CONTROL_FLUSH_ASID in the VMCB (NPT).
+		 */
+	}
+	/* Here: VMLAUNCH/VMRESUME or VMRUN, and the exit's first steps. */
+	WRITE_ONCE(v->in_guest, false);
+	local_irq_enable();
 }
 
 /* The table format and what the CPU supports of it. */
@@ -86,8 +176,11 @@ static int tmpl_vm_create(struct tmpl_vm *vm)
 		.flush = tmpl_flush,
 		.cookie = vm,
 	};
+	unsigned int i;
 	int ret;
 
+	for (i = 0; i < TMPL_NR_VCPUS; i++)
+		vm->vcpus[i].cpu = -1;
 	ret = tmpl_pt_cfg(&cfg.pt);
 	if (ret)
 		return ret;
@@ -213,8 +306,11 @@ static int __init tmpl_init(void)
 
 	/*
 	 * Here: the VMCS's EPT pointer or the VMCB's nCR3 is
-	 * axas_space_root(vm->space); run the vCPUs. Their first exits:
+	 * axas_space_root(vm->space); run the vCPUs, each on a thread of its
+	 * own calling tmpl_vcpu_enter() in a loop and handling the exits
+	 * (called once here, where it enters nothing). Their first exits:
 	 */
+	tmpl_vcpu_enter(vm, &vm->vcpus[0]);
 	if (!tmpl_handle_fault(vm, TMPL_RAM_GPA + SZ_2M, AXAS_ACCESS_WRITE) ||
 	    !tmpl_handle_fault(vm, TMPL_MMIO_GPA, AXAS_ACCESS_READ)) {
 		ret = -EIO;
