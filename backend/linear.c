@@ -7,9 +7,31 @@
 #include <linux/ioport.h>
 #include <linux/mm.h>
 
-#include "../axas_internal.h"
+#include "backend.h"
 
-static int linear_populate(struct axas_space *space, struct axas_area *area,
+/*
+ * Does [@hpa, @hpa + @size) hold RAM the kernel's page allocator owns? It
+ * has online struct pages not reserved; offline memory (hot-added) may
+ * become such RAM any time. A linear area refuses it unless asked
+ * (AXAS_AREA_HOST_RAM).
+ */
+bool axas_linear_host_ram(phys_addr_t hpa, u64 size)
+{
+	unsigned long pfn, end = PHYS_PFN(hpa + size);
+
+	for (pfn = PHYS_PFN(hpa); pfn < end; pfn++) {
+		struct page *page = pfn_to_online_page(pfn);
+
+		if (page ? !PageReserved(page) : pfn_valid(pfn))
+			return true;
+		if (!(pfn & 1023))
+			cond_resched();
+	}
+	return false;
+}
+
+static int linear_populate(struct axas_pt *pt, struct axas_frames *frames,
+			   const struct axas_area *area,
 			   const struct axas_pt_window *win)
 {
 	/*
@@ -23,10 +45,8 @@ static int linear_populate(struct axas_space *space, struct axas_area *area,
 					       IORES_DESC_NONE) == REGION_INTERSECTS,
 	};
 
-	return axas_pt_map_window(&space->pt, area->start,
-				  area->end - area->start, &src,
-				  area->flags & AXAS_PROT_ALL, space->pt.pgsizes,
-				  0, win);
+	return axas_pt_map_window(pt, area->start, area->end - area->start, &src,
+				  area->flags & AXAS_PROT_ALL, pt->pgsizes, 0, win);
 }
 
 const struct axas_backend axas_backend_linear = {

@@ -25,7 +25,7 @@
 #include <axas/axas.h>
 #include <axas/compat.h>
 
-#include "../axas_internal.h"
+#include "../features/features.h"
 #include "../npt/fmt.h"
 #include "axas_test.h"
 
@@ -585,7 +585,7 @@ static void axas_boundary_cap_race_loser(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, axas_map_alloc(t->space, BASE, SZ_64K, RW, SZ_4K), 0);
 	KUNIT_ASSERT_EQ(test, axas_fault(t->space, BASE, AXAS_ACCESS_WRITE),
 			AXAS_FAULT_INSTALLED);
-	t->space->max_frames = 2;
+	t->space->frames.max = 2;
 	t->stall_calls = 1;
 	kunit_activate_static_stub(test, axas_frames_alloc, axb_stalling_frames_alloc);
 	axb_fault_start(t, &a, BASE + SZ_4K);
@@ -616,7 +616,7 @@ static void axas_boundary_cap_overcharge(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, axas_map_alloc(t->space, BASE, SZ_64K, RW, SZ_4K), 0);
 	KUNIT_ASSERT_EQ(test, axas_fault(t->space, BASE, AXAS_ACCESS_WRITE),
 			AXAS_FAULT_INSTALLED);
-	t->space->max_frames = 3;
+	t->space->frames.max = 3;
 	t->stall_calls = 2;
 	kunit_activate_static_stub(test, axas_frames_alloc, axb_stalling_frames_alloc);
 	axb_fault_start(t, &a, BASE + SZ_4K);

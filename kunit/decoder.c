@@ -23,7 +23,7 @@
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 
-#include "../axas_internal.h"
+#include "../features/features.h"
 #include "axas_test.h"
 
 #define ADDR_BITS	GENMASK_ULL(51, 12)

@@ -22,7 +22,7 @@
 #include <axas/axas.h>
 #include <axas/compat.h>
 
-#include "../axas_internal.h"
+#include "../features/features.h"
 #include "axas_test.h"
 
 #define RW	(AXAS_PROT_READ | AXAS_PROT_WRITE)

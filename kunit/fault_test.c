@@ -20,7 +20,7 @@
 #include <axas/axas.h>
 #include <axas/compat.h>
 
-#include "../axas_internal.h"
+#include "../features/features.h"
 #include "../npt/fmt.h"
 #include "axas_test.h"
 

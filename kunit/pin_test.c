@@ -21,7 +21,7 @@
 
 #include <axas/axas.h>
 
-#include "../axas_internal.h"
+#include "../features/features.h"
 #include "axas_test.h"
 
 KUNIT_ARRAY_PARAM(axp_fmt, axt_fmts, axt_fmt_desc);

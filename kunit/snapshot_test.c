@@ -23,7 +23,7 @@
 #include <axas/axas.h>
 #include <axas/compat.h>
 
-#include "../axas_internal.h"
+#include "../features/features.h"
 #include "../npt/fmt.h"
 #include "axas_test.h"
 
@@ -496,7 +496,7 @@ static void axs_cap(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, axas_snapshot_take(t->space), -ENOMEM);
 	KUNIT_EXPECT_EQ(test, axt_stats(t->space).frames, used);
 	KUNIT_EXPECT_EQ(test, axt_stats(t->space).snapshot_frames, 0);
-	KUNIT_EXPECT_EQ(test, atomic_long_read(&t->space->frames), (long)used);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&t->space->frames.held), (long)used);
 	axs_check(test, t);
 	/* Give the eager area back: now it fits. */
 	KUNIT_ASSERT_EQ(test, axas_unmap(t->space, EAGER, EAGER_SZ), 0);
@@ -508,7 +508,7 @@ static void axs_cap(struct kunit *test)
 		KUNIT_ASSERT_EQ(test, axs_write(t, i, 9, true), 0);
 	axs_take(test, t);
 	KUNIT_EXPECT_EQ(test, axt_stats(t->space).snapshot_frames, 356);
-	KUNIT_EXPECT_EQ(test, atomic_long_read(&t->space->frames), 712);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&t->space->frames.held), 712);
 	/* Only 50 frames left for the guest. */
 	for (i = 356; i < 406; i++)
 		KUNIT_ASSERT_EQ(test, axs_write(t, i, 8, true), 0);
@@ -619,7 +619,7 @@ static void axs_take_fail(struct kunit *test)
 		t->fail_at = i;
 		KUNIT_ASSERT_EQ(test, axas_snapshot_take(t->space), -ENOMEM);
 		KUNIT_ASSERT_EQ(test, t->calls, i);
-		KUNIT_ASSERT_EQ(test, atomic_long_read(&t->space->frames),
+		KUNIT_ASSERT_EQ(test, atomic_long_read(&t->space->frames.held),
 				(long)used);
 		KUNIT_ASSERT_EQ(test, axt_stats(t->space).snapshot_frames, 0);
 		KUNIT_ASSERT_EQ(test, axas_snapshot_restore(t->space), -ENOENT);
@@ -677,7 +677,7 @@ static void axs_restore_fail(struct kunit *test)
 	}
 	kunit_deactivate_static_stub(test, axas_frames_alloc);
 	KUNIT_EXPECT_EQ(test, axas_snapshot_drop(t->space), 0);
-	KUNIT_EXPECT_EQ(test, atomic_long_read(&t->space->frames),
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&t->space->frames.held),
 			(long)axs_present(t->present));
 }
 
@@ -742,7 +742,7 @@ static void axs_restore_fail_tables(struct kunit *test)
 	axs_check(test, t);
 	KUNIT_EXPECT_EQ(test, axt_stats(t->space).frames, axs_present(t->present));
 	KUNIT_EXPECT_EQ(test, axas_snapshot_drop(t->space), 0);
-	KUNIT_EXPECT_EQ(test, atomic_long_read(&t->space->frames),
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&t->space->frames.held),
 			(long)axs_present(t->present));
 }
 

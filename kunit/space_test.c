@@ -23,7 +23,7 @@
 #include <axas/walk.h>
 #include <axas/compat.h>
 
-#include "../axas_internal.h"
+#include "../features/features.h"
 #include "../npt/fmt.h"
 #include "axas_test.h"
 
@@ -538,7 +538,7 @@ static void axas_space_bad_input(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, after);
 	KUNIT_ASSERT_NOT_NULL(test, ram);
 	/* A cap that leaves room for 1000 frames. */
-	t->space->max_frames = 1000;
+	t->space->frames.max = 1000;
 	KUNIT_ASSERT_EQ(test, axas_map_alloc(t->space, BASE, SZ_1M, RW, SZ_4K), 0);
 	KUNIT_ASSERT_EQ(test, axas_fault(t->space, BASE, AXAS_ACCESS_READ), 0);
 	axs_snap(t, before);

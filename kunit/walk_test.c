@@ -24,7 +24,7 @@
 #include <axas/vmm.h>
 #include <axas/walk.h>
 
-#include "../axas_internal.h"
+#include "../features/features.h"
 #include "../npt/fmt.h"
 #include "axas_test.h"
 

@@ -29,7 +29,7 @@
 
 #include "../compat_internal.h"
 
-#include "../axas_internal.h"
+#include "engine.h"
 #include "ept.h"
 #include "npt.h"
 

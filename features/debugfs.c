@@ -3,10 +3,13 @@
  * /sys/kernel/debug/axas/<name>-<id>/: stats, areas and table of a space.
  */
 #include <linux/debugfs.h>
+#include <linux/rcupdate.h>
 #include <linux/seq_file.h>
 #include <kunit/visibility.h>
 
-#include "axas_internal.h"
+#include "features.h"
+
+static struct dentry *axas_debugfs_root;
 
 VISIBLE_IF_KUNIT int axas_stats_show(struct seq_file *m, void *unused)
 {
@@ -159,7 +162,8 @@ static const struct file_operations axas_table_fops = {
 	.release = seq_release_private,
 };
 
-void axas_space_debugfs_init(struct axas_space *space)
+/* The core's @create hook: the space's directory. */
+static void debugfs_space_create(struct axas_space *space)
 {
 	char name[48];
 
@@ -168,4 +172,42 @@ void axas_space_debugfs_init(struct axas_space *space)
 	debugfs_create_file("stats", 0444, space->debugfs, space, &axas_stats_fops);
 	debugfs_create_file("areas", 0444, space->debugfs, space, &axas_areas_fops);
 	debugfs_create_file("table", 0444, space->debugfs, space, &axas_table_fops);
+}
+
+/* The core's @destroy hook. */
+static void debugfs_space_destroy(struct axas_space *space)
+{
+	debugfs_remove_recursive(space->debugfs);
+}
+
+struct axas_space_hooks axas_debugfs_hooks = {
+	.create = debugfs_space_create,
+	.destroy = debugfs_space_destroy,
+};
+
+/*
+ * Exact: table pages freed before the read have left their grace period.
+ * Without the barrier a reader right after a space's destruction (the
+ * harness, after its modules ran) counts pages still waiting for it.
+ */
+static int axas_live_tables_get(void *data, u64 *val)
+{
+	rcu_barrier();
+	*val = axas_pt_live_tables();
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(axas_live_tables_fops, axas_live_tables_get, NULL,
+			 "%llu\n");
+
+/* /sys/kernel/debug/axas/, and its live_tables file. */
+void axas_debugfs_init(void)
+{
+	axas_debugfs_root = debugfs_create_dir("axas", NULL);
+	debugfs_create_file_unsafe("live_tables", 0444, axas_debugfs_root,
+				   NULL, &axas_live_tables_fops);
+}
+
+void axas_debugfs_exit(void)
+{
+	debugfs_remove_recursive(axas_debugfs_root);
 }

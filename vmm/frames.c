@@ -17,8 +17,8 @@
 #include <axas/axas.h>
 #include <axas/vmm.h>
 
-#include "compat_internal.h"
-#include "npt/fmt.h"
+#include "../compat_internal.h"
+#include "../npt/fmt.h"
 
 /**
  * axas_vmm_frame_alloc() - zeroed, physically contiguous pages

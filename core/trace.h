@@ -73,5 +73,5 @@ DEFINE_EVENT(axas_range, axas_flush,
 #undef TRACE_INCLUDE_PATH
 #define TRACE_INCLUDE_PATH .
 #undef TRACE_INCLUDE_FILE
-#define TRACE_INCLUDE_FILE axas_trace
+#define TRACE_INCLUDE_FILE trace
 #include <trace/define_trace.h>

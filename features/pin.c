@@ -25,9 +25,9 @@
 #include <linux/list_bl.h>
 #include <kunit/visibility.h>
 
-#include "compat_internal.h"
+#include "../compat_internal.h"
 
-#include "axas_internal.h"
+#include "features.h"
 
 #define PIN_ACCESS	(AXAS_ACCESS_READ | AXAS_ACCESS_WRITE)
 
@@ -142,7 +142,7 @@ static int pin_lookup(struct axas_space *space, u64 gpa, unsigned int access,
 			 */
 			ret = -EACCES;
 			if (!(flags & AXAS_PIN_FAULT) ||
-			    !axas_dirty_wp(space, leaf->gpa, leaf->size))
+			    !(axas_space_denied(space, gpa) & AXAS_PROT_WRITE))
 				break;
 		}
 		up_read(&space->lock);
@@ -410,7 +410,7 @@ void axas_pin_release(struct axas_pin *pin)
 	write_lock_irq(&pin->lock);
 	/* Its writes until now: for the next harvest. */
 	if (pin->valid && (pin->access & AXAS_ACCESS_WRITE))
-		axas_dirty_mark(space, pin->gpa, pin->len);
+		axas_space_written(space, pin->gpa, pin->len);
 	WRITE_ONCE(pin->valid, false);
 	write_unlock_irq(&pin->lock);
 	up_read(&space->lock);
@@ -449,7 +449,7 @@ static void pins_invalidate(struct axas_space *space, u64 gpa, u64 size,
 		pin->map = NULL;
 		/* Its writes until the callback returned: for the next harvest. */
 		if (pin->access & AXAS_ACCESS_WRITE)
-			axas_dirty_mark(space, pin->gpa, pin->len);
+			axas_space_written(space, pin->gpa, pin->len);
 		/* The callback may only post a request: the flush kicks. */
 		if (gather)
 			axas_pt_gather_add(gather, pin->gpa & PAGE_MASK,
@@ -505,7 +505,8 @@ VISIBLE_IF_KUNIT void axas_pins_leaked(struct axas_space *space,
 }
 EXPORT_SYMBOL_IF_KUNIT(axas_pins_leaked);
 
-void axas_pins_forget(struct axas_space *space)
+/* The core's @destroy hook: unregister pins the VMM left behind (a bug). */
+static void pins_forget(struct axas_space *space)
 {
 	struct hlist_bl_node *pos, *tmp;
 	struct axas_pin *pin;
@@ -520,3 +521,8 @@ void axas_pins_forget(struct axas_space *space)
 	if (n)
 		axas_pins_leaked(space, n);
 }
+
+struct axas_space_hooks axas_pin_hooks = {
+	.reduce = axas_pins_invalidate,
+	.destroy = pins_forget,
+};

@@ -30,9 +30,9 @@
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 
-#include "compat_internal.h"
+#include "../compat_internal.h"
 
-#include "axas_internal.h"
+#include "features.h"
 
 /* Saved pages per block of the array: 2 MiB from the snapshot's start. */
 #define SNAP_BLOCK	(PAGE_SIZE / sizeof(struct page *))
@@ -47,6 +47,7 @@
  *	saved page, and the pages a restore visits share the blocks.
  * @nr_blocks: entries of @blocks
  * @work: one bit per page of the range, a restore's harvest
+ * @stale: an area was mapped, unmapped or protected since it was taken
  */
 struct axas_snapshot {
 	u64 start;
@@ -54,6 +55,7 @@ struct axas_snapshot {
 	struct page ***blocks;
 	unsigned long nr_blocks;
 	unsigned long *work;
+	bool stale;
 };
 
 /* The saved page of index @i, or NULL. */
@@ -86,14 +88,14 @@ static void snapshot_destroy(struct axas_space *space,
 		cond_resched();
 	}
 	kvfree(snap->blocks);
-	axas_frames_uncharge(space, n);
-	atomic_long_sub(n, &space->snapshot_frames);
+	axas_frames_uncharge(&space->frames, n);
+	atomic_long_sub(n, &space->frames.aside);
 	kvfree(snap->work);
 	kfree(snap);
 }
 
-/* Shutdown (lock held exclusively): the snapshot's memory goes too. */
-void axas_snapshot_free(struct axas_space *space)
+/* The snapshot's memory goes (the core's @shutdown hook, and drop). */
+static void snapshot_free(struct axas_space *space)
 {
 	lockdep_assert_held_write(&space->lock);
 	if (!space->snap)
@@ -101,6 +103,18 @@ void axas_snapshot_free(struct axas_space *space)
 	snapshot_destroy(space, space->snap);
 	space->snap = NULL;
 }
+
+/* The core's @layout hook: the snapshot no longer holds the areas. */
+static void snapshot_layout(struct axas_space *space, u64 gpa, u64 size)
+{
+	if (space->snap)
+		space->snap->stale = true;
+}
+
+struct axas_space_hooks axas_snapshot_hooks = {
+	.layout = snapshot_layout,
+	.shutdown = snapshot_free,
+};
 
 /* Save the page at @gpa (present, alloc memory); charged to the cap. */
 static int snapshot_save(struct axas_space *space, struct axas_snapshot *snap,
@@ -116,16 +130,16 @@ static int snapshot_save(struct axas_space *space, struct axas_snapshot *snap,
 		if (!*block)
 			return -ENOMEM;
 	}
-	ret = axas_frames_charge(space, 1);
+	ret = axas_frames_charge(&space->frames, 1);
 	if (ret)
 		return ret;
-	if (axas_frames_get(space, 0, 1, &page) != 1) {
-		axas_frames_uncharge(space, 1);
+	if (axas_frames_get(&space->frames, 0, 1, &page) != 1) {
+		axas_frames_uncharge(&space->frames, 1);
 		return -ENOMEM;
 	}
 	copy_highpage(page, pfn_to_page(PHYS_PFN(leaf->hpa + (gpa - leaf->gpa))));
 	(*block)[i % SNAP_BLOCK] = page;
-	atomic_long_inc(&space->snapshot_frames);
+	atomic_long_inc(&space->frames.aside);
 	return 0;
 }
 
@@ -206,7 +220,7 @@ int axas_snapshot_take(struct axas_space *space)
 	int ret;
 
 	axas_pt_gather_init(&gather);
-	old = set_active_memcg(space->memcg);
+	old = axas_space_memcg_enter(space);
 	axas_space_lock_exact(space);
 	ret = -ESHUTDOWN;
 	if (space->dead)
@@ -253,9 +267,8 @@ int axas_snapshot_take(struct axas_space *space)
 		axas_pins_invalidate_write(space, start, end - start, &gather);
 	axas_space_flush(space, &gather);
 	axas_pt_gather_release(&gather);
-	space->log = log;
+	axas_dirty_log_set(space, log);
 	space->snap = snap;
-	space->snap_stale = false;
 	log = NULL;
 	snap = NULL;
 	/* A populate planned huge leaves here: plan again. */
@@ -265,7 +278,7 @@ out_unlock:
 		snapshot_destroy(space, snap);
 	up_write(&space->lock);
 	kvfree(log);
-	set_active_memcg(old);
+	axas_space_memcg_leave(old);
 	return ret;
 }
 EXPORT_SYMBOL_NS_GPL(axas_snapshot_take, AXAS_NS);
@@ -441,7 +454,7 @@ long axas_snapshot_restore(struct axas_space *space)
 	int ret = 0;
 
 	axas_pt_gather_init(&gather);
-	old = set_active_memcg(space->memcg);
+	old = axas_space_memcg_enter(space);
 	axas_space_lock_exact(space);
 	snap = space->snap;
 	log = space->log;
@@ -449,7 +462,7 @@ long axas_snapshot_restore(struct axas_space *space)
 		ret = -ESHUTDOWN;
 	else if (!snap)
 		ret = -ENOENT;
-	else if (space->snap_stale)
+	else if (snap->stale)
 		ret = -ESTALE;
 	if (ret)
 		goto out_unlock;
@@ -501,14 +514,14 @@ long axas_snapshot_restore(struct axas_space *space)
 			set_bit(i, log->bits);
 	}
 	axas_space_flush(space, &r.gather);
-	axas_frames_free(space, &r.frames);
+	axas_frames_free(&space->frames, &r.frames);
 	/* Tables the unmaps freed may lie above ranges beyond the snapshot's. */
 	axas_space_populates_stale(space, min(snap->start, r.gather.start),
 				   max(snap->end, r.gather.end));
 	axas_pt_gather_release(&r.gather);
 out_unlock:
 	up_write(&space->lock);
-	set_active_memcg(old);
+	axas_space_memcg_leave(old);
 	axas_pt_gather_release(&gather);
 	return ret < 0 ? ret : r.done;
 }
@@ -537,7 +550,7 @@ int axas_snapshot_drop(struct axas_space *space)
 		ret = -ENOENT;
 	} else {
 		axas_dirty_log_end(space);
-		axas_snapshot_free(space);
+		snapshot_free(space);
 	}
 	up_write(&space->lock);
 	return ret;

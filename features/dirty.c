@@ -30,9 +30,9 @@
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 
-#include "compat_internal.h"
+#include "../compat_internal.h"
 
-#include "axas_internal.h"
+#include "features.h"
 
 /* Write-protection unless the table has dirty flags (or the VMM asks). */
 static bool log_wants_wp(const struct axas_space *space, unsigned int flags)
@@ -64,88 +64,73 @@ struct axas_dirty_log *axas_dirty_log_alloc(struct axas_space *space, u64 gpa,
 		       GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	if (!log)
 		return NULL;
-	log->start = gpa;
-	log->end = gpa + size;
 	log->wp = log_wants_wp(space, flags);
+	log->win = (struct axas_pt_window) {
+		.start = gpa,
+		.end = gpa + size,
+		.deny = log->wp ? AXAS_PROT_WRITE : 0,
+	};
 	return log;
 }
 
-/* The log's pages of [gpa, gpa + size) were written behind the table. */
-void axas_dirty_mark(struct axas_space *space, u64 gpa, u64 size)
+void axas_dirty_log_set(struct axas_space *space, struct axas_dirty_log *log)
+{
+	lockdep_assert_held_write(&space->lock);
+	space->log = log;
+	space->win = &log->win;
+}
+
+/*
+ * The core's @write hook: the log's pages of [gpa, gpa + size) were
+ * written behind the table.
+ */
+static void dirty_write(struct axas_space *space, u64 gpa, u64 size)
 {
 	struct axas_dirty_log *log = space->log;
 	u64 end = gpa + size;
 
-	lockdep_assert_held(&space->lock);
-	if (!log || end <= log->start || gpa >= log->end)
+	if (!log || end <= log->win.start || gpa >= log->win.end)
 		return;
-	gpa = max(ALIGN_DOWN(gpa, PAGE_SIZE), log->start);
-	end = min(end, log->end);
+	gpa = max(ALIGN_DOWN(gpa, PAGE_SIZE), log->win.start);
+	end = min(end, log->win.end);
 	/* After the write: a harvest that sees the bit sees the data. */
 	smp_mb__before_atomic();
 	for (; gpa < end; gpa += PAGE_SIZE)
-		set_bit((gpa - log->start) >> PAGE_SHIFT, log->bits);
+		set_bit((gpa - log->win.start) >> PAGE_SHIFT, log->bits);
 }
 
 /*
- * A protect is about to set the rights of [gpa, gpa + size): in
- * write-protection mode the write right of a logged page is the mark of
- * a written page, and it goes (the logged pages get no write right until
- * written again, whatever @prot says), so move it into the log's bitmap
- * first. Lock held exclusively.
+ * The core's @protect hook: a protect is about to set the rights of [gpa,
+ * gpa + size). In write-protection mode the write right of a logged page
+ * is the mark of a written page, and it goes (the window keeps it from
+ * the logged pages until written again, whatever the new rights), so
+ * move it into the log's bitmap first.
  */
-void axas_dirty_protect(struct axas_space *space, u64 gpa, u64 size)
+static void dirty_protect(struct axas_space *space, u64 gpa, u64 size)
 {
 	struct axas_dirty_log *log = space->log;
 	u64 end = gpa + size;
 
-	lockdep_assert_held_write(&space->lock);
-	if (!log || !log->wp || end <= log->start || gpa >= log->end)
+	if (!log || !log->wp || end <= log->win.start || gpa >= log->win.end)
 		return;
-	gpa = max(gpa, log->start);
-	end = min(end, log->end);
+	gpa = max(gpa, log->win.start);
+	end = min(end, log->win.end);
 	axas_pt_scan(&space->pt, gpa, end - gpa, AXAS_SCAN_WRITABLE,
-		     AXAS_SCAN_ATOMIC, log->bits, log->start, NULL);
+		     AXAS_SCAN_ATOMIC, log->bits, log->win.start, NULL);
 }
 
-/*
- * Logging's window for maps and protects (see &struct axas_pt_window):
- * NULL without a log, else @win filled. Lock held either way.
- */
-const struct axas_pt_window *axas_dirty_window(const struct axas_space *space,
-					       struct axas_pt_window *win)
-{
-	const struct axas_dirty_log *log = space->log;
-
-	if (!log)
-		return NULL;
-	*win = (struct axas_pt_window) {
-		.start = log->start,
-		.end = log->end,
-		.deny = log->wp ? AXAS_PROT_WRITE : 0,
-	};
-	return win;
-}
-
-/* Does the log cover part of [gpa, gpa + size)? Lock held either way. */
-bool axas_dirty_logged(const struct axas_space *space, u64 gpa, u64 size)
-{
-	const struct axas_dirty_log *log = space->log;
-
-	return log && gpa < log->end && gpa + size > log->start;
-}
-
-/* Write-protection mode and part of [gpa, gpa + size) is logged. */
-bool axas_dirty_wp(const struct axas_space *space, u64 gpa, u64 size)
-{
-	return axas_dirty_logged(space, gpa, size) && space->log->wp;
-}
-
-void axas_dirty_log_free(struct axas_space *space)
+/* The core's @destroy hook: a log the VMM left running. */
+static void dirty_destroy(struct axas_space *space)
 {
 	kvfree(space->log);
 	space->log = NULL;
 }
+
+struct axas_space_hooks axas_dirty_hooks = {
+	.protect = dirty_protect,
+	.write = dirty_write,
+	.destroy = dirty_destroy,
+};
 
 /**
  * axas_dirty_log_start() - start dirty logging over a GPA range
@@ -182,7 +167,7 @@ int axas_dirty_log_start(struct axas_space *space, u64 gpa, u64 size,
 		return ret;
 	if (flags & ~AXAS_DIRTY_WP)
 		return -EINVAL;
-	old = set_active_memcg(space->memcg);
+	old = axas_space_memcg_enter(space);
 	log = axas_dirty_log_alloc(space, gpa, size, flags);
 	if (!log) {
 		ret = -ENOMEM;
@@ -204,7 +189,7 @@ int axas_dirty_log_start(struct axas_space *space, u64 gpa, u64 size,
 	if (log->wp)
 		axas_pins_invalidate_write(space, gpa, size, &gather);
 	axas_space_flush(space, &gather);
-	space->log = log;
+	axas_dirty_log_set(space, log);
 	log = NULL;
 	/* A populate planned huge leaves here: plan again. */
 	axas_space_populates_stale(space, gpa, gpa + size);
@@ -212,7 +197,7 @@ out_unlock:
 	up_write(&space->lock);
 	kvfree(log);
 out_memcg:
-	set_active_memcg(old);
+	axas_space_memcg_leave(old);
 	return ret;
 }
 EXPORT_SYMBOL_NS_GPL(axas_dirty_log_start, AXAS_NS);
@@ -228,11 +213,11 @@ void axas_dirty_log_end(struct axas_space *space)
 	struct axas_area *area;
 
 	lockdep_assert_held_write(&space->lock);
-	for (area = axas_area_from(space, log->start);
-	     log->wp && area && area->start < log->end;
+	for (area = axas_area_from(space, log->win.start);
+	     log->wp && area && area->start < log->win.end;
 	     area = axas_area_next(area)) {
-		u64 start = max(area->start, log->start);
-		u64 end = min(area->end, log->end);
+		u64 start = max(area->start, log->win.start);
+		u64 end = min(area->end, log->win.end);
 
 		if (area->flags & AXAS_PROT_WRITE)
 			axas_pt_scan(&space->pt, start, end - start,
@@ -240,6 +225,7 @@ void axas_dirty_log_end(struct axas_space *space)
 				     NULL);
 	}
 	space->log = NULL;
+	space->win = NULL;
 	kvfree(log);
 }
 
@@ -282,7 +268,7 @@ EXPORT_SYMBOL_NS_GPL(axas_dirty_log_stop, AXAS_NS);
 unsigned long axas_dirty_take_bits(struct axas_dirty_log *log, u64 gpa,
 				   u64 size, unsigned long *bitmap)
 {
-	unsigned long first = (gpa - log->start) >> PAGE_SHIFT;
+	unsigned long first = (gpa - log->win.start) >> PAGE_SHIFT;
 	unsigned long last = first + (size >> PAGE_SHIFT);
 	unsigned long w, added = 0;
 
@@ -334,7 +320,7 @@ again:
 	if (log->snap)
 		goto out_unlock;
 	ret = -ERANGE;
-	if (gpa < log->start || gpa + size > log->end)
+	if (gpa < log->win.start || gpa + size > log->win.end)
 		goto out_unlock;
 	/*
 	 * Write pins are resolved under scan_lock, which this holds: the

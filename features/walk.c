@@ -22,9 +22,9 @@
 #include <axas/axas.h>
 #include <axas/walk.h>
 
-#include "compat_internal.h"
+#include "../compat_internal.h"
 
-#include "axas_internal.h"
+#include "features.h"
 
 /* The register bits the walk depends on. */
 #define GUEST_CR0_WP		BIT_ULL(16)
@@ -205,7 +205,7 @@ static int walk_set_bits(struct walker *w, u64 gpa, u64 seen, u64 bits)
 	axas_space_guest_unmap(&m);
 	/* Written behind the nested table: a dirty log must hear of it. */
 	if (cur == old)
-		axas_dirty_mark(w->space, gpa, walk_wide(w) ? 8 : 4);
+		axas_space_written(w->space, gpa, walk_wide(w) ? 8 : 4);
 	if ((cur & ~(GPTE_A | GPTE_D)) != (seen & ~(GPTE_A | GPTE_D)))
 		return -EAGAIN;
 	return 0;

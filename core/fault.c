@@ -1,0 +1,260 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The fault path: axas_fault() and what the features fault in through
+ * it. Faults run with the space lock held shared and install leaves with
+ * cmpxchg; frames larger than 4 KiB are allocated with the lock dropped;
+ * at the frame cap a fault decides again with the lock held exclusively
+ * once no charge is held unlocked. See core.h.
+ */
+#include <linux/log2.h>
+#include <linux/mm.h>
+#include <linux/percpu.h>
+#include <linux/sched/mm.h>
+
+#include "core.h"
+#include "trace.h"
+
+#define AXAS_ACCESS_ALL	(AXAS_ACCESS_READ | AXAS_ACCESS_WRITE | \
+			 AXAS_ACCESS_EXEC | AXAS_ACCESS_EXEC_USER)
+
+/*
+ * Does @prot allow @access? With mode-based execute control, a fetch from
+ * a supervisor-mode address needs EXEC (EPT bit 2) and one from a
+ * user-mode address EXEC_USER (bit 10); without it, bit 2 (or NX clear)
+ * governs both.
+ */
+static __always_inline bool prot_allows(const struct axas_space *space,
+					u32 prot, unsigned int access)
+{
+	u32 user_exec = space->pt.cfg.format == AXAS_PT_EPT &&
+			(space->pt.cfg.caps.flags & AXAS_CAP_MBEC) ?
+			AXAS_PROT_EXEC_USER : AXAS_PROT_EXEC;
+
+	if ((access & AXAS_ACCESS_READ) && !(prot & AXAS_PROT_READ))
+		return false;
+	if ((access & AXAS_ACCESS_WRITE) && !(prot & AXAS_PROT_WRITE))
+		return false;
+	if ((access & AXAS_ACCESS_EXEC) && !(prot & AXAS_PROT_EXEC))
+		return false;
+	if ((access & AXAS_ACCESS_EXEC_USER) && !(prot & user_exec))
+		return false;
+	return true;
+}
+
+/*
+ * A write to a present page whose leaf lacks the write right its area
+ * has: the window denied it (for write-protection dirty logging, where
+ * the right is the mark of a written page). Give it back, with the lock
+ * held shared and a cmpxchg on the leaf (the hardware's A/D updates and
+ * other faults race with it).
+ */
+static int space_fault_denied(struct axas_space *space,
+			      const struct axas_area *area, u64 gpa,
+			      unsigned int access,
+			      const struct axas_pt_leaf *leaf)
+{
+	if (!(access & AXAS_ACCESS_WRITE) || !(area->flags & AXAS_PROT_WRITE) ||
+	    !prot_allows(space, leaf->prot | AXAS_PROT_WRITE, access) ||
+	    !(axas_space_denied(space, gpa) & AXAS_PROT_WRITE))
+		return -EACCES;
+	axas_pt_scan(&space->pt, ALIGN_DOWN(gpa, PAGE_SIZE), PAGE_SIZE,
+		     AXAS_SCAN_WRITABLE, AXAS_SCAN_SET, NULL, 0, NULL);
+	this_cpu_inc(space->faults->dirty);
+	return AXAS_FAULT_INSTALLED;
+}
+
+static int space_fault_locked(struct axas_space *space, u64 gpa,
+			      unsigned int access, bool excl,
+			      struct axas_fault_frame *ff)
+{
+	struct axas_pt_leaf leaf;
+	struct axas_area *area;
+	u64 slot;
+	int ret;
+
+	lockdep_assert_held(&space->lock);
+	if (space->dead)
+		return -ESHUTDOWN;
+	area = axas_area_find(space, gpa);
+	if (!area)
+		return -ENOENT;
+	if (!prot_allows(space, area->flags, access))
+		return -EACCES;
+	/*
+	 * Present: spurious only if the leaf itself allows the access, or
+	 * the vCPU would fault on it forever.
+	 */
+	ret = axas_pt_query(&space->pt, gpa, &leaf);
+	if (!ret) {
+		if (prot_allows(space, leaf.prot, access))
+			return AXAS_FAULT_SPURIOUS;
+		return space_fault_denied(space, area, gpa, access, &leaf);
+	}
+	if (WARN_ON_ONCE(ret != -ENOENT || !area->backend->fault))
+		return -EFAULT;
+	/*
+	 * Not mapped: @leaf.size is the largest leaf the table takes there,
+	 * but no leaf larger than 4 KiB goes across the window (dirty logging
+	 * reports 4 KiB pages), and a page inside it gets the window's denied
+	 * rights only from an access that needs them (under write-protection,
+	 * a page not written yet is mapped without the write right: its first
+	 * write marks it).
+	 */
+	slot = min_t(u64, leaf.size, area->pgsize);
+	if (slot > SZ_4K && axas_pt_window_meets(space->win, ALIGN_DOWN(gpa, slot),
+						 slot))
+		slot = SZ_4K;
+	ff->deny = axas_space_denied(space, gpa) &
+		   (access & AXAS_ACCESS_WRITE ? ~AXAS_PROT_WRITE : ~0U);
+	ret = area->backend->fault(&space->pt, &space->frames, area, gpa, slot,
+				   excl && !atomic_read(&space->charges_unlocked),
+				   ff);
+	if (ret == AXAS_FAULT_INSTALLED) {
+		this_cpu_inc(space->faults->leaves[(ilog2(ff->size) - 12) / 9]);
+		if (ff->fell_back)
+			this_cpu_inc(space->faults->fallback);
+	}
+	return ret;
+}
+
+/*
+ * A fault with the space lock held shared; returns with it held shared.
+ * When the frame cap looked full, other faults may have held charges they
+ * were about to give back (losers of a race for the same page): decide
+ * again with the lock held exclusively, when no fault holds a charge, so
+ * that neither a loser nor an unrelated fault fails for a charge that
+ * was never needed.
+ */
+static int space_fault_shared(struct axas_space *space, u64 gpa,
+			      unsigned int access, struct axas_fault_frame *ff)
+{
+	int ret;
+
+	do {
+		ret = space_fault_locked(space, gpa, access, false, ff);
+	} while (ret == AXAS_FAULT_AGAIN);
+	while (ret == -EAGAIN) {
+		axas_space_lock_exact_from_shared(space);
+		do {
+			ret = space_fault_locked(space, gpa, access, true, ff);
+		} while (ret == AXAS_FAULT_AGAIN);
+		downgrade_write(&space->lock);
+	}
+	return ret;
+}
+
+/*
+ * A fault, called and returning with the space lock held shared, but
+ * dropping it while a frame larger than 4 KiB is allocated: the fault
+ * then starts over, as the space may have changed meanwhile.
+ */
+int axas_space_fault_relock(struct axas_space *space, u64 gpa,
+			    unsigned int access)
+{
+	struct axas_fault_frame ff = {};
+	int ret;
+
+	ret = space_fault_shared(space, gpa, access, &ff);
+	while (ret == AXAS_FAULT_NEED_FRAME) {
+		axas_space_unlock_charged(space);
+		ret = axas_fault_frame_alloc(&space->frames, &ff);
+		axas_space_relock_charged(space);
+		if (!ret)
+			ret = space_fault_shared(space, gpa, access, &ff);
+	}
+	if (ff.page || ff.charged)
+		axas_fault_frame_drop(&space->frames, &ff);
+	return ret;
+}
+
+/*
+ * Install the lazy page at @gpa with no access asked for (inside the
+ * window, without its denied rights), the lock held exclusively since
+ * axas_space_lock_exact(). 0 or -errno; a charge another fault holds
+ * unlocked (-EAGAIN) counts as -ENOMEM.
+ */
+int axas_space_fault_excl(struct axas_space *space, u64 gpa)
+{
+	struct axas_fault_frame ff = {};
+	int ret;
+
+	lockdep_assert_held_write(&space->lock);
+	do {
+		ret = space_fault_locked(space, gpa, 0, true, &ff);
+	} while (ret == AXAS_FAULT_AGAIN);
+	axas_fault_frame_drop(&space->frames, &ff);
+	if (ret == -EAGAIN || ret == AXAS_FAULT_NEED_FRAME)
+		ret = -ENOMEM;
+	return ret < 0 ? ret : 0;
+}
+
+/**
+ * axas_fault() - handle an EPT violation / nested page fault
+ * @space: the space
+ * @gpa: the faulting GPA
+ * @access: AXAS_ACCESS_* the guest attempted
+ *
+ * Installs the frame a lazy area needs (a 2 MiB or 1 GiB area the whole
+ * leaf). Faults on different pages run in parallel; two vCPUs faulting
+ * the same page get one frame between them, and both are told to resume,
+ * also when the frame cap has room for one frame only. Linear and eager
+ * areas never allocate here. A page that is present answers
+ * %AXAS_FAULT_SPURIOUS only if its leaf allows @access; frames and table
+ * pages are charged to the space's memory cgroup and fail with -ENOMEM,
+ * without the OOM killer, at its limit.
+ *
+ * In a 2 MiB or 1 GiB area, when the page allocator has no free block of
+ * that size, the fault installs the largest smaller frame it can get (a
+ * 2 MiB or 4 KiB leaf; &axas_space_stats.fallbacks counts it), or
+ * fails with -ENOMEM if the area has %AXAS_AREA_NO_FALLBACK. Frames larger
+ * than 4 KiB are allocated with the space lock dropped (alloc_contig_range()
+ * migrates pages for a 1 GiB frame, which takes long): meanwhile map,
+ * unmap, protect and other faults proceed, and the fault decides again
+ * once it holds the frame.
+ *
+ * Context: process context; may sleep (allocates); takes the space lock
+ * shared (exclusively, briefly, when the frame cap is reached), and drops
+ * it while it allocates a frame larger than 4 KiB.
+ * Return: %AXAS_FAULT_INSTALLED or %AXAS_FAULT_SPURIOUS (resume the
+ * guest); -ENOENT when no area covers @gpa, wherever @gpa lies (in a hole,
+ * in a range axas_unmap() removed, outside the space): no memory there,
+ * emulate MMIO; -EACCES when the area forbids @access; -ENOMEM when no
+ * frame or table page could be had or the frame cap is reached; -EINVAL
+ * for an empty or unknown @access; -ERANGE for a frame the allocator gave
+ * beyond the physical-address width of &axas_pt_caps.phys_bits;
+ * -ESHUTDOWN after shutdown.
+ */
+int axas_fault(struct axas_space *space, u64 gpa, unsigned int access)
+{
+	struct mem_cgroup *old;
+	int ret;
+
+	if (!access || (access & ~AXAS_ACCESS_ALL))
+		return -EINVAL;
+	if (gpa < space->base || gpa >= space->end) {
+		ret = READ_ONCE(space->dead) ? -ESHUTDOWN : -ENOENT;
+		goto out;
+	}
+	old = axas_space_memcg_enter(space);
+	down_read(&space->lock);
+	ret = axas_space_fault_relock(space, gpa, access);
+	up_read(&space->lock);
+	axas_space_memcg_leave(old);
+out:
+	if (ret == AXAS_FAULT_INSTALLED)
+		this_cpu_inc(space->faults->installed);
+	else if (ret == AXAS_FAULT_SPURIOUS)
+		this_cpu_inc(space->faults->spurious);
+	else
+		this_cpu_inc(space->faults->refused);
+	trace_axas_fault(space->id, gpa, access, ret);
+	return ret;
+}
+EXPORT_SYMBOL_NS_GPL(axas_fault, AXAS_NS);
+
+int axas_space_fault_in(struct axas_space *space, u64 gpa)
+{
+	int ret = axas_space_fault_relock(space, gpa, 0);
+
+	return ret < 0 ? ret : 0;
+}
