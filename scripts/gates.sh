@@ -1,9 +1,12 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# gates.sh w1|sparse|style|distro|all - the build gates of `make check`:
-#   w1      W=1 builds (axas, KUnit suites, benchmark; the SVM sample on
+# gates.sh w1|layers|sparse|style|distro|all - the build gates of `make check`:
+#   w1      W=1 builds (axas, KUnit suites, benchmark; the samples on
 #           x86_64) against the UML and x86_64 test kernels: no warning allowed
+#   layers  axas.ko's files, from the UML build's objects: no cycle, no call
+#           to a higher layer, no file above npt/ longer than 900 lines
+#           (scripts/layers.py)
 #   distro  W=1 build of axas.ko and the SVM sample against Debian's 6.1 headers
 #           (linux-headers-amd64)
 #   sparse  C=2 against the x86_64 test kernel: no report allowed
@@ -33,6 +36,19 @@ w1() {
 	build "$("$here/kernel.sh" um)" um w1-um AXAS_KUNIT=m AXAS_BENCH=m
 	build "$("$here/kernel.sh" x86_64)" x86_64 w1-x86_64 AXAS_KUNIT=m AXAS_BENCH=m \
 		AXAS_SAMPLES=m
+}
+
+layers() {
+	local objs="$AXAS_CACHE/gate-w1-um"
+
+	[ -e "$objs/axas.ko" ] || build "$("$here/kernel.sh" um)" um w1-um
+	if ! python3 "$here/layers.py" "$objs" "$top" > "$objs.layers" 2>&1; then
+		cat "$objs.layers"
+		echo "gates: layers: not clean"
+		fail=1
+		return
+	fi
+	echo "gates: $(tail -1 "$objs.layers" | sed 's/^layers: //')"
 }
 
 distro() {
@@ -82,10 +98,11 @@ style() {
 
 case ${1:-all} in
 w1) w1 ;;
+layers) layers ;;
 distro) distro ;;
 sparse) sparse ;;
 style) style ;;
-all) style; w1; distro; sparse ;;
-*) echo "usage: gates.sh w1|distro|sparse|style|all" >&2; exit 2 ;;
+all) style; w1; layers; distro; sparse ;;
+*) echo "usage: gates.sh w1|layers|distro|sparse|style|all" >&2; exit 2 ;;
 esac
 exit $fail
