@@ -95,10 +95,12 @@ struct axas_backend;
  * @pgsize: leaf size (alloc: frame size); @start and @end are aligned to it
  * @hpa: linear: HPA of @start
  * @backend: its backend
+ * @rcu: freed after a grace period (lockless lookups, see core/area.c)
  */
 struct axas_area {
 	struct rb_node node;
 	struct list_head spare;
+	struct rcu_head rcu;
 	u64 start;
 	u64 end;
 	u32 flags;

@@ -3,9 +3,14 @@
  * The areas of a space: a red-black tree of non-overlapping GPA ranges,
  * each with one backend and one set of flags, cut where an unmap or a
  * protect ends inside one. Every change takes the space lock exclusively;
- * lookups take it either way (see core.h).
+ * lookups take it either way (see core.h), but for one: axas_translate()
+ * tells an area from none without the lock, under RCU, retrying while the
+ * tree changes (@axas_space.areas_seq; the rbtree's updates are whole
+ * pointer stores, so such a lookup neither loops nor finds what is not
+ * there, and removed areas are freed after a grace period).
  */
 #include <linux/mm.h>
+#include <linux/rcupdate.h>
 #include <linux/slab.h>
 
 #include "core.h"
@@ -48,11 +53,24 @@ struct axas_area *axas_area_next(struct axas_area *area)
 	return area_of(rb_next(&area->node));
 }
 
-void axas_area_insert(struct axas_space *space, struct axas_area *new)
+/* Changes of the tree and of an area's range, for lockless lookups. */
+static void areas_write_begin(struct axas_space *space)
+{
+	lockdep_assert_held_write(&space->lock);
+	preempt_disable();
+	write_seqcount_begin(&space->areas_seq);
+}
+
+static void areas_write_end(struct axas_space *space)
+{
+	write_seqcount_end(&space->areas_seq);
+	preempt_enable();
+}
+
+static void area_link(struct axas_space *space, struct axas_area *new)
 {
 	struct rb_node **link = &space->areas.rb_node, *parent = NULL;
 
-	lockdep_assert_held_write(&space->lock);
 	while (*link) {
 		parent = *link;
 		if (new->start < area_of(parent)->start)
@@ -65,11 +83,47 @@ void axas_area_insert(struct axas_space *space, struct axas_area *new)
 	space->nr_areas++;
 }
 
-void axas_area_erase(struct axas_space *space, struct axas_area *area)
+void axas_area_insert(struct axas_space *space, struct axas_area *new)
 {
-	lockdep_assert_held_write(&space->lock);
+	areas_write_begin(space);
+	area_link(space, new);
+	areas_write_end(space);
+}
+
+void axas_area_remove(struct axas_space *space, struct axas_area *area)
+{
+	areas_write_begin(space);
 	rb_erase(&area->node, &space->areas);
 	space->nr_areas--;
+	areas_write_end(space);
+	kfree_rcu(area, rcu);
+}
+
+bool axas_area_exists_rcu(struct axas_space *space, u64 gpa)
+{
+	const struct rb_node *node;
+	unsigned int seq;
+	bool found;
+
+	do {
+		seq = read_seqcount_begin(&space->areas_seq);
+		found = false;
+		node = READ_ONCE(space->areas.rb_node);
+		while (node) {
+			const struct axas_area *area =
+				rb_entry(node, struct axas_area, node);
+
+			if (READ_ONCE(area->end) <= gpa) {
+				node = READ_ONCE(node->rb_right);
+			} else if (READ_ONCE(area->start) > gpa) {
+				node = READ_ONCE(node->rb_left);
+			} else {
+				found = true;
+				break;
+			}
+		}
+	} while (read_seqcount_retry(&space->areas_seq, seq));
+	return found;
 }
 
 /*
@@ -132,8 +186,10 @@ static struct axas_area *area_cut(struct axas_space *space,
 	right->start = at;
 	if (area->backend == &axas_backend_linear)
 		right->hpa = area->hpa + (at - area->start);
-	area->end = at;
-	axas_area_insert(space, right);
+	areas_write_begin(space);
+	WRITE_ONCE(area->end, at);
+	area_link(space, right);
+	areas_write_end(space);
 	return right;
 }
 
@@ -204,11 +260,9 @@ void axas_area_carve(struct axas_space *space, u64 gpa, u64 end,
 	for (area = axas_area_from(space, gpa); area && area->start < end;
 	     area = next) {
 		next = axas_area_next(area);
-		if (remove) {
-			axas_area_erase(space, area);
-			kfree(area);
-		} else {
+		if (remove)
+			axas_area_remove(space, area);
+		else
 			area->flags = (area->flags & ~AXAS_PROT_ALL) | prot;
-		}
 	}
 }

@@ -40,6 +40,7 @@
 #include <linux/mutex.h>
 #include <linux/rbtree.h>
 #include <linux/rwsem.h>
+#include <linux/seqlock.h>
 #include <linux/spinlock.h>
 
 #include <axas/axas.h>
@@ -66,6 +67,9 @@ struct axas_fault_stats {
  * struct axas_space - an address space (see include/axas/axas.h)
  * @lock: see "Locking" above
  * @areas: the areas, sorted and non-overlapping
+ * @areas_seq: changes of @areas (written with @lock held exclusively), so
+ *	that a lookup without the lock (axas_translate()'s) can tell an area
+ *	from none; areas are freed after an RCU grace period
  * @nr_areas: how many
  * @pt: the nested page table
  * @base: first GPA
@@ -110,6 +114,7 @@ struct axas_space {
 	 */
 	struct rw_semaphore lock;
 	struct rb_root areas ____cacheline_aligned_in_smp;
+	seqcount_t areas_seq;
 	unsigned long nr_areas;
 	struct axas_pt pt;
 	u64 base;
@@ -195,6 +200,8 @@ static inline u32 axas_space_denied(const struct axas_space *space, u64 gpa)
 struct axas_area *axas_area_from(struct axas_space *space, u64 gpa);
 struct axas_area *axas_area_find(struct axas_space *space, u64 gpa);
 struct axas_area *axas_area_next(struct axas_area *area);
+/* Without the lock, under rcu_read_lock(): is there an area at @gpa? */
+bool axas_area_exists_rcu(struct axas_space *space, u64 gpa);
 
 /* The lock held exclusively, no charge held without it: the cap exact. */
 void axas_space_lock_exact(struct axas_space *space);
@@ -225,7 +232,8 @@ int axas_space_fault_in(struct axas_space *space, u64 gpa);
 #define AREA_GFP_UNMAP	(AREA_GFP | __GFP_HIGH)
 struct axas_area *axas_area_alloc(gfp_t gfp);
 void axas_area_insert(struct axas_space *space, struct axas_area *area);
-void axas_area_erase(struct axas_space *space, struct axas_area *area);
+/* Out of the tree, and freed after a grace period. */
+void axas_area_remove(struct axas_space *space, struct axas_area *area);
 int axas_spares_fill(struct list_head *spares, gfp_t gfp);
 void axas_spares_free(struct list_head *spares);
 void axas_area_carve(struct axas_space *space, u64 gpa, u64 end,

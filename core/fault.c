@@ -188,42 +188,6 @@ int axas_space_fault_excl(struct axas_space *space, u64 gpa)
 	return ret < 0 ? ret : 0;
 }
 
-/**
- * axas_fault() - handle an EPT violation / nested page fault
- * @space: the space
- * @gpa: the faulting GPA
- * @access: AXAS_ACCESS_* the guest attempted
- *
- * Installs the frame a lazy area needs (a 2 MiB or 1 GiB area the whole
- * leaf). Faults on different pages run in parallel; two vCPUs faulting
- * the same page get one frame between them, and both are told to resume,
- * also when the frame cap has room for one frame only. Linear and eager
- * areas never allocate here. A page that is present answers
- * %AXAS_FAULT_SPURIOUS only if its leaf allows @access; frames and table
- * pages are charged to the space's memory cgroup and fail with -ENOMEM,
- * without the OOM killer, at its limit.
- *
- * In a 2 MiB or 1 GiB area, when the page allocator has no free block of
- * that size, the fault installs the largest smaller frame it can get (a
- * 2 MiB or 4 KiB leaf; &axas_space_stats.fallbacks counts it), or
- * fails with -ENOMEM if the area has %AXAS_AREA_NO_FALLBACK. Frames larger
- * than 4 KiB are allocated with the space lock dropped (alloc_contig_range()
- * migrates pages for a 1 GiB frame, which takes long): meanwhile map,
- * unmap, protect and other faults proceed, and the fault decides again
- * once it holds the frame.
- *
- * Context: process context; may sleep (allocates); takes the space lock
- * shared (exclusively, briefly, when the frame cap is reached), and drops
- * it while it allocates a frame larger than 4 KiB.
- * Return: %AXAS_FAULT_INSTALLED or %AXAS_FAULT_SPURIOUS (resume the
- * guest); -ENOENT when no area covers @gpa, wherever @gpa lies (in a hole,
- * in a range axas_unmap() removed, outside the space): no memory there,
- * emulate MMIO; -EACCES when the area forbids @access; -ENOMEM when no
- * frame or table page could be had or the frame cap is reached; -EINVAL
- * for an empty or unknown @access; -ERANGE for a frame the allocator gave
- * beyond the physical-address width of &axas_pt_caps.phys_bits;
- * -ESHUTDOWN after shutdown.
- */
 int axas_fault(struct axas_space *space, u64 gpa, unsigned int access)
 {
 	struct mem_cgroup *old;

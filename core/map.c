@@ -59,27 +59,6 @@ out:
 	return ret;
 }
 
-/**
- * axas_map_linear() - map a host-physical range at a fixed offset
- * @space: the space
- * @gpa: first GPA, 4 KiB aligned
- * @hpa: HPA of @gpa, 4 KiB aligned
- * @size: bytes, a multiple of 4 KiB
- * @flags: AXAS_PROT_* rights and memory type, plus %AXAS_AREA_HOST_RAM to
- *	allow RAM the kernel's page allocator owns
- *
- * For reserved memory (``memmap=``, ``reserve_mem=``: pages the allocator
- * never got) and device ranges. Uses the largest leaves (4K/2M/1G) that the
- * alignment of GPA and HPA allows. Never allocates frames, not even on a
- * fault.
- *
- * Context: process context; may sleep; takes the space lock exclusively.
- * Return: 0; -EINVAL for an unaligned or zero range or unknown/bad flags;
- * -ERANGE for a range outside the space or an HPA beyond the host's
- * width; -EOPNOTSUPP for rights the format cannot express; -EPERM when the
- * range holds allocator-owned RAM and %AXAS_AREA_HOST_RAM is not given;
- * -EEXIST when it overlaps an area; -ESHUTDOWN after shutdown; -ENOMEM.
- */
 int axas_map_linear(struct axas_space *space, u64 gpa, phys_addr_t hpa,
 		    u64 size, u32 flags)
 {
@@ -103,35 +82,6 @@ int axas_map_linear(struct axas_space *space, u64 gpa, phys_addr_t hpa,
 }
 EXPORT_SYMBOL_NS_GPL(axas_map_linear, AXAS_NS);
 
-/**
- * axas_map_alloc() - map memory the space allocates itself
- * @space: the space
- * @gpa: first GPA, aligned to @pgsize
- * @size: bytes, a multiple of @pgsize
- * @flags: AXAS_PROT_* rights and memory type, plus %AXAS_AREA_POPULATE to
- *	allocate and map every frame now, %AXAS_AREA_NO_FALLBACK to fail a
- *	fault (and axas_populate()) rather than install a frame smaller than
- *	@pgsize
- * @pgsize: frame and leaf size: SZ_4K, SZ_2M or SZ_1G
- *
- * Frames are zeroed and charged to the space's memory cgroup
- * (GFP_KERNEL_ACCOUNT) and to the space's frame cap. With
- * %AXAS_AREA_POPULATE the map is all or nothing; without it nothing is
- * allocated now and axas_fault() installs one frame per leaf later.
- * %AXAS_AREA_POPULATE allocates with the space lock held exclusively (for
- * 1 GiB frames that includes alloc_contig_range()'s migration): meant for
- * setting a guest up; while vCPUs run, map lazily and call
- * axas_populate(), which allocates without the lock.
- *
- * Context: process context; may sleep; takes the space lock exclusively.
- * Return: 0; -EINVAL for an unaligned or zero range, an unknown @pgsize or
- * unknown/bad flags (%AXAS_AREA_NO_FALLBACK with 4 KiB frames among them);
- * -ERANGE for a range outside the space; -EOPNOTSUPP
- * for rights or a page size the hardware cannot map, or 1 GiB frames on a
- * kernel without CONFIG_CONTIG_ALLOC; -EEXIST when it overlaps an area; -ENOMEM
- * when frames or table pages ran out or the frame cap was reached
- * (nothing is left mapped); -ESHUTDOWN after shutdown.
- */
 int axas_map_alloc(struct axas_space *space, u64 gpa, u64 size, u32 flags,
 		   unsigned long pgsize)
 {
@@ -257,21 +207,6 @@ out_spares:
 	return ret;
 }
 
-/**
- * axas_unmap() - remove a GPA range from the space
- * @space: the space
- * @gpa: first GPA, 4 KiB aligned
- * @size: bytes, a multiple of 4 KiB
- *
- * The range may cover parts of areas, several areas and holes. Areas are
- * cut where the range ends inside them, huge leaves split; the pins of the
- * range are invalidated and its translations flushed through the callback,
- * and only then are its frames and emptied table pages freed.
- *
- * Context: process context; may sleep; takes the space lock exclusively.
- * Return: 0; -EINVAL for an unaligned or zero range; -ERANGE for a range
- * outside the space; -ENOMEM (nothing changed); -ESHUTDOWN after shutdown.
- */
 int axas_unmap(struct axas_space *space, u64 gpa, u64 size)
 {
 	int ret = space_edit(space, gpa, size, SPACE_UNMAP, 0);
@@ -281,29 +216,6 @@ int axas_unmap(struct axas_space *space, u64 gpa, u64 size)
 }
 EXPORT_SYMBOL_NS_GPL(axas_unmap, AXAS_NS);
 
-/**
- * axas_discard() - give back the frames of a range of alloc areas
- * @space: the space
- * @gpa: first GPA, 4 KiB aligned
- * @size: bytes, a multiple of 4 KiB
- *
- * For ballooning and free-page reporting: removes the translations of the
- * range and frees its frames, but keeps the areas, which become lazy
- * there (an eager area too): the next touch faults in a zeroed frame.
- * Holes and pages not faulted in are skipped. A 2 MiB or 1 GiB leaf the
- * range cuts is split and the rest of its frame stays mapped in smaller
- * leaves (frames are freed 4 KiB at a time); faults in the discarded
- * part of such a slot install 4 KiB frames. As for axas_unmap(), pins of
- * the range are invalidated and the range is flushed before any frame is
- * freed. Under dirty logging the pages it took away are reported written.
- *
- * Context: process context; may sleep; takes the space lock exclusively;
- * calls the pin callbacks and the flush callback.
- * Return: 0; -EINVAL for an unaligned or zero range; -ERANGE for a range
- * outside the space; -EOPNOTSUPP when a linear area lies in the range
- * (nothing changed: its memory is not axas's to free); -ENOMEM (nothing
- * changed); -ESHUTDOWN after shutdown.
- */
 int axas_discard(struct axas_space *space, u64 gpa, u64 size)
 {
 	int ret = space_edit(space, gpa, size, SPACE_DISCARD, 0);
@@ -313,28 +225,6 @@ int axas_discard(struct axas_space *space, u64 gpa, u64 size)
 }
 EXPORT_SYMBOL_NS_GPL(axas_discard, AXAS_NS);
 
-/**
- * axas_protect() - change the rights and memory type of a GPA range
- * @space: the space
- * @gpa: first GPA, 4 KiB aligned
- * @size: bytes, a multiple of 4 KiB
- * @prot: new AXAS_PROT_* rights and memory type
- *
- * Applies to the areas in the range (cut where the range ends inside
- * them) and to their present leaves (huge leaves split where needed);
- * lazy pages faulted in later get @prot too. Holes are skipped. Pins that
- * need a right @prot lacks are invalidated, then reduced rights are
- * flushed through the callback before the call returns. Pages that dirty
- * logging covers in write-protection mode get @prot without the write
- * right, which their next write fault gives back (see "Dirty logging,
- * aging and discard"); a write pin there is invalidated.
- *
- * Context: process context; may sleep; takes the space lock exclusively;
- * calls the pin callbacks and the flush callback.
- * Return: 0; -EINVAL for an unaligned or zero range or a bad @prot;
- * -EOPNOTSUPP for @prot the format cannot express; -ERANGE for a range
- * outside the space; -ENOMEM (nothing changed); -ESHUTDOWN after shutdown.
- */
 int axas_protect(struct axas_space *space, u64 gpa, u64 size, u32 prot)
 {
 	int ret = axas_pt_check_prot(&space->pt, prot);

@@ -406,38 +406,6 @@ static int populate_commit(struct axas_space *space, struct populate *p,
 	return ret;
 }
 
-/**
- * axas_populate() - install the lazy pages of a GPA range now
- * @space: the space
- * @gpa: first GPA, 4 KiB aligned
- * @size: bytes, a multiple of 4 KiB
- *
- * Prefaults a range before the guest runs, or ahead of an access pattern
- * the VMM knows: every page of the range that a fault would install is
- * installed, with the frames a fault would use (the whole leaf of a 2 MiB
- * or 1 GiB area that the range touches; for each such slot where no block
- * of the area's size is free, smaller frames, unless
- * %AXAS_AREA_NO_FALLBACK). Pages already present stay as they are; linear
- * areas are mapped already, eager ones but for the pages axas_discard()
- * gave back, which it installs as in a lazy area.
- *
- * All or nothing: every frame and table page is allocated before the
- * first entry is written, so on failure nothing was installed and
- * nothing is charged. Runs concurrently with faults, guest copies and
- * other populates (space lock held shared): a page a vCPU faults in
- * meanwhile keeps the vCPU's frame. The allocation runs without the lock;
- * if a map, unmap or protect changed the range meanwhile, the populate
- * starts over (changes elsewhere in the space do not disturb it).
- *
- * Context: process context; may sleep (allocates); takes the space lock
- * shared (exclusively, briefly, at the frame cap), and drops it while it
- * allocates.
- * Return: 0; -EINVAL for an unaligned or zero range; -ERANGE for a range
- * outside the space, or a frame beyond the physical-address width;
- * -ENOENT when part of the range has no area; -ENOMEM when frames or
- * table pages ran out or the frame cap would be exceeded; -ESHUTDOWN
- * after shutdown.
- */
 int axas_populate(struct axas_space *space, u64 gpa, u64 size)
 {
 	struct axas_pt_cache tables;

@@ -217,22 +217,6 @@ int axas_space_unmap_frames(struct axas_space *space, u64 gpa, u64 size,
 	return ret;
 }
 
-/**
- * axas_space_create() - create an address space
- * @cfg: range, table format, flush callback, frame cap, memory cgroup
- *
- * The space records the memory cgroup to charge (@cfg->memcg, or the
- * caller's) and charges it for everything it allocates later, whoever
- * calls.
- *
- * Context: process context; may sleep.
- * Return: the space; ERR_PTR(-EINVAL) for a missing @cfg->flush, an
- * unaligned or empty range, unknown @cfg->flags, or a node that has no
- * memory (or %AXAS_SPACE_NODE_STRICT without %AXAS_SPACE_NODE);
- * ERR_PTR(-ERANGE) for a range beyond the
- * table's reach, the errors of axas_pt_init() (-EINVAL, -EOPNOTSUPP), or
- * ERR_PTR(-ENOMEM).
- */
 struct axas_space *axas_space_create(const struct axas_space_cfg *cfg)
 {
 	struct axas_space *space;
@@ -291,6 +275,7 @@ struct axas_space *axas_space_create(const struct axas_space_cfg *cfg)
 		goto out_destroy;
 	space->id = ret;
 	init_rwsem(&space->lock);
+	seqcount_init(&space->areas_seq);
 	mutex_init(&space->scan_lock);
 	INIT_LIST_HEAD(&space->populates);
 	spin_lock_init(&space->populates_lock);
@@ -315,30 +300,6 @@ out_free:
 }
 EXPORT_SYMBOL_NS_GPL(axas_space_create, AXAS_NS);
 
-/**
- * axas_space_shutdown() - unmap everything and refuse further use
- * @space: the space
- *
- * Waits for faults and guest copies in flight (they hold the lock shared),
- * then, in this order: unlinks every translation from the table,
- * invalidates every valid pin (see "Pinned translations"; pins stay
- * registered until released), flushes the whole range through the
- * callback, and frees every frame and table page but the root. The root
- * table stays allocated, and empty, until
- * axas_space_destroy(): a vCPU that is still in guest mode until the
- * flush, or that enters again with the same EPTP/nCR3, finds no
- * translation and exits with an EPT violation / nested page fault, which
- * axas_fault() answers with -ESHUTDOWN. Afterwards every call on @space
- * that answers with an errno fails with -ESHUTDOWN (axas_space_root() still
- * gives the empty root, axas_space_get_stats() the counters, and
- * axas_pin_release() releases); only axas_space_destroy() remains. A
- * VMM calls this to stop a guest while vCPU threads may still report
- * faults. A second call does nothing.
- *
- * Context: process context; may sleep; takes the space lock exclusively;
- * calls the pin callbacks, then the flush callback once.
- * Return: nothing.
- */
 void axas_space_shutdown(struct axas_space *space)
 {
 	struct axas_space_release r = { .space = space };
@@ -374,27 +335,12 @@ void axas_space_shutdown(struct axas_space *space)
 	while ((node = rb_first(&space->areas))) {
 		struct axas_area *area = rb_entry(node, struct axas_area, node);
 
-		axas_area_erase(space, area);
-		kfree(area);
+		axas_area_remove(space, area);
 	}
 	up_write(&space->lock);
 }
 EXPORT_SYMBOL_NS_GPL(axas_space_shutdown, AXAS_NS);
 
-/**
- * axas_space_destroy() - free an address space
- * @space: the space, or NULL
- *
- * Shuts the space down if that was not done (see axas_space_shutdown())
- * and frees it, the root table included. No call on @space may be in
- * flight or follow, and no vCPU may use its EPTP/nCR3 any more: a VMM
- * whose vCPU threads may still call in or enter the guest shuts down
- * first, stops the threads, then destroys. Pins still registered are
- * unregistered with a warning: the VMM releases its pins first.
- *
- * Context: process context; may sleep.
- * Return: nothing.
- */
 void axas_space_destroy(struct axas_space *space)
 {
 	if (!space)
@@ -410,32 +356,12 @@ void axas_space_destroy(struct axas_space *space)
 }
 EXPORT_SYMBOL_NS_GPL(axas_space_destroy, AXAS_NS);
 
-/**
- * axas_space_root() - EPTP or nCR3 to load for this space
- * @space: the space
- *
- * Context: any.
- * Return: the root descriptor (see axas_pt_root()).
- */
 u64 axas_space_root(struct axas_space *space)
 {
 	return axas_pt_root(&space->pt);
 }
 EXPORT_SYMBOL_NS_GPL(axas_space_root, AXAS_NS);
 
-/**
- * axas_walk_areas() - report every area in GPA order
- * @space: the space
- * @fn: called with each area; a non-zero return stops the walk
- * @arg: for @fn
- *
- * @fn runs with the space lock held shared: it must not call any axas_*
- * function on @space (a fault may drop and retake that lock).
- *
- * Context: process context; may sleep; takes the space lock shared.
- * Return: 0, or the first non-zero value @fn returned; -ESHUTDOWN after
- * shutdown (@fn is not called).
- */
 int axas_walk_areas(struct axas_space *space,
 		       int (*fn)(void *arg, const struct axas_area_info *area),
 		       void *arg)
@@ -464,16 +390,6 @@ int axas_walk_areas(struct axas_space *space,
 }
 EXPORT_SYMBOL_NS_GPL(axas_walk_areas, AXAS_NS);
 
-/**
- * axas_space_get_stats() - what the space holds and has done
- * @space: the space
- * @stats: filled in
- *
- * Context: any; reads counters without locking (each one is exact, the
- * set is not a snapshot; a leaf count may be off by the faults and unmaps
- * running meanwhile).
- * Return: nothing.
- */
 void axas_space_get_stats(struct axas_space *space,
 			  struct axas_space_stats *stats)
 {

@@ -10,6 +10,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/bitfield.h>
+#include <linux/bitmap.h>
 #include <linux/highmem.h>
 #include <linux/io.h>
 #include <linux/ioport.h>
@@ -75,28 +76,23 @@ static __always_inline phys_addr_t leaf_hpa(const struct axas_pt *pt, u64 pte,
 	       (gpa & (axas_pt_level_size(level) - 1));
 }
 
+/*
+ * No translation at @gpa: -ENODATA where an area is (a lazy page not
+ * installed yet), -ENOENT where none is. Without the lock (see area.c).
+ */
+static int translate_miss(struct axas_space *space, u64 gpa)
+{
+	bool area;
+
+	rcu_read_lock();
+	area = axas_area_exists_rcu(space, gpa);
+	rcu_read_unlock();
+	return area ? -ENODATA : -ENOENT;
+}
+
 /* Leaves after the first that axas_translate() follows. */
 #define AXAS_TRANSLATE_MAX_LEAVES	512
 
-/**
- * axas_translate() - GPA to HPA
- * @space: the space
- * @gpa: any GPA of the space
- * @len: bytes the caller wants to reach from @gpa (1 for just the address)
- * @tr: filled with the HPA, the rights, and the contiguous length
- *
- * @tr->len counts the bytes from @gpa to the end of its leaf and, while
- * fewer than @len, adds the following leaves that continue the HPA with
- * the same rights (up to 512 of them): the bytes left in the contiguous
- * mapping, not the area size. The answer is a snapshot: a concurrent
- * unmap may remove the translation right after. Callers that only want
- * the HPA call axas_translate_hpa().
- *
- * Context: any, including atomic context (RCU; no sleeping lock).
- * Return: 0; -ERANGE for @gpa outside the space; -ENOENT when @gpa is not
- * mapped (no area, or a lazy page not faulted in yet); -ESHUTDOWN after
- * shutdown.
- */
 int axas_translate(struct axas_space *space, u64 gpa, u64 len,
 		   struct axas_translation *tr)
 {
@@ -127,9 +123,11 @@ int axas_translate(struct axas_space *space, u64 gpa, u64 len,
 	}
 	rcu_read_unlock();
 	if (!pte)
-		return -ENOENT;
+		return translate_miss(space, gpa);
 	run = axas_pt_query_contig(&space->pt, gpa, &leaf, gpa + len,
 				   AXAS_TRANSLATE_MAX_LEAVES);
+	if (run == -ENOENT)
+		return translate_miss(space, gpa);
 	if (run < 0)
 		return run;
 	tr->hpa = leaf.hpa + (gpa - leaf.gpa);
@@ -139,23 +137,6 @@ int axas_translate(struct axas_space *space, u64 gpa, u64 len,
 }
 EXPORT_SYMBOL_NS_GPL(axas_translate, AXAS_NS);
 
-/**
- * axas_translate_hpa() - GPA to HPA, and nothing else
- * @space: the space
- * @gpa: any GPA of the space
- * @hpa: set to the HPA of @gpa when it is mapped
- *
- * The lookup for callers that only want the address: the same answer as
- * axas_translate(), without the rights, the memory type and the
- * contiguous length. It reads one entry per level (the walk unrolled for
- * 4 and 5 levels, no indirect call) under RCU, like axas_translate(), and
- * is a snapshot in the same way: a concurrent unmap may remove the
- * translation right after.
- *
- * Context: any, including atomic context (RCU; no sleeping lock).
- * Return: 0; -ERANGE for @gpa outside the space; -ENOENT when @gpa is not
- * mapped; -ESHUTDOWN after shutdown. *@hpa is only written on 0.
- */
 int axas_translate_hpa(struct axas_space *space, u64 gpa, phys_addr_t *hpa)
 {
 	const struct axas_pt *pt = &space->pt;
@@ -170,7 +151,7 @@ int axas_translate_hpa(struct axas_space *space, u64 gpa, phys_addr_t *hpa)
 	pte = space_leaf(pt, gpa, &level);
 	rcu_read_unlock();
 	if (!pte)
-		return -ENOENT;
+		return translate_miss(space, gpa);
 	*hpa = leaf_hpa(pt, pte, level, gpa);
 	return 0;
 }
@@ -304,7 +285,7 @@ static int space_copy(struct axas_space *space, u64 gpa, void *buf,
 		}
 		if (axas_pt_query(&space->pt, gpa, &leaf)) {
 			if (!(flags & AXAS_COPY_FAULT)) {
-				ret = -EFAULT;
+				ret = axas_area_find(space, gpa) ? -ENODATA : -ENOENT;
 				break;
 			}
 			/* The VMM's view: install the frame whatever the rights. */
@@ -328,25 +309,6 @@ static int space_copy(struct axas_space *space, u64 gpa, void *buf,
 	return ret;
 }
 
-/**
- * axas_read() - copy from guest memory
- * @space: the space
- * @gpa: first GPA
- * @buf: destination
- * @len: bytes (may cross pages and areas)
- * @flags: %AXAS_COPY_FAULT to fault lazy pages in; otherwise a hole fails
- *
- * Reads regardless of the guest's rights (the VMM's view of memory).
- *
- * Context: process context; may sleep; takes the space lock shared (and,
- * with %AXAS_COPY_FAULT, drops it while it allocates a frame larger than
- * 4 KiB, as axas_fault() does).
- * Return: 0; -EINVAL for unknown @flags; -ERANGE for a range outside the
- * space; -EFAULT at a hole without %AXAS_COPY_FAULT, or at host memory
- * that cannot be mapped; with %AXAS_COPY_FAULT, the errors
- * of axas_fault() (-ENOENT, -EACCES, -ENOMEM); -ESHUTDOWN. @buf may be
- * partly written on error.
- */
 int axas_read(struct axas_space *space, u64 gpa, void *buf, size_t len,
 	      unsigned int flags)
 {
@@ -354,28 +316,52 @@ int axas_read(struct axas_space *space, u64 gpa, void *buf, size_t len,
 }
 EXPORT_SYMBOL_NS_GPL(axas_read, AXAS_NS);
 
-/**
- * axas_write() - copy to guest memory
- * @space: the space
- * @gpa: first GPA
- * @buf: source
- * @len: bytes (may cross pages and areas)
- * @flags: %AXAS_COPY_FAULT to fault lazy pages in; otherwise a hole fails
- *
- * Writes regardless of the guest's rights (loading code into read-only
- * memory is the VMM's business).
- *
- * Context: process context; may sleep; takes the space lock shared (and,
- * with %AXAS_COPY_FAULT, drops it while it allocates a frame larger than
- * 4 KiB, as axas_fault() does).
- * Return: as axas_read(); guest memory may be partly written on error.
- */
 int axas_write(struct axas_space *space, u64 gpa, const void *buf,
 	       size_t len, unsigned int flags)
 {
 	return space_copy(space, gpa, (void *)buf, len, flags, true);
 }
 EXPORT_SYMBOL_NS_GPL(axas_write, AXAS_NS);
+
+long axas_read_present(struct axas_space *space, u64 gpa, void *buf,
+		       size_t len, unsigned long *present)
+{
+	unsigned long i, n = len >> PAGE_SHIFT;
+	struct axas_pt_leaf leaf;
+	long copied = 0;
+	int ret = 0;
+
+	ret = axas_space_check_range(space, gpa, len);
+	if (ret)
+		return ret;
+	bitmap_zero(present, n);
+	down_read(&space->lock);
+	for (i = 0; i < n; i++, gpa += PAGE_SIZE, buf += PAGE_SIZE) {
+		if (space->dead) {
+			ret = -ESHUTDOWN;
+			break;
+		}
+		if (axas_pt_query(&space->pt, gpa, &leaf)) {
+			if (!axas_area_find(space, gpa)) {
+				ret = -ENOENT;
+				break;
+			}
+			memset(buf, 0, PAGE_SIZE);
+			continue;
+		}
+		ret = space_copy_page(leaf.hpa + (gpa - leaf.gpa), leaf.prot,
+				      buf, PAGE_SIZE, false);
+		if (ret)
+			break;
+		__set_bit(i, present);
+		copied++;
+		if (!(i & 63))
+			cond_resched();
+	}
+	up_read(&space->lock);
+	return ret ? ret : copied;
+}
+EXPORT_SYMBOL_NS_GPL(axas_read_present, AXAS_NS);
 
 /*
  * The guest page walker (walk.c) reads guest tables through these: begin
@@ -418,7 +404,7 @@ int axas_space_guest_map(struct axas_space *space, u64 gpa, bool fault,
 		if (!area)
 			return -ENOENT;
 		if (!fault)
-			return -EFAULT;
+			return -ENODATA;
 		/* The VMM's view: install the frame whatever the rights. */
 		ret = axas_space_fault_in(space, gpa);
 		if (ret)

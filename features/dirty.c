@@ -132,28 +132,6 @@ struct axas_space_hooks axas_dirty_hooks = {
 	.destroy = dirty_destroy,
 };
 
-/**
- * axas_dirty_log_start() - start dirty logging over a GPA range
- * @space: the space
- * @gpa: first GPA, 4 KiB aligned
- * @size: bytes, a multiple of 4 KiB
- * @flags: %AXAS_DIRTY_WP to use write-protection even where the table has
- *	dirty flags; 0 to choose from the table (see "Dirty logging, aging
- *	and discard")
- *
- * Splits the 2 MiB and 1 GiB leaves that map part of the range into
- * 4 KiB leaves (they stay split when logging stops), forgets what was
- * written before (clears the dirty flags, or takes the write right away;
- * write pins of the range are invalidated then), flushes, and from then on
- * records every page written in the range. One range per space.
- *
- * Context: process context; may sleep; takes the space lock exclusively;
- * calls the pin callbacks and the flush callback.
- * Return: 0; -EINVAL for an unaligned or zero range or unknown @flags;
- * -ERANGE for a range outside the space; -EBUSY when logging is on
- * already or a snapshot exists (its write tracking is the space's one
- * log); -ENOMEM (nothing changed); -ESHUTDOWN after shutdown.
- */
 int axas_dirty_log_start(struct axas_space *space, u64 gpa, u64 size,
 			 unsigned int flags)
 {
@@ -229,19 +207,6 @@ void axas_dirty_log_end(struct axas_space *space)
 	kvfree(log);
 }
 
-/**
- * axas_dirty_log_stop() - stop dirty logging
- * @space: the space
- *
- * In write-protection mode, gives the write right back to every page of
- * the range whose area has it (adding a right needs no flush). Leaves
- * split for logging stay 4 KiB leaves. What was written since the last
- * harvest is forgotten.
- *
- * Context: process context; may sleep; takes the space lock exclusively.
- * Return: 0; -ENOENT when logging is off; -EBUSY while a snapshot exists
- * (its write tracking is not the VMM's to stop); -ESHUTDOWN after shutdown.
- */
 int axas_dirty_log_stop(struct axas_space *space)
 {
 	int ret = 0;
@@ -250,7 +215,7 @@ int axas_dirty_log_stop(struct axas_space *space)
 	if (space->dead)
 		ret = -ESHUTDOWN;
 	else if (!space->log)
-		ret = -ENOENT;
+		ret = -ESRCH;
 	else if (space->log->snap)
 		ret = -EBUSY;
 	else
@@ -313,7 +278,7 @@ again:
 	ret = -ESHUTDOWN;
 	if (space->dead)
 		goto out_unlock;
-	ret = -ENOENT;
+	ret = -ESRCH;
 	if (!log)
 		goto out_unlock;
 	ret = -EBUSY;
@@ -356,30 +321,6 @@ out_unlock:
 	return ret;
 }
 
-/**
- * axas_dirty_log_get() - report and clear the pages written in a range
- * @space: the space
- * @gpa: first GPA, 4 KiB aligned, within the logged range
- * @size: bytes, a multiple of 4 KiB, within the logged range
- * @bitmap: one bit per 4 KiB page (bit n: the page at @gpa + n * 4 KiB),
- *	overwritten: set for the pages written since the last harvest or
- *	clear of that page (or since logging started), clear for the others
- *
- * Clears what it reports and flushes the range once (if anything was
- * cleared), so that a page written after its bit was taken shows in the
- * next harvest. Any sub-range may be harvested, in any order, while the
- * guest runs: faults and guest copies go on meanwhile. Pages are
- * reported 4 KiB at a time: no leaf larger than that maps any part of
- * the logged range (see "Dirty logging, aging and discard").
- *
- * Context: process context; may sleep; takes the space lock shared (in
- * write-protection mode exclusively when a valid write pin lies in the
- * range, whose callback it calls); calls the flush callback.
- * Return: the number of pages reported; -EINVAL for an unaligned or zero
- * range; -ERANGE for a range outside the space or the logged range;
- * -ENOENT when logging is off; -EBUSY while a snapshot exists (see
- * axas_snapshot_take()); -ESHUTDOWN after shutdown.
- */
 long axas_dirty_log_get(struct axas_space *space, u64 gpa, u64 size,
 			unsigned long *bitmap)
 {
@@ -389,47 +330,12 @@ long axas_dirty_log_get(struct axas_space *space, u64 gpa, u64 size,
 }
 EXPORT_SYMBOL_NS_GPL(axas_dirty_log_get, AXAS_NS);
 
-/**
- * axas_dirty_log_clear() - forget the pages written in a range
- * @space: the space
- * @gpa: first GPA, 4 KiB aligned, within the logged range
- * @size: bytes, a multiple of 4 KiB, within the logged range
- *
- * As axas_dirty_log_get() without the report: a VMM that copied part of a
- * range already, or that starts a new round, clears it in chunks while the
- * guest runs.
- *
- * Context: as axas_dirty_log_get().
- * Return: 0; the errors of axas_dirty_log_get().
- */
 int axas_dirty_log_clear(struct axas_space *space, u64 gpa, u64 size)
 {
 	return dirty_log_harvest(space, gpa, size, NULL);
 }
 EXPORT_SYMBOL_NS_GPL(axas_dirty_log_clear, AXAS_NS);
 
-/**
- * axas_age() - report (and clear) the accessed flags of a range
- * @space: the space
- * @gpa: first GPA, 4 KiB aligned
- * @size: bytes, a multiple of 4 KiB
- * @bitmap: one bit per 4 KiB page (bit n: the page at @gpa + n * 4 KiB),
- *	overwritten: set for pages whose leaf has the accessed flag ("young");
- *	a 2 MiB or 1 GiB leaf reports all its pages in the range (and keeps
- *	its flag unless the range covers it whole). May be NULL to count
- *	only.
- * @flags: %AXAS_AGE_CLEAR to clear the flags it reports (test-and-clear
- *	young), then flush the range once; 0 to test only (no flush)
- *
- * Runs while the guest runs: faults and guest copies go on meanwhile.
- *
- * Context: process context; may sleep; takes the space lock shared; calls
- * the flush callback with %AXAS_AGE_CLEAR when a flag was cleared.
- * Return: the number of young pages; -EINVAL for an unaligned or zero
- * range or unknown @flags; -ERANGE for a range outside the space;
- * -EOPNOTSUPP for an EPT table without accessed flags
- * (%AXAS_PT_ROOT_AD); -ESHUTDOWN after shutdown.
- */
 long axas_age(struct axas_space *space, u64 gpa, u64 size,
 	      unsigned long *bitmap, unsigned int flags)
 {

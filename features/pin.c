@@ -144,10 +144,12 @@ static int pin_lookup(struct axas_space *space, u64 gpa, unsigned int access,
 			if (!(flags & AXAS_PIN_FAULT) ||
 			    !(axas_space_denied(space, gpa) & AXAS_PROT_WRITE))
 				break;
+		} else if (!(flags & AXAS_PIN_FAULT)) {
+			/* Not installed yet, or no area at all. */
+			ret = axas_area_find(space, gpa) ? -ENODATA : -ENOENT;
+			break;
 		}
 		up_read(&space->lock);
-		if (!(flags & AXAS_PIN_FAULT))
-			return -ENOENT;
 		if (tries == PIN_FAULT_TRIES)
 			return -EAGAIN;
 		/* Outside the lock: a fault may retake it exclusively. */
@@ -210,19 +212,6 @@ out:
 	return ret;
 }
 
-/**
- * axas_pin_init() - prepare a pin
- * @pin: the pin, embedded in the caller's structure
- * @space: the space it will pin a page of
- * @invalidate: called when the pin becomes invalid (see &axas_pin_fn)
- * @cookie: for @invalidate
- *
- * The pin starts inactive: axas_pin_lock() reports it invalid, and
- * axas_pin_release() does nothing.
- *
- * Context: any; does not touch @space.
- * Return: nothing.
- */
 void axas_pin_init(struct axas_pin *pin, struct axas_space *space,
 		   axas_pin_fn invalidate, void *cookie)
 {
@@ -236,36 +225,6 @@ void axas_pin_init(struct axas_pin *pin, struct axas_space *space,
 }
 EXPORT_SYMBOL_NS_GPL(axas_pin_init, AXAS_NS);
 
-/**
- * axas_pin_activate() - pin the translation of a GPA range in one page
- * @pin: a pin from axas_pin_init(), not active
- * @gpa: first GPA
- * @len: bytes, at least 1; [@gpa, @gpa + @len) must lie within one 4 KiB
- *	page
- * @access: what the pin is used for: %AXAS_ACCESS_READ and/or
- *	%AXAS_ACCESS_WRITE, which the page's mapping must allow
- * @flags: %AXAS_PIN_FAULT to fault a lazy page in (as axas_fault() would
- *	for @access, and counted as a fault); otherwise a page not present
- *	fails
- *
- * Resolves the HPA and the kernel address of @gpa (see "Pinned
- * translations" for which memory has one), marks the pin valid and
- * registers it with the space: from then on, an operation that removes or
- * reduces the translation invalidates it and calls the callback. A pin that
- * failed to activate stays inactive.
- *
- * Context: process context; may sleep; takes the space lock shared (and,
- * with %AXAS_PIN_FAULT, as axas_fault() does).
- * Return: 0; -EINVAL for a pin initialized without a space or a callback, a
- * zero @len, a range that crosses a 4 KiB boundary, an empty or unknown
- * @access, or unknown @flags; -EBUSY when @pin is active (release it
- * first); -ERANGE for @gpa outside the space; -ENOENT when @gpa is not
- * mapped (no area, or without %AXAS_PIN_FAULT a lazy page not faulted in);
- * -EACCES when the mapping does not allow @access; -EFAULT when host memory
- * that needs memremap() could not be mapped; with %AXAS_PIN_FAULT, -ENOMEM
- * from the fault, and -EAGAIN when the page was unmapped again after each
- * of several faults; -ESHUTDOWN after shutdown.
- */
 int axas_pin_activate(struct axas_pin *pin, u64 gpa, u32 len,
 		      unsigned int access, unsigned int flags)
 {
@@ -283,20 +242,6 @@ int axas_pin_activate(struct axas_pin *pin, u64 gpa, u32 len,
 }
 EXPORT_SYMBOL_NS_GPL(axas_pin_activate, AXAS_NS);
 
-/**
- * axas_pin_refresh() - make an invalidated pin valid again
- * @pin: an active pin
- * @flags: %AXAS_PIN_FAULT, as for axas_pin_activate()
- *
- * Resolves the range and access given to axas_pin_activate() again: after
- * an unmap and a new map, the new frame. A valid pin is left as it is. On
- * error the pin stays active and invalid; refresh it later or release it.
- *
- * Context: process context; may sleep; takes the space lock shared.
- * Return: 0; -EINVAL for unknown @flags or a pin that is not active; else
- * the errors of axas_pin_activate() (-ENOENT, -EACCES, -EFAULT, -ENOMEM,
- * -EAGAIN, -ESHUTDOWN).
- */
 int axas_pin_refresh(struct axas_pin *pin, unsigned int flags)
 {
 	if ((flags & ~AXAS_PIN_FAULT) || !pin->registered)
@@ -308,23 +253,6 @@ int axas_pin_refresh(struct axas_pin *pin, unsigned int flags)
 }
 EXPORT_SYMBOL_NS_GPL(axas_pin_refresh, AXAS_NS);
 
-/**
- * axas_pin_lock() - begin a section that uses the pin
- * @pin: the pin
- *
- * Until axas_pin_unlock(), the pin cannot be invalidated: an operation
- * that would invalidate it waits. If this returns true, the section may use
- * axas_pin_hpa() and axas_pin_kva() (read or write through the kernel
- * address as the pin's access allows, or load the HPA into a VMCS/VMCB
- * field). If it returns false, the pin is inactive or was invalidated: do
- * not use them; unlock, then axas_pin_refresh() or give up. Sections of
- * several threads run in parallel.
- *
- * Context: any, including interrupts disabled and interrupt context; the
- * section must not sleep and must not call into the space. Always paired
- * with axas_pin_unlock(), whatever the answer.
- * Return: true if the pin is valid.
- */
 bool axas_pin_lock(struct axas_pin *pin) __acquires(&pin->lock)
 {
 	read_lock(&pin->lock);
@@ -332,70 +260,24 @@ bool axas_pin_lock(struct axas_pin *pin) __acquires(&pin->lock)
 }
 EXPORT_SYMBOL_NS_GPL(axas_pin_lock, AXAS_NS);
 
-/**
- * axas_pin_unlock() - end a section begun by axas_pin_lock()
- * @pin: the pin
- *
- * Context: the context of the section.
- * Return: nothing.
- */
 void axas_pin_unlock(struct axas_pin *pin) __releases(&pin->lock)
 {
 	read_unlock(&pin->lock);
 }
 EXPORT_SYMBOL_NS_GPL(axas_pin_unlock, AXAS_NS);
 
-/**
- * axas_pin_hpa() - the HPA of a pin's GPA
- * @pin: the pin
- *
- * Meaningful inside a section where axas_pin_lock() returned true, or, for
- * the owner, from a successful activate or refresh until the callback.
- * It is the address the CPU takes in a VMCS or VMCB field: on a host with
- * memory encryption (AMD SME), with the C-bit where the guest's mapping
- * of the page has it (RAM), as the nested table holds it; axas_translate()
- * answers without it.
- *
- * Context: any.
- * Return: the HPA of the GPA given to axas_pin_activate().
- */
 phys_addr_t axas_pin_hpa(const struct axas_pin *pin)
 {
 	return pin->hpa;
 }
 EXPORT_SYMBOL_NS_GPL(axas_pin_hpa, AXAS_NS);
 
-/**
- * axas_pin_kva() - the kernel address of a pin's GPA
- * @pin: the pin
- *
- * Valid as axas_pin_hpa() is. The direct map for RAM the kernel maps, a
- * memremap() mapping for other memory, NULL for memory the kernel cannot
- * map as the guest does (see "Pinned translations").
- *
- * Context: any.
- * Return: the kernel address of the GPA given to axas_pin_activate(), or
- * NULL.
- */
 void *axas_pin_kva(const struct axas_pin *pin)
 {
 	return pin->kva;
 }
 EXPORT_SYMBOL_NS_GPL(axas_pin_kva, AXAS_NS);
 
-/**
- * axas_pin_release() - unregister a pin
- * @pin: the pin (inactive, active or already released)
- *
- * Waits for sections in progress, marks the pin invalid and inactive, and
- * drops its kernel mapping. When it returns, the callback is not running
- * for @pin and will not be called again; the pin may be activated again.
- * Does nothing on a pin that is not active (never activated, released, or
- * unregistered by axas_space_destroy()).
- *
- * Context: process context; may sleep; takes the space lock shared.
- * Return: nothing.
- */
 void axas_pin_release(struct axas_pin *pin)
 {
 	struct axas_space *space = pin->space;

@@ -189,26 +189,6 @@ static int snapshot_save_all(struct axas_space *space,
 	return 0;
 }
 
-/**
- * axas_snapshot_take() - save the alloc memory of a space
- * @space: the space
- *
- * Copies every alloc page that is present now into memory of the
- * snapshot (charged to the frame cap and the memory cgroup, reported in
- * &axas_space_stats.snapshot_frames), splits the huge leaves of the alloc
- * areas' range into 4 KiB leaves, and starts tracking writes there with
- * the dirty-logging machinery, flushing once. One snapshot per space; it
- * is the space's dirty log while it exists.
- *
- * Context: process context; may sleep; takes the space lock exclusively;
- * calls the pin callbacks (write pins, under write-protection) and the
- * flush callback. vCPUs must be out of guest mode (see "Snapshot and
- * restore").
- * Return: 0; -ENOENT when the space has no alloc area; -EBUSY when a
- * snapshot exists or dirty logging is on; -ENOMEM when memory or the frame
- * cap ran out (nothing changed but leaves split, which map the same);
- * -ESHUTDOWN after shutdown.
- */
 int axas_snapshot_take(struct axas_space *space)
 {
 	struct axas_dirty_log *log = NULL;
@@ -416,33 +396,6 @@ static int snapshot_restore_page(struct snapshot_restore *r, u64 gpa)
 	return 1;
 }
 
-/**
- * axas_snapshot_restore() - make alloc memory equal to the snapshot again
- * @space: the space
- *
- * Harvests the snapshot's write tracking (one pass over the leaf entries
- * of its range) and flushes the range once if it cleared anything, before
- * any page changes. Then, for each alloc page written or discarded since
- * the snapshot or the last restore: copies the saved page back into its
- * frame (a discarded page gets a fresh frame first), or unmaps the page
- * and frees its frame if it was absent at snapshot time. Pages not
- * written are not touched. The pins of a page copied back are
- * invalidated before its content changes; those of a page unmapped after
- * its entry is removed. Then the pages of every pin invalidated, and
- * those unmapped, are flushed once more (so a pin callback that only
- * posts a request is followed by the flush that kicks), and the frames
- * unmapped are freed. The snapshot stays, for the next restore.
- *
- * Context: process context; may sleep; takes the space lock exclusively;
- * calls the pin callbacks and the flush callback. vCPUs must be out of
- * guest mode (see "Snapshot and restore").
- * Return: the number of pages restored (copied back or unmapped);
- * -ENOENT when there is no snapshot; -ESTALE when an area was mapped,
- * unmapped or protected since the snapshot was taken (nothing changed);
- * -ENOMEM when a frame or table page could not be had: the pages restored
- * before stay restored, the others stay marked and the next restore
- * finishes the job (nothing leaks); -ESHUTDOWN after shutdown.
- */
 long axas_snapshot_restore(struct axas_space *space)
 {
 	struct snapshot_restore r = {};
@@ -461,7 +414,7 @@ long axas_snapshot_restore(struct axas_space *space)
 	if (space->dead)
 		ret = -ESHUTDOWN;
 	else if (!snap)
-		ret = -ENOENT;
+		ret = -ESRCH;
 	else if (snap->stale)
 		ret = -ESTALE;
 	if (ret)
@@ -527,18 +480,6 @@ out_unlock:
 }
 EXPORT_SYMBOL_NS_GPL(axas_snapshot_restore, AXAS_NS);
 
-/**
- * axas_snapshot_drop() - free the snapshot
- * @space: the space
- *
- * Frees the saved pages and ends the write tracking (under
- * write-protection the write right comes back; adding a right needs no
- * flush). Guest memory stays as it is.
- *
- * Context: process context; may sleep; takes the space lock exclusively.
- * Return: 0; -ENOENT when there is no snapshot; -ESHUTDOWN after shutdown
- * (which freed the snapshot).
- */
 int axas_snapshot_drop(struct axas_space *space)
 {
 	int ret = 0;
@@ -547,7 +488,7 @@ int axas_snapshot_drop(struct axas_space *space)
 	if (space->dead) {
 		ret = -ESHUTDOWN;
 	} else if (!space->snap) {
-		ret = -ENOENT;
+		ret = -ESRCH;
 	} else {
 		axas_dirty_log_end(space);
 		snapshot_free(space);

@@ -106,7 +106,7 @@ static u64 walk_rsvd(const struct walker *w, unsigned int level, u64 e)
 		rsvd = m < 52 ? GENMASK_ULL(51, m) : 0;
 		if (level >= 3)
 			rsvd |= GPTE_PS;
-		else if (level == 2 && (w->st->flags & AXAS_WALK_NO_1G))
+		else if (level == 2 && (w->st->flags & AXAS_GUEST_NO_1G))
 			rsvd |= GPTE_PS;
 		break;
 	}
@@ -388,7 +388,7 @@ static int walk_setup(struct walker *w, struct axas_space *space,
 	unsigned int bits;
 
 	/* A fetch is never an implicit supervisor access. */
-	if ((flags & ~WALK_FLAGS) || (st->flags & ~AXAS_WALK_NO_1G) ||
+	if ((flags & ~WALK_FLAGS) || (st->flags & ~AXAS_GUEST_NO_1G) ||
 	    ((flags & AXAS_WALK_WRITE) && (flags & AXAS_WALK_FETCH)) ||
 	    ((flags & AXAS_WALK_FETCH) && (flags & AXAS_WALK_IMPLICIT)) ||
 	    st->cpl > 3 || st->maxphyaddr < 32 || st->maxphyaddr > 52)
@@ -421,42 +421,6 @@ static int walk_setup(struct walker *w, struct axas_space *space,
 	return 0;
 }
 
-/**
- * axas_walk() - translate a guest-virtual address as the guest's CPU would
- * @space: the space whose memory holds the guest's page tables
- * @st: the guest's paging state
- * @gva: the linear address
- * @flags: the access (``AXAS_WALK_WRITE``, ``AXAS_WALK_FETCH``, neither for
- *	a read; ``AXAS_WALK_IMPLICIT``) and how to walk (``AXAS_WALK_SET_AD``,
- *	``AXAS_WALK_FAULT_IN``); see "Guest page walker"
- * @res: the answer
- *
- * Reads the guest's table entries at their GPAs through the space, with
- * the space lock held shared so that no frame is freed under the walk (the
- * nested-table lookup itself is the lockless one of axas_translate()),
- * with the guest's rights on those pages (see "Guest page walker"). With
- * paging off (CR0.PG clear) the GVA is the GPA.
- *
- * Context: process context; may sleep (takes the space lock shared; with
- *	%AXAS_WALK_FAULT_IN may allocate a frame as axas_fault() does).
- * Return: %AXAS_WALK_OK with @res->gpa and @res->pgsize;
- * %AXAS_WALK_PAGE_FAULT with @res->error_code and @res->fault_gva;
- * %AXAS_WALK_NESTED_FAULT with @res->table_gpa and @res->nested_access
- * (nothing changed);
- * -ENOENT when a guest table entry lies at a GPA no area covers (or outside
- * the space), -EFAULT when it lies in a lazy page not installed yet
- * (without %AXAS_WALK_FAULT_IN), in memory that cannot be mapped
- * write-back, or in device memory where an A/D flag is to be set, all with
- * @res->table_gpa; -EINVAL for unknown @flags or
- * state flags, write and fetch together, a fetch marked implicit (fetches
- * are never implicit supervisor accesses), a CPL above 3, a MAXPHYADDR
- * outside 32..52, or a @gva that is not a linear address of the mode
- * (above 4 GiB outside IA-32e paging, non-canonical in it: the CPU raises
- * #GP, not #PF); -EAGAIN when the tables kept changing under
- * %AXAS_WALK_SET_AD; the errors of axas_fault() with %AXAS_WALK_FAULT_IN
- * (-ENOMEM); -ESHUTDOWN after shutdown. On error nothing changed but A/D
- * flags already set by the walk (-EAGAIN, -ESHUTDOWN).
- */
 int axas_walk(struct axas_space *space, const struct axas_walk_state *st,
 	      u64 gva, unsigned int flags, struct axas_walk_result *res)
 {
@@ -568,8 +532,11 @@ static int gva_copy(struct axas_space *space, const struct axas_walk_state *st,
 		    struct axas_walk_result *res, bool write)
 {
 	unsigned int copy = flags & AXAS_WALK_FAULT_IN ? AXAS_COPY_FAULT : 0;
+	unsigned int allowed = AXAS_WALK_IMPLICIT | AXAS_WALK_SET_AD |
+			       AXAS_WALK_FAULT_IN;
 
-	if (flags & ~(AXAS_WALK_IMPLICIT | AXAS_WALK_SET_AD | AXAS_WALK_FAULT_IN))
+	/* Instruction bytes are read, never written. */
+	if (flags & ~(allowed | (write ? 0 : AXAS_WALK_FETCH)))
 		return -EINVAL;
 	memset(res, 0, sizeof(*res));
 	if (!write)
@@ -578,30 +545,6 @@ static int gva_copy(struct axas_space *space, const struct axas_walk_state *st,
 			 copy);
 }
 
-/**
- * axas_gva_read() - copy from a guest-virtual range
- * @space: the space
- * @st: the guest's paging state
- * @gva: first linear address
- * @buf: destination
- * @len: bytes (may cross pages and page tables)
- * @flags: ``AXAS_WALK_IMPLICIT``, ``AXAS_WALK_SET_AD``,
- *	``AXAS_WALK_FAULT_IN`` (which also faults lazy data pages in)
- * @res: the walk of the page where the copy stopped: the #PF on
- *	%AXAS_WALK_PAGE_FAULT, else its GPA
- *
- * Each page is translated with axas_walk() for a read and copied with
- * axas_read(); the copy stops at the first page that faults, with the bytes
- * of the pages before it in @buf.
- *
- * Context: process context; may sleep (as axas_walk() and axas_read()).
- * Return: 0; %AXAS_WALK_PAGE_FAULT with @res->error_code and
- * @res->fault_gva (the first byte of the faulting page that the range
- * touches, as CR2 would hold); the errors of axas_walk(), and those of
- * axas_read() for the data pages (-EFAULT at a data page that is not
- * installed without %AXAS_WALK_FAULT_IN, or where no area is; -ENOENT there
- * with it) with @res->gpa.
- */
 int axas_gva_read(struct axas_space *space, const struct axas_walk_state *st,
 		  u64 gva, void *buf, size_t len, unsigned int flags,
 		  struct axas_walk_result *res)
@@ -610,34 +553,6 @@ int axas_gva_read(struct axas_space *space, const struct axas_walk_state *st,
 }
 EXPORT_SYMBOL_NS_GPL(axas_gva_read, AXAS_NS);
 
-/**
- * axas_gva_write() - copy to a guest-virtual range
- * @space: the space
- * @st: the guest's paging state
- * @gva: first linear address
- * @buf: source
- * @len: bytes (may cross pages and page tables)
- * @flags: as for axas_gva_read()
- * @res: as for axas_gva_read()
- *
- * Every page is first translated for a write (without setting A/D flags)
- * and its data page checked (or faulted in, with %AXAS_WALK_FAULT_IN); if
- * one faults or fails, nothing is written, as a CPU checks an access
- * before it writes any of it. With %AXAS_WALK_SET_AD each page is then
- * translated again, setting the A/D flags; if the guest's tables changed
- * meanwhile so that a page now faults or maps another GPA (another vCPU),
- * the copy ends there with that answer (or ``-EAGAIN``), and still
- * nothing is written (the flags set so far stay, as on a CPU). Only then
- * are the pages written with axas_write(), to the GPAs of the first walk.
- * Guest memory is written in part only when that write fails: the VMM
- * unmapped or discarded a data page meanwhile (and, with
- * %AXAS_WALK_FAULT_IN, it cannot be faulted in again).
- *
- * Context: process context; may sleep (as axas_walk() and axas_write()).
- * Return: as axas_gva_read(), and ``-EAGAIN`` when a page maps another GPA
- * on the second walk; ``-ENOMEM`` when the GPAs of more than four pages
- * found no room.
- */
 int axas_gva_write(struct axas_space *space, const struct axas_walk_state *st,
 		   u64 gva, const void *buf, size_t len, unsigned int flags,
 		   struct axas_walk_result *res)

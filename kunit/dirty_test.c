@@ -256,8 +256,8 @@ static void axas_dirty_exact(struct kunit *test)
 	KUNIT_EXPECT_GT(test, atomic_long_read(&t->flushes), 0);
 
 	KUNIT_EXPECT_EQ(test, axas_dirty_log_stop(t->space), 0);
-	KUNIT_EXPECT_EQ(test, axd_get(t, lazy, SZ_4K, bm), -ENOENT);
-	KUNIT_EXPECT_EQ(test, axas_dirty_log_stop(t->space), -ENOENT);
+	KUNIT_EXPECT_EQ(test, axd_get(t, lazy, SZ_4K, bm), -ESRCH);
+	KUNIT_EXPECT_EQ(test, axas_dirty_log_stop(t->space), -ESRCH);
 	/* Writable again, and still 4 KiB leaves. */
 	KUNIT_ASSERT_EQ(test, axas_pt_query(&t->space->pt, eager, &leaf), 0);
 	KUNIT_EXPECT_TRUE(test, leaf.prot & AXAS_PROT_WRITE);
@@ -434,8 +434,8 @@ static void axas_dirty_errors(struct kunit *test)
 	unsigned long bm[2];
 
 	KUNIT_ASSERT_EQ(test, axas_map_alloc(t->space, BASE, SZ_1M, RW, SZ_4K), 0);
-	KUNIT_EXPECT_EQ(test, axas_dirty_log_get(t->space, BASE, SZ_4K, bm), -ENOENT);
-	KUNIT_EXPECT_EQ(test, axas_dirty_log_clear(t->space, BASE, SZ_4K), -ENOENT);
+	KUNIT_EXPECT_EQ(test, axas_dirty_log_get(t->space, BASE, SZ_4K, bm), -ESRCH);
+	KUNIT_EXPECT_EQ(test, axas_dirty_log_clear(t->space, BASE, SZ_4K), -ESRCH);
 	KUNIT_EXPECT_EQ(test, axas_dirty_log_start(t->space, BASE + 1, SZ_4K, 0), -EINVAL);
 	KUNIT_EXPECT_EQ(test, axas_dirty_log_start(t->space, BASE, 0, 0), -EINVAL);
 	KUNIT_EXPECT_EQ(test, axas_dirty_log_start(t->space, BASE, SZ_4K, BIT(5)), -EINVAL);
@@ -544,8 +544,8 @@ static void axas_dirty_discard(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, st.leaves[1], 1);
 	KUNIT_EXPECT_EQ(test, st.leaves[0], 16 + 510 + 1);	/* and the linear page */
 	KUNIT_EXPECT_EQ(test, st.areas, 3);
-	KUNIT_EXPECT_EQ(test, axas_translate(t->space, BASE + SZ_64K, 1, &tr), -ENOENT);
-	KUNIT_EXPECT_EQ(test, axas_translate(t->space, BASE + SZ_2M, 1, &tr), -ENOENT);
+	KUNIT_EXPECT_EQ(test, axas_translate(t->space, BASE + SZ_64K, 1, &tr), -ENODATA);
+	KUNIT_EXPECT_EQ(test, axas_translate(t->space, BASE + SZ_2M, 1, &tr), -ENODATA);
 	KUNIT_EXPECT_EQ(test, axas_translate(t->space, BASE + SZ_2M + SZ_8K, 1, &tr), 0);
 
 	/* Next touch: a zeroed 4 KiB frame (the slot holds 4 KiB leaves now). */

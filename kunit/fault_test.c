@@ -212,7 +212,7 @@ static void axas_fault_fallback_2m(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, st.leaves[0], 2);
 	KUNIT_EXPECT_EQ(test, st.leaves[1], 0);
 	KUNIT_EXPECT_EQ(test, st.frames, 2);
-	KUNIT_EXPECT_EQ(test, axas_translate(t->space, BASE, 1, &tr), -ENOENT);
+	KUNIT_EXPECT_EQ(test, axas_translate(t->space, BASE, 1, &tr), -ENODATA);
 	KUNIT_EXPECT_EQ(test, axas_translate(t->space, BASE + SZ_8K, 1, &tr), 0);
 	s = axf_stats_text(test, t);
 	KUNIT_EXPECT_NOT_NULL_MSG(test, strstr(s, "fallbacks 1\n"), "%s", s);
@@ -752,8 +752,8 @@ static void axas_fault_populate_strict_neighbour(struct kunit *test)
 	axf_stub(test);
 	KUNIT_EXPECT_EQ(test, axas_populate(t->space, BASE, SZ_4M), -ENOMEM);
 	axf_unstub(test);
-	KUNIT_EXPECT_EQ(test, axas_translate(t->space, BASE + SZ_2M, 1, &tr), -ENOENT);
-	KUNIT_EXPECT_EQ(test, axas_translate(t->space, BASE, 1, &tr), -ENOENT);
+	KUNIT_EXPECT_EQ(test, axas_translate(t->space, BASE + SZ_2M, 1, &tr), -ENODATA);
+	KUNIT_EXPECT_EQ(test, axas_translate(t->space, BASE, 1, &tr), -ENODATA);
 	KUNIT_EXPECT_EQ(test, axt_stats(t->space).frames, 0);
 }
 

@@ -403,8 +403,8 @@ static void axas_pin_bad_input(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, axp_activate(p, BASE + SZ_16M, 8, ACC_RW, 0), -ENOENT);
 	KUNIT_EXPECT_EQ(test, axp_activate(p, BASE + SZ_16M, 8, ACC_RW,
 					   AXAS_PIN_FAULT), -ENOENT);
-	/* A lazy page not faulted in: -ENOENT without the flag, nothing installed. */
-	KUNIT_EXPECT_EQ(test, axp_activate(p, lazy + SZ_8K, 8, ACC_RW, 0), -ENOENT);
+	/* A lazy page not faulted in: -ENODATA without the flag, nothing installed. */
+	KUNIT_EXPECT_EQ(test, axp_activate(p, lazy + SZ_8K, 8, ACC_RW, 0), -ENODATA);
 	/* Rights the mapping lacks, present or faulted. */
 	KUNIT_EXPECT_EQ(test, axp_activate(p, ro, 8, ACC_RW, 0), -EACCES);
 	KUNIT_EXPECT_EQ(test, axp_activate(p, ro, 8, AXAS_ACCESS_WRITE,
@@ -467,7 +467,7 @@ static void axas_pin_unmap_race(struct kunit *test)
 			WRITE_ONCE(h->expect, val);
 		if (lazy) {
 			/* Not present: refresh fails and the pin stays invalid. */
-			KUNIT_EXPECT_EQ(test, axp_refresh(p, 0), -ENOENT);
+			KUNIT_EXPECT_EQ(test, axp_refresh(p, 0), -ENODATA);
 			KUNIT_EXPECT_FALSE(test, axp_valid(p));
 			KUNIT_ASSERT_EQ(test, axp_refresh(p, AXAS_PIN_FAULT), 0);
 		} else {
@@ -490,7 +490,8 @@ static void axas_pin_unmap_race(struct kunit *test)
 		flushes = atomic_read(&t->flushes);
 		KUNIT_ASSERT_EQ(test, axas_unmap(t->space, from, SZ_64K - (from - BASE)), 0);
 		axp_expect_invalidated(p, calls, flushes);
-		KUNIT_EXPECT_EQ(test, p->cb_ret, -ENOENT);
+		/* The translation is gone; its area goes after the flush. */
+		KUNIT_EXPECT_EQ(test, p->cb_ret, -ENODATA);
 		/* Refresh with nothing mapped: fails, stays invalid, no callback. */
 		KUNIT_EXPECT_EQ(test, axp_refresh(p, AXAS_PIN_FAULT), -ENOENT);
 		KUNIT_EXPECT_EQ(test, atomic_read(&p->calls), calls + 1);

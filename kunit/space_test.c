@@ -232,7 +232,7 @@ static void axas_space_map_alloc_lazy(struct kunit *test)
 
 	KUNIT_ASSERT_EQ(test, axas_map_alloc(t->space, gpa, SZ_1M, RW, SZ_4K), 0);
 	KUNIT_EXPECT_EQ(test, axt_stats(t->space).frames, 0);
-	KUNIT_EXPECT_EQ(test, axas_translate(t->space, gpa, 1, &tr), -ENOENT);
+	KUNIT_EXPECT_EQ(test, axas_translate(t->space, gpa, 1, &tr), -ENODATA);
 	KUNIT_EXPECT_EQ(test, axas_fault(t->space, gpa + 5, AXAS_ACCESS_WRITE),
 			AXAS_FAULT_INSTALLED);
 	KUNIT_EXPECT_EQ(test, axas_fault(t->space, gpa, AXAS_ACCESS_READ),
@@ -348,12 +348,12 @@ static void axas_space_guest_copy(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, axas_map_alloc(t->space, BASE, SZ_16K + SZ_8K, RW, SZ_4K), 0);
 	KUNIT_ASSERT_EQ(test, axas_map_alloc(t->space, BASE + SZ_16K + SZ_8K, SZ_64K,
 					     AXAS_PROT_READ, SZ_4K), 0);
-	KUNIT_EXPECT_EQ(test, axas_write(t->space, gpa, in, len, 0), -EFAULT);
+	KUNIT_EXPECT_EQ(test, axas_write(t->space, gpa, in, len, 0), -ENODATA);
 	KUNIT_ASSERT_EQ(test, axas_write(t->space, gpa, in, len, AXAS_COPY_FAULT), 0);
 	KUNIT_ASSERT_EQ(test, axas_read(t->space, gpa, out, len, 0), 0);
 	KUNIT_EXPECT_TRUE(test, !memcmp(in, out, len));
 	KUNIT_EXPECT_EQ(test, axt_stats(t->space).frames, 7);
-	KUNIT_EXPECT_EQ(test, axas_read(t->space, BASE + SZ_1G, out, 1, 0), -EFAULT);
+	KUNIT_EXPECT_EQ(test, axas_read(t->space, BASE + SZ_1G, out, 1, 0), -ENOENT);
 	KUNIT_EXPECT_EQ(test, axas_read(t->space, BASE + SZ_1G, out, 1,
 					AXAS_COPY_FAULT), -ENOENT);
 	KUNIT_EXPECT_EQ(test, axas_read(t->space, BASE + SIZE - 1, out, 2, 0), -ERANGE);
@@ -458,6 +458,10 @@ static void axas_space_translate_hpa(struct kunit *test)
 
 		if (gpas[i] >= BASE && gpas[i] < BASE + SIZE)
 			q = axas_pt_query(&t->space->pt, gpas[i], &leaf);
+		/* Not installed in the lazy area; no area elsewhere. */
+		if (q == -ENOENT && gpas[i] >= BASE + SZ_4M &&
+		    gpas[i] < BASE + SZ_4M + SZ_64K)
+			q = -ENODATA;
 		KUNIT_EXPECT_EQ_MSG(test, full, q, "gpa %llx", gpas[i]);
 		hpa = 0xdead000;
 		lean = axas_translate_hpa(t->space, gpas[i], &hpa);
@@ -772,6 +776,42 @@ static void axas_space_protect_none(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, axt_stats(t->space).frames, 2);
 }
 
+/*
+ * axas_read_present(): the installed pages copied and marked, the others
+ * zeros and clear, nothing faulted in; no area at all is -ENOENT.
+ */
+static void axas_space_read_present(struct kunit *test)
+{
+	struct axs *t = test->priv;
+	u8 *buf = kunit_kzalloc(test, 16 * SZ_4K, GFP_KERNEL);
+	unsigned long bm[1] = { ~0UL };
+	u64 v = 0x77;
+	unsigned long frames;
+
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	KUNIT_ASSERT_EQ(test, axas_map_alloc(t->space, BASE, SZ_64K, RW, SZ_4K), 0);
+	KUNIT_ASSERT_EQ(test, axas_write(t->space, BASE + 3 * SZ_4K, &v, 8,
+					 AXAS_COPY_FAULT), 0);
+	KUNIT_ASSERT_EQ(test, axas_write(t->space, BASE + 9 * SZ_4K + 8, &v, 8,
+					 AXAS_COPY_FAULT), 0);
+	memset(buf, 0xee, 16 * SZ_4K);
+	frames = axt_stats(t->space).frames;
+	KUNIT_EXPECT_EQ(test, axas_read_present(t->space, BASE, buf, SZ_64K, bm), 2);
+	KUNIT_EXPECT_EQ(test, bm[0], BIT(3) | BIT(9));
+	KUNIT_EXPECT_EQ(test, buf[3 * SZ_4K], 0x77);
+	KUNIT_EXPECT_EQ(test, buf[9 * SZ_4K + 8], 0x77);
+	KUNIT_EXPECT_NULL(test, memchr_inv(buf, 0, 3 * SZ_4K));
+	KUNIT_EXPECT_EQ(test, axt_stats(t->space).frames, frames);
+	KUNIT_EXPECT_EQ(test, axas_read_present(t->space, BASE + SZ_4K, buf, 1, bm),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, axas_read_present(t->space, BASE + SZ_4K, buf, 0, bm),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, axas_read_present(t->space, BASE + SZ_64K - SZ_4K, buf,
+						SZ_8K, bm), -ENOENT);
+	KUNIT_EXPECT_EQ(test, axas_read_present(t->space, BASE - SZ_4K, buf, SZ_4K, bm),
+			-ERANGE);
+}
+
 static int axs_count_area(void *arg, const struct axas_area_info *area)
 {
 	(*(unsigned int *)arg)++;
@@ -894,6 +934,7 @@ static struct kunit_case axas_space_cases[] = {
 	KUNIT_CASE_PARAM(axas_space_shutdown_in_flight, axs_fmt_gen_params),
 	KUNIT_CASE_PARAM(axas_space_after_shutdown, axs_fmt_gen_params),
 	KUNIT_CASE_PARAM(axas_space_protect_none, axs_fmt_gen_params),
+	KUNIT_CASE_PARAM(axas_space_read_present, axs_fmt_gen_params),
 	KUNIT_CASE(axas_space_debugfs),
 	{}
 };
@@ -1247,7 +1288,8 @@ static void axs_random_op(struct axs_random *r, unsigned int op_no)
 
 		ret = axas_translate(space, gpa, 1, &tr);
 		if (pg->kind == R_NONE || !pg->present) {
-			KUNIT_ASSERT_EQ_MSG(test, ret, -ENOENT, "op %u translate", op_no);
+			KUNIT_ASSERT_EQ_MSG(test, ret, pg->kind == R_NONE ? -ENOENT : -ENODATA,
+					    "op %u translate", op_no);
 			break;
 		}
 		KUNIT_ASSERT_EQ_MSG(test, ret, 0, "op %u translate", op_no);
@@ -1276,7 +1318,7 @@ static void axs_random_op(struct axs_random *r, unsigned int op_no)
 		}
 		want = 0;
 		if (stop <= last)
-			want = r->page[stop].kind == R_NONE && fault ? -ENOENT : -EFAULT;
+			want = r->page[stop].kind == R_NONE ? -ENOENT : -ENODATA;
 		if (write) {
 			for (i = 0; i < len; i++)
 				r->buf[i] = axs_pattern(seed + p + i / SZ_4K, i % SZ_4K);

@@ -584,7 +584,7 @@ static void axw_reserved(struct kunit *test)
 		if (c->nxe)
 			t->st.efer |= GUEST_EFER_NXE;
 		if (c->no_1g)
-			t->st.flags |= AXAS_WALK_NO_1G;
+			t->st.flags |= AXAS_GUEST_NO_1G;
 		size = c->leaf == 0 ? SZ_4K : c->mode == W32 ? SZ_4M :
 		       c->leaf == 1 ? SZ_2M : SZ_1G;
 		axw_map(test, t, gva, c->leaf ? 0 : W_DATA, c->leaf, E_ALL, E_ALL);
@@ -695,6 +695,45 @@ static void axw_range(struct kunit *test)
 		KUNIT_EXPECT_EQ(test, back[i], (u8)(i + 1));
 	KUNIT_EXPECT_EQ(test, axas_gva_read(t->space, &t->st, gva, back, 1,
 					    AXAS_WALK_WRITE, &res), -EINVAL);
+	KUNIT_EXPECT_EQ(test, axas_gva_write(t->space, &t->st, gva, back, 1,
+					     AXAS_WALK_FETCH, &res), -EINVAL);
+}
+
+/*
+ * Instruction bytes across a page boundary with one call, as the CPU
+ * fetches them: the second page executable, then not (XD, with NXE): a
+ * #PF with I and the first byte of that page, the bytes before it read.
+ */
+static void axw_fetch_range(struct kunit *test)
+{
+	struct axw *t = test->priv;
+	struct axas_walk_result res;
+	u64 gva = 4 * SZ_2M - 8, pte2;
+	u8 code[16], back[16];
+	unsigned int i;
+
+	axw_set_mode(test, t, W4);
+	t->st.efer |= GUEST_EFER_NXE;
+	axw_map(test, t, gva, W_DATA + 5 * PAGE_SIZE, 0, E_ALL, E_ALL);
+	axw_map(test, t, gva + 8, W_DATA + 2 * PAGE_SIZE, 0, E_ALL, E_ALL);
+	pte2 = axw_entry(test, t, gva + 8, 0, E_ALL);
+	for (i = 0; i < sizeof(code); i++)
+		code[i] = 0x90 + i;
+	KUNIT_ASSERT_EQ(test, axas_write(t->space, W_DATA + 6 * PAGE_SIZE - 8, code, 8, 0), 0);
+	KUNIT_ASSERT_EQ(test, axas_write(t->space, W_DATA + 2 * PAGE_SIZE, code + 8, 8, 0), 0);
+	KUNIT_EXPECT_EQ(test, axas_gva_read(t->space, &t->st, gva, back, sizeof(back),
+					    AXAS_WALK_FETCH, &res), 0);
+	KUNIT_EXPECT_MEMEQ(test, back, code, sizeof(code));
+	axw_put(test, t, pte2, axw_get(test, t, pte2) | E_XD);
+	memset(back, 0, sizeof(back));
+	KUNIT_EXPECT_EQ(test, axas_gva_read(t->space, &t->st, gva, back, sizeof(back),
+					    AXAS_WALK_FETCH, &res), AXAS_WALK_PAGE_FAULT);
+	KUNIT_EXPECT_EQ(test, res.fault_gva, gva + 8);
+	KUNIT_EXPECT_EQ(test, res.error_code, AXAS_PF_P | AXAS_PF_I);
+	KUNIT_EXPECT_MEMEQ(test, back, code, 8);
+	/* A data read of the same bytes is allowed: XD is about fetches. */
+	KUNIT_EXPECT_EQ(test, axas_gva_read(t->space, &t->st, gva, back, sizeof(back),
+					    0, &res), 0);
 }
 
 static void axw_table_outside(struct kunit *test)
@@ -718,10 +757,10 @@ static void axw_table_outside(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, axas_walk(t->space, &t->st, gva, 0, &res), -ENOENT);
 	/* In a lazy area: reported, or faulted in (a zero page: not present). */
 	axw_put(test, t, pde, W_LAZY | E_ALL);
-	KUNIT_EXPECT_EQ(test, axas_walk(t->space, &t->st, gva, 0, &res), -EFAULT);
+	KUNIT_EXPECT_EQ(test, axas_walk(t->space, &t->st, gva, 0, &res), -ENODATA);
 	KUNIT_EXPECT_EQ(test, res.table_gpa,
 			W_LAZY + axw_index(*m, gva, 0) * axw_esize(*m));
-	KUNIT_EXPECT_EQ(test, axas_translate(t->space, W_LAZY, 1, &tr), -ENOENT);
+	KUNIT_EXPECT_EQ(test, axas_translate(t->space, W_LAZY, 1, &tr), -ENODATA);
 	KUNIT_EXPECT_EQ(test, axas_walk(t->space, &t->st, gva, AXAS_WALK_FAULT_IN, &res),
 			AXAS_WALK_PAGE_FAULT);
 	KUNIT_EXPECT_EQ(test, res.error_code, 0U);
@@ -1193,6 +1232,7 @@ static struct kunit_case axas_walk_cases[] = {
 	KUNIT_CASE(axw_large_pages),
 	KUNIT_CASE_PARAM(axw_range, axw_mode_gen_params),
 	KUNIT_CASE(axw_range_tables_change),
+	KUNIT_CASE(axw_fetch_range),
 	KUNIT_CASE_PARAM(axw_table_outside, axw_mode_gen_params),
 	KUNIT_CASE(axw_bad_input),
 	KUNIT_CASE_PARAM(axw_accessed_dirty, axw_mode_gen_params),

@@ -124,19 +124,6 @@ const struct axas_pt_fmt axas_pt_fmt_ept = {
 	.root = ept_root,
 };
 
-/**
- * axas_pt_caps_from_ept() - capabilities from IA32_VMX_EPT_VPID_CAP
- * @ept_vpid_cap: the MSR's value (MSR 0x48C)
- * @mbec: secondary processor-based control "mode-based execute control
- *	for EPT" may be set
- * @phys_bits: MAXPHYADDR (CPUID 0x80000008 EAX[7:0]); 0 means 52
- *
- * Decodes only; the caller reads the MSR (this keeps the function usable
- * and testable anywhere).
- *
- * Context: any.
- * Return: the capabilities for &struct axas_pt_cfg.
- */
 struct axas_pt_caps axas_pt_caps_from_ept(u64 ept_vpid_cap, bool mbec,
 					  u8 phys_bits)
 {

@@ -107,21 +107,6 @@ const struct axas_pt_fmt axas_pt_fmt_npt = {
 	.root = npt_root,
 };
 
-/**
- * axas_pt_caps_from_npt() - capabilities of AMD nested paging
- * @la57: the host runs with 5-level paging (CR4.LA57), which nested
- *	paging then uses too
- * @gbpages: 1 GiB pages (CPUID 0x80000001 EDX[26])
- * @phys_bits: MAXPHYADDR (CPUID 0x80000008 EAX[7:0], less the bits memory
- *	encryption takes: the kernel's ``boot_cpu_data.x86_phys_bits``); 0
- *	for that value
- *
- * With AMD memory encryption (SME) active on the host, the C-bit comes
- * from the kernel's ``sme_me_mask`` into &axas_pt_caps.me_mask.
- *
- * Context: any.
- * Return: the capabilities for &struct axas_pt_cfg.
- */
 struct axas_pt_caps axas_pt_caps_from_npt(bool la57, bool gbpages,
 					  u8 phys_bits)
 {

@@ -240,19 +240,6 @@ static int pt_check_range(const struct axas_pt *pt, u64 gpa, u64 size)
 	return 0;
 }
 
-/**
- * axas_pt_init() - build an empty table
- * @pt: the table to initialise
- * @cfg: format, levels, capabilities and root requests
- *
- * Allocates the top-level table. Requests the capabilities do not allow
- * (5 levels, A/D flags, an EPTP memory type) are refused.
- *
- * Context: process context; may sleep.
- * Return: 0; -EINVAL for an unknown format, a level count other than 4 or
- * 5, unknown root flags or a physical-address width above 52;
- * -EOPNOTSUPP for a request the capabilities do not allow; -ENOMEM.
- */
 int axas_pt_init(struct axas_pt *pt, const struct axas_pt_cfg *cfg)
 {
 	return axas_pt_init_node(pt, cfg, NUMA_NO_NODE, 0);
@@ -351,19 +338,6 @@ static void pt_free_level(struct axas_pt *pt, u64 *table, unsigned int level,
 	pt_page_free_deferred(virt_to_page(table));
 }
 
-/**
- * axas_pt_destroy() - free every table page
- * @pt: the table
- * @fn: called for every leaf still present (to free its frame), or NULL
- * @arg: for @fn
- *
- * The caller guarantees that no CPU uses the table any more (the guest is
- * stopped and its translations flushed) and that no other thread calls
- * into @pt. Table pages are freed after an RCU grace period.
- *
- * Context: process context; no lock needed beyond that guarantee.
- * Return: nothing; @pt must be initialised again before reuse.
- */
 void axas_pt_destroy(struct axas_pt *pt, axas_pt_leaf_fn fn, void *arg)
 {
 	u64 *root = pt->root;
@@ -377,18 +351,6 @@ void axas_pt_destroy(struct axas_pt *pt, axas_pt_leaf_fn fn, void *arg)
 }
 EXPORT_SYMBOL_NS_GPL(axas_pt_destroy, AXAS_NS);
 
-/**
- * axas_pt_check_prot() - can @prot be written as a leaf of @pt?
- * @pt: the table
- * @prot: AXAS_PROT_* rights and memory type
- *
- * Context: any.
- * Return: 0; -EINVAL for unknown bits, an unknown memory type, or write
- * without read; -EOPNOTSUPP for a combination the format or the
- * capabilities cannot express (execute-only, user-mode execute,
- * ignore-PAT on NPT). No right at all is a valid @prot: see "Rights and
- * memory type".
- */
 int axas_pt_check_prot(const struct axas_pt *pt, u32 prot)
 {
 	if (prot & ~AXAS_PROT_ALL)
@@ -703,33 +665,6 @@ static int pt_map_one(struct pt_map *m, u64 gpa, u64 size)
 	return ret;
 }
 
-/**
- * axas_pt_map() - map a GPA range
- * @pt: the table
- * @gpa: first GPA, 4 KiB aligned
- * @size: bytes, a multiple of 4 KiB
- * @src: where the HPAs come from
- * @prot: AXAS_PROT_* rights and memory type of every leaf
- * @pgsizes: leaf sizes the map may use (SZ_4K | SZ_2M | SZ_1G); each leaf
- *	is the largest allowed size that GPA, HPA and the remaining length
- *	fit
- * @flags: AXAS_PT_MAP_SHARED to run concurrently with other shared maps
- *
- * All or nothing: on error nothing was written and no page is held.
- * Without AXAS_PT_MAP_SHARED the caller excludes every other writer of
- * @pt; lockless axas_pt_query() may run. With it, @size must be exactly one
- * leaf of a size in @pgsizes, and two racing maps of the same leaf leave
- * one winner, the other gets -EEXIST.
- *
- * Context: process context; may sleep (allocates table pages).
- * Return: 0; -EINVAL for an unaligned or zero @gpa/@size/HPA, unknown
- * @flags, a bad @prot, @pgsizes empty or unknown, a frame size other than
- * 4 KiB, 2 MiB or 1 GiB (or @size not a multiple of it), or a position no
- * allowed leaf size fits; -ERANGE for a range beyond the table's reach or an HPA
- * beyond the physical-address width; -EOPNOTSUPP for @prot or @pgsizes the
- * capabilities do not allow; -EEXIST when part of the range is mapped;
- * -ENOMEM.
- */
 int axas_pt_map(struct axas_pt *pt, u64 gpa, u64 size,
 		const struct axas_pt_src *src, u32 prot,
 		unsigned long pgsizes, unsigned int flags)
@@ -1009,28 +944,6 @@ static void pt_unmap_level(struct pt_edit *e, u64 *table, unsigned int level,
 	}
 }
 
-/**
- * axas_pt_unmap() - remove the translations of a GPA range
- * @pt: the table
- * @gpa: first GPA, 4 KiB aligned
- * @size: bytes, a multiple of 4 KiB
- * @fn: called for every leaf removed (the frame behind it may be freed
- *	only after the flush), or NULL
- * @arg: for @fn
- * @gather: collects the range to flush and the table pages to free
- *
- * Holes in the range are skipped. A 2 MiB or 1 GiB leaf that the range
- * covers in part is split first, so its other part stays mapped. Table
- * pages left empty are unlinked into @gather. The caller flushes
- * [@gather->start, @gather->end) and then calls axas_pt_gather_release().
- * On error nothing was changed. The caller excludes every other writer of
- * @pt.
- *
- * Context: process context; may sleep (allocates pages for splits).
- * Return: 0; -EINVAL for an unaligned or zero range or no @gather;
- * -ERANGE for a range beyond the table's reach; -ENOMEM when a split could
- * not get its table page.
- */
 int axas_pt_unmap(struct axas_pt *pt, u64 gpa, u64 size, axas_pt_leaf_fn fn,
 		  void *arg, struct axas_pt_gather *gather)
 {
@@ -1104,26 +1017,6 @@ static void pt_protect_level(struct pt_edit *e, u64 *table, unsigned int level,
 	}
 }
 
-/**
- * axas_pt_protect() - change rights and memory type of the leaves in a range
- * @pt: the table
- * @gpa: first GPA, 4 KiB aligned
- * @size: bytes, a multiple of 4 KiB
- * @prot: new AXAS_PROT_* rights and memory type
- * @gather: collects the range to flush
- *
- * Holes are skipped; a huge leaf covered in part is split first. The A/D
- * flags the hardware set are kept. Ranges whose rights were reduced or
- * whose memory type changed are added to @gather; the caller flushes them
- * and releases the gather. On error nothing was changed. The caller
- * excludes every other writer of @pt.
- *
- * Context: process context; may sleep (allocates pages for splits).
- * Return: 0; -EINVAL for an unaligned or zero range, no @gather or a bad
- * @prot; -EOPNOTSUPP for @prot the format cannot express; -ERANGE for a
- * range beyond the table's reach; -ENOMEM when a split could not get its
- * table page.
- */
 int axas_pt_protect(struct axas_pt *pt, u64 gpa, u64 size, u32 prot,
 		    struct axas_pt_gather *gather)
 {
@@ -1164,18 +1057,6 @@ int axas_pt_protect_window(struct axas_pt *pt, u64 gpa, u64 size, u32 prot,
 	return 0;
 }
 
-/**
- * axas_pt_split() - split the huge leaf that maps @gpa one level down
- * @pt: the table
- * @gpa: a GPA inside a 2 MiB or 1 GiB leaf
- *
- * The new leaves keep translation, rights and A/D flags, so no flush is
- * needed. The caller excludes every other writer of @pt.
- *
- * Context: process context; may sleep.
- * Return: 0; -ERANGE for @gpa beyond the table's reach; -ENOENT when @gpa
- * is not mapped; -EINVAL when it is mapped by a 4 KiB leaf; -ENOMEM.
- */
 int axas_pt_split(struct axas_pt *pt, u64 gpa)
 {
 	struct axas_pt_cache cache;
@@ -1562,24 +1443,6 @@ static u64 pt_find_leaf(struct axas_pt *pt, u64 gpa, u64 **tablep,
 	}
 }
 
-/**
- * axas_pt_query_contig() - look up @gpa and measure its contiguous run
- * @pt: the table
- * @gpa: any GPA
- * @leaf: filled with the leaf that maps @gpa
- * @end: stop measuring here (exclusive); beyond the leaf of @gpa only
- * @max_leaves: leaves to follow after the first, at most
- *
- * Follows the leaves after the one of @gpa while they continue its HPA with
- * the same rights, reading the neighbouring entries of the same table
- * rather than walking from the root again for each.
- *
- * Context: any, including atomic context; takes rcu_read_lock().
- * Return: the number of bytes from @gpa on that are contiguous (at least
- * the rest of its leaf, at most up to @end unless that leaf reaches
- * beyond), or -ERANGE for @gpa beyond the table's reach, -ENOENT when
- * @gpa is not mapped.
- */
 s64 axas_pt_query_contig(struct axas_pt *pt, u64 gpa, struct axas_pt_leaf *leaf,
 			 u64 end, unsigned int max_leaves)
 {
@@ -1621,24 +1484,6 @@ s64 axas_pt_query_contig(struct axas_pt *pt, u64 gpa, struct axas_pt_leaf *leaf,
 }
 EXPORT_SYMBOL_NS_GPL(axas_pt_query_contig, AXAS_NS);
 
-/**
- * axas_pt_query() - look up the leaf that maps @gpa
- * @pt: the table
- * @gpa: any GPA
- * @leaf: filled with the leaf (its first GPA, HPA, size, rights, A/D);
- *	when @gpa is not mapped, @leaf->level and @leaf->size say where the
- *	walk stopped: the level of the empty entry and the span it covers
- *	(no leaf larger than that span fits at @gpa now; the span may exceed
- *	the largest leaf size)
- *
- * Lockless: may run concurrently with any other operation on @pt,
- * axas_pt_destroy() included (then it finds nothing); it sees each entry
- * either before or after a concurrent change.
- *
- * Context: any, including atomic context; takes rcu_read_lock().
- * Return: 0; -ERANGE for @gpa beyond the table's reach; -ENOENT when
- * @gpa is not mapped.
- */
 int axas_pt_query(struct axas_pt *pt, u64 gpa, struct axas_pt_leaf *leaf)
 {
 	u64 *table;
@@ -1726,22 +1571,6 @@ static bool pt_walk_all(void *arg, const struct axas_pt_leaf *leaf)
 	return false;
 }
 
-/**
- * axas_pt_walk_leaves() - call @fn for every leaf that maps part of a range
- * @pt: the table
- * @gpa: first GPA, 4 KiB aligned
- * @size: bytes, a multiple of 4 KiB
- * @fn: called in GPA order with each leaf (whole, even where it reaches
- *	beyond the range)
- * @arg: for @fn
- *
- * The caller excludes writers that remove tables (unmap, destroy); @fn
- * must not sleep.
- *
- * Context: any; takes rcu_read_lock().
- * Return: 0; -EINVAL for an unaligned or zero range; -ERANGE beyond the
- * table's reach.
- */
 int axas_pt_walk_leaves(struct axas_pt *pt, u64 gpa, u64 size,
 			  axas_pt_leaf_fn fn, void *arg)
 {
@@ -1769,22 +1598,6 @@ static bool pt_next_collect(void *arg, const struct axas_pt_leaf *leaf)
 	return nx->n == nx->max;
 }
 
-/**
- * axas_pt_next_leaves() - the next leaves from a GPA on
- * @pt: the table
- * @gpa: where to start; a leaf that maps @gpa counts
- * @end: where to stop (exclusive)
- * @leaves: filled with up to @max leaves, in GPA order
- * @max: how many at most
- *
- * A bounded piece of a walk, for callers that go through a large table a
- * few leaves at a time without holding anything in between (the debugfs
- * dump): each call is one short RCU read-side section. Leaves that change
- * between calls are seen before or after the change.
- *
- * Context: any, including atomic context; takes rcu_read_lock().
- * Return: the number of leaves found; 0 at the end.
- */
 unsigned int axas_pt_next_leaves(struct axas_pt *pt, u64 gpa, u64 end,
 				 struct axas_pt_leaf *leaves, unsigned int max)
 {
@@ -1798,29 +1611,12 @@ unsigned int axas_pt_next_leaves(struct axas_pt *pt, u64 gpa, u64 end,
 }
 EXPORT_SYMBOL_NS_GPL(axas_pt_next_leaves, AXAS_NS);
 
-/**
- * axas_pt_root() - the root descriptor to load
- * @pt: the table
- *
- * For EPT the EPTP (top table, memory type, walk length, A/D enable); for
- * NPT the nCR3 (top table).
- *
- * Context: any.
- * Return: the descriptor.
- */
 u64 axas_pt_root(const struct axas_pt *pt)
 {
 	return pt->fmt->root(pt);
 }
 EXPORT_SYMBOL_NS_GPL(axas_pt_root, AXAS_NS);
 
-/**
- * axas_pt_gather_init() - start an empty gather
- * @gather: the gather
- *
- * Context: any.
- * Return: nothing.
- */
 void axas_pt_gather_init(struct axas_pt_gather *gather)
 {
 	gather->start = U64_MAX;
@@ -1829,16 +1625,6 @@ void axas_pt_gather_init(struct axas_pt_gather *gather)
 }
 EXPORT_SYMBOL_NS_GPL(axas_pt_gather_init, AXAS_NS);
 
-/**
- * axas_pt_gather_release() - free the table pages of a flushed gather
- * @gather: the gather, whose range the caller has flushed
- *
- * The pages are freed after an RCU grace period; the gather is empty
- * again afterwards.
- *
- * Context: any context that may call call_rcu().
- * Return: nothing.
- */
 void axas_pt_gather_release(struct axas_pt_gather *gather)
 {
 	struct page *page, *tmp;
@@ -1851,15 +1637,6 @@ void axas_pt_gather_release(struct axas_pt_gather *gather)
 }
 EXPORT_SYMBOL_NS_GPL(axas_pt_gather_release, AXAS_NS);
 
-/**
- * axas_pt_live_tables() - table pages allocated and not yet freed
- *
- * Counts every table of every user; pages waiting for their RCU grace
- * period still count (call rcu_barrier() first for an exact figure).
- *
- * Context: any.
- * Return: the number of pages.
- */
 long axas_pt_live_tables(void)
 {
 	return atomic_long_read(&axas_pt_live);

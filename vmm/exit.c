@@ -50,18 +50,6 @@ static bool ept_fetch_is_user(u64 qual, bool mbec, unsigned int flags)
 	return (qual & EPT_QUAL_EXECUTABLE) && !(qual & EPT_QUAL_USER_EXEC);
 }
 
-/**
- * axas_decode_ept_violation() - an EPT violation in axas's terms
- * @qual: the exit qualification
- * @gpa: the guest-physical address field of the VMCS
- * @mbec: mode-based execute control is on (then a fetch from a user-mode
- *	linear address is %AXAS_ACCESS_EXEC_USER, and bit 6 says present)
- * @f: the answer (see "Exit decoding")
- *
- * Context: any.
- * Return: 0; -EINVAL when @qual names no access (none of bits 0 to 2): not
- * an EPT violation's; @f is then left as it was.
- */
 int axas_decode_ept_violation(u64 qual, u64 gpa, bool mbec,
 			      struct axas_exit_fault *f)
 {
@@ -99,23 +87,6 @@ int axas_decode_ept_violation(u64 qual, u64 gpa, bool mbec,
 }
 EXPORT_SYMBOL_NS_GPL(axas_decode_ept_violation, AXAS_NS);
 
-/**
- * axas_decode_npf() - a nested page fault in axas's terms
- * @exit_info_1: EXITINFO1 of the #VMEXIT (the fault's error code)
- * @exit_info_2: EXITINFO2 (the faulting GPA)
- * @f: the answer (see "Exit decoding")
- *
- * The access to the faulting GPA is a write when RW is set, a read
- * otherwise, with an instruction fetch (ID) added for the final access:
- * when the guest's own page walk faulted (bit 33), ID only says what the
- * walk was for, and the access to the guest's table is a read or a write
- * of its A/D flags. A final access with both RW and ID set, which no CPU
- * reports, needs both rights. The US bit is always set: nested page walks
- * are user accesses.
- *
- * Context: any.
- * Return: 0 (every error code decodes).
- */
 int axas_decode_npf(u64 exit_info_1, u64 exit_info_2,
 		    struct axas_exit_fault *f)
 {

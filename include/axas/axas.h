@@ -414,8 +414,16 @@ enum axas_fault_result {
  * The flags of axas_read() and axas_write():
  *
  * - %AXAS_COPY_FAULT: fault lazy pages in (whatever the guest's rights)
- *   where nothing is mapped yet; without it the copy fails there with
- *   ``-EFAULT``.
+ *   where nothing is installed yet; without it the copy fails there with
+ *   ``-ENODATA``.
+ *
+ * Errors that name what is not there are the same across the API: a GPA
+ * that no area covers is ``-ENOENT`` (axas_fault(): emulate MMIO); a page
+ * an area has not installed yet (a lazy page not faulted in, or
+ * discarded) is ``-ENODATA`` for axas_read(), axas_write(),
+ * axas_read_present(), axas_translate(), axas_translate_hpa(),
+ * axas_walk() and the pins; no dirty log running, or no snapshot, is
+ * ``-ESRCH`` for the dirty-log and snapshot calls.
  */
 #define AXAS_COPY_FAULT		BIT(0)
 
@@ -484,42 +492,586 @@ struct axas_space_stats {
 	unsigned long snapshot_frames;
 };
 
+/**
+ * axas_space_create() - create an address space
+ * @cfg: range, table format, flush callback, frame cap, memory cgroup
+ *
+ * The space records the memory cgroup to charge (@cfg->memcg, or the
+ * caller's) and charges it for everything it allocates later, whoever
+ * calls.
+ *
+ * Context: process context; may sleep.
+ * Return: the space; ERR_PTR(-EINVAL) for a missing @cfg->flush, an
+ * unaligned or empty range, unknown @cfg->flags, or a node that has no
+ * memory (or %AXAS_SPACE_NODE_STRICT without %AXAS_SPACE_NODE);
+ * ERR_PTR(-ERANGE) for a range beyond the
+ * table's reach, the errors of axas_pt_init() (-EINVAL, -EOPNOTSUPP), or
+ * ERR_PTR(-ENOMEM).
+ */
 struct axas_space *axas_space_create(const struct axas_space_cfg *cfg);
+
+/**
+ * axas_space_shutdown() - unmap everything and refuse further use
+ * @space: the space
+ *
+ * Waits for faults and guest copies in flight (they hold the lock shared),
+ * then, in this order: unlinks every translation from the table,
+ * invalidates every valid pin (see "Pinned translations"; pins stay
+ * registered until released), flushes the whole range through the
+ * callback, and frees every frame and table page but the root. The root
+ * table stays allocated, and empty, until
+ * axas_space_destroy(): a vCPU that is still in guest mode until the
+ * flush, or that enters again with the same EPTP/nCR3, finds no
+ * translation and exits with an EPT violation / nested page fault, which
+ * axas_fault() answers with -ESHUTDOWN. Afterwards every call on @space
+ * that answers with an errno fails with -ESHUTDOWN (axas_space_root() still
+ * gives the empty root, axas_space_get_stats() the counters, and
+ * axas_pin_release() releases); only axas_space_destroy() remains. A
+ * VMM calls this to stop a guest while vCPU threads may still report
+ * faults. A second call does nothing.
+ *
+ * Context: process context; may sleep; takes the space lock exclusively;
+ * calls the pin callbacks, then the flush callback once.
+ * Return: nothing.
+ */
 void axas_space_shutdown(struct axas_space *space);
+
+/**
+ * axas_space_destroy() - free an address space
+ * @space: the space, or NULL
+ *
+ * Shuts the space down if that was not done (see axas_space_shutdown())
+ * and frees it, the root table included. No call on @space may be in
+ * flight or follow, and no vCPU may use its EPTP/nCR3 any more: a VMM
+ * whose vCPU threads may still call in or enter the guest shuts down
+ * first, stops the threads, then destroys. Pins still registered are
+ * unregistered with a warning: the VMM releases its pins first.
+ *
+ * Context: process context; may sleep.
+ * Return: nothing.
+ */
 void axas_space_destroy(struct axas_space *space);
+
+/**
+ * axas_space_root() - EPTP or nCR3 to load for this space
+ * @space: the space
+ *
+ * Context: any.
+ * Return: the root descriptor (see axas_pt_root()).
+ */
 u64 axas_space_root(struct axas_space *space);
+
+/**
+ * axas_map_linear() - map a host-physical range at a fixed offset
+ * @space: the space
+ * @gpa: first GPA, 4 KiB aligned
+ * @hpa: HPA of @gpa, 4 KiB aligned
+ * @size: bytes, a multiple of 4 KiB
+ * @flags: AXAS_PROT_* rights and memory type, plus %AXAS_AREA_HOST_RAM to
+ *	allow RAM the kernel's page allocator owns
+ *
+ * For reserved memory (``memmap=``, ``reserve_mem=``: pages the allocator
+ * never got) and device ranges. Uses the largest leaves (4K/2M/1G) that the
+ * alignment of GPA and HPA allows. Never allocates frames, not even on a
+ * fault.
+ *
+ * Context: process context; may sleep; takes the space lock exclusively.
+ * Return: 0; -EINVAL for an unaligned or zero range or unknown/bad flags;
+ * -ERANGE for a range outside the space or an HPA beyond the host's
+ * width; -EOPNOTSUPP for rights the format cannot express; -EPERM when the
+ * range holds allocator-owned RAM and %AXAS_AREA_HOST_RAM is not given;
+ * -EEXIST when it overlaps an area; -ESHUTDOWN after shutdown; -ENOMEM.
+ */
 int __must_check axas_map_linear(struct axas_space *space, u64 gpa,
 				 phys_addr_t hpa, u64 size, u32 flags);
+
+/**
+ * axas_map_alloc() - map memory the space allocates itself
+ * @space: the space
+ * @gpa: first GPA, aligned to @pgsize
+ * @size: bytes, a multiple of @pgsize
+ * @flags: AXAS_PROT_* rights and memory type, plus %AXAS_AREA_POPULATE to
+ *	allocate and map every frame now, %AXAS_AREA_NO_FALLBACK to fail a
+ *	fault (and axas_populate()) rather than install a frame smaller than
+ *	@pgsize
+ * @pgsize: frame and leaf size: SZ_4K, SZ_2M or SZ_1G
+ *
+ * Frames are zeroed and charged to the space's memory cgroup
+ * (GFP_KERNEL_ACCOUNT) and to the space's frame cap. With
+ * %AXAS_AREA_POPULATE the map is all or nothing; without it nothing is
+ * allocated now and axas_fault() installs one frame per leaf later.
+ * %AXAS_AREA_POPULATE allocates with the space lock held exclusively (for
+ * 1 GiB frames that includes alloc_contig_range()'s migration): meant for
+ * setting a guest up; while vCPUs run, map lazily and call
+ * axas_populate(), which allocates without the lock.
+ *
+ * Context: process context; may sleep; takes the space lock exclusively.
+ * Return: 0; -EINVAL for an unaligned or zero range, an unknown @pgsize or
+ * unknown/bad flags (%AXAS_AREA_NO_FALLBACK with 4 KiB frames among them);
+ * -ERANGE for a range outside the space; -EOPNOTSUPP
+ * for rights or a page size the hardware cannot map, or 1 GiB frames on a
+ * kernel without CONFIG_CONTIG_ALLOC; -EEXIST when it overlaps an area; -ENOMEM
+ * when frames or table pages ran out or the frame cap was reached
+ * (nothing is left mapped); -ESHUTDOWN after shutdown.
+ */
 int __must_check axas_map_alloc(struct axas_space *space, u64 gpa, u64 size,
 				u32 flags, unsigned long pgsize);
+
+/**
+ * axas_unmap() - remove a GPA range from the space
+ * @space: the space
+ * @gpa: first GPA, 4 KiB aligned
+ * @size: bytes, a multiple of 4 KiB
+ *
+ * The range may cover parts of areas, several areas and holes. Areas are
+ * cut where the range ends inside them, huge leaves split; the pins of the
+ * range are invalidated and its translations flushed through the callback,
+ * and only then are its frames and emptied table pages freed.
+ *
+ * Context: process context; may sleep; takes the space lock exclusively.
+ * Return: 0; -EINVAL for an unaligned or zero range; -ERANGE for a range
+ * outside the space; -ENOMEM (nothing changed); -ESHUTDOWN after shutdown.
+ */
 int __must_check axas_unmap(struct axas_space *space, u64 gpa, u64 size);
+
+/**
+ * axas_protect() - change the rights and memory type of a GPA range
+ * @space: the space
+ * @gpa: first GPA, 4 KiB aligned
+ * @size: bytes, a multiple of 4 KiB
+ * @prot: new AXAS_PROT_* rights and memory type
+ *
+ * Applies to the areas in the range (cut where the range ends inside
+ * them) and to their present leaves (huge leaves split where needed);
+ * lazy pages faulted in later get @prot too. Holes are skipped. Pins that
+ * need a right @prot lacks are invalidated, then reduced rights are
+ * flushed through the callback before the call returns. Pages that dirty
+ * logging covers in write-protection mode get @prot without the write
+ * right, which their next write fault gives back (see "Dirty logging,
+ * aging and discard"); a write pin there is invalidated.
+ *
+ * Context: process context; may sleep; takes the space lock exclusively;
+ * calls the pin callbacks and the flush callback.
+ * Return: 0; -EINVAL for an unaligned or zero range or a bad @prot;
+ * -EOPNOTSUPP for @prot the format cannot express; -ERANGE for a range
+ * outside the space; -ENOMEM (nothing changed); -ESHUTDOWN after shutdown.
+ */
 int __must_check axas_protect(struct axas_space *space, u64 gpa, u64 size,
 			      u32 prot);
-int axas_fault(struct axas_space *space, u64 gpa, unsigned int access);
+
+/**
+ * axas_fault() - handle an EPT violation / nested page fault
+ * @space: the space
+ * @gpa: the faulting GPA
+ * @access: AXAS_ACCESS_* the guest attempted
+ *
+ * Installs the frame a lazy area needs (a 2 MiB or 1 GiB area the whole
+ * leaf). Faults on different pages run in parallel; two vCPUs faulting
+ * the same page get one frame between them, and both are told to resume,
+ * also when the frame cap has room for one frame only. Linear and eager
+ * areas never allocate here. A page that is present answers
+ * %AXAS_FAULT_SPURIOUS only if its leaf allows @access; frames and table
+ * pages are charged to the space's memory cgroup and fail with -ENOMEM,
+ * without the OOM killer, at its limit.
+ *
+ * In a 2 MiB or 1 GiB area, when the page allocator has no free block of
+ * that size, the fault installs the largest smaller frame it can get (a
+ * 2 MiB or 4 KiB leaf; &axas_space_stats.fallbacks counts it), or
+ * fails with -ENOMEM if the area has %AXAS_AREA_NO_FALLBACK. Frames larger
+ * than 4 KiB are allocated with the space lock dropped (alloc_contig_range()
+ * migrates pages for a 1 GiB frame, which takes long): meanwhile map,
+ * unmap, protect and other faults proceed, and the fault decides again
+ * once it holds the frame.
+ *
+ * Context: process context; may sleep (allocates); takes the space lock
+ * shared (exclusively, briefly, when the frame cap is reached), and drops
+ * it while it allocates a frame larger than 4 KiB.
+ * Return: %AXAS_FAULT_INSTALLED or %AXAS_FAULT_SPURIOUS (resume the
+ * guest); -ENOENT when no area covers @gpa, wherever @gpa lies (in a hole,
+ * in a range axas_unmap() removed, outside the space): no memory there,
+ * emulate MMIO; -EACCES when the area forbids @access; -ENOMEM when no
+ * frame or table page could be had or the frame cap is reached; -EINVAL
+ * for an empty or unknown @access; -ERANGE for a frame the allocator gave
+ * beyond the physical-address width of &axas_pt_caps.phys_bits;
+ * -ESHUTDOWN after shutdown.
+ */
+int __must_check axas_fault(struct axas_space *space, u64 gpa,
+			    unsigned int access);
+
+/**
+ * axas_populate() - install the lazy pages of a GPA range now
+ * @space: the space
+ * @gpa: first GPA, 4 KiB aligned
+ * @size: bytes, a multiple of 4 KiB
+ *
+ * Prefaults a range before the guest runs, or ahead of an access pattern
+ * the VMM knows: every page of the range that a fault would install is
+ * installed, with the frames a fault would use (the whole leaf of a 2 MiB
+ * or 1 GiB area that the range touches; for each such slot where no block
+ * of the area's size is free, smaller frames, unless
+ * %AXAS_AREA_NO_FALLBACK). Pages already present stay as they are; linear
+ * areas are mapped already, eager ones but for the pages axas_discard()
+ * gave back, which it installs as in a lazy area.
+ *
+ * All or nothing: every frame and table page is allocated before the
+ * first entry is written, so on failure nothing was installed and
+ * nothing is charged. Runs concurrently with faults, guest copies and
+ * other populates (space lock held shared): a page a vCPU faults in
+ * meanwhile keeps the vCPU's frame. The allocation runs without the lock;
+ * if a map, unmap or protect changed the range meanwhile, the populate
+ * starts over (changes elsewhere in the space do not disturb it).
+ *
+ * Context: process context; may sleep (allocates); takes the space lock
+ * shared (exclusively, briefly, at the frame cap), and drops it while it
+ * allocates.
+ * Return: 0; -EINVAL for an unaligned or zero range; -ERANGE for a range
+ * outside the space, or a frame beyond the physical-address width;
+ * -ENOENT when part of the range has no area; -ENOMEM when frames or
+ * table pages ran out or the frame cap would be exceeded; -ESHUTDOWN
+ * after shutdown.
+ */
 int __must_check axas_populate(struct axas_space *space, u64 gpa, u64 size);
-int axas_translate(struct axas_space *space, u64 gpa, u64 len,
-		   struct axas_translation *tr);
-int axas_translate_hpa(struct axas_space *space, u64 gpa, phys_addr_t *hpa);
-int axas_read(struct axas_space *space, u64 gpa, void *buf, size_t len,
-	      unsigned int flags);
-int axas_write(struct axas_space *space, u64 gpa, const void *buf,
-	       size_t len, unsigned int flags);
+
+/**
+ * axas_translate() - GPA to HPA
+ * @space: the space
+ * @gpa: any GPA of the space
+ * @len: bytes the caller wants to reach from @gpa (1 for just the address)
+ * @tr: filled with the HPA, the rights, and the contiguous length
+ *
+ * @tr->len counts the bytes from @gpa to the end of its leaf and, while
+ * fewer than @len, adds the following leaves that continue the HPA with
+ * the same rights (up to 512 of them): the bytes left in the contiguous
+ * mapping, not the area size. The answer is a snapshot: a concurrent
+ * unmap may remove the translation right after. Callers that only want
+ * the HPA call axas_translate_hpa().
+ *
+ * Context: any, including atomic context (RCU; no sleeping lock).
+ * Return: 0; -ERANGE for @gpa outside the space; -ENOENT when no area
+ * covers @gpa; -ENODATA when its area has not installed it yet (a lazy page
+ * not faulted in, or discarded); -ESHUTDOWN after shutdown.
+ */
+int __must_check axas_translate(struct axas_space *space, u64 gpa, u64 len,
+				struct axas_translation *tr);
+
+/**
+ * axas_translate_hpa() - GPA to HPA, and nothing else
+ * @space: the space
+ * @gpa: any GPA of the space
+ * @hpa: set to the HPA of @gpa when it is mapped
+ *
+ * The lookup for callers that only want the address: the same answer as
+ * axas_translate(), without the rights, the memory type and the
+ * contiguous length. It reads one entry per level (the walk unrolled for
+ * 4 and 5 levels, no indirect call) under RCU, like axas_translate(), and
+ * is a snapshot in the same way: a concurrent unmap may remove the
+ * translation right after.
+ *
+ * Context: any, including atomic context (RCU; no sleeping lock).
+ * Return: 0; -ERANGE for @gpa outside the space; -ENOENT when no area
+ * covers @gpa; -ENODATA when its area has not installed it yet (a lazy page
+ * not faulted in, or discarded); -ESHUTDOWN after shutdown. *@hpa is only
+ * written on 0.
+ */
+int __must_check axas_translate_hpa(struct axas_space *space, u64 gpa,
+				    phys_addr_t *hpa);
+
+/**
+ * axas_read() - copy from guest memory
+ * @space: the space
+ * @gpa: first GPA
+ * @buf: destination
+ * @len: bytes (may cross pages and areas)
+ * @flags: %AXAS_COPY_FAULT to fault lazy pages in; otherwise a page not
+ *	installed yet fails the copy there
+ *
+ * Reads regardless of the guest's rights (the VMM's view of memory).
+ *
+ * Context: process context; may sleep; takes the space lock shared (and,
+ * with %AXAS_COPY_FAULT, drops it while it allocates a frame larger than
+ * 4 KiB, as axas_fault() does).
+ * Return: 0; -EINVAL for unknown @flags; -ERANGE for a range outside the
+ * space; -ENOENT where no area covers the range; -ENODATA, without
+ * %AXAS_COPY_FAULT, at a page its area has not installed yet (a lazy page
+ * not faulted in, or discarded); -EFAULT at host memory that cannot be
+ * mapped; with %AXAS_COPY_FAULT, the errors of axas_fault() (-ENOMEM,
+ * -ERANGE); -ESHUTDOWN. @buf may be partly written on error.
+ */
+int __must_check axas_read(struct axas_space *space, u64 gpa, void *buf,
+			   size_t len, unsigned int flags);
+
+/**
+ * axas_write() - copy to guest memory
+ * @space: the space
+ * @gpa: first GPA
+ * @buf: source
+ * @len: bytes (may cross pages and areas)
+ * @flags: %AXAS_COPY_FAULT to fault lazy pages in; otherwise a hole fails
+ *
+ * Writes regardless of the guest's rights (loading code into read-only
+ * memory is the VMM's business). Under dirty logging (or a snapshot) the
+ * pages written are reported written.
+ *
+ * Context: process context; may sleep; takes the space lock shared (and,
+ * with %AXAS_COPY_FAULT, drops it while it allocates a frame larger than
+ * 4 KiB, as axas_fault() does).
+ * Return: as axas_read(); guest memory may be partly written on error.
+ */
+int __must_check axas_write(struct axas_space *space, u64 gpa,
+			    const void *buf, size_t len, unsigned int flags);
+
+/**
+ * axas_read_present() - copy the installed pages of a range, and say which
+ * @space: the space
+ * @gpa: first GPA, 4 KiB aligned
+ * @buf: destination, @len bytes
+ * @len: bytes, a multiple of 4 KiB
+ * @present: one bit per 4 KiB page (bit n: the page at @gpa + n * 4 KiB),
+ *	overwritten: set where the page is installed and was copied, clear
+ *	where its area has not installed it (a lazy page not faulted in, or
+ *	discarded), whose part of @buf is zeroed, as the guest would read it
+ *
+ * What a migration sender copies a chunk with: one call, no fault, nothing
+ * installed, and the bitmap says which pages need sending (the others
+ * read as zeros on both sides). Reads regardless of the guest's rights.
+ *
+ * Context: process context; may sleep; takes the space lock shared.
+ * Return: the number of pages copied; -EINVAL for an unaligned or zero
+ * range; -ERANGE for a range outside the space; -ENOENT where no area
+ * covers the range; -EFAULT at host memory that cannot be mapped;
+ * -ESHUTDOWN after shutdown. @buf and @present may be partly written on
+ * error.
+ */
+long __must_check axas_read_present(struct axas_space *space, u64 gpa,
+				   void *buf, size_t len,
+				   unsigned long *present);
+
+/**
+ * axas_walk_areas() - report every area in GPA order
+ * @space: the space
+ * @fn: called with each area; a non-zero return stops the walk
+ * @arg: for @fn
+ *
+ * @fn runs with the space lock held shared: it must not call any axas_*
+ * function on @space (a fault may drop and retake that lock).
+ *
+ * Context: process context; may sleep; takes the space lock shared.
+ * Return: 0, or the first non-zero value @fn returned; -ESHUTDOWN after
+ * shutdown (@fn is not called).
+ */
 int axas_walk_areas(struct axas_space *space,
 		       int (*fn)(void *arg, const struct axas_area_info *area),
 		       void *arg);
+
+/**
+ * axas_space_get_stats() - what the space holds and has done
+ * @space: the space
+ * @stats: filled in
+ *
+ * Context: any; reads counters without locking (each one is exact, the
+ * set is not a snapshot; a leaf count may be off by the faults and unmaps
+ * running meanwhile).
+ * Return: nothing.
+ */
 void axas_space_get_stats(struct axas_space *space,
 			  struct axas_space_stats *stats);
+
+/**
+ * axas_discard() - give back the frames of a range of alloc areas
+ * @space: the space
+ * @gpa: first GPA, 4 KiB aligned
+ * @size: bytes, a multiple of 4 KiB
+ *
+ * For ballooning and free-page reporting: removes the translations of the
+ * range and frees its frames, but keeps the areas, which become lazy
+ * there (an eager area too): the next touch faults in a zeroed frame.
+ * Holes and pages not faulted in are skipped. A 2 MiB or 1 GiB leaf the
+ * range cuts is split and the rest of its frame stays mapped in smaller
+ * leaves (frames are freed 4 KiB at a time); faults in the discarded
+ * part of such a slot install 4 KiB frames. As for axas_unmap(), pins of
+ * the range are invalidated and the range is flushed before any frame is
+ * freed. Under dirty logging the pages it took away are reported written.
+ *
+ * Context: process context; may sleep; takes the space lock exclusively;
+ * calls the pin callbacks and the flush callback.
+ * Return: 0; -EINVAL for an unaligned or zero range; -ERANGE for a range
+ * outside the space; -EOPNOTSUPP when a linear area lies in the range
+ * (nothing changed: its memory is not axas's to free); -ENOMEM (nothing
+ * changed); -ESHUTDOWN after shutdown.
+ */
 int __must_check axas_discard(struct axas_space *space, u64 gpa, u64 size);
+
+/**
+ * axas_dirty_log_start() - start dirty logging over a GPA range
+ * @space: the space
+ * @gpa: first GPA, 4 KiB aligned
+ * @size: bytes, a multiple of 4 KiB
+ * @flags: %AXAS_DIRTY_WP to use write-protection even where the table has
+ *	dirty flags; 0 to choose from the table (see "Dirty logging, aging
+ *	and discard")
+ *
+ * Splits the 2 MiB and 1 GiB leaves that map part of the range into
+ * 4 KiB leaves (they stay split when logging stops), forgets what was
+ * written before (clears the dirty flags, or takes the write right away;
+ * write pins of the range are invalidated then), flushes, and from then on
+ * records every page written in the range. One range per space.
+ *
+ * Context: process context; may sleep; takes the space lock exclusively;
+ * calls the pin callbacks and the flush callback.
+ * Return: 0; -EINVAL for an unaligned or zero range or unknown @flags;
+ * -ERANGE for a range outside the space; -EBUSY when logging is on
+ * already or a snapshot exists (its write tracking is the space's one
+ * log); -ENOMEM (nothing changed); -ESHUTDOWN after shutdown.
+ */
 int __must_check axas_dirty_log_start(struct axas_space *space, u64 gpa,
 				      u64 size, unsigned int flags);
+
+/**
+ * axas_dirty_log_stop() - stop dirty logging
+ * @space: the space
+ *
+ * In write-protection mode, gives the write right back to every page of
+ * the range whose area has it (adding a right needs no flush). Leaves
+ * split for logging stay 4 KiB leaves. What was written since the last
+ * harvest is forgotten.
+ *
+ * Context: process context; may sleep; takes the space lock exclusively.
+ * Return: 0; -ESRCH when logging is off; -EBUSY while a snapshot exists
+ * (its write tracking is not the VMM's to stop); -ESHUTDOWN after shutdown.
+ */
 int axas_dirty_log_stop(struct axas_space *space);
-long axas_dirty_log_get(struct axas_space *space, u64 gpa, u64 size,
-			unsigned long *bitmap);
-int axas_dirty_log_clear(struct axas_space *space, u64 gpa, u64 size);
-long axas_age(struct axas_space *space, u64 gpa, u64 size,
-	      unsigned long *bitmap, unsigned int flags);
+
+/**
+ * axas_dirty_log_get() - report and clear the pages written in a range
+ * @space: the space
+ * @gpa: first GPA, 4 KiB aligned, within the logged range
+ * @size: bytes, a multiple of 4 KiB, within the logged range
+ * @bitmap: one bit per 4 KiB page (bit n: the page at @gpa + n * 4 KiB),
+ *	overwritten: set for the pages written since the last harvest or
+ *	clear of that page (or since logging started), clear for the others
+ *
+ * Clears what it reports and flushes the range once (if anything was
+ * cleared), so that a page written after its bit was taken shows in the
+ * next harvest. Any sub-range may be harvested, in any order, while the
+ * guest runs: faults and guest copies go on meanwhile. Pages are
+ * reported 4 KiB at a time: no leaf larger than that maps any part of
+ * the logged range (see "Dirty logging, aging and discard").
+ *
+ * Context: process context; may sleep; takes the space lock shared (in
+ * write-protection mode exclusively when a valid write pin lies in the
+ * range, whose callback it calls); calls the flush callback.
+ * Return: the number of pages reported; -EINVAL for an unaligned or zero
+ * range; -ERANGE for a range outside the space or the logged range;
+ * -ESRCH when logging is off; -EBUSY while a snapshot exists (see
+ * axas_snapshot_take()); -ESHUTDOWN after shutdown.
+ */
+long __must_check axas_dirty_log_get(struct axas_space *space, u64 gpa,
+				     u64 size, unsigned long *bitmap);
+
+/**
+ * axas_dirty_log_clear() - forget the pages written in a range
+ * @space: the space
+ * @gpa: first GPA, 4 KiB aligned, within the logged range
+ * @size: bytes, a multiple of 4 KiB, within the logged range
+ *
+ * As axas_dirty_log_get() without the report: a VMM that copied part of a
+ * range already, or that starts a new round, clears it in chunks while the
+ * guest runs.
+ *
+ * Context: as axas_dirty_log_get().
+ * Return: 0; the errors of axas_dirty_log_get().
+ */
+int __must_check axas_dirty_log_clear(struct axas_space *space, u64 gpa,
+				      u64 size);
+
+/**
+ * axas_age() - report (and clear) the accessed flags of a range
+ * @space: the space
+ * @gpa: first GPA, 4 KiB aligned
+ * @size: bytes, a multiple of 4 KiB
+ * @bitmap: one bit per 4 KiB page (bit n: the page at @gpa + n * 4 KiB),
+ *	overwritten: set for pages whose leaf has the accessed flag ("young");
+ *	a 2 MiB or 1 GiB leaf reports all its pages in the range (and keeps
+ *	its flag unless the range covers it whole). May be NULL to count
+ *	only.
+ * @flags: %AXAS_AGE_CLEAR to clear the flags it reports (test-and-clear
+ *	young), then flush the range once; 0 to test only (no flush)
+ *
+ * Runs while the guest runs: faults and guest copies go on meanwhile.
+ *
+ * Context: process context; may sleep; takes the space lock shared; calls
+ * the flush callback with %AXAS_AGE_CLEAR when a flag was cleared.
+ * Return: the number of young pages; -EINVAL for an unaligned or zero
+ * range or unknown @flags; -ERANGE for a range outside the space;
+ * -EOPNOTSUPP for an EPT table without accessed flags
+ * (%AXAS_PT_ROOT_AD); -ESHUTDOWN after shutdown.
+ */
+long __must_check axas_age(struct axas_space *space, u64 gpa, u64 size,
+			   unsigned long *bitmap, unsigned int flags);
+
+/**
+ * axas_snapshot_take() - save the alloc memory of a space
+ * @space: the space
+ *
+ * Copies every alloc page that is present now into memory of the
+ * snapshot (charged to the frame cap and the memory cgroup, reported in
+ * &axas_space_stats.snapshot_frames), splits the huge leaves of the alloc
+ * areas' range into 4 KiB leaves, and starts tracking writes there with
+ * the dirty-logging machinery, flushing once. One snapshot per space; it
+ * is the space's dirty log while it exists.
+ *
+ * Context: process context; may sleep; takes the space lock exclusively;
+ * calls the pin callbacks (write pins, under write-protection) and the
+ * flush callback. vCPUs must be out of guest mode (see "Snapshot and
+ * restore").
+ * Return: 0; -ENOENT when the space has no alloc area; -EBUSY when a
+ * snapshot exists or dirty logging is on; -ENOMEM when memory or the frame
+ * cap ran out (nothing changed but leaves split, which map the same);
+ * -ESHUTDOWN after shutdown.
+ */
 int __must_check axas_snapshot_take(struct axas_space *space);
-long axas_snapshot_restore(struct axas_space *space);
+
+/**
+ * axas_snapshot_restore() - make alloc memory equal to the snapshot again
+ * @space: the space
+ *
+ * Harvests the snapshot's write tracking (one pass over the leaf entries
+ * of its range) and flushes the range once if it cleared anything, before
+ * any page changes. Then, for each alloc page written or discarded since
+ * the snapshot or the last restore: copies the saved page back into its
+ * frame (a discarded page gets a fresh frame first), or unmaps the page
+ * and frees its frame if it was absent at snapshot time. Pages not
+ * written are not touched. The pins of a page copied back are
+ * invalidated before its content changes; those of a page unmapped after
+ * its entry is removed. Then the pages of every pin invalidated, and
+ * those unmapped, are flushed once more (so a pin callback that only
+ * posts a request is followed by the flush that kicks), and the frames
+ * unmapped are freed. The snapshot stays, for the next restore.
+ *
+ * Context: process context; may sleep; takes the space lock exclusively;
+ * calls the pin callbacks and the flush callback. vCPUs must be out of
+ * guest mode (see "Snapshot and restore").
+ * Return: the number of pages restored (copied back or unmapped);
+ * -ESRCH when there is no snapshot; -ESTALE when an area was mapped,
+ * unmapped or protected since the snapshot was taken (nothing changed);
+ * -ENOMEM when a frame or table page could not be had: the pages restored
+ * before stay restored, the others stay marked and the next restore
+ * finishes the job (nothing leaks); -ESHUTDOWN after shutdown.
+ */
+long __must_check axas_snapshot_restore(struct axas_space *space);
+
+/**
+ * axas_snapshot_drop() - free the snapshot
+ * @space: the space
+ *
+ * Frees the saved pages and ends the write tracking (under
+ * write-protection the write right comes back; adding a right needs no
+ * flush). Guest memory stays as it is.
+ *
+ * Context: process context; may sleep; takes the space lock exclusively.
+ * Return: 0; -ESRCH when there is no snapshot; -ESHUTDOWN after shutdown
+ * (which freed the snapshot).
+ */
 int axas_snapshot_drop(struct axas_space *space);
 
 /**
@@ -594,15 +1146,143 @@ struct axas_pin {
 	struct hlist_bl_node node;
 };
 
+/**
+ * axas_pin_init() - prepare a pin
+ * @pin: the pin, embedded in the caller's structure
+ * @space: the space it will pin a page of
+ * @invalidate: called when the pin becomes invalid (see &axas_pin_fn)
+ * @cookie: for @invalidate
+ *
+ * The pin starts inactive: axas_pin_lock() reports it invalid, and
+ * axas_pin_release() does nothing.
+ *
+ * Context: any; does not touch @space.
+ * Return: nothing.
+ */
 void axas_pin_init(struct axas_pin *pin, struct axas_space *space,
 		   axas_pin_fn invalidate, void *cookie);
+
+/**
+ * axas_pin_activate() - pin the translation of a GPA range in one page
+ * @pin: a pin from axas_pin_init(), not active
+ * @gpa: first GPA
+ * @len: bytes, at least 1; [@gpa, @gpa + @len) must lie within one 4 KiB
+ *	page
+ * @access: what the pin is used for: %AXAS_ACCESS_READ and/or
+ *	%AXAS_ACCESS_WRITE, which the page's mapping must allow
+ * @flags: %AXAS_PIN_FAULT to fault a lazy page in (as axas_fault() would
+ *	for @access, and counted as a fault); otherwise a page not present
+ *	fails
+ *
+ * Resolves the HPA and the kernel address of @gpa (see "Pinned
+ * translations" for which memory has one), marks the pin valid and
+ * registers it with the space: from then on, an operation that removes or
+ * reduces the translation invalidates it and calls the callback. A pin that
+ * failed to activate stays inactive.
+ *
+ * Context: process context; may sleep; takes the space lock shared (and,
+ * with %AXAS_PIN_FAULT, as axas_fault() does).
+ * Return: 0; -EINVAL for a pin initialized without a space or a callback, a
+ * zero @len, a range that crosses a 4 KiB boundary, an empty or unknown
+ * @access, or unknown @flags; -EBUSY when @pin is active (release it
+ * first); -ERANGE for @gpa outside the space; -ENOENT when no area covers
+ * @gpa; -ENODATA, without %AXAS_PIN_FAULT, when its area has not installed
+ * it yet (a lazy page not faulted in, or discarded); -EACCES when the
+ * mapping does not allow @access; -EFAULT when host memory that needs
+ * memremap() could not be mapped; with %AXAS_PIN_FAULT, -ENOMEM
+ * from the fault, and -EAGAIN when the page was unmapped again after each
+ * of several faults; -ESHUTDOWN after shutdown.
+ */
 int __must_check axas_pin_activate(struct axas_pin *pin, u64 gpa, u32 len,
 				   unsigned int access, unsigned int flags);
+
+/**
+ * axas_pin_refresh() - make an invalidated pin valid again
+ * @pin: an active pin
+ * @flags: %AXAS_PIN_FAULT, as for axas_pin_activate()
+ *
+ * Resolves the range and access given to axas_pin_activate() again: after
+ * an unmap and a new map, the new frame. A valid pin is left as it is. On
+ * error the pin stays active and invalid; refresh it later or release it.
+ *
+ * Context: process context; may sleep; takes the space lock shared.
+ * Return: 0; -EINVAL for unknown @flags or a pin that is not active; else
+ * the errors of axas_pin_activate() (-ENOENT, -ENODATA, -EACCES, -EFAULT,
+ * -ENOMEM, -EAGAIN, -ESHUTDOWN).
+ */
 int __must_check axas_pin_refresh(struct axas_pin *pin, unsigned int flags);
+
+/**
+ * axas_pin_lock() - begin a section that uses the pin
+ * @pin: the pin
+ *
+ * Until axas_pin_unlock(), the pin cannot be invalidated: an operation
+ * that would invalidate it waits. If this returns true, the section may use
+ * axas_pin_hpa() and axas_pin_kva() (read or write through the kernel
+ * address as the pin's access allows, or load the HPA into a VMCS/VMCB
+ * field). If it returns false, the pin is inactive or was invalidated: do
+ * not use them; unlock, then axas_pin_refresh() or give up. Sections of
+ * several threads run in parallel.
+ *
+ * Context: any, including interrupts disabled and interrupt context; the
+ * section must not sleep and must not call into the space. Always paired
+ * with axas_pin_unlock(), whatever the answer.
+ * Return: true if the pin is valid.
+ */
 bool axas_pin_lock(struct axas_pin *pin) __acquires(&pin->lock);
+
+/**
+ * axas_pin_unlock() - end a section begun by axas_pin_lock()
+ * @pin: the pin
+ *
+ * Context: the context of the section.
+ * Return: nothing.
+ */
 void axas_pin_unlock(struct axas_pin *pin) __releases(&pin->lock);
+
+/**
+ * axas_pin_hpa() - the HPA of a pin's GPA
+ * @pin: the pin
+ *
+ * Meaningful inside a section where axas_pin_lock() returned true, or, for
+ * the owner, from a successful activate or refresh until the callback.
+ * It is the address the CPU takes in a VMCS or VMCB field: on a host with
+ * memory encryption (AMD SME), with the C-bit where the guest's mapping
+ * of the page has it (RAM), as the nested table holds it; axas_translate()
+ * answers without it.
+ *
+ * Context: any.
+ * Return: the HPA of the GPA given to axas_pin_activate().
+ */
 phys_addr_t axas_pin_hpa(const struct axas_pin *pin);
+
+/**
+ * axas_pin_kva() - the kernel address of a pin's GPA
+ * @pin: the pin
+ *
+ * Valid as axas_pin_hpa() is. The direct map for RAM the kernel maps, a
+ * memremap() mapping for other memory, NULL for memory the kernel cannot
+ * map as the guest does (see "Pinned translations").
+ *
+ * Context: any.
+ * Return: the kernel address of the GPA given to axas_pin_activate(), or
+ * NULL.
+ */
 void *axas_pin_kva(const struct axas_pin *pin);
+
+/**
+ * axas_pin_release() - unregister a pin
+ * @pin: the pin (inactive, active or already released)
+ *
+ * Waits for sections in progress, marks the pin invalid and inactive, and
+ * drops its kernel mapping. When it returns, the callback is not running
+ * for @pin and will not be called again; the pin may be activated again.
+ * Does nothing on a pin that is not active (never activated, released, or
+ * unregistered by axas_space_destroy()).
+ *
+ * Context: process context; may sleep; takes the space lock shared.
+ * Return: nothing.
+ */
 void axas_pin_release(struct axas_pin *pin);
 
 #endif /* _AXAS_AXAS_H */

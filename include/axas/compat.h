@@ -17,8 +17,26 @@
  * MODULE_IMPORT_NS() take it on the kernel being built against: the
  * string "AXAS" from 6.13 on, the bare word AXAS before.
  */
+/**
+ * DOC: API version
+ *
+ * %AXAS_API_VERSION is the version of the API the installed headers
+ * declare: an integer raised with every change a VMM may have to follow
+ * (a renamed flag, a new errno, a changed signature), each listed with
+ * what a caller must do in Documentation/changes.rst. A VMM that builds
+ * against several versions tests it at compile time::
+ *
+ *	#if AXAS_API_VERSION < 2
+ *	#error "needs axas 0.2.0 or later"
+ *	#endif
+ *
+ * The package version (dkms.conf, the install path
+ * ``/usr/src/axas-<version>``) moves with it.
+ */
 #ifndef _AXAS_COMPAT_H
 #define _AXAS_COMPAT_H
+
+#define AXAS_API_VERSION	2
 
 #include <linux/export.h>
 #include <linux/module.h>

@@ -113,8 +113,38 @@ struct axas_exit_fault {
 	unsigned int flags;
 };
 
-int axas_decode_ept_violation(u64 qual, u64 gpa, bool mbec,
-			      struct axas_exit_fault *f);
+/**
+ * axas_decode_ept_violation() - an EPT violation in axas's terms
+ * @qual: the exit qualification
+ * @gpa: the guest-physical address field of the VMCS
+ * @mbec: mode-based execute control is on (then a fetch from a user-mode
+ *	linear address is %AXAS_ACCESS_EXEC_USER, and bit 6 says present)
+ * @f: the answer (see "Exit decoding")
+ *
+ * Context: any.
+ * Return: 0; -EINVAL when @qual names no access (none of bits 0 to 2): not
+ * an EPT violation's; @f is then left as it was.
+ */
+int __must_check axas_decode_ept_violation(u64 qual, u64 gpa, bool mbec,
+					   struct axas_exit_fault *f);
+
+/**
+ * axas_decode_npf() - a nested page fault in axas's terms
+ * @exit_info_1: EXITINFO1 of the #VMEXIT (the fault's error code)
+ * @exit_info_2: EXITINFO2 (the faulting GPA)
+ * @f: the answer (see "Exit decoding")
+ *
+ * The access to the faulting GPA is a write when RW is set, a read
+ * otherwise, with an instruction fetch (ID) added for the final access:
+ * when the guest's own page walk faulted (bit 33), ID only says what the
+ * walk was for, and the access to the guest's table is a read or a write
+ * of its A/D flags. A final access with both RW and ID set, which no CPU
+ * reports, needs both rights. The US bit is always set: nested page walks
+ * are user accesses.
+ *
+ * Context: any.
+ * Return: 0 (every error code decodes).
+ */
 int axas_decode_npf(u64 exit_info_1, u64 exit_info_2,
 		    struct axas_exit_fault *f);
 
@@ -155,9 +185,58 @@ enum axas_vmm_bitmap {
 	AXAS_VMM_NR_BITMAPS,
 };
 
+/**
+ * axas_vmm_frame_alloc() - zeroed, physically contiguous pages
+ * @order: 2^@order pages, at most %AXAS_VMM_FRAME_MAX_ORDER
+ * @node: the NUMA node preferred, or ``NUMA_NO_NODE``
+ *
+ * Context: process context; may sleep.
+ * Return: the frame; ERR_PTR(-EINVAL) for an @order above the limit (or
+ * the allocator's largest) or a @node that is not online; ERR_PTR(-ENOMEM)
+ * when no block is free.
+ */
 struct axas_vmm_frame *axas_vmm_frame_alloc(unsigned int order, int node);
+
+/**
+ * axas_vmm_frame_free() - free a frame
+ * @frame: from one of the ``axas_*_alloc()`` functions of this file; NULL
+ *	or an error pointer (a failed allocation): nothing happens
+ *
+ * The hardware must not use the frame any more (VMCLEAR a VMCS, VMXOFF
+ * before freeing the VMXON region, no VMRUN on a VMCB).
+ *
+ * Context: any context that may free pages.
+ * Return: nothing.
+ */
 void axas_vmm_frame_free(struct axas_vmm_frame *frame);
+
+/**
+ * axas_vmx_region_alloc() - a VMXON region or a VMCS
+ * @revision: the VMCS revision identifier (IA32_VMX_BASIC bits 30:0), with
+ *	%AXAS_VMX_SHADOW_VMCS for a shadow VMCS
+ * @node: the NUMA node preferred, or ``NUMA_NO_NODE``
+ *
+ * One zeroed page whose first 32 bits hold @revision.
+ *
+ * Context: process context; may sleep.
+ * Return: the frame; the errors of axas_vmm_frame_alloc().
+ */
 struct axas_vmm_frame *axas_vmx_region_alloc(u32 revision, int node);
+
+/**
+ * axas_vmm_bitmap_alloc() - an I/O or MSR bitmap
+ * @kind: which (&enum axas_vmm_bitmap)
+ * @intercept_all: set every bit (every port and MSR intercepted); else all
+ *	clear
+ * @node: the NUMA node preferred, or ``NUMA_NO_NODE``
+ *
+ * The bitmap's bytes are set as asked; the rest of the block (the fourth
+ * page of the SVM IOPM) is zero.
+ *
+ * Context: process context; may sleep.
+ * Return: the frame; ERR_PTR(-EINVAL) for an unknown @kind; the errors of
+ * axas_vmm_frame_alloc().
+ */
 struct axas_vmm_frame *axas_vmm_bitmap_alloc(enum axas_vmm_bitmap kind,
 					     bool intercept_all, int node);
 

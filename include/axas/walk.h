@@ -26,7 +26,7 @@
  *   PDPTE with a reserved bit faults with RSVD, as AMD CPUs report it; an
  *   Intel CPU refuses such a PDPTE at MOV CR3 already);
  * - EFER.LMA set: 4-level paging, or 5-level with CR4.LA57; 1 GiB pages
- *   unless %AXAS_WALK_NO_1G.
+ *   unless %AXAS_GUEST_NO_1G.
  *
  * Permissions are the SDM's (4.6) and the APM's (5.6): user-mode accesses
  * (CPL 3, not implicit) only reach user pages; supervisor writes honour
@@ -66,10 +66,11 @@
  *   (the walk starts over when the entry changed under it).
  * - %AXAS_WALK_FAULT_IN: a guest table page in a lazy area that is not
  *   installed yet is faulted in (as axas_fault() would, whatever the
- *   area's rights); without it the walk answers ``-EFAULT`` there.
+ *   area's rights); without it the walk answers ``-ENODATA`` there.
  *
- * The flag of &axas_walk_state.flags: %AXAS_WALK_NO_1G, the guest's CPU
- * has no 1 GiB pages (the PS bit of a PDPTE is then reserved).
+ * The flag of &axas_walk_state.flags, with a prefix of its own (it says
+ * what the guest's CPU is, not how to walk): %AXAS_GUEST_NO_1G, the
+ * guest's CPU has no 1 GiB pages (the PS bit of a PDPTE is then reserved).
  *
  * A guest table page at a GPA where no area is gives ``-ENOENT`` with the
  * table's GPA in &axas_walk_result.table_gpa: the CPU would have caused an
@@ -91,7 +92,9 @@
  *
  * axas_gva_read() and axas_gva_write() copy a guest-virtual range across
  * pages (and across page-table boundaries) with the access rights of the
- * walk, and stop at the first page that faults with its page fault.
+ * walk, and stop at the first page that faults with its page fault;
+ * axas_gva_read() with %AXAS_WALK_FETCH reads instruction bytes as the CPU
+ * fetches them.
  */
 #ifndef _AXAS_WALK_H
 #define _AXAS_WALK_H
@@ -107,7 +110,7 @@ struct axas_space;
 #define AXAS_WALK_SET_AD	BIT(3)
 #define AXAS_WALK_FAULT_IN	BIT(4)
 
-#define AXAS_WALK_NO_1G		BIT(0)
+#define AXAS_GUEST_NO_1G	BIT(0)
 
 #define AXAS_PF_P		BIT(0)
 #define AXAS_PF_W		BIT(1)
@@ -143,7 +146,7 @@ enum axas_walk_answer {
  * @pkrs: the IA32_PKRS MSR, used with CR4.PKS
  * @cpl: the current privilege level, 0 to 3
  * @maxphyaddr: the guest's physical-address width, 32 to 52 bits
- * @flags: %AXAS_WALK_NO_1G
+ * @flags: %AXAS_GUEST_NO_1G
  */
 struct axas_walk_state {
 	u64 cr0;
@@ -166,7 +169,7 @@ struct axas_walk_state {
  *	4 MiB or 1 GiB; 4 KiB without paging)
  * @error_code: %AXAS_WALK_PAGE_FAULT: the #PF error code (``AXAS_PF_*``)
  * @fault_gva: %AXAS_WALK_PAGE_FAULT: the faulting linear address (CR2)
- * @table_gpa: -ENOENT, -EFAULT or %AXAS_WALK_NESTED_FAULT: the GPA of
+ * @table_gpa: -ENOENT, -ENODATA, -EFAULT or %AXAS_WALK_NESTED_FAULT: the GPA of
  *	the guest table entry the walk could not read (or set a flag in)
  * @nested_access: %AXAS_WALK_NESTED_FAULT: the ``AXAS_ACCESS_*`` the
  *	nested table refused at @table_gpa (%AXAS_ACCESS_READ or
@@ -184,13 +187,109 @@ struct axas_walk_result {
 	unsigned int level;
 };
 
-int axas_walk(struct axas_space *space, const struct axas_walk_state *st,
-	      u64 gva, unsigned int flags, struct axas_walk_result *res);
-int axas_gva_read(struct axas_space *space, const struct axas_walk_state *st,
-		  u64 gva, void *buf, size_t len, unsigned int flags,
-		  struct axas_walk_result *res);
-int axas_gva_write(struct axas_space *space, const struct axas_walk_state *st,
-		   u64 gva, const void *buf, size_t len, unsigned int flags,
-		   struct axas_walk_result *res);
+/**
+ * axas_walk() - translate a guest-virtual address as the guest's CPU would
+ * @space: the space whose memory holds the guest's page tables
+ * @st: the guest's paging state
+ * @gva: the linear address
+ * @flags: the access (``AXAS_WALK_WRITE``, ``AXAS_WALK_FETCH``, neither for
+ *	a read; ``AXAS_WALK_IMPLICIT``) and how to walk (``AXAS_WALK_SET_AD``,
+ *	``AXAS_WALK_FAULT_IN``); see "Guest page walker"
+ * @res: the answer
+ *
+ * Reads the guest's table entries at their GPAs through the space, with
+ * the space lock held shared so that no frame is freed under the walk (the
+ * nested-table lookup itself is the lockless one of axas_translate()),
+ * with the guest's rights on those pages (see "Guest page walker"). With
+ * paging off (CR0.PG clear) the GVA is the GPA.
+ *
+ * Context: process context; may sleep (takes the space lock shared; with
+ *	%AXAS_WALK_FAULT_IN may allocate a frame as axas_fault() does).
+ * Return: %AXAS_WALK_OK with @res->gpa and @res->pgsize;
+ * %AXAS_WALK_PAGE_FAULT with @res->error_code and @res->fault_gva;
+ * %AXAS_WALK_NESTED_FAULT with @res->table_gpa and @res->nested_access
+ * (nothing changed);
+ * -ENOENT when a guest table entry lies at a GPA no area covers (or outside
+ * the space), -ENODATA when it lies in a page its area has not installed
+ * yet (without %AXAS_WALK_FAULT_IN), -EFAULT in memory that cannot be
+ * mapped write-back, or in device memory where an A/D flag is to be set,
+ * all with @res->table_gpa; -EINVAL for unknown @flags or
+ * state flags, write and fetch together, a fetch marked implicit (fetches
+ * are never implicit supervisor accesses), a CPL above 3, a MAXPHYADDR
+ * outside 32..52, or a @gva that is not a linear address of the mode
+ * (above 4 GiB outside IA-32e paging, non-canonical in it: the CPU raises
+ * #GP, not #PF); -EAGAIN when the tables kept changing under
+ * %AXAS_WALK_SET_AD; the errors of axas_fault() with %AXAS_WALK_FAULT_IN
+ * (-ENOMEM); -ESHUTDOWN after shutdown. On error nothing changed but A/D
+ * flags already set by the walk (-EAGAIN, -ESHUTDOWN).
+ */
+int __must_check axas_walk(struct axas_space *space,
+			   const struct axas_walk_state *st, u64 gva,
+			   unsigned int flags, struct axas_walk_result *res);
+
+/**
+ * axas_gva_read() - copy from a guest-virtual range
+ * @space: the space
+ * @st: the guest's paging state
+ * @gva: first linear address
+ * @buf: destination
+ * @len: bytes (may cross pages and page tables)
+ * @flags: ``AXAS_WALK_FETCH`` (instruction bytes: the fetch's rights, and
+ *	its #PF error code), ``AXAS_WALK_IMPLICIT``, ``AXAS_WALK_SET_AD``,
+ *	``AXAS_WALK_FAULT_IN`` (which also faults lazy data pages in)
+ * @res: the walk of the page where the copy stopped: the #PF on
+ *	%AXAS_WALK_PAGE_FAULT, else its GPA
+ *
+ * Each page is translated with axas_walk() for a read (or a fetch) and
+ * copied with axas_read(); the copy stops at the first page that faults,
+ * with the bytes of the pages before it in @buf. An emulator reads the
+ * instruction at RIP across a page boundary with one call and
+ * %AXAS_WALK_FETCH, as the CPU would fetch it.
+ *
+ * Context: process context; may sleep (as axas_walk() and axas_read()).
+ * Return: 0; %AXAS_WALK_PAGE_FAULT with @res->error_code and
+ * @res->fault_gva (the first byte of the faulting page that the range
+ * touches, as CR2 would hold); %AXAS_WALK_NESTED_FAULT and the errors of
+ * axas_walk(); those of axas_read() for the data pages (-ENODATA at a data
+ * page its area has not installed yet, without %AXAS_WALK_FAULT_IN;
+ * -ENOENT where no area is) with @res->gpa.
+ */
+int __must_check axas_gva_read(struct axas_space *space,
+			       const struct axas_walk_state *st, u64 gva,
+			       void *buf, size_t len, unsigned int flags,
+			       struct axas_walk_result *res);
+
+/**
+ * axas_gva_write() - copy to a guest-virtual range
+ * @space: the space
+ * @st: the guest's paging state
+ * @gva: first linear address
+ * @buf: source
+ * @len: bytes (may cross pages and page tables)
+ * @flags: as for axas_gva_read(), but for ``AXAS_WALK_FETCH``
+ * @res: as for axas_gva_read()
+ *
+ * Every page is first translated for a write (without setting A/D flags)
+ * and its data page checked (or faulted in, with %AXAS_WALK_FAULT_IN); if
+ * one faults or fails, nothing is written, as a CPU checks an access
+ * before it writes any of it. With %AXAS_WALK_SET_AD each page is then
+ * translated again, setting the A/D flags; if the guest's tables changed
+ * meanwhile so that a page now faults or maps another GPA (another vCPU),
+ * the copy ends there with that answer (or ``-EAGAIN``), and still
+ * nothing is written (the flags set so far stay, as on a CPU). Only then
+ * are the pages written with axas_write(), to the GPAs of the first walk.
+ * Guest memory is written in part only when that write fails: the VMM
+ * unmapped or discarded a data page meanwhile (and, with
+ * %AXAS_WALK_FAULT_IN, it cannot be faulted in again).
+ *
+ * Context: process context; may sleep (as axas_walk() and axas_write()).
+ * Return: as axas_gva_read(), and ``-EAGAIN`` when a page maps another GPA
+ * on the second walk; ``-ENOMEM`` when the GPAs of more than four pages
+ * found no room.
+ */
+int __must_check axas_gva_write(struct axas_space *space,
+				const struct axas_walk_state *st, u64 gva,
+				const void *buf, size_t len, unsigned int flags,
+				struct axas_walk_result *res);
 
 #endif /* _AXAS_WALK_H */

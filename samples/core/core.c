@@ -226,7 +226,7 @@ static void demo_walk_state(struct demo *d, struct axas_walk_state *st)
 	st->cpl = v->cpl;
 	st->maxphyaddr = d->info.maxphyaddr;
 	if (!d->info.gbpages)
-		st->flags |= AXAS_WALK_NO_1G;
+		st->flags |= AXAS_GUEST_NO_1G;
 }
 
 /*
