@@ -11,8 +11,10 @@
 #     entry, or a macro or enumerator that the pages do not name;
 #   - an exported function without an entry (.. kernel-doc:: FILE :export:);
 #   - a table row with an empty cell, or kernel-doc markup (&struct foo)
-#     left as text in a .rst page.
-# See scripts/docs-check.py for the last three.
+#     left as text in a .rst page (scripts/docs-check.py does these three);
+#   - an exported function of axas.h or walk.h whose Context: names no lock
+#     or states other callbacks (flush, pin) than the axas_contract KUnit
+#     suite measures (scripts/contract-check.py).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
@@ -58,6 +60,8 @@ for f in $(grep -rlE --include='*.c' --exclude-dir=.git --exclude-dir=build \
 	args+=(--source "$f")
 done
 python3 "$here/docs-check.py" --html "$out/html" "${args[@]}" || fail=1
+# The callback contract: the docs against the KUnit suite that measures it.
+python3 "$here/contract-check.py" "$top" || fail=1
 
 if [ $fail != 0 ]; then
 	echo "docs: not clean"

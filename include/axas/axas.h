@@ -28,7 +28,8 @@
  * spurious), emulate MMIO (``-ENOENT``: no area covers the GPA, wherever
  * it lies: in a hole, in a range axas_unmap() removed, or outside the
  * space), reflect a permission error (``-EACCES``) or give up (``-ENOMEM``,
- * ``-ESHUTDOWN``).
+ * ``-ERANGE`` for a frame beyond the physical-address width,
+ * ``-ESHUTDOWN``); ``-EINVAL`` is the VMM's own bug (no access named).
  *
  * A lazy 2 MiB or 1 GiB area falls back to smaller frames, one fault at a
  * time, when the page allocator has no block of its size (counted in
@@ -292,12 +293,16 @@ struct mem_cgroup;
  * on before must be invalidated before that CPU enters the guest again
  * (flush when a vCPU moves to another CPU).
  *
- * The callback runs in process context with the space's lock held for
- * writing, on whatever CPU called axas_unmap(), axas_protect(),
- * axas_discard(), axas_dirty_log_start() or axas_space_shutdown(); for
- * axas_dirty_log_get(), axas_dirty_log_clear() and axas_age() with the
- * lock held shared, while faults run. It never runs twice at once for one
- * space. It may sleep. It must not call into the space,
+ * The functions that may call it say so in their Context: (a KUnit suite,
+ * axas_contract, measures each against it): axas_unmap(), axas_protect(),
+ * axas_discard(), axas_space_shutdown() (and axas_space_destroy() of a
+ * space not shut down), axas_dirty_log_start(), axas_snapshot_take() and
+ * axas_snapshot_restore() with the space's lock held exclusively;
+ * axas_dirty_log_get(), axas_dirty_log_clear() and axas_age() with it held
+ * shared, while faults run (exclusively for a harvest that invalidates a
+ * write pin). It runs in process context, on whatever CPU called, and
+ * never twice at once for one space. It may sleep. It must not call into
+ * the space,
  * and it must not wait for a vCPU thread to make progress other than
  * leaving guest mode: that thread may be blocked in axas_fault() or
  * axas_read()/axas_write() waiting for the lock the caller holds, and
@@ -500,7 +505,7 @@ struct axas_space_stats {
  * caller's) and charges it for everything it allocates later, whoever
  * calls.
  *
- * Context: process context; may sleep.
+ * Context: process context; may sleep; takes no lock; calls no callback.
  * Return: the space; ERR_PTR(-EINVAL) for a missing @cfg->flush, an
  * unaligned or empty range, unknown @cfg->flags, or a node that has no
  * memory (or %AXAS_SPACE_NODE_STRICT without %AXAS_SPACE_NODE);
@@ -547,7 +552,9 @@ void axas_space_shutdown(struct axas_space *space);
  * first, stops the threads, then destroys. Pins still registered are
  * unregistered with a warning: the VMM releases its pins first.
  *
- * Context: process context; may sleep.
+ * Context: process context; may sleep; takes the space lock exclusively (as
+ * axas_space_shutdown() when the space was not shut down); calls the pin
+ * callbacks, then the flush callback, when it shuts the space down.
  * Return: nothing.
  */
 void axas_space_destroy(struct axas_space *space);
@@ -556,7 +563,7 @@ void axas_space_destroy(struct axas_space *space);
  * axas_space_root() - EPTP or nCR3 to load for this space
  * @space: the space
  *
- * Context: any.
+ * Context: any; takes no lock; calls no callback.
  * Return: the root descriptor (see axas_pt_root()).
  */
 u64 axas_space_root(struct axas_space *space);
@@ -575,7 +582,8 @@ u64 axas_space_root(struct axas_space *space);
  * alignment of GPA and HPA allows. Never allocates frames, not even on a
  * fault.
  *
- * Context: process context; may sleep; takes the space lock exclusively.
+ * Context: process context; may sleep; takes the space lock exclusively;
+ * calls no callback.
  * Return: 0; -EINVAL for an unaligned or zero range or unknown/bad flags;
  * -ERANGE for a range outside the space or an HPA beyond the host's
  * width; -EOPNOTSUPP for rights the format cannot express; -EPERM when the
@@ -605,7 +613,8 @@ int __must_check axas_map_linear(struct axas_space *space, u64 gpa,
  * setting a guest up; while vCPUs run, map lazily and call
  * axas_populate(), which allocates without the lock.
  *
- * Context: process context; may sleep; takes the space lock exclusively.
+ * Context: process context; may sleep; takes the space lock exclusively;
+ * calls no callback.
  * Return: 0; -EINVAL for an unaligned or zero range, an unknown @pgsize or
  * unknown/bad flags (%AXAS_AREA_NO_FALLBACK with 4 KiB frames among them);
  * -ERANGE for a range outside the space; -EOPNOTSUPP
@@ -628,7 +637,8 @@ int __must_check axas_map_alloc(struct axas_space *space, u64 gpa, u64 size,
  * range are invalidated and its translations flushed through the callback,
  * and only then are its frames and emptied table pages freed.
  *
- * Context: process context; may sleep; takes the space lock exclusively.
+ * Context: process context; may sleep; takes the space lock exclusively;
+ * calls the pin callbacks, then the flush callback.
  * Return: 0; -EINVAL for an unaligned or zero range; -ERANGE for a range
  * outside the space; -ENOMEM (nothing changed); -ESHUTDOWN after shutdown.
  */
@@ -651,7 +661,7 @@ int __must_check axas_unmap(struct axas_space *space, u64 gpa, u64 size);
  * aging and discard"); a write pin there is invalidated.
  *
  * Context: process context; may sleep; takes the space lock exclusively;
- * calls the pin callbacks and the flush callback.
+ * calls the pin callbacks, then the flush callback.
  * Return: 0; -EINVAL for an unaligned or zero range or a bad @prot;
  * -EOPNOTSUPP for @prot the format cannot express; -ERANGE for a range
  * outside the space; -ENOMEM (nothing changed); -ESHUTDOWN after shutdown.
@@ -685,7 +695,7 @@ int __must_check axas_protect(struct axas_space *space, u64 gpa, u64 size,
  *
  * Context: process context; may sleep (allocates); takes the space lock
  * shared (exclusively, briefly, when the frame cap is reached), and drops
- * it while it allocates a frame larger than 4 KiB.
+ * it while it allocates a frame larger than 4 KiB; calls no callback.
  * Return: %AXAS_FAULT_INSTALLED or %AXAS_FAULT_SPURIOUS (resume the
  * guest); -ENOENT when no area covers @gpa, wherever @gpa lies (in a hole,
  * in a range axas_unmap() removed, outside the space): no memory there,
@@ -723,7 +733,7 @@ int __must_check axas_fault(struct axas_space *space, u64 gpa,
  *
  * Context: process context; may sleep (allocates); takes the space lock
  * shared (exclusively, briefly, at the frame cap), and drops it while it
- * allocates.
+ * allocates; calls no callback.
  * Return: 0; -EINVAL for an unaligned or zero range; -ERANGE for a range
  * outside the space, or a frame beyond the physical-address width;
  * -ENOENT when part of the range has no area; -ENOMEM when frames or
@@ -746,7 +756,8 @@ int __must_check axas_populate(struct axas_space *space, u64 gpa, u64 size);
  * unmap may remove the translation right after. Callers that only want
  * the HPA call axas_translate_hpa().
  *
- * Context: any, including atomic context (RCU; no sleeping lock).
+ * Context: any, including atomic context; takes no lock (RCU); calls no
+ * callback.
  * Return: 0; -ERANGE for @gpa outside the space; -ENOENT when no area
  * covers @gpa; -ENODATA when its area has not installed it yet (a lazy page
  * not faulted in, or discarded); -ESHUTDOWN after shutdown.
@@ -767,7 +778,8 @@ int __must_check axas_translate(struct axas_space *space, u64 gpa, u64 len,
  * is a snapshot in the same way: a concurrent unmap may remove the
  * translation right after.
  *
- * Context: any, including atomic context (RCU; no sleeping lock).
+ * Context: any, including atomic context; takes no lock (RCU); calls no
+ * callback.
  * Return: 0; -ERANGE for @gpa outside the space; -ENOENT when no area
  * covers @gpa; -ENODATA when its area has not installed it yet (a lazy page
  * not faulted in, or discarded); -ESHUTDOWN after shutdown. *@hpa is only
@@ -788,8 +800,8 @@ int __must_check axas_translate_hpa(struct axas_space *space, u64 gpa,
  * Reads regardless of the guest's rights (the VMM's view of memory).
  *
  * Context: process context; may sleep; takes the space lock shared (and,
- * with %AXAS_COPY_FAULT, drops it while it allocates a frame larger than
- * 4 KiB, as axas_fault() does).
+ * with %AXAS_COPY_FAULT, drops it while it allocates a frame larger than 4
+ * KiB, as axas_fault() does); calls no callback.
  * Return: 0; -EINVAL for unknown @flags; -ERANGE for a range outside the
  * space; -ENOENT where no area covers the range; -ENODATA, without
  * %AXAS_COPY_FAULT, at a page its area has not installed yet (a lazy page
@@ -813,8 +825,8 @@ int __must_check axas_read(struct axas_space *space, u64 gpa, void *buf,
  * pages written are reported written.
  *
  * Context: process context; may sleep; takes the space lock shared (and,
- * with %AXAS_COPY_FAULT, drops it while it allocates a frame larger than
- * 4 KiB, as axas_fault() does).
+ * with %AXAS_COPY_FAULT, drops it while it allocates a frame larger than 4
+ * KiB, as axas_fault() does); calls no callback.
  * Return: as axas_read(); guest memory may be partly written on error.
  */
 int __must_check axas_write(struct axas_space *space, u64 gpa,
@@ -835,7 +847,8 @@ int __must_check axas_write(struct axas_space *space, u64 gpa,
  * installed, and the bitmap says which pages need sending (the others
  * read as zeros on both sides). Reads regardless of the guest's rights.
  *
- * Context: process context; may sleep; takes the space lock shared.
+ * Context: process context; may sleep; takes the space lock shared; calls
+ * no callback.
  * Return: the number of pages copied; -EINVAL for an unaligned or zero
  * range; -ERANGE for a range outside the space; -ENOENT where no area
  * covers the range; -EFAULT at host memory that cannot be mapped;
@@ -855,7 +868,8 @@ long __must_check axas_read_present(struct axas_space *space, u64 gpa,
  * @fn runs with the space lock held shared: it must not call any axas_*
  * function on @space (a fault may drop and retake that lock).
  *
- * Context: process context; may sleep; takes the space lock shared.
+ * Context: process context; may sleep; takes the space lock shared; calls
+ * no callback of axas (only @fn).
  * Return: 0, or the first non-zero value @fn returned; -ESHUTDOWN after
  * shutdown (@fn is not called).
  */
@@ -868,9 +882,9 @@ int axas_walk_areas(struct axas_space *space,
  * @space: the space
  * @stats: filled in
  *
- * Context: any; reads counters without locking (each one is exact, the
- * set is not a snapshot; a leaf count may be off by the faults and unmaps
- * running meanwhile).
+ * Context: any; takes no lock: reads counters (each one is exact, the set
+ * is not a snapshot; a leaf count may be off by the faults and unmaps
+ * running meanwhile); calls no callback.
  * Return: nothing.
  */
 void axas_space_get_stats(struct axas_space *space,
@@ -893,7 +907,7 @@ void axas_space_get_stats(struct axas_space *space,
  * freed. Under dirty logging the pages it took away are reported written.
  *
  * Context: process context; may sleep; takes the space lock exclusively;
- * calls the pin callbacks and the flush callback.
+ * calls the pin callbacks, then the flush callback.
  * Return: 0; -EINVAL for an unaligned or zero range; -ERANGE for a range
  * outside the space; -EOPNOTSUPP when a linear area lies in the range
  * (nothing changed: its memory is not axas's to free); -ENOMEM (nothing
@@ -917,7 +931,8 @@ int __must_check axas_discard(struct axas_space *space, u64 gpa, u64 size);
  * records every page written in the range. One range per space.
  *
  * Context: process context; may sleep; takes the space lock exclusively;
- * calls the pin callbacks and the flush callback.
+ * calls the pin callbacks (write pins, under write-protection), then the
+ * flush callback.
  * Return: 0; -EINVAL for an unaligned or zero range or unknown @flags;
  * -ERANGE for a range outside the space; -EBUSY when logging is on
  * already or a snapshot exists (its write tracking is the space's one
@@ -935,7 +950,8 @@ int __must_check axas_dirty_log_start(struct axas_space *space, u64 gpa,
  * split for logging stay 4 KiB leaves. What was written since the last
  * harvest is forgotten.
  *
- * Context: process context; may sleep; takes the space lock exclusively.
+ * Context: process context; may sleep; takes the space lock exclusively;
+ * calls no callback.
  * Return: 0; -ESRCH when logging is off; -EBUSY while a snapshot exists
  * (its write tracking is not the VMM's to stop); -ESHUTDOWN after shutdown.
  */
@@ -959,7 +975,8 @@ int axas_dirty_log_stop(struct axas_space *space);
  *
  * Context: process context; may sleep; takes the space lock shared (in
  * write-protection mode exclusively when a valid write pin lies in the
- * range, whose callback it calls); calls the flush callback.
+ * range); calls the pin callbacks (those write pins), then the flush
+ * callback.
  * Return: the number of pages reported; -EINVAL for an unaligned or zero
  * range; -ERANGE for a range outside the space or the logged range;
  * -ESRCH when logging is off; -EBUSY while a snapshot exists (see
@@ -978,7 +995,10 @@ long __must_check axas_dirty_log_get(struct axas_space *space, u64 gpa,
  * range already, or that starts a new round, clears it in chunks while the
  * guest runs.
  *
- * Context: as axas_dirty_log_get().
+ * Context: process context; may sleep; takes the space lock shared (in
+ * write-protection mode exclusively when a valid write pin lies in the
+ * range); calls the pin callbacks (those write pins), then the flush
+ * callback.
  * Return: 0; the errors of axas_dirty_log_get().
  */
 int __must_check axas_dirty_log_clear(struct axas_space *space, u64 gpa,
@@ -1000,7 +1020,7 @@ int __must_check axas_dirty_log_clear(struct axas_space *space, u64 gpa,
  * Runs while the guest runs: faults and guest copies go on meanwhile.
  *
  * Context: process context; may sleep; takes the space lock shared; calls
- * the flush callback with %AXAS_AGE_CLEAR when a flag was cleared.
+ * the flush callback (with %AXAS_AGE_CLEAR, when a flag was cleared).
  * Return: the number of young pages; -EINVAL for an unaligned or zero
  * range or unknown @flags; -ERANGE for a range outside the space;
  * -EOPNOTSUPP for an EPT table without accessed flags
@@ -1021,7 +1041,7 @@ long __must_check axas_age(struct axas_space *space, u64 gpa, u64 size,
  * is the space's dirty log while it exists.
  *
  * Context: process context; may sleep; takes the space lock exclusively;
- * calls the pin callbacks (write pins, under write-protection) and the
+ * calls the pin callbacks (write pins, under write-protection), then the
  * flush callback. vCPUs must be out of guest mode (see "Snapshot and
  * restore").
  * Return: 0; -ENOENT when the space has no alloc area; -EBUSY when a
@@ -1049,7 +1069,7 @@ int __must_check axas_snapshot_take(struct axas_space *space);
  * unmapped are freed. The snapshot stays, for the next restore.
  *
  * Context: process context; may sleep; takes the space lock exclusively;
- * calls the pin callbacks and the flush callback. vCPUs must be out of
+ * calls the pin callbacks, then the flush callback. vCPUs must be out of
  * guest mode (see "Snapshot and restore").
  * Return: the number of pages restored (copied back or unmapped);
  * -ESRCH when there is no snapshot; -ESTALE when an area was mapped,
@@ -1068,7 +1088,8 @@ long __must_check axas_snapshot_restore(struct axas_space *space);
  * write-protection the write right comes back; adding a right needs no
  * flush). Guest memory stays as it is.
  *
- * Context: process context; may sleep; takes the space lock exclusively.
+ * Context: process context; may sleep; takes the space lock exclusively;
+ * calls no callback.
  * Return: 0; -ESRCH when there is no snapshot; -ESHUTDOWN after shutdown
  * (which freed the snapshot).
  */
@@ -1105,9 +1126,15 @@ int axas_snapshot_drop(struct axas_space *space);
  * removal or reduction is flushed): a callback that only posts a request
  * to the vCPUs may leave the kick and the wait to the flush callback.
  *
- * The callback runs in process context with the space's lock held for
- * writing, on whatever CPU called axas_unmap(), axas_protect() or
- * axas_space_shutdown(), and with the pin's lock not held. It may sleep. It
+ * The functions that may call it say so in their Context: (measured by the
+ * axas_contract KUnit suite): axas_unmap(), axas_protect() (and a protect
+ * that write-protection keeps the write right from), axas_discard(),
+ * axas_space_shutdown() (and axas_space_destroy() of a space not shut
+ * down), axas_snapshot_restore(), and, for write pins where
+ * write-protection takes the write right away, axas_dirty_log_start(),
+ * axas_dirty_log_get(), axas_dirty_log_clear() and axas_snapshot_take().
+ * It runs in process context with the space's lock held exclusively, on
+ * whatever CPU called, and with the pin's lock not held. It may sleep. It
  * must not call into the space (axas_pin_activate(), axas_pin_refresh()
  * and axas_pin_release() of its pins included; axas_pin_lock(),
  * axas_pin_unlock() and the accessors are fine), and it must not wait for
@@ -1156,7 +1183,7 @@ struct axas_pin {
  * The pin starts inactive: axas_pin_lock() reports it invalid, and
  * axas_pin_release() does nothing.
  *
- * Context: any; does not touch @space.
+ * Context: any; takes no lock and does not touch @space; calls no callback.
  * Return: nothing.
  */
 void axas_pin_init(struct axas_pin *pin, struct axas_space *space,
@@ -1181,7 +1208,7 @@ void axas_pin_init(struct axas_pin *pin, struct axas_space *space,
  * failed to activate stays inactive.
  *
  * Context: process context; may sleep; takes the space lock shared (and,
- * with %AXAS_PIN_FAULT, as axas_fault() does).
+ * with %AXAS_PIN_FAULT, as axas_fault() does); calls no callback.
  * Return: 0; -EINVAL for a pin initialized without a space or a callback, a
  * zero @len, a range that crosses a 4 KiB boundary, an empty or unknown
  * @access, or unknown @flags; -EBUSY when @pin is active (release it
@@ -1205,7 +1232,8 @@ int __must_check axas_pin_activate(struct axas_pin *pin, u64 gpa, u32 len,
  * an unmap and a new map, the new frame. A valid pin is left as it is. On
  * error the pin stays active and invalid; refresh it later or release it.
  *
- * Context: process context; may sleep; takes the space lock shared.
+ * Context: process context; may sleep; takes the space lock shared; calls
+ * no callback.
  * Return: 0; -EINVAL for unknown @flags or a pin that is not active; else
  * the errors of axas_pin_activate() (-ENOENT, -ENODATA, -EACCES, -EFAULT,
  * -ENOMEM, -EAGAIN, -ESHUTDOWN).
@@ -1224,9 +1252,10 @@ int __must_check axas_pin_refresh(struct axas_pin *pin, unsigned int flags);
  * not use them; unlock, then axas_pin_refresh() or give up. Sections of
  * several threads run in parallel.
  *
- * Context: any, including interrupts disabled and interrupt context; the
- * section must not sleep and must not call into the space. Always paired
- * with axas_pin_unlock(), whatever the answer.
+ * Context: any, including interrupts disabled and interrupt context; takes
+ * the pin's lock for reading, no space lock; calls no callback. The section
+ * must not sleep and must not call into the space. Always paired with
+ * axas_pin_unlock(), whatever the answer.
  * Return: true if the pin is valid.
  */
 bool axas_pin_lock(struct axas_pin *pin) __acquires(&pin->lock);
@@ -1235,7 +1264,8 @@ bool axas_pin_lock(struct axas_pin *pin) __acquires(&pin->lock);
  * axas_pin_unlock() - end a section begun by axas_pin_lock()
  * @pin: the pin
  *
- * Context: the context of the section.
+ * Context: the context of the section; releases the pin's lock; calls no
+ * callback.
  * Return: nothing.
  */
 void axas_pin_unlock(struct axas_pin *pin) __releases(&pin->lock);
@@ -1251,7 +1281,7 @@ void axas_pin_unlock(struct axas_pin *pin) __releases(&pin->lock);
  * of the page has it (RAM), as the nested table holds it; axas_translate()
  * answers without it.
  *
- * Context: any.
+ * Context: any; takes no lock; calls no callback.
  * Return: the HPA of the GPA given to axas_pin_activate().
  */
 phys_addr_t axas_pin_hpa(const struct axas_pin *pin);
@@ -1264,7 +1294,7 @@ phys_addr_t axas_pin_hpa(const struct axas_pin *pin);
  * memremap() mapping for other memory, NULL for memory the kernel cannot
  * map as the guest does (see "Pinned translations").
  *
- * Context: any.
+ * Context: any; takes no lock; calls no callback.
  * Return: the kernel address of the GPA given to axas_pin_activate(), or
  * NULL.
  */
@@ -1280,7 +1310,8 @@ void *axas_pin_kva(const struct axas_pin *pin);
  * Does nothing on a pin that is not active (never activated, released, or
  * unregistered by axas_space_destroy()).
  *
- * Context: process context; may sleep; takes the space lock shared.
+ * Context: process context; may sleep; takes the space lock shared; calls
+ * no callback.
  * Return: nothing.
  */
 void axas_pin_release(struct axas_pin *pin);

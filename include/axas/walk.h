@@ -203,8 +203,9 @@ struct axas_walk_result {
  * with the guest's rights on those pages (see "Guest page walker"). With
  * paging off (CR0.PG clear) the GVA is the GPA.
  *
- * Context: process context; may sleep (takes the space lock shared; with
- *	%AXAS_WALK_FAULT_IN may allocate a frame as axas_fault() does).
+ * Context: process context; may sleep; takes the space lock shared (with
+ * %AXAS_WALK_FAULT_IN it may allocate a frame as axas_fault() does); calls
+ * no callback.
  * Return: %AXAS_WALK_OK with @res->gpa and @res->pgsize;
  * %AXAS_WALK_PAGE_FAULT with @res->error_code and @res->fault_gva;
  * %AXAS_WALK_NESTED_FAULT with @res->table_gpa and @res->nested_access
@@ -246,7 +247,8 @@ int __must_check axas_walk(struct axas_space *space,
  * instruction at RIP across a page boundary with one call and
  * %AXAS_WALK_FETCH, as the CPU would fetch it.
  *
- * Context: process context; may sleep (as axas_walk() and axas_read()).
+ * Context: process context; may sleep; takes the space lock shared (as
+ * axas_walk() and axas_read()); calls no callback.
  * Return: 0; %AXAS_WALK_PAGE_FAULT with @res->error_code and
  * @res->fault_gva (the first byte of the faulting page that the range
  * touches, as CR2 would hold); %AXAS_WALK_NESTED_FAULT and the errors of
@@ -282,7 +284,8 @@ int __must_check axas_gva_read(struct axas_space *space,
  * unmapped or discarded a data page meanwhile (and, with
  * %AXAS_WALK_FAULT_IN, it cannot be faulted in again).
  *
- * Context: process context; may sleep (as axas_walk() and axas_write()).
+ * Context: process context; may sleep; takes the space lock shared (as
+ * axas_walk() and axas_write()); calls no callback.
  * Return: as axas_gva_read(), and ``-EAGAIN`` when a page maps another GPA
  * on the second walk; ``-ENOMEM`` when the GPAs of more than four pages
  * found no room.

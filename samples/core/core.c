@@ -249,9 +249,10 @@ static bool demo_mmio(struct demo *d, u64 gpa, bool write)
 	int ret;
 
 	demo_walk_state(d, &st);
-	ret = axas_walk(d->space, &st, rip, AXAS_WALK_FETCH, &res);
-	if (ret || PAGE_SIZE - offset_in_page(rip) < sizeof(insn) ||
-	    axas_read(d->space, res.gpa, insn, sizeof(insn), 0)) {
+	/* As the CPU fetches it: with the fetch's rights, across pages. */
+	ret = axas_gva_read(d->space, &st, rip, insn, sizeof(insn),
+			    AXAS_WALK_FETCH, &res);
+	if (ret) {
 		demo_stop(d, "cannot fetch the instruction at %#llx (walk %d, #PF code %#x)",
 			  rip, ret, res.error_code);
 		return false;

@@ -37,6 +37,11 @@
 #include <asm/msr.h>
 #include <axas/axas.h>
 
+/* The API this file is written for (Documentation/changes.rst). */
+#if AXAS_API_VERSION < 2
+#error "axas 0.2.0 or later needed"
+#endif
+
 /* The guest's physical memory map. */
 #define TMPL_SPACE_SIZE		SZ_4G
 #define TMPL_RAM_GPA		0x0ULL		/* RAM: lazy, 2 MiB frames */
@@ -239,7 +244,7 @@ static int tmpl_load_guest(struct tmpl_vm *vm)
 	u64 word = 0x1234;
 	int ret;
 
-	/* Lazy RAM: AXAS_COPY_FAULT faults the frame in (else -EFAULT). */
+	/* Lazy RAM: AXAS_COPY_FAULT faults the frame in (else -ENODATA). */
 	ret = axas_write(vm->space, TMPL_RAM_GPA + SZ_1M, code, sizeof(code),
 			 AXAS_COPY_FAULT);
 	if (ret)
@@ -257,9 +262,9 @@ static int tmpl_load_guest(struct tmpl_vm *vm)
 static bool tmpl_emulate_mmio(struct tmpl_vm *vm, u64 gpa, unsigned int access)
 {
 	/*
-	 * Decode the instruction at the guest's RIP (its GPA from the guest's
-	 * page tables, its bytes with axas_read()), emulate the access,
-	 * advance RIP.
+	 * Decode the instruction at the guest's RIP (its bytes through the
+	 * guest's page tables with axas_gva_read() and AXAS_WALK_FETCH),
+	 * emulate the access, advance RIP.
 	 */
 	pr_info("device %s at %#llx emulated\n",
 		access & AXAS_ACCESS_WRITE ? "write" : "read", gpa);
@@ -286,7 +291,7 @@ static bool tmpl_handle_fault(struct tmpl_vm *vm, u64 gpa, unsigned int access)
 	case -EACCES:			/* the area forbids it: the VMM's policy */
 		pr_err("guest access %#x to %#llx denied\n", access, gpa);
 		return false;
-	default:			/* -ENOMEM; -ESHUTDOWN when stopping */
+	default:			/* -ENOMEM, -ERANGE; -ESHUTDOWN when stopping */
 		pr_err("axas_fault(%#llx) = %d\n", gpa, ret);
 		return false;
 	}
