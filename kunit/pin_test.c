@@ -718,7 +718,10 @@ static int axp_blocker_fn(void *arg)
 	while (b->valid && !b->saw_unlinked && ktime_before(ktime_get(), deadline)) {
 		struct axas_translation tr;
 
-		b->saw_unlinked = axas_translate(p->space, p->gpa, 1, &tr) == -ENOENT;
+		int ret = axas_translate(p->space, p->gpa, 1, &tr);
+
+		/* The area goes after the wait: not installed, for now. */
+		b->saw_unlinked = ret == -ENODATA || ret == -ENOENT;
 		cpu_relax();
 	}
 	/* ...and for 20 ms after: no callback, no free, the same content. */
