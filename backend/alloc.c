@@ -84,6 +84,15 @@ static int alloc_fault(struct axas_pt *pt, struct axas_frames *frames,
 	    (ff->size > size || !ff->fell_back ||
 	     (area->flags & AXAS_AREA_NO_FALLBACK)))
 		axas_fault_frame_drop(frames, ff);
+	/* A frame zeroed ahead of time: allocated and charged already. */
+	if (!ff->page) {
+		ff->page = axas_pool_take(frames, size);
+		if (ff->page) {
+			ff->size = size;
+			ff->charged = size >> PAGE_SHIFT;
+			ff->fell_back = false;
+		}
+	}
 	if (!ff->page) {
 		ret = axas_frames_charge(frames, size >> PAGE_SHIFT);
 		if (ret)

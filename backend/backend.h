@@ -18,33 +18,69 @@
 #include <linux/gfp.h>
 #include <linux/list.h>
 #include <linux/rbtree.h>
+#include <linux/spinlock.h>
 
 #include <axas/axas.h>
 
 #include "../npt/engine.h"
 
 /**
+ * struct axas_frame_pool - zeroed frames ready for lazy faults (pool.c)
+ * @lock: protects the lists and the counts
+ * @frames: 4 KiB frames, on page->lru
+ * @blocks: 2 MiB frames (512 order-0 pages), their first page on page->lru
+ * @nr_frames: frames on @frames
+ * @nr_blocks: frames on @blocks
+ * @max_frames: the most @frames holds (0: none)
+ * @max_blocks: the most @blocks holds (0: none)
+ * @closed: the space is shut down: nothing is added any more
+ *
+ * Every frame in it was zeroed when it was allocated, after its last use
+ * by anyone, and is counted in &axas_frames.held (and in
+ * &axas_frames.pooled) and charged to the memory cgroup it was allocated
+ * for: a fault that takes one neither allocates, zeroes nor charges.
+ */
+struct axas_frame_pool {
+	spinlock_t lock;	/* see above */
+	struct list_head frames;
+	struct list_head blocks;
+	unsigned long nr_frames;
+	unsigned long nr_blocks;
+	unsigned long max_frames;
+	unsigned long max_blocks;
+	bool closed;
+};
+
+/**
  * struct axas_frames - the frames a space holds, against its cap
  * @held: 4 KiB frames charged (a 2 MiB frame counts 512), mapped or not
  * @aside: of @held, frames a feature keeps outside the table (the
  *	snapshot's copies of pages)
+ * @pooled: of @held, frames in @pool
  * @max: the cap on @held, 0 for none
  * @node: NUMA node frames come from (NUMA_NO_NODE: the task's policy)
  * @node_gfp: __GFP_THISNODE when @node is the only one allowed
+ * @pool: zeroed frames allocated ahead of the faults that take them
  *
  * Charges are exact against @max at any moment: a charge that would go
- * beyond it is refused and undone at once. Whether a refusal is final
- * while other charges are in flight is the caller's to decide.
+ * beyond it gives pooled frames back to make room, or is refused and
+ * undone at once. Whether a refusal is final while other charges are in
+ * flight is the caller's to decide.
  */
 struct axas_frames {
 	atomic_long_t held;
 	atomic_long_t aside;
+	atomic_long_t pooled;
 	unsigned long max;
 	int node;
 	gfp_t node_gfp;
+	struct axas_frame_pool pool;
 };
 
+void axas_frames_init(struct axas_frames *f, unsigned long max, int node,
+		      gfp_t node_gfp);
 int axas_frames_charge(struct axas_frames *f, unsigned long nr);
+int axas_frames_charge_only(struct axas_frames *f, unsigned long nr);
 void axas_frames_uncharge(struct axas_frames *f, unsigned long nr);
 unsigned long axas_frames_get(struct axas_frames *f, unsigned int order,
 			      unsigned long nr, struct page **pages);
@@ -74,6 +110,14 @@ struct axas_fault_frame {
 int axas_fault_frame_alloc(struct axas_frames *f, struct axas_fault_frame *ff);
 void axas_fault_frame_drop(struct axas_frames *f, struct axas_fault_frame *ff);
 
+/* pool.c: frames zeroed ahead of time (see struct axas_frame_pool). */
+struct page *axas_pool_take(struct axas_frames *f, unsigned long size);
+long axas_pool_fill(struct axas_frames *f, unsigned long budget);
+unsigned long axas_pool_shrink(struct axas_frames *f, unsigned long nr);
+int axas_pool_set(struct axas_frames *f, unsigned long frames,
+		  unsigned long blocks);
+void axas_pool_close(struct axas_frames *f);
+
 /*
  * Internal answers of a backend's fault, never returned by axas_fault():
  * allocate &axas_fault_frame without the space lock and ask again
@@ -96,6 +140,10 @@ struct axas_backend;
  * @hpa: linear: HPA of @start
  * @backend: its backend
  * @rcu: freed after a grace period (lockless lookups, see core/area.c)
+ * @origin: the map that made it (a number per space): the areas cuts
+ *	make of one keep it, and may join again
+ * @leaf_max: the largest leaf the map that made it asked for (alloc: its
+ *	frame size; linear: the largest the table takes); cuts keep it
  */
 struct axas_area {
 	struct rb_node node;
@@ -107,6 +155,8 @@ struct axas_area {
 	unsigned long pgsize;
 	phys_addr_t hpa;
 	const struct axas_backend *backend;
+	u64 origin;
+	unsigned long leaf_max;
 };
 
 /**

@@ -22,15 +22,11 @@
 
 #include "backend.h"
 
-/**
- * axas_frames_charge() - count @nr 4 KiB frames against the cap
- * @f: the account
- * @nr: frames
- *
- * Context: any.
- * Return: 0; -ENOMEM (nothing charged) when the cap would be exceeded.
+/*
+ * Count @nr 4 KiB frames against the cap, the pool as it is: 0, or
+ * -ENOMEM (nothing charged). axas_frames_charge() (pool.c) makes room.
  */
-int axas_frames_charge(struct axas_frames *f, unsigned long nr)
+int axas_frames_charge_only(struct axas_frames *f, unsigned long nr)
 {
 	long now = atomic_long_add_return(nr, &f->held);
 

@@ -183,6 +183,8 @@ static struct axas_area *area_cut(struct axas_space *space,
 	right->pgsize = area->pgsize;
 	right->hpa = area->hpa;
 	right->backend = area->backend;
+	right->origin = area->origin;
+	right->leaf_max = area->leaf_max;
 	right->start = at;
 	if (area->backend == &axas_backend_linear)
 		right->hpa = area->hpa + (at - area->start);
@@ -265,4 +267,41 @@ void axas_area_carve(struct axas_space *space, u64 gpa, u64 end,
 		else
 			area->flags = (area->flags & ~AXAS_PROT_ALL) | prot;
 	}
+}
+
+/*
+ * Join the neighbours over [gpa, end) that one map made and cuts left
+ * with the same flags again (a protect undone): one area, whose alloc
+ * frame size is the largest up to the one the map asked for that its
+ * ends allow. Nothing changes for the VMM but the areas it walks: no
+ * hook. Returns whether any joined; lock held exclusively.
+ */
+bool axas_area_join(struct axas_space *space, u64 gpa, u64 end)
+{
+	struct axas_area *area, *next;
+	bool joined = false;
+
+	for (area = axas_area_from(space, gpa); area && area->start < end;
+	     area = next) {
+		next = axas_area_next(area);
+		if (!next || next->start != area->end ||
+		    next->origin != area->origin || next->flags != area->flags)
+			continue;
+		areas_write_begin(space);
+		WRITE_ONCE(area->end, next->end);
+		rb_erase(&next->node, &space->areas);
+		space->nr_areas--;
+		areas_write_end(space);
+		kfree_rcu(next, rcu);
+		if (area->backend != &axas_backend_linear) {
+			area->pgsize = area->leaf_max;
+			while (area->pgsize > SZ_4K &&
+			       !IS_ALIGNED(area->start | area->end, area->pgsize))
+				area->pgsize = axas_pgsize_below(area->pgsize);
+		}
+		joined = true;
+		/* And the one after, if it belongs too. */
+		next = area;
+	}
+	return joined;
 }

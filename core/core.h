@@ -71,6 +71,7 @@ struct axas_fault_stats {
  *	that a lookup without the lock (axas_translate()'s) can tell an area
  *	from none; areas are freed after an RCU grace period
  * @nr_areas: how many
+ * @maps: maps made so far, which number the areas' origins
  * @pt: the nested page table
  * @base: first GPA
  * @end: one past the last
@@ -116,6 +117,7 @@ struct axas_space {
 	struct rb_root areas ____cacheline_aligned_in_smp;
 	seqcount_t areas_seq;
 	unsigned long nr_areas;
+	u64 maps;
 	struct axas_pt pt;
 	u64 base;
 	u64 end;
@@ -183,6 +185,11 @@ int axas_space_check_range(struct axas_space *space, u64 gpa, u64 size);
 void axas_space_flush(struct axas_space *space, struct axas_pt_gather *g);
 /* Writers (lock held exclusively) changed [gpa, end): populates replan. */
 void axas_space_populates_stale(struct axas_space *space, u64 gpa, u64 end);
+/*
+ * Huge leaves back over [gpa, end) where the frames line up (lock held
+ * exclusively; flushes): the leaves made.
+ */
+long axas_space_collapse(struct axas_space *space, u64 gpa, u64 end);
 /* Charge what follows to the space's memory cgroup, not the caller's. */
 struct mem_cgroup *axas_space_memcg_enter(struct axas_space *space);
 void axas_space_memcg_leave(struct mem_cgroup *old);
@@ -239,6 +246,7 @@ void axas_spares_free(struct list_head *spares);
 void axas_area_carve(struct axas_space *space, u64 gpa, u64 end,
 		     struct list_head *spares, bool remove, u32 prot);
 unsigned long axas_pgsize_below(unsigned long pgsize);
+bool axas_area_join(struct axas_space *space, u64 gpa, u64 end);
 
 /* space.c */
 /*

@@ -222,3 +222,26 @@ int axas_space_fault_in(struct axas_space *space, u64 gpa)
 
 	return ret < 0 ? ret : 0;
 }
+
+int axas_pool_limit(struct axas_space *space, unsigned long frames,
+		    unsigned long blocks_2m)
+{
+	if (blocks_2m && !(space->pt.pgsizes & SZ_2M))
+		return -EOPNOTSUPP;
+	return axas_pool_set(&space->frames, frames, blocks_2m);
+}
+EXPORT_SYMBOL_NS_GPL(axas_pool_limit, AXAS_NS);
+
+long axas_prefill(struct axas_space *space, unsigned long budget)
+{
+	struct mem_cgroup *old;
+	long ret;
+
+	if (READ_ONCE(space->dead))
+		return -ESHUTDOWN;
+	old = axas_space_memcg_enter(space);
+	ret = axas_pool_fill(&space->frames, budget);
+	axas_space_memcg_leave(old);
+	return ret;
+}
+EXPORT_SYMBOL_NS_GPL(axas_prefill, AXAS_NS);

@@ -4,6 +4,7 @@
  * space lock held exclusively, all or nothing (allocations first, then
  * the table, the hooks, the flush, the frees, the areas). See core.h.
  */
+#include <linux/log2.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
 
@@ -31,6 +32,8 @@ static int space_add_area(struct axas_space *space, u64 gpa, u64 size,
 	area->pgsize = pgsize;
 	area->hpa = hpa;
 	area->backend = backend;
+	area->leaf_max = backend == &axas_backend_linear ?
+			 rounddown_pow_of_two(space->pt.pgsizes) : pgsize;
 	down_write(&space->lock);
 	if (space->dead) {
 		ret = -ESHUTDOWN;
@@ -41,6 +44,7 @@ static int space_add_area(struct axas_space *space, u64 gpa, u64 size,
 		ret = -EEXIST;
 		goto out;
 	}
+	area->origin = ++space->maps;
 	if (area->backend->populate)
 		ret = area->backend->populate(&space->pt, &space->frames, area,
 					      space->win);
@@ -236,3 +240,56 @@ int axas_protect(struct axas_space *space, u64 gpa, u64 size, u32 prot)
 }
 EXPORT_SYMBOL_NS_GPL(axas_protect, AXAS_NS);
 
+long axas_space_collapse(struct axas_space *space, u64 gpa, u64 end)
+{
+	struct axas_pt_gather gather;
+	struct axas_area *area;
+	LIST_HEAD(tables);
+	long made = 0, ret;
+
+	lockdep_assert_held_write(&space->lock);
+	axas_pt_gather_init(&gather);
+	/* Areas a protect cut, and then gave the same rights again. */
+	if (axas_area_join(space, gpa, end))
+		axas_space_populates_stale(space, gpa, end);
+	for (area = axas_area_from(space, gpa); area && area->start < end;
+	     area = axas_area_next(area)) {
+		unsigned long leaf = area->leaf_max;
+		u64 lo = ALIGN(max(area->start, gpa), SZ_2M);
+		u64 hi = ALIGN_DOWN(min(area->end, end), SZ_2M);
+
+		if (leaf < SZ_2M || lo >= hi)
+			continue;
+		ret = axas_pt_collapse(&space->pt, lo, hi - lo,
+				       leaf >= SZ_1G ? 2 : 1, &tables, &gather);
+		if (ret > 0)
+			made += ret;
+	}
+	if (!made)
+		return 0;
+	/* Paging-structure caches may hold the tables: flush first. */
+	axas_space_flush(space, &gather);
+	axas_pt_collapse_settle(&space->pt, &tables, &gather);
+	axas_space_populates_stale(space, gather.start, gather.end);
+	axas_pt_gather_release(&gather);
+	return made;
+}
+
+long axas_collapse(struct axas_space *space, u64 gpa, u64 size)
+{
+	long ret = axas_space_check_range(space, gpa, size);
+
+	if (ret)
+		return ret;
+	down_write(&space->lock);
+	if (space->dead)
+		ret = -ESHUTDOWN;
+	else if (axas_pt_window_meets(space->win, gpa, size))
+		ret = -EBUSY;
+	else
+		ret = axas_space_collapse(space, gpa, gpa + size);
+	up_write(&space->lock);
+	trace_axas_collapse(space->id, gpa, size, 0, ret);
+	return ret;
+}
+EXPORT_SYMBOL_NS_GPL(axas_collapse, AXAS_NS);

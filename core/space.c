@@ -255,13 +255,9 @@ struct axas_space *axas_space_create(const struct axas_space_cfg *cfg)
 		ret = -ENOMEM;
 		goto out_free;
 	}
-	space->frames.node = NUMA_NO_NODE;
-	if (cfg->flags & AXAS_SPACE_NODE) {
-		space->frames.node = cfg->node;
-		if (cfg->flags & AXAS_SPACE_NODE_STRICT)
-			space->frames.node_gfp = __GFP_THISNODE;
-	}
-	space->frames.max = cfg->max_frames;
+	axas_frames_init(&space->frames, cfg->max_frames,
+			 cfg->flags & AXAS_SPACE_NODE ? cfg->node : NUMA_NO_NODE,
+			 cfg->flags & AXAS_SPACE_NODE_STRICT ? __GFP_THISNODE : 0);
 	ret = axas_pt_init_node(&space->pt, &cfg->pt, space->frames.node,
 				space->frames.node_gfp);
 	if (ret)
@@ -331,6 +327,7 @@ void axas_space_shutdown(struct axas_space *space)
 	atomic64_inc(&space->flushes);
 	axas_frames_free(&space->frames, &r.frames);
 	axas_pt_gather_release(&gather);
+	axas_pool_close(&space->frames);
 	space_hook_shutdown(space);
 	while ((node = rb_first(&space->areas))) {
 		struct axas_area *area = rb_entry(node, struct axas_area, node);
@@ -400,9 +397,11 @@ void axas_space_get_stats(struct axas_space *space,
 	memset(stats, 0, sizeof(*stats));
 	stats->areas = READ_ONCE(space->nr_areas);
 	stats->snapshot_frames = atomic_long_read(&space->frames.aside);
+	stats->pool_frames = atomic_long_read(&space->frames.pooled);
 	stats->frames = atomic_long_read(&space->frames.held);
 	/* Read apart from each other: never below zero. */
 	stats->frames -= min(stats->frames, stats->snapshot_frames);
+	stats->frames -= min(stats->frames, stats->pool_frames);
 	for (i = 0; i < AXAS_PT_LEAF_LEVELS; i++)
 		leaves[i] = atomic_long_read(&space->pt.stats.leaves[i]);
 	for (i = 0; i < AXAS_PT_MAX_LEVELS; i++)

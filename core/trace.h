@@ -64,6 +64,10 @@ DEFINE_EVENT(axas_range, axas_discard,
 	TP_PROTO(int space, u64 gpa, u64 size, u32 flags, int ret),
 	TP_ARGS(space, gpa, size, flags, ret));
 
+DEFINE_EVENT(axas_range, axas_collapse,
+	TP_PROTO(int space, u64 gpa, u64 size, u32 flags, int ret),
+	TP_ARGS(space, gpa, size, flags, ret));
+
 DEFINE_EVENT(axas_range, axas_flush,
 	TP_PROTO(int space, u64 gpa, u64 size, u32 flags, int ret),
 	TP_ARGS(space, gpa, size, flags, ret));

@@ -20,11 +20,12 @@ VISIBLE_IF_KUNIT int axas_stats_show(struct seq_file *m, void *unused)
 	seq_printf(m, "areas %lu\nframes %lu\nleaves_4k %lu\nleaves_2m %lu\n"
 		   "leaves_1g %lu\ntables %lu\nfaults_installed %llu\n"
 		   "faults_spurious %llu\nfaults_refused %llu\n"
-		   "fallbacks %llu\nflushes %llu\nfaults_dirty %llu\n",
+		   "fallbacks %llu\nflushes %llu\nfaults_dirty %llu\n"
+		   "snapshot_frames %lu\npool_frames %lu\n",
 		   st.areas, st.frames, st.leaves[0], st.leaves[1], st.leaves[2],
 		   st.tables, st.faults_installed, st.faults_spurious,
 		   st.faults_refused, st.fallbacks, st.flushes,
-		   st.faults_dirty);
+		   st.faults_dirty, st.snapshot_frames, st.pool_frames);
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(axas_stats_show);

@@ -183,7 +183,8 @@ EXPORT_SYMBOL_NS_GPL(axas_dirty_log_start, AXAS_NS);
 /*
  * End the space's log: under write-protection, give the write right back
  * to every page of the range whose area has it (adding a right needs no
- * flush). Lock held exclusively.
+ * flush); then put back the huge leaves the start split where the frames
+ * still line up (a flush, if any). Lock held exclusively.
  */
 void axas_dirty_log_end(struct axas_space *space)
 {
@@ -204,6 +205,8 @@ void axas_dirty_log_end(struct axas_space *space)
 	}
 	space->log = NULL;
 	space->win = NULL;
+	/* The leaves start split: where the frames still line up, no more. */
+	axas_space_collapse(space, log->win.start, log->win.end);
 	kvfree(log);
 }
 

@@ -889,8 +889,40 @@ static void axas_boundary_memcg_charged(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, axas_unmap(space, BASE, n * SZ_4K), 0);
 }
 
+/*
+ * The pool's frames are the space's memory too: a prefill from a kthread
+ * (root cgroup) stops at the space's cgroup limit, without the OOM killer.
+ */
+static void axas_boundary_memcg_pool(struct kunit *test)
+{
+	struct axas_space *space = axb_memcg.space;
+	unsigned long limit = (unsigned long)memcg_limit_mb << 20;
+	unsigned long n = 2 * limit / SZ_4K;
+	long got;
+
+	if (!IS_ENABLED(CONFIG_MEMCG) || !memcg_limited)
+		kunit_skip(test, "not loaded in a limited memory cgroup (memcg_limited=)");
+	KUNIT_ASSERT_NOT_NULL(test, space);
+	KUNIT_ASSERT_EQ(test, axas_pool_limit(space, n, 0), 0);
+	got = axas_prefill(space, n);
+	kunit_info(test, "prefill added %ld frames at a limit of %u MiB\n", got,
+		   memcg_limit_mb);
+	KUNIT_EXPECT_LE_MSG(test, got * SZ_4K, limit,
+			    "a prefill from a kthread was not charged to the space's cgroup");
+	KUNIT_EXPECT_GE(test, got * SZ_4K, limit / 2);
+	KUNIT_EXPECT_EQ(test, axt_stats(space).pool_frames, got);
+	/* Given back: faults can use the limit again. */
+	KUNIT_EXPECT_EQ(test, axas_pool_limit(space, 0, 0), 0);
+	KUNIT_EXPECT_EQ(test, axt_stats(space).pool_frames, 0);
+	KUNIT_ASSERT_EQ(test, axas_map_alloc(space, BASE, SZ_4M, RW, SZ_4K), 0);
+	KUNIT_EXPECT_EQ(test, axas_fault(space, BASE, AXAS_ACCESS_WRITE),
+			AXAS_FAULT_INSTALLED);
+	KUNIT_EXPECT_EQ(test, axas_unmap(space, BASE, SZ_4M), 0);
+}
+
 static struct kunit_case axas_boundary_memcg_cases[] = {
 	KUNIT_CASE_ATTR(axas_boundary_memcg_charged, { .speed = KUNIT_SPEED_SLOW }),
+	KUNIT_CASE_ATTR(axas_boundary_memcg_pool, { .speed = KUNIT_SPEED_SLOW }),
 	{}
 };
 

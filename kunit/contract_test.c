@@ -261,9 +261,20 @@ static void axc_dirty_log_start(struct kunit *test, struct axc *t)
 						   AXAS_DIRTY_WP), 0);
 }
 
+/*
+ * An eager 2 MiB area after the 1 MiB one: logging and the snapshot split
+ * its leaf, their end puts it back (a flush before its table page goes).
+ */
+static void axc_huge(struct kunit *test, struct axc *t)
+{
+	KUNIT_ASSERT_EQ(test, axas_map_alloc(t->space, BASE + SZ_2M, SZ_2M,
+					     RW | AXAS_AREA_POPULATE, SZ_2M), 0);
+}
+
 static void axc_dirty_log_stop(struct kunit *test, struct axc *t)
 {
-	KUNIT_ASSERT_EQ(test, axas_dirty_log_start(t->space, BASE, SZ_1M,
+	axc_huge(test, t);
+	KUNIT_ASSERT_EQ(test, axas_dirty_log_start(t->space, BASE, SZ_4M,
 						   AXAS_DIRTY_WP), 0);
 	axc_repin(test, t);
 	t->counting = true;
@@ -317,10 +328,37 @@ static void axc_snapshot_restore(struct kunit *test, struct axc *t)
 
 static void axc_snapshot_drop(struct kunit *test, struct axc *t)
 {
+	axc_huge(test, t);
 	KUNIT_ASSERT_EQ(test, axas_snapshot_take(t->space), 0);
 	axc_repin(test, t);
 	t->counting = true;
 	KUNIT_EXPECT_EQ(test, axas_snapshot_drop(t->space), 0);
+}
+
+/* A huge leaf split by a protect of half of it, then the protect undone. */
+static void axc_collapse(struct kunit *test, struct axc *t)
+{
+	axc_huge(test, t);
+	KUNIT_ASSERT_EQ(test, axas_protect(t->space, BASE + SZ_2M, SZ_1M,
+					   AXAS_PROT_READ), 0);
+	KUNIT_ASSERT_EQ(test, axas_protect(t->space, BASE + SZ_2M, SZ_2M, RW), 0);
+	t->counting = true;
+	KUNIT_EXPECT_EQ(test, axas_collapse(t->space, BASE, SZ_4M), 1);
+}
+
+static void axc_pool_limit(struct kunit *test, struct axc *t)
+{
+	KUNIT_ASSERT_EQ(test, axas_pool_limit(t->space, 8, 1), 0);
+	KUNIT_ASSERT_EQ(test, axas_prefill(t->space, 8), 8);
+	t->counting = true;
+	KUNIT_EXPECT_EQ(test, axas_pool_limit(t->space, 0, 0), 0);
+}
+
+static void axc_prefill(struct kunit *test, struct axc *t)
+{
+	KUNIT_ASSERT_EQ(test, axas_pool_limit(t->space, 8, 1), 0);
+	t->counting = true;
+	KUNIT_EXPECT_EQ(test, axas_prefill(t->space, 520), 520);
 }
 
 static void axc_pin_init(struct kunit *test, struct axc *t)
@@ -422,13 +460,16 @@ static const struct axc_contract axc_contract[] = {
 	AXC(axas_space_get_stats, 0, true, axc_space_get_stats),
 	AXC(axas_discard, CB_FLUSH | CB_PIN, true, axc_discard),
 	AXC(axas_dirty_log_start, CB_FLUSH | CB_PIN, true, axc_dirty_log_start),
-	AXC(axas_dirty_log_stop, 0, true, axc_dirty_log_stop),
+	AXC(axas_dirty_log_stop, CB_FLUSH, true, axc_dirty_log_stop),
 	AXC(axas_dirty_log_get, CB_FLUSH | CB_PIN, true, axc_dirty_log_get),
 	AXC(axas_dirty_log_clear, CB_FLUSH | CB_PIN, true, axc_dirty_log_clear),
 	AXC(axas_age, CB_FLUSH, true, axc_age),
 	AXC(axas_snapshot_take, CB_FLUSH | CB_PIN, false, axc_snapshot_take),
 	AXC(axas_snapshot_restore, CB_FLUSH | CB_PIN, true, axc_snapshot_restore),
-	AXC(axas_snapshot_drop, 0, false, axc_snapshot_drop),
+	AXC(axas_snapshot_drop, CB_FLUSH, false, axc_snapshot_drop),
+	AXC(axas_collapse, CB_FLUSH, true, axc_collapse),
+	AXC(axas_pool_limit, 0, true, axc_pool_limit),
+	AXC(axas_prefill, 0, true, axc_prefill),
 	AXC(axas_pin_init, 0, true, axc_pin_init),
 	AXC(axas_pin_activate, 0, true, axc_pin_activate),
 	AXC(axas_pin_refresh, 0, true, axc_pin_refresh),

@@ -258,10 +258,10 @@ static void axas_dirty_exact(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, axas_dirty_log_stop(t->space), 0);
 	KUNIT_EXPECT_EQ(test, axd_get(t, lazy, SZ_4K, bm), -ESRCH);
 	KUNIT_EXPECT_EQ(test, axas_dirty_log_stop(t->space), -ESRCH);
-	/* Writable again, and still 4 KiB leaves. */
+	/* Writable again, and the eager area's 2 MiB leaf is back. */
 	KUNIT_ASSERT_EQ(test, axas_pt_query(&t->space->pt, eager, &leaf), 0);
 	KUNIT_EXPECT_TRUE(test, leaf.prot & AXAS_PROT_WRITE);
-	KUNIT_EXPECT_EQ(test, leaf.size, SZ_4K);
+	KUNIT_EXPECT_EQ(test, leaf.size, SZ_2M);
 	KUNIT_ASSERT_EQ(test, axas_pt_query(&t->space->pt, lazy + 300 * SZ_4K, &leaf), 0);
 	KUNIT_EXPECT_TRUE(test, leaf.prot & AXAS_PROT_WRITE);
 }

@@ -66,6 +66,11 @@ int axas_pt_protect_window(struct axas_pt *pt, u64 gpa, u64 size, u32 prot,
 			   struct axas_pt_gather *gather,
 			   const struct axas_pt_window *win);
 int axas_pt_split_range(struct axas_pt *pt, u64 gpa, u64 size);
+long axas_pt_collapse(struct axas_pt *pt, u64 gpa, u64 size,
+		      unsigned int max_level, struct list_head *tables,
+		      struct axas_pt_gather *gather);
+void axas_pt_collapse_settle(struct axas_pt *pt, struct list_head *tables,
+			     struct axas_pt_gather *gather);
 
 /* The leaf bit axas_pt_scan() tests. */
 enum axas_scan_bit {

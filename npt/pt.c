@@ -1516,6 +1516,189 @@ int axas_pt_query(struct axas_pt *pt, u64 gpa, struct axas_pt_leaf *leaf)
 }
 EXPORT_SYMBOL_NS_GPL(axas_pt_query, AXAS_NS);
 
+/* ---- huge leaves recovered ---------------------------------------------- */
+
+/* The A/D flags the hardware sets in the leaves (NPT, EPT with A/D), or 0. */
+static u64 pt_hw_ad(const struct axas_pt *pt)
+{
+	if (pt->cfg.format == AXAS_PT_EPT &&
+	    !(pt->cfg.root_flags & AXAS_PT_ROOT_AD))
+		return 0;
+	return pt->fmt->accessed | pt->fmt->dirty;
+}
+
+/*
+ * The leaf at @level that the 512 entries of @child (at @level - 1) make
+ * together, or 0 when they make none: all leaves, mapping one naturally
+ * aligned run of HPAs, with the same rights, memory type and C-bit, and
+ * no bit the format would not write itself. Its A/D flags are theirs,
+ * ORed: what the hardware set in any of them, it has set in the leaf.
+ */
+static u64 pt_collapse_leaf(const struct axas_pt *pt, const u64 *child,
+			    unsigned int level)
+{
+	const struct axas_pt_fmt *fmt = pt->fmt;
+	u64 ad = fmt->accessed | fmt->dirty;
+	u64 step = axas_pt_level_size(level - 1);
+	u64 first = READ_ONCE(child[0]);
+	u64 want = first & ~ad, seen = 0;
+	phys_addr_t base;
+	unsigned int i;
+	u32 prot;
+
+	if (!ent_present(pt, first) || !ent_leaf(pt, first, level - 1))
+		return 0;
+	base = pt_leaf_addr(pt, first, level - 1);
+	prot = pt_leaf_prot(pt, first, level - 1);
+	if (!IS_ALIGNED(base, axas_pt_level_size(level)) ||
+	    (want & ~axas_pt_leaf_addr_mask(level - 1)) !=
+	    fmt->leaf_attrs(pt, prot, level - 1))
+		return 0;
+	/* The address is aligned: adding the step never carries out of it. */
+	for (i = 0; i < PT_ENTRIES; i++, want += step) {
+		u64 pte = READ_ONCE(child[i]);
+
+		if ((pte & ~ad) != want)
+			return 0;
+		seen |= pte;
+	}
+	return base | (first & pt->me_mask) | fmt->leaf_attrs(pt, prot, level) |
+	       (seen & ad);
+}
+
+struct pt_collapse {
+	struct axas_pt *pt;
+	struct axas_pt_gather *gather;
+	struct list_head *tables;
+	unsigned int max_level;
+	long made;
+};
+
+static void pt_collapse_level(struct pt_collapse *c, u64 *table,
+			      unsigned int level, u64 start, u64 end)
+{
+	struct axas_pt *pt = c->pt;
+	u64 span = axas_pt_level_size(level);
+	u64 addr, next;
+
+	for (addr = start; addr < end; addr = next) {
+		u64 *ptep = &table[pt_index(addr, level)];
+		u64 base = addr & ~(span - 1);
+		u64 pte = READ_ONCE(*ptep), new;
+		struct page *page;
+		u64 *child;
+
+		pt_resched(level);
+		next = min(end, base + span);
+		if (!ent_present(pt, pte) || ent_leaf(pt, pte, level))
+			continue;
+		child = ent_table(pt, pte);
+		/* Bottom up: 2 MiB leaves first, which a 1 GiB one may take. */
+		if (level > 1)
+			pt_collapse_level(c, child, level - 1, addr, next);
+		if (level > c->max_level || addr != base || next != base + span)
+			continue;
+		new = pt_collapse_leaf(pt, child, level);
+		if (!new)
+			continue;
+		/*
+		 * The same translation with another page size, rights and
+		 * attributes unchanged: a CPU may use the old entries or the
+		 * new leaf until the flush (the SDM asks to clear the entry
+		 * first only when the frame, rights or attributes change with
+		 * the size). Retry while the hardware
+		 * sets the table entry's own accessed flag.
+		 */
+		while (!try_cmpxchg64(ptep, &pte, new))
+			;
+		page = virt_to_page(child);
+		/* Where it was, for axas_pt_collapse_settle(). */
+		set_page_private(page, base | (level - 1));
+		list_add_tail(&page->lru, c->tables);
+		axas_pt_gather_add(c->gather, base, base + span);
+		atomic_long_sub(PT_ENTRIES, &pt->stats.leaves[level - 1]);
+		atomic_long_inc(&pt->stats.leaves[level]);
+		atomic_long_dec(&pt->stats.tables[level - 1]);
+		c->made++;
+	}
+}
+
+/**
+ * axas_pt_collapse() - put huge leaves back where smaller ones line up
+ * @pt: the table
+ * @gpa: first GPA, 4 KiB aligned
+ * @size: bytes
+ * @max_level: the largest leaf to make: 1 (2 MiB) or 2 (1 GiB)
+ * @tables: the table pages taken out, for axas_pt_collapse_settle()
+ * @gather: what the flush must cover
+ *
+ * Every table inside the range whose 512 entries are leaves that map one
+ * naturally aligned block with the same rights and attributes is replaced
+ * by one leaf mapping it, without copying: nothing a CPU translates
+ * changes. The caller excludes every other writer of @pt, flushes
+ * @gather, then calls axas_pt_collapse_settle() before the table pages go.
+ *
+ * Return: the leaves made; -EINVAL or -ERANGE for a bad range or level.
+ */
+long axas_pt_collapse(struct axas_pt *pt, u64 gpa, u64 size,
+		      unsigned int max_level, struct list_head *tables,
+		      struct axas_pt_gather *gather)
+{
+	struct pt_collapse c = {
+		.pt = pt, .gather = gather, .tables = tables,
+		.max_level = max_level,
+	};
+	int ret = pt_check_range(pt, gpa, size);
+
+	if (ret)
+		return ret;
+	if (!max_level || !(pt->pgsizes & axas_pt_level_size(max_level)))
+		return -EINVAL;
+	pt_collapse_level(&c, pt->root, pt->top_level, gpa, gpa + size);
+	return c.made;
+}
+
+/**
+ * axas_pt_collapse_settle() - after the flush, the table pages collapse took
+ * @pt: the table
+ * @tables: from axas_pt_collapse()
+ * @gather: receives the pages, freed by axas_pt_gather_release()
+ *
+ * Until the flush, a CPU that still walked a removed table may have set
+ * accessed and dirty flags in it: they go into the leaf that maps the
+ * same memory now, so that no write is lost to dirty logging or aging.
+ */
+void axas_pt_collapse_settle(struct axas_pt *pt, struct list_head *tables,
+			     struct axas_pt_gather *gather)
+{
+	u64 ad = pt_hw_ad(pt);
+	struct page *page, *tmp;
+
+	list_for_each_entry_safe(page, tmp, tables, lru) {
+		unsigned long where = page_private(page);
+		unsigned int clevel = where & (PAGE_SIZE - 1), level, i;
+		const u64 *child = page_address(page);
+		u64 gpa = where & PAGE_MASK, *table, pte, seen = 0;
+		phys_addr_t hpa = pt_leaf_addr(pt, child[0], clevel);
+
+		set_page_private(page, 0);
+		list_move_tail(&page->lru, &gather->tables);
+		pte = ad ? pt_find_leaf(pt, gpa, &table, &level) : 0;
+		/* Already set in the leaf, or it no longer maps this memory. */
+		if (!pte || !(~pte & ad) || level <= clevel ||
+		    pt_leaf_addr(pt, pte, level) +
+		    (gpa & (axas_pt_level_size(level) - 1)) != hpa)
+			continue;
+		for (i = 0; i < PT_ENTRIES; i++)
+			seen |= READ_ONCE(child[i]);
+		seen &= ad;
+		while ((seen & ~pte) &&
+		       !try_cmpxchg64(&table[pt_index(gpa, level)], &pte,
+				      pte | seen))
+			;
+	}
+}
+
 /* Called with each leaf of a walk; true stops the walk. */
 typedef bool (*pt_walk_fn)(void *arg, const struct axas_pt_leaf *leaf);
 

@@ -171,8 +171,9 @@ struct mem_cgroup;
  * while logging is on nothing installs a leaf larger than 4 KiB across
  * any part of the range: faults and axas_populate() in a 2 MiB or 1 GiB
  * slot that meets it install 4 KiB frames, and axas_map_alloc() with
- * %AXAS_AREA_POPULATE and axas_map_linear() map 4 KiB leaves there. The
- * split leaves stay 4 KiB leaves after logging stops (no collapse). Under
+ * %AXAS_AREA_POPULATE and axas_map_linear() map 4 KiB leaves there. When
+ * logging stops, the leaves it split go back to the areas' size where
+ * their frames still line up (see "Huge leaves recovered"). Under
  * write-protection a logged page gets the write right only from a write
  * fault: what faults, axas_populate() and the maps install there, and
  * what axas_protect() sets there, lacks it until the guest writes.
@@ -348,6 +349,53 @@ struct axas_space_cfg {
 };
 
 /**
+ * DOC: Frames zeroed ahead
+ *
+ * A lazy fault allocates its frame and zeroes it while the vCPU waits.
+ * The zeroing can happen earlier, when the guest is idle: a VMM that
+ * handles HLT (or runs an idle thread per vCPU) calls axas_prefill() there,
+ * and axas puts zeroed frames into the space's pool, up to the limits
+ * axas_pool_limit() set (none until it is called: the pool is empty and
+ * faults work as without it). A lazy fault takes a frame of its size from
+ * the pool when there is one and allocates as before when not: the pool
+ * never changes what a fault installs, only what it costs. axas_populate()
+ * and eager maps do not use it.
+ *
+ * The CPU time of the zeroing lands on the thread that calls
+ * axas_prefill(), not on a kernel worker. Pooled frames are charged to the
+ * space's memory cgroup and counted against &axas_space_cfg.max_frames
+ * (&axas_space_stats.pool_frames reports them; they are not in
+ * &axas_space_stats.frames); a fault, populate or snapshot that needs
+ * room under the cap gets it from the pool first. Every pooled frame was
+ * zeroed by the page allocator when the pool took it, for this space and
+ * after its last use by anyone; frames that unmap, discard, restore or
+ * shutdown free go back to the page allocator (after the flush), never
+ * into a pool, so that no page a guest wrote reaches another space or
+ * the same space unzeroed. Shutdown empties the pool.
+ */
+
+/**
+ * DOC: Huge leaves recovered
+ *
+ * Dirty logging and snapshots split the huge leaves of their range into
+ * 4 KiB leaves. When logging stops (axas_dirty_log_stop()) or the snapshot
+ * goes (axas_snapshot_drop()), and whenever the VMM asks
+ * (axas_collapse()), axas puts back the leaves of an area's size (alloc:
+ * its frame size; linear: what alignment allows, as at map time), up to
+ * 2 MiB and 1 GiB, wherever the 512 smaller leaves of one naturally
+ * aligned block still map one aligned run of host memory with the same
+ * rights and memory type. Nothing is copied: the block's table page is
+ * replaced by one leaf with the same translation, the accessed and dirty
+ * flags of the 512 leaves ORed into it, then the flush callback runs, then
+ * the flags a CPU set in the old table until the flush are added to the
+ * leaf, and only then is the table page freed. A block whose frames no
+ * longer line up (a discarded page faulted in again, a page a fault filled
+ * with a 4 KiB frame when no 2 MiB block was free) stays split; axas does
+ * not copy guest memory to make a block. Pins stay valid: no translation
+ * changes.
+ */
+
+/**
  * DOC: Space flags
  *
  * The flags of &axas_space_cfg.flags:
@@ -482,6 +530,9 @@ struct axas_area_info {
  * @snapshot_frames: 4 KiB pages the snapshot holds (see "Snapshot and
  *	restore"); they count against &axas_space_cfg.max_frames with
  *	@frames, but are not in it
+ * @pool_frames: 4 KiB frames zeroed ahead in the pool (a 2 MiB frame
+ *	counts 512; see "Frames zeroed ahead"); they count against
+ *	&axas_space_cfg.max_frames with @frames, but are not in it
  */
 struct axas_space_stats {
 	unsigned long areas;
@@ -495,6 +546,7 @@ struct axas_space_stats {
 	u64 flushes;
 	u64 faults_dirty;
 	unsigned long snapshot_frames;
+	unsigned long pool_frames;
 };
 
 /**
@@ -743,6 +795,67 @@ int __must_check axas_fault(struct axas_space *space, u64 gpa,
 int __must_check axas_populate(struct axas_space *space, u64 gpa, u64 size);
 
 /**
+ * axas_pool_limit() - how many zeroed frames a space keeps for its faults
+ * @space: the space
+ * @frames: 4 KiB frames the pool holds at most
+ * @blocks_2m: 2 MiB frames the pool holds at most
+ *
+ * Sets the pool's limits (both 0 when the space is created); what it
+ * holds beyond the new ones is freed at once. The limits bound the pool,
+ * not the space: pooled frames count against &axas_space_cfg.max_frames,
+ * and a charge that needs room takes it from the pool. See "Frames zeroed
+ * ahead".
+ *
+ * Context: process context; may sleep (frees); takes no lock of the space
+ * but the pool's spinlock; calls no callback.
+ * Return: 0; -EOPNOTSUPP for 2 MiB frames in a table without 2 MiB leaves;
+ * -ESHUTDOWN after shutdown.
+ */
+int axas_pool_limit(struct axas_space *space, unsigned long frames,
+		    unsigned long blocks_2m);
+
+/**
+ * axas_prefill() - zero frames now for the faults to come
+ * @space: the space
+ * @budget: the most 4 KiB frames to add (a 2 MiB frame counts 512)
+ *
+ * Allocates zeroed frames into the space's pool, 4 KiB frames first and
+ * then 2 MiB ones, until the pool reaches its limits (axas_pool_limit()),
+ * @budget is spent, the frame cap is reached, the allocator has no more,
+ * or a signal is pending; charged to the space's memory cgroup, whoever
+ * calls. Meant for the VMM's idle time: its HLT handler, an idle vCPU
+ * thread. Runs concurrently with everything else the space does.
+ *
+ * Context: process context; may sleep (allocates, and reschedules between
+ * frames); takes no lock of the space but the pool's spinlock; calls no
+ * callback.
+ * Return: the 4 KiB frames added (0 when the pool is full or memory
+ * short); -ESHUTDOWN after shutdown.
+ */
+long axas_prefill(struct axas_space *space, unsigned long budget);
+
+/**
+ * axas_collapse() - put huge leaves back where the frames line up
+ * @space: the space
+ * @gpa: first GPA, 4 KiB aligned
+ * @size: bytes, a multiple of 4 KiB
+ *
+ * Does over [@gpa, @gpa + @size) what axas_dirty_log_stop() does over
+ * its range: see "Huge leaves recovered". Only blocks wholly inside the
+ * range are collapsed. Stopping logging and dropping the snapshot do this
+ * themselves; the call is for leaves a VMM split otherwise (axas_unmap()
+ * or axas_protect() of a part of a block, undone since).
+ *
+ * Context: process context; may sleep; takes the space lock exclusively;
+ * calls the flush callback (when it made a leaf).
+ * Return: the leaves made (0 when none lined up); -EINVAL for an unaligned
+ * or zero range; -ERANGE for a range outside the space; -EBUSY when the
+ * range meets dirty logging's or the snapshot's; -ESHUTDOWN after
+ * shutdown.
+ */
+long axas_collapse(struct axas_space *space, u64 gpa, u64 size);
+
+/**
  * axas_translate() - GPA to HPA
  * @space: the space
  * @gpa: any GPA of the space
@@ -947,11 +1060,12 @@ int __must_check axas_dirty_log_start(struct axas_space *space, u64 gpa,
  *
  * In write-protection mode, gives the write right back to every page of
  * the range whose area has it (adding a right needs no flush). Leaves
- * split for logging stay 4 KiB leaves. What was written since the last
+ * split for logging go back to their areas' size where the frames line
+ * up (see "Huge leaves recovered"). What was written since the last
  * harvest is forgotten.
  *
  * Context: process context; may sleep; takes the space lock exclusively;
- * calls no callback.
+ * calls the flush callback (when it put a huge leaf back).
  * Return: 0; -ESRCH when logging is off; -EBUSY while a snapshot exists
  * (its write tracking is not the VMM's to stop); -ESHUTDOWN after shutdown.
  */
@@ -1086,10 +1200,11 @@ long __must_check axas_snapshot_restore(struct axas_space *space);
  *
  * Frees the saved pages and ends the write tracking (under
  * write-protection the write right comes back; adding a right needs no
- * flush). Guest memory stays as it is.
+ * flush), and puts back the huge leaves it split where the frames line up
+ * (see "Huge leaves recovered"). Guest memory stays as it is.
  *
  * Context: process context; may sleep; takes the space lock exclusively;
- * calls no callback.
+ * calls the flush callback (when it put a huge leaf back).
  * Return: 0; -ESRCH when there is no snapshot; -ESHUTDOWN after shutdown
  * (which freed the snapshot).
  */
