@@ -6,7 +6,7 @@
  * writes a VMCB with nested paging on and nCR3 from axas, runs the guest
  * with VMRUN (vmrun.S) and decodes each #VMEXIT into the core's terms.
  * The guest, its scenarios, their predictions, the report and every axas
- * call are the core's (../core/core.c; the interface is ../core/demo.h).
+ * call are the core's (../core/core.c; the interface is ../vmm/arch.h).
  *
  * What the guest could use to reach the host is intercepted (as KVM's
  * init_vmcb() does; svm_init_vmcb() lists what is left out and why):
@@ -85,7 +85,7 @@ static void svm_teardown(void *arch)
 	kfree(a);
 }
 
-static void *svm_setup(struct demo_arch_info *info, char *why, size_t len)
+static void *svm_setup(struct vmm_arch_info *info, char *why, size_t len)
 {
 	bool la57 = pgtable_l5_enabled();
 	struct svm_arch *a;
@@ -137,8 +137,8 @@ static void *svm_setup(struct demo_arch_info *info, char *why, size_t len)
 	info->maxphyaddr = boot_cpu_data.x86_phys_bits;
 	info->pt.caps = axas_pt_caps_from_npt(la57, info->gbpages,
 					      info->maxphyaddr);
-	info->caps = DEMO_CAP_FAULT_USER | DEMO_CAP_AD;
-	info->hypercall = DEMO_VMMCALL;
+	info->caps = VMM_CAP_FAULT_USER | VMM_CAP_AD;
+	info->hypercall = VMM_VMMCALL;
 	snprintf(info->host, sizeof(info->host),
 		 "host: %u-level paging, so %u-level NPT; 1 GiB leaves %s; ASID 1; TLB control %s; NRIP save %s; all ports and MSRs intercepted",
 		 info->pt.levels, info->pt.levels, info->gbpages ? "yes" : "no",
@@ -182,7 +182,7 @@ static void vmcb_intercept(struct vmcb_control_area *c, unsigned int bit)
 	c->intercepts[bit / 32] |= BIT(bit % 32);
 }
 
-static void vmcb_seg(struct vmcb_seg *seg, const struct demo_seg *s)
+static void vmcb_seg(struct vmcb_seg *seg, const struct vmm_seg *s)
 {
 	seg->selector = s->sel;
 	seg->attrib = s->attrib;
@@ -191,7 +191,7 @@ static void vmcb_seg(struct vmcb_seg *seg, const struct demo_seg *s)
 }
 
 static void svm_init_vmcb(struct svm_arch *a, u64 root,
-			  const struct demo_guest_state *gs)
+			  const struct vmm_entry_state *gs)
 {
 	struct vmcb_control_area *c = &a->vmcb->control;
 	struct vmcb_save_area *s = &a->vmcb->save;
@@ -237,7 +237,7 @@ static void svm_init_vmcb(struct svm_arch *a, u64 root,
 	s->g_pat = gs->pat;
 }
 
-static int svm_enable(void *arch, u64 root, const struct demo_guest_state *gs,
+static int svm_enable(void *arch, u64 root, const struct vmm_entry_state *gs,
 		      char *why, size_t len)
 {
 	struct svm_arch *a = arch;
@@ -280,7 +280,7 @@ static int svm_flush(void *arch)
 	return 0;
 }
 
-static void svm_decode_npf(struct svm_arch *a, struct demo_exit *x)
+static void svm_decode_npf(struct svm_arch *a, struct vmm_exit *x)
 {
 	const struct vmcb_control_area *c = &a->vmcb->control;
 	struct axas_exit_fault f;
@@ -288,13 +288,13 @@ static void svm_decode_npf(struct svm_arch *a, struct demo_exit *x)
 
 	ret = axas_decode_npf(c->exit_info_1, c->exit_info_2, &f);
 	if (ret) {
-		x->kind = DEMO_EXIT_FATAL;
+		x->kind = VMM_EXIT_FATAL;
 		snprintf(x->why, sizeof(x->why),
 			 "nested page fault code %#llx at %#llx: decoding = %d",
 			 c->exit_info_1, c->exit_info_2, ret);
 		return;
 	}
-	x->kind = DEMO_EXIT_FAULT;
+	x->kind = VMM_EXIT_FAULT;
 	x->fault.gpa = f.gpa;
 	x->fault.access = f.access;
 	x->fault.flags = f.flags;
@@ -313,7 +313,7 @@ static void svm_decode_npf(struct svm_arch *a, struct demo_exit *x)
  * taken to be the 2-byte 0f 30 / 0f 32 (a prefixed one would be resumed
  * in its middle: the guest's problem only).
  */
-static void svm_msr(struct svm_arch *a, struct demo_vcpu *v)
+static void svm_msr(struct svm_arch *a, struct vmm_regs *v)
 {
 	struct vmcb_control_area *c = &a->vmcb->control;
 	struct vmcb_save_area *s = &a->vmcb->save;
@@ -355,15 +355,15 @@ static const char *svm_exit_name(u32 code)
 	return "?";
 }
 
-static void svm_decode(struct svm_arch *a, struct demo_vcpu *v,
-		       struct demo_exit *x)
+static void svm_decode(struct svm_arch *a, struct vmm_regs *v,
+		       struct vmm_exit *x)
 {
 	const struct vmcb_control_area *c = &a->vmcb->control;
 	u64 rip = a->vmcb->save.rip;
 
 	/* The guest takes no event: one that an exit interrupted is a FAIL. */
 	if (c->exit_int_info & SVM_EXITINTINFO_VALID) {
-		x->kind = DEMO_EXIT_FATAL;
+		x->kind = VMM_EXIT_FATAL;
 		snprintf(x->why, sizeof(x->why),
 			 "exit %#x (%s) at %#llx while an event was delivered (EXITINTINFO %#x)",
 			 c->exit_code, svm_exit_name(c->exit_code), rip,
@@ -375,28 +375,28 @@ static void svm_decode(struct svm_arch *a, struct demo_vcpu *v,
 		svm_decode_npf(a, x);
 		return;
 	case SVM_EXIT_VMMCALL:
-		x->kind = DEMO_EXIT_HYPERCALL;
+		x->kind = VMM_EXIT_HYPERCALL;
 		return;
 	case SVM_EXIT_INTR:
 	case SVM_EXIT_NMI:
 	case SVM_EXIT_SMI:
-		x->kind = DEMO_EXIT_INTR;
+		x->kind = VMM_EXIT_INTR;
 		return;
 	case SVM_EXIT_HLT:
-		x->kind = DEMO_EXIT_HALT;
+		x->kind = VMM_EXIT_HALT;
 		return;
 	case SVM_EXIT_IOIO:
-		x->kind = DEMO_EXIT_IO;
+		x->kind = VMM_EXIT_IO;
 		x->io.port = c->exit_info_1 >> 16;
 		x->io.size = (c->exit_info_1 >> 4) & 7;
 		x->io.in = c->exit_info_1 & SVM_IOIO_TYPE_MASK;
 		return;
 	case SVM_EXIT_MSR:
-		x->kind = DEMO_EXIT_NONE;
+		x->kind = VMM_EXIT_NONE;
 		svm_msr(a, v);
 		return;
 	}
-	x->kind = DEMO_EXIT_FATAL;
+	x->kind = VMM_EXIT_FATAL;
 	switch (c->exit_code) {
 	case SVM_EXIT_SHUTDOWN:
 		snprintf(x->why, sizeof(x->why),
@@ -426,7 +426,7 @@ static void svm_decode(struct svm_arch *a, struct demo_vcpu *v,
  * (kernel_fpu_begin() drops this CPU's ownership), so that whatever the
  * guest leaves in the FPU, SSE and AVX registers reaches no host task.
  */
-static void svm_run(void *arch, struct demo_vcpu *v, struct demo_exit *x)
+static void svm_run(void *arch, struct vmm_regs *v, struct vmm_exit *x)
 {
 	struct svm_arch *a = arch;
 	struct vmcb_control_area *c = &a->vmcb->control;
@@ -462,7 +462,7 @@ static void svm_run(void *arch, struct demo_vcpu *v, struct demo_exit *x)
 	svm_decode(a, v, x);
 }
 
-static const struct demo_arch svm_ops = {
+static const struct vmm_arch svm_ops = {
 	.setup = svm_setup,
 	.enable = svm_enable,
 	.flush = svm_flush,
