@@ -92,6 +92,27 @@ static void loader_e820(struct vmm_vm *vm, struct boot_params *bp)
 	bp->e820_entries = ARRAY_SIZE(map);
 }
 
+/*
+ * What a firmware leaves at the reset vector, where a kernel that resets
+ * the machine through the BIOS jumps in real mode (Linux does on a
+ * hardware-reduced ACPI platform: it tries EFI, then the BIOS, before the
+ * keyboard controller, CF9 and a triple fault): it writes the ACPI reset
+ * register, which ends the run as a reset.
+ */
+static int loader_reset_vector(struct vmm_vm *vm)
+{
+	const u8 code[] = {
+		0xba, VMM_PM_RESET & 0xff, VMM_PM_RESET >> 8,	/* mov $port, %dx */
+		0xb0, VMM_PM_RESET_VALUE,			/* mov $value, %al */
+		0xee,						/* out %al, (%dx) */
+		0xfa,						/* cli */
+		0xf4,						/* hlt */
+		0xeb, 0xfd,					/* jmp .-1 */
+	};
+
+	return vmm_mem_write(vm, VMM_RESET_VECTOR, code, sizeof(code));
+}
+
 /* GDT and page tables: an identity map of the low 4 GiB, 2 MiB pages. */
 static int loader_tables(struct vmm_vm *vm)
 {
@@ -130,8 +151,8 @@ static int loader_tables(struct vmm_vm *vm)
  * @why: what was wrong, on error; where what went, on success
  * @len: size of @why
  *
- * Also writes the firmware's tables (ACPI, SMBIOS) and sets the vCPU's
- * RSI (boot_params) and RIP.
+ * Also writes what the firmware leaves (ACPI and SMBIOS tables, the reset
+ * vector) and sets the vCPU's RSI (boot_params) and RIP.
  *
  * Context: process context; sleeps.
  * Return: 0; -ENOEXEC for an image that is no 64-bit bzImage; -E2BIG when
@@ -201,6 +222,8 @@ int vmm_load_linux(struct vmm_vm *vm, const void *kernel, size_t kernel_size,
 	ret = vmm_acpi_build(vm, &rsdp);
 	if (!ret)
 		ret = vmm_smbios_build(vm);
+	if (!ret)
+		ret = loader_reset_vector(vm);
 	if (!ret) {
 		bp->acpi_rsdp_addr = rsdp;
 		ret = vmm_mem_write(vm, VMM_BOOT_PARAMS, bp, sizeof(*bp));

@@ -9,8 +9,9 @@
  * The layout (vmm.h) is the e820 map's (loader.c): one area per range,
  *
  *	[0, 0x9f000)         low RAM            4 KiB frames   RWX
- *	[0x9f000, 1 MiB)     EBDA, VGA, BIOS    4 KiB frames   RW  (e820
- *	                     and ACPI tables                       reserved)
+ *	[0x9f000, 0xff000)   EBDA, VGA, BIOS,   4 KiB frames   RW  (e820
+ *	                     ACPI, SMBIOS                          reserved)
+ *	[0xff000, 1 MiB)     the reset vector   4 KiB frame    RX  (reserved)
  *	[1 MiB, 2 MiB)       RAM                4 KiB frames   RWX
  *	[2 MiB, RAM end)     RAM                2 MiB frames (falling back
  *	                                        to 4 KiB) or 4 KiB      RWX
@@ -48,8 +49,9 @@ int vmm_mem_create(struct vmm_vm *vm)
 		unsigned long pgsize;
 	} areas[] = {
 		{ 0, VMM_LOW_RAM_END, AXAS_PROT_RWX, SZ_4K },
-		{ VMM_LOW_RAM_END, VMM_HIGH_RAM,
+		{ VMM_LOW_RAM_END, VMM_ROM,
 		  AXAS_PROT_READ | AXAS_PROT_WRITE, SZ_4K },
+		{ VMM_ROM, VMM_HIGH_RAM, AXAS_PROT_READ | AXAS_PROT_EXEC, SZ_4K },
 		{ VMM_HIGH_RAM, SZ_2M, AXAS_PROT_RWX, SZ_4K },
 		{ SZ_2M, vm->ram_size, AXAS_PROT_RWX, vm->pgsize },
 	};

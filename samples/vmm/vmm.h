@@ -64,6 +64,8 @@
 #define VMM_ACPI		0xe0000		/* RSDP, then the tables */
 #define VMM_ACPI_END		0xf0000
 #define VMM_SMBIOS		0xf0000		/* entry point, then the table */
+#define VMM_ROM			0xff000		/* the reset vector's page */
+#define VMM_RESET_VECTOR	0xffff0		/* F000:FFF0 */
 #define VMM_HIGH_RAM		0x100000
 #define VMM_RAM_MIN		(64ULL << 20)
 #define VMM_RAM_MAX		(3ULL << 30)
