@@ -7,7 +7,13 @@ when the report closes with RESULT PASS, the guest printed the --expect
 line and powered off, the guest's console has no kernel report, the
 space's shutdown left no frame and only its root, and the host's console
 has nothing ktap-check.py's console checks catch (a kernel report, table
-pages or spaces left once the modules were unloaded, no end marker)."""
+pages or spaces left once the modules were unloaded, no end marker).
+
+With --stopped, the run is the test of unloading the sample while its
+guest boots: it passes when the guest's console had begun, the report
+closes with RESULT STOPPED, the space held frames when the unload began
+(AXAS-SPACE), its shutdown left no frame and only its root, and the host's
+console checks pass."""
 import argparse
 import importlib.util
 import os
@@ -31,6 +37,7 @@ def main():
     ap.add_argument("--label", default="linux")
     ap.add_argument("--module", default="axas_svm")
     ap.add_argument("--expect", required=True)
+    ap.add_argument("--stopped", action="store_true")
     ap.add_argument("log")
     args = ap.parse_args()
 
@@ -55,15 +62,25 @@ def main():
     for line in report:
         if not line.startswith(GUEST):
             print("  " + line)
-    if not any(l.startswith("RESULT PASS") for l in report):
-        problems.append("no RESULT PASS")
-    if args.expect not in guest:
-        problems.append("the guest did not print '%s'" % args.expect)
-    if not any(re.match(r"linux: guest Linux version: Linux version ", l)
-               for l in report):
-        problems.append("no Linux version line from the guest")
-    if not any(re.search(r"ended: powered off", l) for l in report):
-        problems.append("the guest did not power off")
+    if args.stopped:
+        if not any(l.startswith("RESULT STOPPED (the module was unloaded")
+                   for l in report):
+            problems.append("no RESULT STOPPED")
+        if not guest:
+            problems.append("the guest's console had not begun")
+        space = re.search(r"AXAS-SPACE \S+: areas \d+ frames (\d+)", console)
+        if not space or space.group(1) == "0":
+            problems.append("no live space with frames before the unload")
+    else:
+        if not any(l.startswith("RESULT PASS") for l in report):
+            problems.append("no RESULT PASS")
+        if args.expect not in guest:
+            problems.append("the guest did not print '%s'" % args.expect)
+        if not any(re.match(r"linux: guest Linux version: Linux version ",
+                            l) for l in report):
+            problems.append("no Linux version line from the guest")
+        if not any(re.search(r"ended: powered off", l) for l in report):
+            problems.append("the guest did not power off")
     if not any(re.match(r"linux: after shutdown: 0 frames, 1 table pages", l)
                for l in report):
         problems.append("no 'after shutdown: 0 frames, 1 table pages' line")

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# demo-linux.sh [generic|cloud [2M|4K]] - boot Debian's stock kernel as the
+# demo-linux.sh [generic|cloud|stop [2M|4K]] - boot Debian's stock kernel as the
 # guest of the SVM sample VMM (samples/svm with samples/vmm, guest=linux)
 # on axas memory, under QEMU (TCG with SVM and nested paging emulated),
 # the debug x86_64 test kernel as the host so that KASAN and lockdep watch
@@ -22,15 +22,22 @@
 # kernel report, the space's shutdown left no frame, and nothing was left
 # once the modules were unloaded.
 #
-# With arguments, only those runs. Ends with 'N passed, N failed, N
-# skipped' over the runs; exits non-zero unless all passed.
+# A fifth run unloads the sample while its guest boots (the cloud kernel
+# on 4 KiB frames, once its console has begun): the vCPU must be stopped,
+# kicked out of guest mode if it is there, the report must close with
+# RESULT STOPPED and everything must be freed (demo-linux-check.py
+# --stopped).
+#
+# With arguments, only those runs ("stop": the fifth). Ends with 'N
+# passed, N failed, N skipped' over the runs; exits non-zero unless all
+# passed.
 # AXAS_LINUX_CMDLINE adds to the guests' command line (e.g. loglevel=7).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/common.sh"
 . "$here/stage.sh"
 
-flavours=${1:-"generic cloud"}
+flavours=${1:-"generic cloud stop"}
 sizes=${2:-"2M 4K"}
 mem_mb=256
 bytes=$((64 << 20))
@@ -76,31 +83,44 @@ chmod +x "$groot/init"
 (cd "$groot" && find . | cpio -o -H newc --quiet) > "$work/guest-initrd.cpio"
 echo "demo-linux: guest initramfs: busybox, $((bytes >> 20)) MiB of '$pattern' lines; expected: $expect"
 
+# linux_boot TAG IMAGE FRAMES WAIT [demo-linux-check.py options...] - one
+# boot: the host's init loads the sample with IMAGE on FRAMES, waits until
+# the kernel log holds WAIT, unloads it; the console is judged.
 fail=0 passed=0 failed=0
+linux_boot() {
+	local tag=$1 image=$2 frames=$3 wait=$4 log out line p f t=$SECONDS
+	shift 4
+	log="$work/console-$tag.log"
+	AXAS_WAIT_S=780 "$here/initramfs.sh" "$work/initramfs-$tag.cpio" reboot \
+		"file=$image:/guest/vmlinuz" \
+		"file=$work/guest-initrd.cpio:/guest/initrd.cpio" \
+		"$work/src/axas.ko" \
+		"wait=$wait@$work/src/samples/svm/axas_svm.ko guest=linux kernel=/guest/vmlinuz initrd=/guest/initrd.cpio mem_mb=$mem_mb frames=$frames boot_timeout_s=720 'expect=\"$expect\"' 'cmdline=\"$guest_cmdline\"'" ||
+		exit 1
+	echo "$tag: $(basename "$image"), $mem_mb MiB on $frames frames; host: QEMU -cpu qemu64,+svm,+npt -m 2G (log: $log)"
+	"$here/boot.sh" x86_64 "$kdir" "$work/initramfs-$tag.cpio" "$log" \
+		"${AXAS_BOOT_TIMEOUT:-900}" 2G
+	[ $? = 124 ] && echo "$tag: the run timed out"
+	out=$(python3 "$here/demo-linux-check.py" --label "$tag" \
+		--expect "$expect" "$@" "$log")
+	[ $? = 0 ] || fail=1
+	echo "$out"
+	echo "$tag: took $((SECONDS - t)) s (host boot included)"
+	line=$(echo "$out" | tail -1)
+	read -r p _ f _ <<< "${line//,/}"
+	passed=$((passed + p)) failed=$((failed + f))
+}
+
 for flavour in $flavours; do
+	if [ "$flavour" = stop ]; then
+		linux_boot linux-stop "$(axas_distro_image cloud)" 4K \
+			"axas_svm: linux: guest: [" --stopped
+		continue
+	fi
 	image=$(axas_distro_image "${flavour#generic}") || exit 1
 	for frames in $sizes; do
-		tag=linux-$flavour-$frames
-		log="$work/console-$tag.log"
-		t=$SECONDS
-		AXAS_WAIT_S=780 "$here/initramfs.sh" "$work/initramfs-$tag.cpio" reboot \
-			"file=$image:/guest/vmlinuz" \
-			"file=$work/guest-initrd.cpio:/guest/initrd.cpio" \
-			"$work/src/axas.ko" \
-			"wait=axas_svm: RESULT @$work/src/samples/svm/axas_svm.ko guest=linux kernel=/guest/vmlinuz initrd=/guest/initrd.cpio mem_mb=$mem_mb frames=$frames boot_timeout_s=720 'expect=\"$expect\"' 'cmdline=\"$guest_cmdline\"'" ||
-			exit 1
-		echo "$tag: $(basename "$image"), $mem_mb MiB on $frames frames; host: QEMU -cpu qemu64,+svm,+npt -m 2G (log: $log)"
-		"$here/boot.sh" x86_64 "$kdir" "$work/initramfs-$tag.cpio" "$log" \
-			"${AXAS_BOOT_TIMEOUT:-900}" 2G
-		[ $? = 124 ] && echo "$tag: the run timed out"
-		out=$(python3 "$here/demo-linux-check.py" --label "$tag" \
-			--expect "$expect" "$log")
-		[ $? = 0 ] || fail=1
-		echo "$out"
-		echo "$tag: took $((SECONDS - t)) s (host boot included)"
-		line=$(echo "$out" | tail -1)
-		read -r p _ f _ <<< "${line//,/}"
-		passed=$((passed + p)) failed=$((failed + f))
+		linux_boot "linux-$flavour-$frames" "$image" "$frames" \
+			"axas_svm: RESULT "
 	done
 done
 echo "demo-linux: finished in $((SECONDS - start)) s"

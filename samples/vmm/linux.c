@@ -128,7 +128,7 @@ static const char *const linux_end_names[] = {
 	[VMM_POWER_OFF] = "powered off",
 	[VMM_RESET] = "reset",
 	[VMM_FAILED] = "stopped by the VMM",
-	[VMM_STOPPED] = "stopped: the module was unloaded",
+	[VMM_STOPPED] = "stopped",
 	[VMM_TIMEOUT] = "timed out",
 };
 
