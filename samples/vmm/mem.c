@@ -22,6 +22,13 @@
  *
  * Each call on the vCPU's path is timed (vmm_counts.axas_ns), for the
  * report's share of the host's time spent in axas.
+ *
+ * Every read and walk here faults lazy pages in (AXAS_COPY_FAULT,
+ * AXAS_WALK_FAULT_IN), as the guest's CPU would have, so axas never
+ * answers "not faulted in yet" (-EFAULT today, -ENODATA to come); any
+ * errno stops the guest with its value, and an answer of axas_walk() this
+ * VMM does not know becomes -EINVAL: the walk flags, the errnos and the
+ * answers are all read here, in one place.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
