@@ -373,6 +373,47 @@ static int svm_flush(void *arch)
 	return 0;
 }
 
+static const struct {
+	u64 code;
+	const char *name;
+} svm_exit_names[] = { SVM_EXIT_REASONS };
+
+static const char *svm_exit_name(u32 code)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(svm_exit_names); i++)
+		if ((u32)svm_exit_names[i].code == code)
+			return svm_exit_names[i].name;
+	return "?";
+}
+
+static void svm_exit_fatal(struct svm_arch *a, struct vmm_regs *v,
+			   struct vmm_exit *x)
+{
+	const struct vmcb_control_area *c = &a->vmcb->control;
+	u64 rip = a->vmcb->save.rip;
+
+	x->kind = VMM_EXIT_FATAL;
+	switch (c->exit_code) {
+	case SVM_EXIT_EXCP_BASE ... SVM_EXIT_EXCP_BASE + 31:
+		snprintf(x->why, sizeof(x->why),
+			 "guest exception %u at %#llx, error code %#llx, cr2 %#llx",
+			 c->exit_code - SVM_EXIT_EXCP_BASE, rip, c->exit_info_1,
+			 c->exit_info_2);
+		break;
+	case (u32)SVM_EXIT_ERR:
+		snprintf(x->why, sizeof(x->why),
+			 "VMRUN refused the VMCB (VMEXIT_INVALID)");
+		break;
+	default:
+		snprintf(x->why, sizeof(x->why),
+			 "unexpected exit %#x (%s) at %#llx", c->exit_code,
+			 svm_exit_name(c->exit_code), rip);
+		break;
+	}
+}
+
 /* An exception for the next VMRUN, raised by the plumbing itself. */
 static void svm_queue_exception(struct svm_arch *a, u8 vector, bool has_err,
 				u32 err)
@@ -636,6 +677,11 @@ static void svm_exit_dr(struct svm_arch *a, struct vmm_regs *v,
 	const struct vmcb_control_area *c = &a->vmcb->control;
 	u32 code = c->exit_code;
 
+	/* The demo's guest touches no debug register. */
+	if (!a->own_cpu) {
+		svm_exit_fatal(a, v, x);
+		return;
+	}
 	x->kind = VMM_EXIT_DR;
 	x->dr.write = code >= SVM_EXIT_WRITE_DR0;
 	x->dr.n = (code - SVM_EXIT_READ_DR0) & 0xf;
@@ -656,10 +702,7 @@ static void svm_exit_cache(struct svm_arch *a, struct vmm_regs *v,
 			   struct vmm_exit *x)
 {
 	if (!a->own_cpu) {
-		x->kind = VMM_EXIT_FATAL;
-		snprintf(x->why, sizeof(x->why), "the guest ran %s at %#llx",
-			 a->vmcb->control.exit_code == SVM_EXIT_WBINVD ?
-			 "WBINVD" : "INVD", v->rip);
+		svm_exit_fatal(a, v, x);
 		return;
 	}
 	x->kind = VMM_EXIT_NONE;
@@ -675,9 +718,7 @@ static void svm_exit_ud(struct svm_arch *a, struct vmm_regs *v,
 			struct vmm_exit *x)
 {
 	if (!a->own_cpu) {
-		x->kind = VMM_EXIT_FATAL;
-		snprintf(x->why, sizeof(x->why), "unexpected exit %#x at %#llx",
-			 a->vmcb->control.exit_code, v->rip);
+		svm_exit_fatal(a, v, x);
 		return;
 	}
 	x->kind = VMM_EXIT_NONE;
@@ -690,7 +731,7 @@ static void svm_exit_gp(struct svm_arch *a, struct vmm_regs *v,
 			struct vmm_exit *x)
 {
 	if (!a->own_cpu) {
-		svm_exit_ud(a, v, x);
+		svm_exit_fatal(a, v, x);
 		return;
 	}
 	x->kind = VMM_EXIT_NONE;
@@ -714,7 +755,8 @@ typedef void (*svm_exit_fn)(struct svm_arch *a, struct vmm_regs *v,
 /*
  * What each exit code is, as KVM's svm_exit_handlers[]. An exit without an
  * entry is fatal (svm_exit_fatal()), named with the kernel's
- * SVM_EXIT_REASONS.
+ * SVM_EXIT_REASONS; so are, for the demo's guest, the ones only an OS
+ * guest may cause.
  */
 static const svm_exit_fn svm_exit_handlers[] = {
 	[SVM_EXIT_READ_DR0 ... SVM_EXIT_READ_DR7] = svm_exit_dr,
@@ -748,47 +790,6 @@ static const svm_exit_fn svm_exit_handlers[] = {
 	[SVM_EXIT_RDPRU] = svm_exit_ud,
 	[SVM_EXIT_NPF] = svm_exit_npf,
 };
-
-static const struct {
-	u64 code;
-	const char *name;
-} svm_exit_names[] = { SVM_EXIT_REASONS };
-
-static const char *svm_exit_name(u32 code)
-{
-	unsigned int i;
-
-	for (i = 0; i < ARRAY_SIZE(svm_exit_names); i++)
-		if ((u32)svm_exit_names[i].code == code)
-			return svm_exit_names[i].name;
-	return "?";
-}
-
-static void svm_exit_fatal(struct svm_arch *a, struct vmm_regs *v,
-			   struct vmm_exit *x)
-{
-	const struct vmcb_control_area *c = &a->vmcb->control;
-	u64 rip = a->vmcb->save.rip;
-
-	x->kind = VMM_EXIT_FATAL;
-	switch (c->exit_code) {
-	case SVM_EXIT_EXCP_BASE ... SVM_EXIT_EXCP_BASE + 31:
-		snprintf(x->why, sizeof(x->why),
-			 "guest exception %u at %#llx, error code %#llx, cr2 %#llx",
-			 c->exit_code - SVM_EXIT_EXCP_BASE, rip, c->exit_info_1,
-			 c->exit_info_2);
-		break;
-	case (u32)SVM_EXIT_ERR:
-		snprintf(x->why, sizeof(x->why),
-			 "VMRUN refused the VMCB (VMEXIT_INVALID)");
-		break;
-	default:
-		snprintf(x->why, sizeof(x->why),
-			 "unexpected exit %#x (%s) at %#llx", c->exit_code,
-			 svm_exit_name(c->exit_code), rip);
-		break;
-	}
-}
 
 /*
  * An event whose delivery the exit interrupted (EXITINTINFO): an OS
