@@ -62,6 +62,9 @@ MODULE_PARM_DESC(expect, "guest=linux: the result line the guest must print");
 static char *result = "AXAS-GUEST-RESULT";
 module_param(result, charp, 0444);
 MODULE_PARM_DESC(result, "guest=linux: what the guest's result line starts with");
+static bool tsc_hint = true;
+module_param(tsc_hint, bool, 0444);
+MODULE_PARM_DESC(tsc_hint, "guest=linux: on AMD, tell the kernel the TSC's frequency (tsc_early_khz=); 0: let it calibrate");
 static unsigned int boot_timeout_s = 600;
 module_param(boot_timeout_s, uint, 0444);
 MODULE_PARM_DESC(boot_timeout_s, "guest=linux: stop the guest after this many seconds");
@@ -342,7 +345,7 @@ static int linux_setup(struct vmm_linux *l)
 		goto out_free;
 	}
 	/* What the platform tells the kernel, then what the user adds. */
-	if (vmm_cpuid_has_tsc_freq())
+	if (vmm_cpuid_has_tsc_freq() || !tsc_hint)
 		snprintf(l->line, sizeof(l->line), "console=ttyS0 %s", cmdline);
 	else
 		snprintf(l->line, sizeof(l->line), "console=ttyS0 tsc_early_khz=%u %s",
