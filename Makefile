@@ -14,7 +14,7 @@ export KSRC
 
 .PHONY: all modules clean modules_install dkms-install style sparse check \
 	check-build kunit-um kunit-x86_64 bench demo demo-svm demo-vmx \
-	demo-distro docs help \
+	demo-distro demo-linux docs help \
 	install template-check
 
 all: modules
@@ -71,7 +71,8 @@ sparse:
 
 # W=1, sparse, checkpatch, Debian 6.1 headers, the documentation, KUnit in
 # UML and QEMU, the SVM sample in QEMU (test and Debian kernels), the VMX
-# sample in Bochs, the benchmark's short mode.
+# sample in Bochs, Debian's kernels booted by the SVM sample's VMM, the
+# benchmark's short mode.
 check:
 	@bash scripts/check.sh
 
@@ -93,6 +94,11 @@ demo-vmx:
 # taking a 1 GiB frame from the page allocator.
 demo-distro:
 	@bash scripts/demo-distro.sh
+
+# Debian's stock kernel and its cloud build booted by the SVM sample's VMM
+# (guest=linux) under QEMU, on axas memory of 2 MiB and of 4 KiB frames.
+demo-linux:
+	@bash scripts/demo-linux.sh
 
 # The benchmark in non-debug UML and QEMU kernels; results in build/.
 bench:
@@ -120,6 +126,7 @@ help:
 	@echo "make demo-svm       the SVM sample runs a guest on axas NPT tables in QEMU"
 	@echo "make demo-vmx       the VMX sample runs a guest on axas EPT tables in Bochs"
 	@echo "make demo-distro    the SVM sample on Debian's own kernel (linux-headers-amd64's)"
+	@echo "make demo-linux     the SVM sample's VMM boots Debian's kernels as its guest"
 	@echo "make check          gates, docs, KUnit in UML and QEMU, the samples (the test command)"
 	@echo "make style|sparse   checkpatch | sparse only"
 	@echo "make docs           the documentation in build/docs/html (warnings fail)"

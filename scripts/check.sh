@@ -5,7 +5,8 @@
 # documentation (make docs), KUnit in UML and in QEMU x86_64, the SVM
 # sample's scenarios on the test kernel (make demo-svm) and on Debian's
 # own kernel (make demo-distro), the VMX sample's under Bochs (make
-# demo-vmx), and the benchmark in its short mode. Ends with one line
+# demo-vmx), Debian's kernels booted by the SVM sample's VMM (make
+# demo-linux), and the benchmark in its short mode. Ends with one line
 # 'N passed, N failed, N skipped' summing KUnit and the samples' runs;
 # exits non-zero when anything failed.
 set -uo pipefail
@@ -22,8 +23,9 @@ bash "$here/docs.sh" || fail=1
 bash "$here/template.sh" || fail=1
 
 # KUnit in UML and QEMU, then the SVM sample's scenarios in QEMU on the
-# test kernel and on Debian's, then the VMX sample's under Bochs.
-for run in um x86_64 demo demo-distro demo-vmx; do
+# test kernel and on Debian's, then the VMX sample's under Bochs, then
+# Linux booted by the SVM sample's VMM (one test per boot).
+for run in um x86_64 demo demo-distro demo-vmx demo-linux; do
 	out="$AXAS_CACHE/check-$run.out"
 	case $run in
 	demo*) bash "$here/$run.sh" 2>&1 | tee "$out" ;;

@@ -80,14 +80,18 @@ axas_distro_headers() {
 	fi
 }
 
-# axas_distro_image - print the bootable image of that kernel: its
-# linux-image-ABI-unsigned package, fetched with apt-get download into
-# $AXAS_CACHE and unpacked there with dpkg-deb (never installed).
+# axas_distro_image [cloud] - print the bootable image of that kernel: its
+# linux-image-ABI-unsigned package (with cloud: the same version's
+# linux-image-*-cloud-amd64-unsigned, a kernel configured for cloud
+# guests), fetched with apt-get download into $AXAS_CACHE and unpacked
+# there with dpkg-deb (never installed).
 axas_distro_image() {
-	local pkg dir deb
+	local flavour=${1:-} abi pkg dir deb
 	axas_distro_headers || return 1
-	pkg=linux-image-$distro_abi-unsigned
-	dir="$AXAS_CACHE/distro-$distro_abi-$distro_ver"
+	abi=$distro_abi
+	[ "$flavour" = cloud ] && abi=${distro_abi%-amd64}-cloud-amd64
+	pkg=linux-image-$abi-unsigned
+	dir="$AXAS_CACHE/distro-$abi-$distro_ver"
 	if [ ! -e "$dir/.axas-unpacked" ]; then
 		echo "axas: fetching $pkg $distro_ver into $dir" >&2
 		rm -rf "$dir"
@@ -102,5 +106,5 @@ axas_distro_image() {
 		rm -f "$deb"
 		touch "$dir/.axas-unpacked"
 	fi
-	echo "$dir/boot/vmlinuz-$distro_abi"
+	echo "$dir/boot/vmlinuz-$abi"
 }

@@ -10,8 +10,10 @@
 # "memcg=LIMIT:path.ko args" loads it from a task in a cgroup v2 memory
 # cgroup whose memory.max is LIMIT (the kernel needs CONFIG_MEMCG).
 # "wait=TEXT@path.ko args" waits after loading it until the kernel log
-# holds TEXT (no '@' in it), at most 300 s (else AXAS-WAIT-TIMEOUT): a
-# module whose work goes on after its init returns.
+# holds TEXT (no '@' in it), at most AXAS_WAIT_S seconds (300 unless set;
+# else AXAS-WAIT-TIMEOUT): a module whose work goes on after its init
+# returns. "file=SRC:DEST" is no module: it copies SRC to DEST in the
+# initramfs (a file a module reads, say).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/common.sh"
@@ -24,6 +26,15 @@ trap 'rm -rf "$root"' EXIT
 mkdir -p "$root"/{bin,dev,proc,sys,tmp,lib/modules}
 cp /bin/busybox "$root/bin/busybox"
 names=()
+for spec in "$@"; do
+	case $spec in
+	file=*:*)
+		src=${spec#file=} src=${src%%:*} dest=${spec#*:}
+		mkdir -p "$root/$(dirname "$dest")"
+		cp "$src" "$root/$dest"
+		;;
+	esac
+done
 {
 	echo '#!/bin/busybox sh'
 	echo '/bin/busybox --install -s /bin'
@@ -31,6 +42,9 @@ names=()
 	echo 'mount -t debugfs debugfs /sys/kernel/debug'
 	echo 'echo AXAS-BOOTED'
 	for spec in "$@"; do
+		case $spec in
+		file=*) continue ;;
+		esac
 		limit="" wait=""
 		case $spec in
 		wait=*@*) wait=${spec%%@*} wait=${wait#wait=} spec=${spec#*@} ;;
@@ -54,7 +68,7 @@ names=()
 		fi
 		if [ -n "$wait" ]; then
 			echo "t=0; until dmesg | grep -qF '$wait'; do"
-			echo "	t=\$((t + 1)); [ \$t -gt 300 ] && { echo AXAS-WAIT-TIMEOUT $name; break; }; sleep 1"
+			echo "	t=\$((t + 1)); [ \$t -gt ${AXAS_WAIT_S:-300} ] && { echo AXAS-WAIT-TIMEOUT $name; break; }; sleep 1"
 			echo 'done'
 		fi
 		names=("$name" "${names[@]}")

@@ -63,7 +63,7 @@ MODULE_PARM_DESC(timeout_s, "stop the guest after this many seconds");
  * segments, at its entry point; it loads its own GDT, builds its page
  * tables and enters long mode by itself. Every arch loads these values.
  */
-const struct demo_guest_state demo_guest_entry = {
+const struct vmm_entry_state demo_guest_entry = {
 	.cs = FLAT(0x18, SEG_CODE32),
 	.ds = FLAT(0x10, SEG_DATA),
 	.es = FLAT(0x10, SEG_DATA),
@@ -215,7 +215,7 @@ static void demo_expect_done(struct demo *d)
 /* The guest's paging state, as the exit left it, for axas_walk(). */
 static void demo_walk_state(struct demo *d, struct axas_walk_state *st)
 {
-	const struct demo_vcpu *v = &d->vcpu;
+	const struct vmm_regs *v = &d->vcpu;
 
 	memset(st, 0, sizeof(*st));
 	st->cr0 = v->cr0;
@@ -307,7 +307,7 @@ static bool demo_mmio(struct demo *d, u64 gpa, bool write)
 
 /*
  * The access a fault must report. A fault on the guest's own page walk is
- * a write (the CPU may set A/D flags there); with %DEMO_CAP_WALK_RW a read
+ * a write (the CPU may set A/D flags there); with %VMM_CAP_WALK_RW a read
  * may come with it.
  */
 static bool demo_access_ok(struct demo *d, const struct npf_expect *e,
@@ -318,7 +318,7 @@ static bool demo_access_ok(struct demo *d, const struct npf_expect *e,
 
 	if (access == want)
 		return true;
-	return e->walk && (d->info.caps & DEMO_CAP_WALK_RW) &&
+	return e->walk && (d->info.caps & VMM_CAP_WALK_RW) &&
 	       access == (AXAS_ACCESS_READ | AXAS_ACCESS_WRITE);
 }
 
@@ -327,7 +327,7 @@ static bool demo_access_ok(struct demo *d, const struct npf_expect *e,
  * what the table held for its GPA before axas_fault(), if @mapped.
  */
 static struct npf_expect *demo_check_npf(struct demo *d,
-					 const struct demo_fault *f, bool mapped,
+					 const struct vmm_fault *f, bool mapped,
 					 const struct axas_translation *tr,
 					 int ret)
 {
@@ -353,9 +353,9 @@ static struct npf_expect *demo_check_npf(struct demo *d,
 			  f->raw, f->gpa, f->access, f->flags,
 			  e->write ? "write" : e->fetch ? "fetch" : "read", want);
 	/* NPT: nested page walks are user accesses, US is always set. */
-	else if ((d->info.caps & DEMO_CAP_FAULT_USER) && !f->user)
+	else if ((d->info.caps & VMM_CAP_FAULT_USER) && !f->user)
 		demo_fail(d, "code %#llx at %#llx: not a user access", f->raw, f->gpa);
-	else if ((d->info.caps & DEMO_CAP_FAULT_RIGHTS) && f->rights != rights)
+	else if ((d->info.caps & VMM_CAP_FAULT_RIGHTS) && f->rights != rights)
 		demo_fail(d, "code %#llx at %#llx: rights %#x, the table gives %#x",
 			  f->raw, f->gpa, f->rights, rights);
 	else if (ret != e->result)
@@ -371,7 +371,7 @@ static struct npf_expect *demo_check_npf(struct demo *d,
 	return e;
 }
 
-static bool demo_npf(struct demo *d, const struct demo_fault *f)
+static bool demo_npf(struct demo *d, const struct vmm_fault *f)
 {
 	struct axas_translation tr;
 	struct npf_expect *e;
@@ -504,40 +504,43 @@ static void demo_hypercall(struct demo *d)
 		return;
 	}
 	gpr[0] = ret;
-	d->vcpu.rip += DEMO_HYPERCALL_LEN;
+	d->vcpu.rip += VMM_HYPERCALL_LEN;
 	/* Counted for the scenario it began, or the one it belongs to. */
 	cur_sc(d)->hypercall++;
 }
 
 static void demo_exit(struct demo *d)
 {
-	const struct demo_exit *x = &d->exit;
+	const struct vmm_exit *x = &d->exit;
 	u64 rip = d->vcpu.rip;
 
 	switch (x->kind) {
-	case DEMO_EXIT_NONE:
+	case VMM_EXIT_NONE:
 		d->arch_exits++;
 		break;
-	case DEMO_EXIT_FAULT:
+	case VMM_EXIT_FAULT:
 		demo_npf(d, &x->fault);
 		break;
-	case DEMO_EXIT_HYPERCALL:
+	case VMM_EXIT_HYPERCALL:
 		demo_hypercall(d);
 		break;
-	case DEMO_EXIT_INTR:
+	case VMM_EXIT_INTR:
 		/* Taken by the host once interrupts are enabled again. */
 		cur_sc(d)->intr++;
 		break;
-	case DEMO_EXIT_HALT:
+	case VMM_EXIT_HALT:
 		if (d->cur != NR_SCENARIOS || !cur_sc(d)->reported)
 			demo_stop(d, "HLT at %#llx before the last scenario", rip);
 		d->done = true;
 		break;
-	case DEMO_EXIT_IO:
+	case VMM_EXIT_IO:
 		demo_stop(d, "the guest used port %#x at %#llx", x->io.port, rip);
 		break;
-	case DEMO_EXIT_FATAL:
+	case VMM_EXIT_FATAL:
 		demo_stop(d, "%s", x->why);
+		break;
+	case VMM_EXIT_SHUTDOWN:
+		demo_stop(d, "the guest shut down (triple fault) at %#llx", rip);
 		break;
 	default:
 		demo_stop(d, "unknown exit kind %d at %#llx", x->kind, rip);
@@ -618,8 +621,9 @@ static int demo_thread(void *arg)
 	int ret;
 
 	d->cpu = raw_smp_processor_id();
-	d->vcpu.gpr[4] = demo_guest_entry.rsp;
+	d->vcpu.gpr[VMM_RSP] = demo_guest_entry.rsp;
 	d->vcpu.rip = demo_guest_entry.rip;
+	d->vcpu.irq = -1;
 	ret = d->ops->enable(d->arch, axas_space_root(d->space),
 			     &demo_guest_entry, why, sizeof(why));
 	if (ret)
@@ -660,7 +664,7 @@ static int demo_map(struct demo *d)
 			return ret;
 		}
 	}
-	if (d->info.hypercall == DEMO_VMCALL) {
+	if (d->info.hypercall == VMM_VMCALL) {
 		guest = demo_guest_vmcall;
 		len = demo_guest_vmcall_end - demo_guest_vmcall;
 	}
@@ -844,7 +848,7 @@ static void demo_close(struct demo *d)
  * anything but -ENODEV (the report says why); -ENODEV when the CPU cannot
  * run the guest; -ENOMEM.
  */
-int demo_main(const struct demo_arch *ops)
+int demo_main(const struct vmm_arch *ops)
 {
 	struct task_struct *task;
 	struct demo *d;

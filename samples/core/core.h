@@ -81,11 +81,11 @@ struct scenario {
 };
 
 struct demo {
-	const struct demo_arch *ops;
+	const struct vmm_arch *ops;
 	void *arch;
-	struct demo_arch_info info;
-	struct demo_vcpu vcpu;
-	struct demo_exit exit;
+	struct vmm_arch_info info;
+	struct vmm_regs vcpu;
+	struct vmm_exit exit;
 	struct axas_space *space;
 	/* Device accesses decoded through the guest's tables (scenario 4). */
 	unsigned int mmio_walked;
@@ -128,7 +128,7 @@ struct demo {
 	bool stopped;
 	u64 flushes;
 	s64 ns;
-	/* Exits the arch handled itself (DEMO_EXIT_NONE: EFER). */
+	/* Exits the arch handled itself (VMM_EXIT_NONE: EFER). */
 	unsigned int arch_exits;
 
 	/* The vCPU's thread; demo_end() asked it to stop, and kicked it. */

@@ -412,7 +412,7 @@ static void demo_dirty_begin(struct demo *d)
 	int ret;
 
 	/* Dirty flags where the CPU sets them (NPT; EPT with A/D). */
-	d->log_wp = dirty_wp || !(d->info.caps & DEMO_CAP_AD);
+	d->log_wp = dirty_wp || !(d->info.caps & VMM_CAP_AD);
 	ret = axas_map_alloc(d->space, G_DIRTY, G_DIRTY_SIZE,
 			     AXAS_PROT_READ | AXAS_PROT_WRITE | AXAS_AREA_POPULATE,
 			     SZ_4K);
@@ -527,7 +527,7 @@ static u64 demo_snap_take(struct demo *d)
 	axas_space_get_stats(d->space, &st);
 	snprintf(cur_sc(d)->note, sizeof(cur_sc(d)->note),
 		 "snapshot of %lu pages", st.snapshot_frames);
-	if (!(d->info.caps & DEMO_CAP_AD))
+	if (!(d->info.caps & VMM_CAP_AD))
 		demo_expect(d, &e);
 	e.gpa = G_SNAP + SNAP_NEW_OFF;
 	e.count = SNAP_NEW;
@@ -545,7 +545,7 @@ static u64 demo_snap_take(struct demo *d)
 static long demo_snap_pages(struct demo *d)
 {
 	return SNAP_OVER + SNAP_NEW +
-	       (d->info.caps & DEMO_CAP_AD ? G_WALK_TABLES : 0);
+	       (d->info.caps & VMM_CAP_AD ? G_WALK_TABLES : 0);
 }
 
 /*
@@ -610,7 +610,7 @@ static void demo_xonly_begin(struct demo *d, struct npf_expect *e)
 {
 	static const u8 code[] = { 0xb8, XO_MAGIC & 0xff, (XO_MAGIC >> 8) & 0xff,
 				   (XO_MAGIC >> 16) & 0xff, XO_MAGIC >> 24, 0xc3 };
-	bool xonly = d->info.caps & DEMO_CAP_EXEC_ONLY;
+	bool xonly = d->info.caps & VMM_CAP_EXEC_ONLY;
 	int ret;
 
 	ret = axas_map_alloc(d->space, G_XONLY, PAGE_SIZE,
@@ -648,7 +648,7 @@ static void demo_ad_begin(struct demo *d)
 	unsigned long bits = 0;
 	int ret;
 
-	if (!(d->info.caps & DEMO_CAP_AD)) {
+	if (!(d->info.caps & VMM_CAP_AD)) {
 		demo_fail(d, "the CPU sets no accessed/dirty flags in the nested tables");
 		return;
 	}
@@ -1000,7 +1000,7 @@ void demo_finish(struct demo *d, unsigned int n)
 		demo_dirty_end(d);
 	if (n == 10)
 		demo_snap_end(d);
-	if (n == 12 && d->info.caps & DEMO_CAP_AD)
+	if (n == 12 && d->info.caps & VMM_CAP_AD)
 		demo_ad_end(d);
 }
 

@@ -1,32 +1,48 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * axas_svm - the sample VMM on AMD SVM with nested paging.
+ * axas_svm - the sample VMMs on AMD SVM with nested paging.
  *
- * This file is the CPU plumbing only: it checks the CPU, turns SVM on,
- * writes a VMCB with nested paging on and nCR3 from axas, runs the guest
- * with VMRUN (vmrun.S) and decodes each #VMEXIT into the core's terms.
- * The guest, its scenarios, their predictions, the report and every axas
- * call are the core's (../core/core.c; the interface is ../core/demo.h).
+ * This file is the CPU plumbing only (&struct vmm_arch, ../vmm/arch.h): it
+ * checks the CPU, turns SVM on, writes a VMCB with nested paging on and
+ * nCR3 from axas, runs the guest with VMRUN (vmrun.S) and decodes each
+ * #VMEXIT, through a table indexed by exit code as KVM's
+ * svm_exit_handlers[] is, into the VMM's terms. Two VMMs use it: the
+ * scripted demo (../core; guest=demo, the default) and the VMM that boots
+ * a Linux kernel (../vmm; guest=linux), which asks for a CPU of its own
+ * (&vmm_arch_info.own_cpu).
  *
  * What the guest could use to reach the host is intercepted (as KVM's
  * init_vmcb() does; svm_init_vmcb() lists what is left out and why):
  * every I/O port and every MSR through all-ones permission maps, the SVM
  * instructions, the instructions that act on the host's caches, its
- * performance counters, XCR0 and its debug registers, and every
- * exception. The guest's FPU/SSE registers are not switched (the guest
- * uses none), but the host's are saved first and reloaded for the next
- * host task that uses them (kernel_fpu_begin()), so whatever the guest
- * leaves in them reaches no host task. EFER, the only MSR the guest
- * uses, is emulated (svm_msr()); any other MSR access gets #GP.
+ * performance counters, XCR0 and its debug registers. The demo's guest
+ * takes no exception: every one exits. An OS guest takes its own, but
+ * #MC (the host's) and #AC (reflected, so that its delivery cannot loop
+ * in microcode, as KVM does). The MSRs that the VMCB holds (EFER, PAT,
+ * the SYSCALL and SYSENTER MSRs, FS/GS/KernelGS base) are emulated here;
+ * the demo gets #GP for any other, an OS guest's go to the VMM. An OS
+ * guest reaches its FS, GS and KernelGS bases without an exit: VMLOAD
+ * and VMSAVE switch them (svm_init_vmcb()).
  *
- * It is a sample: one vCPU on one CPU, no speculation mitigations around
- * VMRUN, and no virtual CPU of its own: CPUID and RDTSC answer as the
- * host's.
+ * Host state VMRUN does not switch: the FPU/SSE/AVX registers (the host's
+ * are saved first and reloaded for the next host task that uses them,
+ * kernel_fpu_begin(); an OS guest's x87/SSE registers are loaded and
+ * stored around VMRUN with FXRSTOR/FXSAVE), DR0-DR3 (every debug register
+ * access is intercepted and the VMM keeps the guest's), and the return
+ * stack buffer and branch predictors (vmrun.S fills the RSB and untrains
+ * returns after #VMEXIT where the host's mitigations ask for it, and
+ * clears every register that held a guest value, as KVM's vmenter.S).
+ * The host's SPEC_CTRL stays in force in the guest, which cannot write it
+ * (the MSR is intercepted and not offered).
+ *
+ * It is a sample: one vCPU on one CPU. Without NRIP save (QEMU has none)
+ * the instructions it steps over are taken to be their shortest encoding.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/module.h>
 #include <linux/slab.h>
+#include <linux/string.h>
 #include <asm/fpu/api.h>
 #include <asm/mce.h>
 #include <asm/msr.h>
@@ -38,7 +54,17 @@
 #include <axas/compat.h>
 #include <axas/vmm.h>
 #include "../core/demo.h"
+#include "../vmm/vmm.h"
 #include "svm.h"
+
+static char *guest = "demo";
+module_param(guest, charp, 0444);
+MODULE_PARM_DESC(guest, "demo: the scripted demo guest; linux: boot the Linux kernel kernel= names");
+
+/* CPUID Fn8000_000A EDX. */
+#define SVM_FEAT_NRIPS		BIT(3)
+#define SVM_FEAT_FLUSH_ASID	BIT(6)
+#define SVM_FEAT_DECODE_ASSISTS	BIT(7)
 
 /**
  * struct svm_arch - the SVM side of the guest
@@ -49,12 +75,18 @@
  * @msrpm: the MSR permission map, every MSR intercepted
  * @vmcb: the VMCB, mapped
  * @regs: the guest's GPRs other than RAX and RSP
+ * @own_cpu: the guest is an OS (&vmm_arch_info.own_cpu)
  * @flush_ctl: the TLB control that flushes the guest's ASID
  * @nrips: the CPU saves the next RIP at an intercepted instruction
+ * @decode_assists: the CPU names the GPR of a MOV DR in EXITINFO1
  * @efer_ok: the EFER bits the guest may set
  * @host_efer: EFER before SVM was turned on, restored after
  * @host_hsave: VM_HSAVE_PA before, restored after
  * @enabled: EFER.SVME and VM_HSAVE_PA were set by this sample
+ * @event: an event for the next VMRUN that the plumbing queued itself: an
+ *	exception it raises (#GP, #UD, a reflected #AC), or one whose
+ *	delivery the last exit interrupted; 0 for none
+ * @event_err: its error code
  */
 struct svm_arch {
 	struct axas_vmm_frame *vmcb_frame;
@@ -64,12 +96,16 @@ struct svm_arch {
 	struct axas_vmm_frame *msrpm;
 	struct vmcb *vmcb;
 	struct axas_svm_regs regs;
+	bool own_cpu;
 	u8 flush_ctl;
 	bool nrips;
+	bool decode_assists;
 	u64 efer_ok;
 	u64 host_efer;
 	u64 host_hsave;
 	bool enabled;
+	u32 event;
+	u32 event_err;
 };
 
 static void svm_teardown(void *arch)
@@ -85,14 +121,15 @@ static void svm_teardown(void *arch)
 	kfree(a);
 }
 
-static void *svm_setup(struct demo_arch_info *info, char *why, size_t len)
+static void *svm_setup(struct vmm_arch_info *info, char *why, size_t len)
 {
 	bool la57 = pgtable_l5_enabled();
 	struct svm_arch *a;
+	u32 feat;
 	u64 vm_cr;
 
-	if (!boot_cpu_has(X86_FEATURE_SVM) ||
-	    !(cpuid_edx(SVM_CPUID_FUNC) & BIT(0))) {
+	feat = cpuid_edx(SVM_CPUID_FUNC);
+	if (!boot_cpu_has(X86_FEATURE_SVM) || !(feat & BIT(0))) {
 		snprintf(why, len, "the CPU has no SVM with nested paging");
 		return ERR_PTR(-ENODEV);
 	}
@@ -122,10 +159,12 @@ static void *svm_setup(struct demo_arch_info *info, char *why, size_t len)
 		return ERR_PTR(-ENOMEM);
 	}
 	a->vmcb = a->vmcb_frame->kva;
-	a->flush_ctl = cpuid_edx(SVM_CPUID_FUNC) & BIT(6) ?
+	a->own_cpu = info->own_cpu;
+	a->flush_ctl = feat & SVM_FEAT_FLUSH_ASID ?
 		       TLB_CONTROL_FLUSH_ASID : TLB_CONTROL_FLUSH_ALL_ASID;
-	a->nrips = cpuid_edx(SVM_CPUID_FUNC) & BIT(3);
-	/* LMA may be written; svm_msr() keeps the CPU's value. */
+	a->nrips = feat & SVM_FEAT_NRIPS;
+	a->decode_assists = feat & SVM_FEAT_DECODE_ASSISTS;
+	/* LMA may be written; svm_wrmsr() keeps the CPU's value. */
 	a->efer_ok = EFER_SCE | EFER_LME | EFER_LMA;
 	if (boot_cpu_has(X86_FEATURE_NX))
 		a->efer_ok |= EFER_NX;
@@ -137,13 +176,13 @@ static void *svm_setup(struct demo_arch_info *info, char *why, size_t len)
 	info->maxphyaddr = boot_cpu_data.x86_phys_bits;
 	info->pt.caps = axas_pt_caps_from_npt(la57, info->gbpages,
 					      info->maxphyaddr);
-	info->caps = DEMO_CAP_FAULT_USER | DEMO_CAP_AD;
-	info->hypercall = DEMO_VMMCALL;
+	info->caps = VMM_CAP_FAULT_USER | VMM_CAP_AD;
+	info->hypercall = VMM_VMMCALL;
 	snprintf(info->host, sizeof(info->host),
-		 "host: %u-level paging, so %u-level NPT; 1 GiB leaves %s; ASID 1; TLB control %s; NRIP save %s; all ports and MSRs intercepted",
+		 "host: %u-level paging, so %u-level NPT; 1 GiB leaves %s; ASID 1; TLB control %s; NRIP save %s; decode assists %s; all ports and MSRs intercepted",
 		 info->pt.levels, info->pt.levels, info->gbpages ? "yes" : "no",
 		 a->flush_ctl == TLB_CONTROL_FLUSH_ASID ? "flush ASID" : "flush all",
-		 a->nrips ? "yes" : "no");
+		 a->nrips ? "yes" : "no", a->decode_assists ? "yes" : "no");
 	return a;
 }
 
@@ -156,16 +195,23 @@ static void *svm_setup(struct demo_arch_info *info, char *why, size_t len)
  * dirty cache lines), WBINVD, MONITOR/MWAIT (the CPU's sleep), RDPMC and
  * RDPRU (the host's counters), XSETBV (XCR0 is not switched), RSM,
  * INVLPGA, task switches, HLT and shutdown (a triple fault would reset
- * the machine); every port, every MSR.
+ * the machine); every port, every MSR; reads and writes of every debug
+ * register (DR0-DR3 are not switched).
  *
- * Left out: CPUID, RDTSC, RDTSCP (they show the host's values and change
- * nothing; a VMM with a virtual CPU of its own intercepts them), PAUSE
- * (it delays the guest only), INIT (only the host sends it; KVM does not
- * intercept it either), CR reads and writes, INVLPG, INVPCID and the
+ * An OS guest also exits on CPUID (its CPU is the VMM's: ../vmm/cpuid.c)
+ * and on RDTSCP (not offered: VMRUN does not switch TSC_AUX, which would
+ * tell the guest the host's CPU number).
+ *
+ * Left out: RDTSC (the TSC offset makes it the guest's), PAUSE (it delays
+ * the guest only), INIT (only the host sends it; KVM does not intercept
+ * it either), CR reads and writes, INVLPG, INVPCID and the
  * descriptor-table instructions (with nested paging that state is the
- * guest's own, switched by VMRUN; V_INTR_MASKING keeps CR8 away from
- * the host's TPR), INVLPGB and TLBSYNC (#UD in a guest unless the VMCB
- * enables them).
+ * guest's own, switched by VMRUN; V_INTR_MASKING keeps CR8 away from the
+ * host's TPR), INVLPGB and TLBSYNC (#UD in a guest unless the VMCB enables
+ * them), RDPID (no intercept exists; not offered either). CR4 is the
+ * guest's: one that sets CR4.OSXSAVE against CPUID reaches the host's
+ * XCR0 features, whose registers no host task has left anything in that
+ * survives kernel_fpu_begin().
  */
 static const u8 svm_intercepts[] = {
 	INTERCEPT_INTR, INTERCEPT_NMI, INTERCEPT_SMI, INTERCEPT_RDPMC,
@@ -177,12 +223,42 @@ static const u8 svm_intercepts[] = {
 	INTERCEPT_MWAIT, INTERCEPT_XSETBV, INTERCEPT_RDPRU,
 };
 
+static const u8 svm_os_intercepts[] = {
+	INTERCEPT_CPUID, INTERCEPT_RDTSCP,
+};
+
 static void vmcb_intercept(struct vmcb_control_area *c, unsigned int bit)
 {
 	c->intercepts[bit / 32] |= BIT(bit % 32);
 }
 
-static void vmcb_seg(struct vmcb_seg *seg, const struct demo_seg *s)
+static void vmcb_no_intercept(struct vmcb_control_area *c, unsigned int bit)
+{
+	c->intercepts[bit / 32] &= ~BIT(bit % 32);
+}
+
+/*
+ * Let the guest read and write @msr without an exit: clear its two bits
+ * (read, write) in the MSR permission map, whose three 2 KiB parts cover
+ * MSRs 0-0x1fff, 0xc0000000-0xc0001fff and 0xc0010000-0xc0011fff
+ * (APM Vol. 2, 15.11).
+ */
+static void svm_msr_passthrough(struct svm_arch *a, u32 msr)
+{
+	static const u32 base[] = { 0, 0xc0000000, 0xc0010000 };
+	u8 *pm = a->msrpm->kva;
+	unsigned int i, bit;
+
+	for (i = 0; i < ARRAY_SIZE(base); i++) {
+		if (msr - base[i] >= 0x2000)
+			continue;
+		bit = (msr - base[i]) * 2;
+		pm[i * 0x800 + bit / 8] &= ~(3 << (bit % 8));
+		return;
+	}
+}
+
+static void vmcb_seg(struct vmcb_seg *seg, const struct vmm_seg *s)
 {
 	seg->selector = s->sel;
 	seg->attrib = s->attrib;
@@ -191,14 +267,18 @@ static void vmcb_seg(struct vmcb_seg *seg, const struct demo_seg *s)
 }
 
 static void svm_init_vmcb(struct svm_arch *a, u64 root,
-			  const struct demo_guest_state *gs)
+			  const struct vmm_entry_state *gs)
 {
 	struct vmcb_control_area *c = &a->vmcb->control;
 	struct vmcb_save_area *s = &a->vmcb->save;
 	unsigned int i;
 
-	/* Every exception: the guest takes none. */
-	c->intercepts[INTERCEPT_EXCEPTION] = ~0U;
+	/*
+	 * The demo's guest takes no exception; an OS guest takes its own,
+	 * but the host's machine checks and #AC, reflected (svm_exit_ac()).
+	 */
+	c->intercepts[INTERCEPT_EXCEPTION] = a->own_cpu ?
+		BIT(X86_TRAP_MC) | BIT(X86_TRAP_AC) : ~0U;
 	/* DR0-DR7 reads and writes: DR0-DR3 are the host's (DR6/7 are not). */
 	for (i = 0; i < 8; i++) {
 		vmcb_intercept(c, INTERCEPT_DR0_READ + i);
@@ -206,6 +286,19 @@ static void svm_init_vmcb(struct svm_arch *a, u64 root,
 	}
 	for (i = 0; i < ARRAY_SIZE(svm_intercepts); i++)
 		vmcb_intercept(c, svm_intercepts[i]);
+	for (i = 0; a->own_cpu && i < ARRAY_SIZE(svm_os_intercepts); i++)
+		vmcb_intercept(c, svm_os_intercepts[i]);
+	/*
+	 * The segment bases an OS guest writes at every switch between its
+	 * processes: the VMCB holds them and VMLOAD/VMSAVE switch them (the
+	 * host's are VMSAVEd before and VMLOADed after), so the guest reaches
+	 * only its own; KVM lets them through too.
+	 */
+	if (a->own_cpu) {
+		svm_msr_passthrough(a, MSR_FS_BASE);
+		svm_msr_passthrough(a, MSR_GS_BASE);
+		svm_msr_passthrough(a, MSR_KERNEL_GS_BASE);
+	}
 	c->iopm_base_pa = a->iopm->hpa;
 	c->msrpm_base_pa = a->msrpm->hpa;
 	c->asid = 1;
@@ -237,7 +330,7 @@ static void svm_init_vmcb(struct svm_arch *a, u64 root,
 	s->g_pat = gs->pat;
 }
 
-static int svm_enable(void *arch, u64 root, const struct demo_guest_state *gs,
+static int svm_enable(void *arch, u64 root, const struct vmm_entry_state *gs,
 		      char *why, size_t len)
 {
 	struct svm_arch *a = arch;
@@ -280,66 +373,6 @@ static int svm_flush(void *arch)
 	return 0;
 }
 
-static void svm_decode_npf(struct svm_arch *a, struct demo_exit *x)
-{
-	const struct vmcb_control_area *c = &a->vmcb->control;
-	struct axas_exit_fault f;
-	int ret;
-
-	ret = axas_decode_npf(c->exit_info_1, c->exit_info_2, &f);
-	if (ret) {
-		x->kind = DEMO_EXIT_FATAL;
-		snprintf(x->why, sizeof(x->why),
-			 "nested page fault code %#llx at %#llx: decoding = %d",
-			 c->exit_info_1, c->exit_info_2, ret);
-		return;
-	}
-	x->kind = DEMO_EXIT_FAULT;
-	x->fault.gpa = f.gpa;
-	x->fault.access = f.access;
-	x->fault.flags = f.flags;
-	x->fault.user = c->exit_info_1 & BIT_ULL(2);
-	x->fault.raw = c->exit_info_1;
-}
-
-/*
- * RDMSR or WRMSR (every MSR is intercepted). The guest reads and writes
- * EFER to enter long mode: its EFER lives in the VMCB, with SVME kept set
- * (VMRUN requires it) and hidden from the guest. A write may set SCE,
- * LME and NXE only, and may not change LME while paging is on (#GP
- * otherwise, as the CPU does); LMA stays the CPU's, which sets it when
- * the guest turns paging on with LME set (CR0 writes are not
- * intercepted). Any other MSR: #GP. Without NRIP save, the instruction is
- * taken to be the 2-byte 0f 30 / 0f 32 (a prefixed one would be resumed
- * in its middle: the guest's problem only).
- */
-static void svm_msr(struct svm_arch *a, struct demo_vcpu *v)
-{
-	struct vmcb_control_area *c = &a->vmcb->control;
-	struct vmcb_save_area *s = &a->vmcb->save;
-	u64 val = (v->gpr[2] << 32) | (u32)v->gpr[0];
-	bool write = c->exit_info_1;
-
-	if ((u32)v->gpr[1] != MSR_EFER)
-		goto gp;
-	if (!write) {
-		v->gpr[0] = (u32)v->efer;
-		v->gpr[2] = v->efer >> 32;
-	} else {
-		if ((val & ~a->efer_ok) ||
-		    ((s->cr0 & X86_CR0_PG) && ((val ^ s->efer) & EFER_LME)))
-			goto gp;
-		s->efer = (val & ~EFER_LMA) | (s->efer & EFER_LMA) | EFER_SVME;
-		v->efer = s->efer & ~EFER_SVME;
-	}
-	v->rip = a->nrips ? c->next_rip : v->rip + 2;
-	return;
-gp:
-	c->event_inj = SVM_EVTINJ_VALID | SVM_EVTINJ_VALID_ERR |
-		       SVM_EVTINJ_TYPE_EXEPT | X86_TRAP_GP;
-	c->event_inj_err = 0;
-}
-
 static const struct {
 	u64 code;
 	const char *name;
@@ -355,53 +388,14 @@ static const char *svm_exit_name(u32 code)
 	return "?";
 }
 
-static void svm_decode(struct svm_arch *a, struct demo_vcpu *v,
-		       struct demo_exit *x)
+static void svm_exit_fatal(struct svm_arch *a, struct vmm_regs *v,
+			   struct vmm_exit *x)
 {
 	const struct vmcb_control_area *c = &a->vmcb->control;
 	u64 rip = a->vmcb->save.rip;
 
-	/* The guest takes no event: one that an exit interrupted is a FAIL. */
-	if (c->exit_int_info & SVM_EXITINTINFO_VALID) {
-		x->kind = DEMO_EXIT_FATAL;
-		snprintf(x->why, sizeof(x->why),
-			 "exit %#x (%s) at %#llx while an event was delivered (EXITINTINFO %#x)",
-			 c->exit_code, svm_exit_name(c->exit_code), rip,
-			 c->exit_int_info);
-		return;
-	}
+	x->kind = VMM_EXIT_FATAL;
 	switch (c->exit_code) {
-	case SVM_EXIT_NPF:
-		svm_decode_npf(a, x);
-		return;
-	case SVM_EXIT_VMMCALL:
-		x->kind = DEMO_EXIT_HYPERCALL;
-		return;
-	case SVM_EXIT_INTR:
-	case SVM_EXIT_NMI:
-	case SVM_EXIT_SMI:
-		x->kind = DEMO_EXIT_INTR;
-		return;
-	case SVM_EXIT_HLT:
-		x->kind = DEMO_EXIT_HALT;
-		return;
-	case SVM_EXIT_IOIO:
-		x->kind = DEMO_EXIT_IO;
-		x->io.port = c->exit_info_1 >> 16;
-		x->io.size = (c->exit_info_1 >> 4) & 7;
-		x->io.in = c->exit_info_1 & SVM_IOIO_TYPE_MASK;
-		return;
-	case SVM_EXIT_MSR:
-		x->kind = DEMO_EXIT_NONE;
-		svm_msr(a, v);
-		return;
-	}
-	x->kind = DEMO_EXIT_FATAL;
-	switch (c->exit_code) {
-	case SVM_EXIT_SHUTDOWN:
-		snprintf(x->why, sizeof(x->why),
-			 "the guest shut down (triple fault) at %#llx", rip);
-		break;
 	case SVM_EXIT_EXCP_BASE ... SVM_EXIT_EXCP_BASE + 31:
 		snprintf(x->why, sizeof(x->why),
 			 "guest exception %u at %#llx, error code %#llx, cr2 %#llx",
@@ -420,24 +414,506 @@ static void svm_decode(struct svm_arch *a, struct demo_vcpu *v,
 	}
 }
 
+/* An exception for the next VMRUN, raised by the plumbing itself. */
+static void svm_queue_exception(struct svm_arch *a, u8 vector, bool has_err,
+				u32 err)
+{
+	a->event = SVM_EVTINJ_VALID | SVM_EVTINJ_TYPE_EXEPT | vector |
+		   (has_err ? SVM_EVTINJ_VALID_ERR : 0);
+	a->event_err = err;
+}
+
+/* The RIP after an intercepted instruction of @len bytes (unprefixed). */
+static u64 svm_next_rip(struct svm_arch *a, unsigned int len)
+{
+	return a->nrips ? a->vmcb->control.next_rip : a->vmcb->save.rip + len;
+}
+
+/* The guest's linear addresses are 48 bits wide (no LA57 offered). */
+static bool svm_noncanonical(u64 addr)
+{
+	return (u64)((s64)(addr << 16) >> 16) != addr;
+}
+
+/* PAT entries may hold memory types 0, 1, 4, 5, 6 and 7 only. */
+static bool svm_pat_ok(u64 pat)
+{
+	unsigned int i;
+
+	for (i = 0; i < 8; i++) {
+		u8 type = pat >> (i * 8);
+
+		if (type > 7 || type == 2 || type == 3)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * The MSRs the VMCB holds: the guest's own, loaded by VMRUN and VMLOAD and
+ * stored by #VMEXIT and VMSAVE (vmrun.S runs VMLOAD and VMSAVE around
+ * VMRUN). The demo's guest uses EFER only. Return: a pointer to the
+ * VMCB's field, or NULL for an MSR the VMCB does not hold.
+ */
+static u64 *svm_msr_field(struct svm_arch *a, u32 index, const char **name)
+{
+	struct vmcb_save_area *s = &a->vmcb->save;
+
+	*name = "efer";
+	if (!a->own_cpu)
+		return NULL;
+	switch (index) {
+	case MSR_STAR:
+		*name = "star";
+		return &s->star;
+	case MSR_LSTAR:
+		*name = "lstar";
+		return &s->lstar;
+	case MSR_CSTAR:
+		*name = "cstar";
+		return &s->cstar;
+	case MSR_SYSCALL_MASK:
+		*name = "sfmask";
+		return &s->sfmask;
+	case MSR_KERNEL_GS_BASE:
+		*name = "kernel_gs_base";
+		return &s->kernel_gs_base;
+	case MSR_FS_BASE:
+		*name = "fs_base";
+		return &s->fs.base;
+	case MSR_GS_BASE:
+		*name = "gs_base";
+		return &s->gs.base;
+	case MSR_IA32_SYSENTER_CS:
+		*name = "sysenter_cs";
+		return &s->sysenter_cs;
+	case MSR_IA32_SYSENTER_ESP:
+		*name = "sysenter_esp";
+		return &s->sysenter_esp;
+	case MSR_IA32_SYSENTER_EIP:
+		*name = "sysenter_eip";
+		return &s->sysenter_eip;
+	case MSR_IA32_CR_PAT:
+		*name = "pat";
+		return &s->g_pat;
+	case MSR_IA32_DEBUGCTLMSR:
+		*name = "debugctl";
+		return &s->dbgctl;
+	}
+	return NULL;
+}
+
+/*
+ * A write to the guest's EFER: SCE, LME and NXE only, LME not changed
+ * while paging is on (#GP otherwise, as the CPU does); LMA stays the
+ * CPU's, which sets it when the guest turns paging on with LME set (CR0
+ * writes are not intercepted); SVME stays set (VMRUN requires it) and
+ * hidden from the guest.
+ */
+static bool svm_write_efer(struct svm_arch *a, struct vmm_regs *v, u64 val)
+{
+	struct vmcb_save_area *s = &a->vmcb->save;
+
+	if ((val & ~a->efer_ok) ||
+	    ((s->cr0 & X86_CR0_PG) && ((val ^ s->efer) & EFER_LME)))
+		return false;
+	s->efer = (val & ~EFER_LMA) | (s->efer & EFER_LMA) | EFER_SVME;
+	v->efer = s->efer & ~EFER_SVME;
+	return true;
+}
+
+static bool svm_write_msr_field(u32 index, u64 *field, u64 val)
+{
+	switch (index) {
+	case MSR_IA32_CR_PAT:
+		if (!svm_pat_ok(val))
+			return false;
+		break;
+	case MSR_IA32_DEBUGCTLMSR:
+		/* No LBR virtualization: nothing to turn on. */
+		if (val)
+			return false;
+		break;
+	case MSR_LSTAR:
+	case MSR_CSTAR:
+	case MSR_KERNEL_GS_BASE:
+	case MSR_FS_BASE:
+	case MSR_GS_BASE:
+	case MSR_IA32_SYSENTER_ESP:
+	case MSR_IA32_SYSENTER_EIP:
+		if (svm_noncanonical(val))
+			return false;
+		break;
+	}
+	*field = val;
+	return true;
+}
+
+/*
+ * RDMSR or WRMSR (every MSR is intercepted): EFER and the MSRs the VMCB
+ * holds are emulated here; an OS guest's others go to the VMM
+ * (%VMM_EXIT_MSR), the demo's get #GP.
+ */
+static void svm_exit_msr(struct svm_arch *a, struct vmm_regs *v,
+			 struct vmm_exit *x)
+{
+	struct vmcb_control_area *c = &a->vmcb->control;
+	u64 val = (v->gpr[VMM_RDX] << 32) | (u32)v->gpr[VMM_RAX];
+	u32 index = v->gpr[VMM_RCX];
+	bool write = c->exit_info_1;
+	const char *name;
+	u64 *field = svm_msr_field(a, index, &name);
+	bool ok = true;
+
+	x->next_rip = svm_next_rip(a, 2);
+	if (index != MSR_EFER && !field) {
+		if (a->own_cpu) {
+			x->kind = VMM_EXIT_MSR;
+			x->msr.index = index;
+			x->msr.write = write;
+			return;
+		}
+		ok = false;
+		name = "msr #GP";
+	} else if (!write) {
+		val = index == MSR_EFER ? v->efer : *field;
+		v->gpr[VMM_RAX] = (u32)val;
+		v->gpr[VMM_RDX] = val >> 32;
+	} else if (index == MSR_EFER) {
+		ok = svm_write_efer(a, v, val);
+	} else {
+		ok = svm_write_msr_field(index, field, val);
+	}
+	x->kind = VMM_EXIT_NONE;
+	x->what = name;
+	if (ok)
+		v->rip = x->next_rip;
+	else
+		svm_queue_exception(a, X86_TRAP_GP, true, 0);
+}
+
+static void svm_exit_npf(struct svm_arch *a, struct vmm_regs *v,
+			 struct vmm_exit *x)
+{
+	const struct vmcb_control_area *c = &a->vmcb->control;
+	struct axas_exit_fault f;
+	int ret;
+
+	ret = axas_decode_npf(c->exit_info_1, c->exit_info_2, &f);
+	if (ret) {
+		x->kind = VMM_EXIT_FATAL;
+		snprintf(x->why, sizeof(x->why),
+			 "nested page fault code %#llx at %#llx: decoding = %d",
+			 c->exit_info_1, c->exit_info_2, ret);
+		return;
+	}
+	x->kind = VMM_EXIT_FAULT;
+	x->fault.gpa = f.gpa;
+	x->fault.access = f.access;
+	x->fault.flags = f.flags;
+	x->fault.user = c->exit_info_1 & BIT_ULL(2);
+	x->fault.raw = c->exit_info_1;
+}
+
+static void svm_exit_vmmcall(struct svm_arch *a, struct vmm_regs *v,
+			     struct vmm_exit *x)
+{
+	/* An OS guest is offered no hypercall interface. */
+	if (a->own_cpu) {
+		svm_queue_exception(a, X86_TRAP_UD, false, 0);
+		x->kind = VMM_EXIT_NONE;
+		x->what = "vmmcall #UD";
+		return;
+	}
+	x->kind = VMM_EXIT_HYPERCALL;
+}
+
+static void svm_exit_intr(struct svm_arch *a, struct vmm_regs *v,
+			  struct vmm_exit *x)
+{
+	x->kind = VMM_EXIT_INTR;
+}
+
+static void svm_exit_hlt(struct svm_arch *a, struct vmm_regs *v,
+			 struct vmm_exit *x)
+{
+	x->kind = VMM_EXIT_HALT;
+	x->next_rip = svm_next_rip(a, 1);
+}
+
+static void svm_exit_ioio(struct svm_arch *a, struct vmm_regs *v,
+			  struct vmm_exit *x)
+{
+	const struct vmcb_control_area *c = &a->vmcb->control;
+
+	x->kind = VMM_EXIT_IO;
+	x->io.port = c->exit_info_1 >> 16;
+	/* SZ8, SZ16, SZ32 are bits 4-6: the size in bytes. */
+	x->io.size = (c->exit_info_1 >> 4) & 7;
+	x->io.in = c->exit_info_1 & SVM_IOIO_TYPE_MASK;
+	x->io.string = c->exit_info_1 & SVM_IOIO_STR_MASK;
+	x->io.rep = c->exit_info_1 & SVM_IOIO_REP_MASK;
+	/* EXITINFO2 has the next RIP of an IOIO intercept, NRIP save or not. */
+	x->next_rip = c->exit_info_2;
+}
+
+static void svm_exit_cpuid(struct svm_arch *a, struct vmm_regs *v,
+			   struct vmm_exit *x)
+{
+	x->kind = VMM_EXIT_CPUID;
+	x->next_rip = svm_next_rip(a, 2);
+}
+
+/* The guest can take the interrupt it could not take at the last VMRUN. */
+static void svm_exit_vintr(struct svm_arch *a, struct vmm_regs *v,
+			   struct vmm_exit *x)
+{
+	x->kind = VMM_EXIT_IRQ_WINDOW;
+}
+
+static void svm_exit_dr(struct svm_arch *a, struct vmm_regs *v,
+			struct vmm_exit *x)
+{
+	const struct vmcb_control_area *c = &a->vmcb->control;
+	u32 code = c->exit_code;
+
+	/* The demo's guest touches no debug register. */
+	if (!a->own_cpu) {
+		svm_exit_fatal(a, v, x);
+		return;
+	}
+	x->kind = VMM_EXIT_DR;
+	x->dr.write = code >= SVM_EXIT_WRITE_DR0;
+	x->dr.n = (code - SVM_EXIT_READ_DR0) & 0xf;
+	x->dr.gpr = -1;
+	/* With decode assists EXITINFO1 names the GPR (bit 63: valid). */
+	if (a->decode_assists && (c->exit_info_1 & BIT_ULL(63)))
+		x->dr.gpr = c->exit_info_1 & 0xf;
+}
+
+static void svm_exit_shutdown(struct svm_arch *a, struct vmm_regs *v,
+			      struct vmm_exit *x)
+{
+	x->kind = VMM_EXIT_SHUTDOWN;
+}
+
+/* WBINVD and INVD: there is no device whose DMA would need them. */
+static void svm_exit_cache(struct svm_arch *a, struct vmm_regs *v,
+			   struct vmm_exit *x)
+{
+	if (!a->own_cpu) {
+		svm_exit_fatal(a, v, x);
+		return;
+	}
+	x->kind = VMM_EXIT_NONE;
+	x->what = a->vmcb->control.exit_code == SVM_EXIT_WBINVD ? "wbinvd" : "invd";
+	v->rip = svm_next_rip(a, 2);
+}
+
+/*
+ * What an OS guest is not offered: the SVM instructions (EFER.SVME looks
+ * clear), MONITOR/MWAIT, RDPRU, XSETBV (no XSAVE offered), RDTSCP, RSM.
+ */
+static void svm_exit_ud(struct svm_arch *a, struct vmm_regs *v,
+			struct vmm_exit *x)
+{
+	if (!a->own_cpu) {
+		svm_exit_fatal(a, v, x);
+		return;
+	}
+	x->kind = VMM_EXIT_NONE;
+	x->what = "#UD";
+	svm_queue_exception(a, X86_TRAP_UD, false, 0);
+}
+
+/* RDPMC: no performance counter is offered. */
+static void svm_exit_gp(struct svm_arch *a, struct vmm_regs *v,
+			struct vmm_exit *x)
+{
+	if (!a->own_cpu) {
+		svm_exit_fatal(a, v, x);
+		return;
+	}
+	x->kind = VMM_EXIT_NONE;
+	x->what = "rdpmc #GP";
+	svm_queue_exception(a, X86_TRAP_GP, true, 0);
+}
+
+/* #AC in an OS guest: reflected, with its error code. */
+static void svm_exit_ac(struct svm_arch *a, struct vmm_regs *v,
+			struct vmm_exit *x)
+{
+	x->kind = VMM_EXIT_NONE;
+	x->what = "#AC";
+	svm_queue_exception(a, X86_TRAP_AC, true,
+			    a->vmcb->control.exit_info_1);
+}
+
+typedef void (*svm_exit_fn)(struct svm_arch *a, struct vmm_regs *v,
+			    struct vmm_exit *x);
+
+/*
+ * What each exit code is, as KVM's svm_exit_handlers[]. An exit without an
+ * entry is fatal (svm_exit_fatal()), named with the kernel's
+ * SVM_EXIT_REASONS; so are, for the demo's guest, the ones only an OS
+ * guest may cause.
+ */
+static const svm_exit_fn svm_exit_handlers[] = {
+	[SVM_EXIT_READ_DR0 ... SVM_EXIT_READ_DR7] = svm_exit_dr,
+	[SVM_EXIT_WRITE_DR0 ... SVM_EXIT_WRITE_DR7] = svm_exit_dr,
+	[SVM_EXIT_EXCP_BASE + X86_TRAP_AC] = svm_exit_ac,
+	[SVM_EXIT_INTR] = svm_exit_intr,
+	[SVM_EXIT_NMI] = svm_exit_intr,
+	[SVM_EXIT_SMI] = svm_exit_intr,
+	[SVM_EXIT_VINTR] = svm_exit_vintr,
+	[SVM_EXIT_RDPMC] = svm_exit_gp,
+	[SVM_EXIT_CPUID] = svm_exit_cpuid,
+	[SVM_EXIT_RSM] = svm_exit_ud,
+	[SVM_EXIT_INVD] = svm_exit_cache,
+	[SVM_EXIT_HLT] = svm_exit_hlt,
+	[SVM_EXIT_INVLPGA] = svm_exit_ud,
+	[SVM_EXIT_IOIO] = svm_exit_ioio,
+	[SVM_EXIT_MSR] = svm_exit_msr,
+	[SVM_EXIT_SHUTDOWN] = svm_exit_shutdown,
+	[SVM_EXIT_VMRUN] = svm_exit_ud,
+	[SVM_EXIT_VMMCALL] = svm_exit_vmmcall,
+	[SVM_EXIT_VMLOAD] = svm_exit_ud,
+	[SVM_EXIT_VMSAVE] = svm_exit_ud,
+	[SVM_EXIT_STGI] = svm_exit_ud,
+	[SVM_EXIT_CLGI] = svm_exit_ud,
+	[SVM_EXIT_SKINIT] = svm_exit_ud,
+	[SVM_EXIT_RDTSCP] = svm_exit_ud,
+	[SVM_EXIT_WBINVD] = svm_exit_cache,
+	[SVM_EXIT_MONITOR] = svm_exit_ud,
+	[SVM_EXIT_MWAIT] = svm_exit_ud,
+	[SVM_EXIT_XSETBV] = svm_exit_ud,
+	[SVM_EXIT_RDPRU] = svm_exit_ud,
+	[SVM_EXIT_NPF] = svm_exit_npf,
+};
+
+/*
+ * An event whose delivery the exit interrupted (EXITINTINFO): an OS
+ * guest's is delivered again at the next VMRUN, as KVM's
+ * svm_complete_interrupts() does; a software interrupt, #BP or #OF is not
+ * (RIP still points at its instruction, which runs again). Return: false
+ * when the guest may not have one (the demo's).
+ */
+static bool svm_exit_int_info(struct svm_arch *a)
+{
+	const struct vmcb_control_area *c = &a->vmcb->control;
+	u32 info = c->exit_int_info;
+	u32 type = info & SVM_EXITINTINFO_TYPE_MASK;
+	u8 vector = info & SVM_EXITINTINFO_VEC_MASK;
+
+	if (!(info & SVM_EXITINTINFO_VALID))
+		return true;
+	if (!a->own_cpu)
+		return false;
+	if (type == SVM_EXITINTINFO_TYPE_SOFT ||
+	    (type == SVM_EXITINTINFO_TYPE_EXEPT &&
+	     (vector == X86_TRAP_BP || vector == X86_TRAP_OF)))
+		return true;
+	a->event = info;
+	a->event_err = c->exit_int_info_err;
+	return true;
+}
+
+static void svm_decode(struct svm_arch *a, struct vmm_regs *v,
+		       struct vmm_exit *x)
+{
+	const struct vmcb_control_area *c = &a->vmcb->control;
+	svm_exit_fn fn = NULL;
+
+	if (!svm_exit_int_info(a)) {
+		x->kind = VMM_EXIT_FATAL;
+		snprintf(x->why, sizeof(x->why),
+			 "exit %#x (%s) at %#llx while an event was delivered (EXITINTINFO %#x)",
+			 c->exit_code, svm_exit_name(c->exit_code), v->rip,
+			 c->exit_int_info);
+		return;
+	}
+	if (c->exit_code < ARRAY_SIZE(svm_exit_handlers))
+		fn = svm_exit_handlers[c->exit_code];
+	if (!a->own_cpu && c->exit_code == SVM_EXIT_EXCP_BASE + X86_TRAP_AC)
+		fn = NULL;
+	(fn ?: svm_exit_fatal)(a, v, x);
+}
+
+/*
+ * What the next VMRUN delivers, in the order the CPU would take them: an
+ * event the plumbing queued (an exception it raised, or one whose delivery
+ * the last exit interrupted), the VMM's exception, then the VMM's
+ * interrupt if the guest can take one now (RFLAGS.IF set, no interrupt
+ * shadow); otherwise a virtual interrupt is requested with its intercept
+ * (V_IRQ, VINTR), which exits as soon as the guest could take it, as KVM's
+ * svm_enable_irq_window() does.
+ */
+static void svm_inject(struct svm_arch *a, struct vmm_regs *v)
+{
+	struct vmcb_control_area *c = &a->vmcb->control;
+	struct vmcb_save_area *s = &a->vmcb->save;
+	struct vmm_event *e = &v->exception;
+
+	c->int_ctl &= ~V_IRQ_INJECTION_BITS_MASK;
+	vmcb_no_intercept(c, INTERCEPT_VINTR);
+	v->irq_injected = false;
+	v->irq_window = false;
+	if (!a->event && e->pending) {
+		svm_queue_exception(a, e->vector, e->has_error, e->error);
+		e->pending = false;
+	}
+	c->event_inj = a->event;
+	c->event_inj_err = a->event_err;
+	if (v->irq < 0)
+		return;
+	if (!a->event && (s->rflags & X86_EFLAGS_IF) &&
+	    !(c->int_state & SVM_INTERRUPT_SHADOW_MASK)) {
+		c->event_inj = SVM_EVTINJ_VALID | SVM_EVTINJ_TYPE_INTR | v->irq;
+		v->irq_injected = true;
+		return;
+	}
+	c->int_ctl |= V_IRQ_MASK | V_INTR_PRIO_MASK | V_IGN_TPR_MASK;
+	vmcb_intercept(c, INTERCEPT_VINTR);
+	v->irq_window = true;
+}
+
+static void svm_fxrstor(const struct vmm_fpu *fpu)
+{
+	asm volatile("fxrstorq %0" : : "m" (*fpu));
+}
+
+static void svm_fxsave(struct vmm_fpu *fpu)
+{
+	asm volatile("fxsaveq %0" : "=m" (*fpu));
+}
+
 /*
  * Interrupts are disabled: one VMRUN, the exit decoded. The host's FPU
  * state is saved first and reloaded for the next host task that uses it
  * (kernel_fpu_begin() drops this CPU's ownership), so that whatever the
- * guest leaves in the FPU, SSE and AVX registers reaches no host task.
+ * guest leaves in the FPU, SSE and AVX registers reaches no host task; an
+ * OS guest's own x87/SSE state is loaded and stored around VMRUN.
  */
-static void svm_run(void *arch, struct demo_vcpu *v, struct demo_exit *x)
+static void svm_run(void *arch, struct vmm_regs *v, struct vmm_exit *x)
 {
 	struct svm_arch *a = arch;
 	struct vmcb_control_area *c = &a->vmcb->control;
 	struct vmcb_save_area *s = &a->vmcb->save;
 
+	memset(x, 0, sizeof(*x));
 	memcpy(a->regs.gpr, v->gpr, sizeof(a->regs.gpr));
-	s->rax = v->gpr[0];
-	s->rsp = v->gpr[4];
+	s->rax = v->gpr[VMM_RAX];
+	s->rsp = v->gpr[VMM_RSP];
 	s->rip = v->rip;
+	c->tsc_offset = v->tsc_offset;
+	svm_inject(a, v);
+	a->event = 0;
 	kernel_fpu_begin();
+	if (v->fpu)
+		svm_fxrstor(v->fpu);
 	axas_svm_vmrun(a->vmcb_frame->hpa, &a->regs, a->host_frame->hpa);
+	if (v->fpu)
+		svm_fxsave(v->fpu);
 	kernel_fpu_end();
 	c->tlb_ctl = TLB_CONTROL_DO_NOTHING;
 	c->event_inj = 0;
@@ -450,8 +926,8 @@ static void svm_run(void *arch, struct demo_vcpu *v, struct demo_exit *x)
 	}
 
 	memcpy(v->gpr, a->regs.gpr, sizeof(v->gpr));
-	v->gpr[0] = s->rax;
-	v->gpr[4] = s->rsp;
+	v->gpr[VMM_RAX] = s->rax;
+	v->gpr[VMM_RSP] = s->rsp;
 	v->rip = s->rip;
 	v->rflags = s->rflags;
 	v->cr0 = s->cr0;
@@ -462,7 +938,7 @@ static void svm_run(void *arch, struct demo_vcpu *v, struct demo_exit *x)
 	svm_decode(a, v, x);
 }
 
-static const struct demo_arch svm_ops = {
+static const struct vmm_arch svm_ops = {
 	.setup = svm_setup,
 	.enable = svm_enable,
 	.flush = svm_flush,
@@ -471,18 +947,29 @@ static const struct demo_arch svm_ops = {
 	.teardown = svm_teardown,
 };
 
+static bool svm_linux;
+
 static int __init axas_svm_init(void)
 {
+	if (!strcmp(guest, "linux")) {
+		svm_linux = true;
+		return vmm_linux_main(&svm_ops);
+	}
+	if (strcmp(guest, "demo"))
+		return -EINVAL;
 	return demo_main(&svm_ops);
 }
 
 static void __exit axas_svm_exit(void)
 {
-	demo_end();
+	if (svm_linux)
+		vmm_linux_end();
+	else
+		demo_end();
 }
 
 module_init(axas_svm_init);
 module_exit(axas_svm_exit);
-MODULE_DESCRIPTION("A minimal SVM hypervisor running a guest on axas nested page tables");
+MODULE_DESCRIPTION("Minimal SVM hypervisors running a scripted guest or Linux on axas nested page tables");
 MODULE_LICENSE("GPL");
 AXAS_IMPORT_NS();

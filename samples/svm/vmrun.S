@@ -4,7 +4,9 @@
  * registers loaded, and their values saved again at #VMEXIT.
  */
 #include <linux/linkage.h>
+#include <linux/version.h>
 #include <asm/asm.h>
+#include <asm/nospec-branch.h>
 
 /* struct axas_svm_regs: gpr[n] at n * 8, n the x86 register number. */
 #define GPR(n)	((n) * 8)
@@ -19,6 +21,12 @@
  * arriving while the guest runs causes #VMEXIT(INTR); it is taken after
  * STGI once the caller enables interrupts. RAX and RSP of the guest live
  * in the VMCB.
+ *
+ * After #VMEXIT, as KVM's __svm_vcpu_run() does: the return stack buffer
+ * is filled before the first RET and returns are untrained (an IBPB where
+ * the host asks for one on VM exit), as the host's Spectre v2, Retbleed
+ * and SRSO mitigations require, and every register that held a guest
+ * value is cleared, so that none is used speculatively by the host.
  */
 	.text
 SYM_FUNC_START(axas_svm_vmrun)
@@ -79,6 +87,31 @@ SYM_FUNC_START(axas_svm_vmrun)
 	vmsave	%rax
 	pop	%rax
 	vmload	%rax
+
+	/* Before the first RET: the guest may have poisoned the RSB. */
+	FILL_RETURN_BUFFER %rax, RSB_CLEAR_LOOPS, X86_FEATURE_RSB_VMEXIT
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 6, 0)
+	UNTRAIN_RET_VM
+#else
+	UNTRAIN_RET
+	ALTERNATIVE "", "call entry_ibpb", X86_FEATURE_IBPB_ON_VMEXIT
+#endif
+
+	xor	%ecx, %ecx
+	xor	%edx, %edx
+	xor	%ebx, %ebx
+	xor	%ebp, %ebp
+	xor	%esi, %esi
+	xor	%edi, %edi
+	xor	%r8d, %r8d
+	xor	%r9d, %r9d
+	xor	%r10d, %r10d
+	xor	%r11d, %r11d
+	xor	%r12d, %r12d
+	xor	%r13d, %r13d
+	xor	%r14d, %r14d
+	xor	%r15d, %r15d
+	xor	%eax, %eax
 	stgi
 
 	add	$16, %rsp

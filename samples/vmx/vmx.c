@@ -7,7 +7,7 @@
  * the guest with VMLAUNCH/VMRESUME (vmenter.S) and decodes each VM exit
  * into the core's terms. The guest, its scenarios, their predictions, the
  * report and the axas calls that manage guest memory are the core's
- * (../core/core.c; the interface is ../core/demo.h). The plumbing uses
+ * (../core/core.c; the interface is ../vmm/arch.h). The plumbing uses
  * axas's VMM helpers (frames, the EPT capability decoder, the EPT
  * violation decoder) and, at setup, two throwaway spaces: axas must refuse
  * a 5-level EPT table when IA32_VMX_EPT_VPID_CAP has no 5-level walk.
@@ -322,7 +322,7 @@ static int vmx_check_5level(struct axas_pt_cfg pt, char *buf, size_t len)
 	return ret;
 }
 
-static void *vmx_setup(struct demo_arch_info *info, char *why, size_t len)
+static void *vmx_setup(struct vmm_arch_info *info, char *why, size_t len)
 {
 	struct vmx_arch *a;
 	char five[40];
@@ -381,12 +381,12 @@ static void *vmx_setup(struct demo_arch_info *info, char *why, size_t len)
 	}
 	info->gbpages = boot_cpu_has(X86_FEATURE_GBPAGES) &&
 			(info->pt.caps.flags & AXAS_CAP_1G);
-	info->caps = DEMO_CAP_FAULT_RIGHTS | DEMO_CAP_WALK_RW;
+	info->caps = VMM_CAP_FAULT_RIGHTS | VMM_CAP_WALK_RW;
 	if (info->pt.caps.flags & AXAS_CAP_EXEC_ONLY)
-		info->caps |= DEMO_CAP_EXEC_ONLY;
+		info->caps |= VMM_CAP_EXEC_ONLY;
 	if (info->pt.caps.flags & AXAS_CAP_AD)
-		info->caps |= DEMO_CAP_AD;
-	info->hypercall = DEMO_VMCALL;
+		info->caps |= VMM_CAP_AD;
+	info->hypercall = VMM_VMCALL;
 	snprintf(info->host, sizeof(info->host),
 		 "host: %u-level EPT from EPT caps %#llx (%s); A/D %s; 1 GiB leaves %s; VPID %d; INVEPT %s%s%s",
 		 a->levels, a->ept_cap, five,
@@ -480,10 +480,10 @@ static u64 vmx_real_cr4(struct vmx_arch *a, u64 cr4)
 	return (cr4 | a->cr4_fixed0) & a->cr4_fixed1;
 }
 
-static void vmx_seg(unsigned long sel, const struct demo_seg *s)
+static void vmx_seg(unsigned long sel, const struct vmm_seg *s)
 {
 	/* sel is the selector field; base, limit and rights follow it. */
-	u32 ar = demo_seg_vmx_ar(s->attrib);
+	u32 ar = vmm_seg_vmx_ar(s->attrib);
 
 	vmcs_write(sel, s->sel);
 	vmcs_write(sel - GUEST_ES_SELECTOR + GUEST_ES_LIMIT, s->limit);
@@ -492,7 +492,7 @@ static void vmx_seg(unsigned long sel, const struct demo_seg *s)
 	vmcs_write(sel - GUEST_ES_SELECTOR + GUEST_ES_BASE, s->base);
 }
 
-static void vmx_guest_state(struct vmx_arch *a, const struct demo_guest_state *gs)
+static void vmx_guest_state(struct vmx_arch *a, const struct vmm_entry_state *gs)
 {
 	/* The VMM owns every CR0 and CR4 bit: the guest's MOVs to them exit. */
 	vmcs_write(CR0_GUEST_HOST_MASK, ~0UL);
@@ -708,7 +708,7 @@ static int vmx_check(void *arch, unsigned int n, char *note, size_t len)
 }
 
 /* VMXON on this CPU (SDM 24.7), then a VMCS for the guest. */
-static int vmx_enable(void *arch, u64 root, const struct demo_guest_state *gs,
+static int vmx_enable(void *arch, u64 root, const struct vmm_entry_state *gs,
 		      char *why, size_t len)
 {
 	struct vmx_arch *a = arch;
@@ -883,7 +883,7 @@ static const char *vmx_ept_problem(struct vmx_arch *a, u64 e, int level, bool le
 }
 
 /* An EPT misconfiguration: the walk of its GPA, down to the bad entry. */
-static void vmx_misconfig(struct vmx_arch *a, struct demo_exit *x)
+static void vmx_misconfig(struct vmx_arch *a, struct vmm_exit *x)
 {
 	static const char *const name[] = { "PTE", "PDE", "PDPTE", "PML4E", "PML5E" };
 	u64 gpa = vmcs_read(GUEST_PHYSICAL_ADDRESS);
@@ -891,7 +891,7 @@ static void vmx_misconfig(struct vmx_arch *a, struct demo_exit *x)
 	size_t n, len = sizeof(x->why);
 	int level;
 
-	x->kind = DEMO_EXIT_FATAL;
+	x->kind = VMM_EXIT_FATAL;
 	n = scnprintf(x->why, len, "EPT misconfiguration at %#llx:", gpa);
 	for (level = a->levels - 1; level >= 0; level--) {
 		unsigned int i = (gpa >> (12 + 9 * level)) & 511;
@@ -913,19 +913,19 @@ static void vmx_misconfig(struct vmx_arch *a, struct demo_exit *x)
 	scnprintf(x->why + n, len - n, ": no entry the rules reject");
 }
 
-static void vmx_decode_violation(struct demo_exit *x)
+static void vmx_decode_violation(struct vmm_exit *x)
 {
 	u64 qual = vmcs_read(EXIT_QUALIFICATION);
 	u64 gpa = vmcs_read(GUEST_PHYSICAL_ADDRESS);
 	struct axas_exit_fault f;
 
 	if (axas_decode_ept_violation(qual, gpa, false, &f)) {
-		x->kind = DEMO_EXIT_FATAL;
+		x->kind = VMM_EXIT_FATAL;
 		snprintf(x->why, sizeof(x->why),
 			 "EPT violation qualification %#llx at %#llx names no access", qual, gpa);
 		return;
 	}
-	x->kind = DEMO_EXIT_FAULT;
+	x->kind = VMM_EXIT_FAULT;
 	x->fault.gpa = f.gpa;
 	x->fault.access = f.access;
 	x->fault.flags = f.flags;
@@ -1004,7 +1004,7 @@ static const char *vmx_efer(struct vmx_arch *a, bool write)
 }
 
 /* Exits the plumbing handles itself: CR and EFER accesses. */
-static void vmx_emulate(struct vmx_arch *a, u32 reason, struct demo_exit *x,
+static void vmx_emulate(struct vmx_arch *a, u32 reason, struct vmm_exit *x,
 			u64 *rsp)
 {
 	u64 qual = vmcs_read(EXIT_QUALIFICATION);
@@ -1020,12 +1020,12 @@ static void vmx_emulate(struct vmx_arch *a, u32 reason, struct demo_exit *x,
 		bad = vmx_efer(a, reason == EXIT_REASON_MSR_WRITE);
 	}
 	if (bad) {
-		x->kind = DEMO_EXIT_FATAL;
+		x->kind = VMM_EXIT_FATAL;
 		snprintf(x->why, sizeof(x->why), "%s (exit %u, qualification %#llx, RCX %#llx) at %#llx",
 			 bad, reason, qual, a->regs.gpr[1], vmcs_read(GUEST_RIP));
 		return;
 	}
-	x->kind = DEMO_EXIT_NONE;
+	x->kind = VMM_EXIT_NONE;
 	vmcs_write(GUEST_RIP, vmcs_read(GUEST_RIP) + vmcs_read(VM_EXIT_INSTRUCTION_LEN));
 }
 
@@ -1111,14 +1111,14 @@ static void vmx_forward_nmi(struct vmx_arch *a)
 	iret_to_self();
 }
 
-static void vmx_decode(struct vmx_arch *a, u32 reason, struct demo_exit *x, u64 *rsp)
+static void vmx_decode(struct vmx_arch *a, u32 reason, struct vmm_exit *x, u64 *rsp)
 {
 	u64 qual = vmcs_read(EXIT_QUALIFICATION);
 	u64 rip = vmcs_read(GUEST_RIP);
 	u32 info;
 
 	if (reason & VMX_EXIT_REASONS_FAILED_VMENTRY) {
-		x->kind = DEMO_EXIT_FATAL;
+		x->kind = VMM_EXIT_FATAL;
 		snprintf(x->why, sizeof(x->why),
 			 "VM entry failed: exit reason %#x, qualification %#llx", reason, qual);
 		return;
@@ -1131,7 +1131,7 @@ static void vmx_decode(struct vmx_arch *a, u32 reason, struct demo_exit *x, u64 
 		vmx_misconfig(a, x);
 		return;
 	case EXIT_REASON_VMCALL:
-		x->kind = DEMO_EXIT_HYPERCALL;
+		x->kind = VMM_EXIT_HYPERCALL;
 		/* The guest announced scenario 2: plant the leaf now. */
 		if ((a->plant == PLANT_MEMTYPE7 || a->plant == PLANT_WONLY) &&
 		    !a->plant_pa && a->regs.gpr[0] == HC_BEGIN && a->regs.gpr[3] == 2)
@@ -1144,20 +1144,20 @@ static void vmx_decode(struct vmx_arch *a, u32 reason, struct demo_exit *x, u64 
 		}
 		return;
 	case EXIT_REASON_EXTERNAL_INTERRUPT:
-		x->kind = DEMO_EXIT_INTR;
+		x->kind = VMM_EXIT_INTR;
 		return;
 	case EXIT_REASON_EXCEPTION_NMI:
 		/* An NMI: vmx_run() forwarded it to the host already. */
 		if (vmx_exit_nmi(reason)) {
-			x->kind = DEMO_EXIT_INTR;
+			x->kind = VMM_EXIT_INTR;
 			return;
 		}
 		break;
 	case EXIT_REASON_HLT:
-		x->kind = DEMO_EXIT_HALT;
+		x->kind = VMM_EXIT_HALT;
 		return;
 	case EXIT_REASON_IO_INSTRUCTION:
-		x->kind = DEMO_EXIT_IO;
+		x->kind = VMM_EXIT_IO;
 		x->io.port = qual >> 16;
 		x->io.size = (qual & 7) + 1;
 		x->io.in = qual & BIT(3);
@@ -1168,7 +1168,7 @@ static void vmx_decode(struct vmx_arch *a, u32 reason, struct demo_exit *x, u64 
 		vmx_emulate(a, reason, x, rsp);
 		return;
 	}
-	x->kind = DEMO_EXIT_FATAL;
+	x->kind = VMM_EXIT_FATAL;
 	switch ((u16)reason) {
 	case EXIT_REASON_EXCEPTION_NMI:
 		info = vmcs_read(VM_EXIT_INTR_INFO);
@@ -1204,7 +1204,7 @@ struct vmx_host_extra {
 };
 
 /* Interrupts are disabled: one VM entry, the exit decoded. */
-static void vmx_run(void *arch, struct demo_vcpu *v, struct demo_exit *x)
+static void vmx_run(void *arch, struct vmm_regs *v, struct vmm_exit *x)
 {
 	struct vmx_arch *a = arch;
 	struct vmx_host_extra h;
@@ -1215,7 +1215,7 @@ static void vmx_run(void *arch, struct demo_vcpu *v, struct demo_exit *x)
 	memset(x, 0, sizeof(*x));
 	/* The plumbing's own flush accounting: nothing may be owed here. */
 	if (a->flushes_done != a->flushes_asked) {
-		x->kind = DEMO_EXIT_FATAL;
+		x->kind = VMM_EXIT_FATAL;
 		snprintf(x->why, sizeof(x->why),
 			 "a flush is owed at VM entry: %llu asked for, %llu INVEPTs done",
 			 a->flushes_asked, a->flushes_done);
@@ -1257,7 +1257,7 @@ static void vmx_run(void *arch, struct demo_vcpu *v, struct demo_exit *x)
 	if (h.es)
 		loadsegment(es, h.es);
 	if (failed) {
-		x->kind = DEMO_EXIT_FATAL;
+		x->kind = VMM_EXIT_FATAL;
 		snprintf(x->why, sizeof(x->why), "VM%s failed: VM-instruction error %llu",
 			 a->launched ? "RESUME" : "LAUNCH", vmcs_read(VM_INSTRUCTION_ERROR));
 		return;
@@ -1283,7 +1283,7 @@ static void vmx_run(void *arch, struct demo_vcpu *v, struct demo_exit *x)
 	v->cpl = (vmcs_read(GUEST_SS_AR_BYTES) >> 5) & 3;
 }
 
-static const struct demo_arch vmx_ops = {
+static const struct vmm_arch vmx_ops = {
 	.setup = vmx_setup,
 	.enable = vmx_enable,
 	.flush = vmx_flush,

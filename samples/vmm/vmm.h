@@ -1,0 +1,486 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A minimal VMM that boots an unmodified Linux kernel on axas memory.
+ *
+ * It is written once for both vendors: the CPU plumbing is behind
+ * &struct vmm_arch (arch.h, samples/svm, samples/vmx); everything here is
+ * vendor-neutral. What each file is:
+ *
+ *   mem.c     every axas call: the space, the guest's RAM as lazy alloc
+ *             areas, nested faults, guest copies, instruction fetch
+ *   vcpu.c    the vCPU thread: requests and kicks, the flush callback,
+ *             events, HLT, the exit dispatcher (a table of handlers)
+ *   cpuid.c   the CPU the guest sees
+ *   msr.c     the MSR bus: a table of MSR ranges and their devices
+ *   io.c      the port bus: a table of port ranges and their devices;
+ *             every other port reads as all-ones ("no device")
+ *   mmio.c    the MMIO bus: where no area is, a table of devices
+ *   insn.c    the decoder of the instructions that reach MMIO
+ *   lapic.c   local APIC (xAPIC and x2APIC): TSC-deadline timer,
+ *             self-IPIs, EOI
+ *   mtrr.c    MTRRs (storage: guest memory is write-back)
+ *   mce.c     machine-check architecture without banks
+ *   uart.c    8250/16550A UART at 0x3f8, the console
+ *   pm.c      ACPI hardware-reduced sleep/reset registers, PM timer
+ *   rtc.c     MC146818 CMOS RTC
+ *   pit.c     i8254 PIT, counting from the TSC, its output unconnected
+ *   pci.c     PCI configuration mechanism #1 that finds no device
+ *   acpi.c    RSDP, XSDT, FADT, MADT, DSDT
+ *   smbios.c  SMBIOS: the machine's name and its BIOS's date
+ *   loader.c  the x86 64-bit boot protocol: boot_params, e820, command
+ *             line, initramfs, page tables and GDT, the entry state
+ *   linux.c   the module's side: parameters, the run, the report
+ *
+ * One vCPU, on a kthread bound to one CPU; the platform has no interrupt
+ * controller for ISA interrupts (no 8259, no I/O APIC), so every device is
+ * polled by the guest or raises nothing, and the local APIC's timer and
+ * self-IPIs are the only interrupts.
+ */
+#ifndef _AXAS_SAMPLE_VMM_H
+#define _AXAS_SAMPLE_VMM_H
+
+#include <linux/hrtimer.h>
+#include <linux/ktime.h>
+#include <linux/sched.h>
+#include <linux/types.h>
+#include <axas/axas.h>
+#include "arch.h"
+
+/*
+ * The guest-physical layout. RAM is [0, VMM_LOW_RAM_END) and
+ * [VMM_HIGH_RAM, ram end); [VMM_LOW_RAM_END, VMM_HIGH_RAM) is reserved
+ * (EBDA, VGA, BIOS) and holds the ACPI and SMBIOS tables. Everything the loader
+ * writes below 1 MiB sits in low RAM, where the firecracker VMM puts it.
+ */
+#define VMM_GDT			0x500
+#define VMM_BOOT_PARAMS		0x7000
+#define VMM_STACK_TOP		0x8ff0
+#define VMM_PML4		0x9000
+#define VMM_PDPT		0xa000
+#define VMM_PD			0xb000		/* 4 tables: the low 4 GiB */
+#define VMM_CMDLINE		0x20000
+#define VMM_CMDLINE_MAX		0x10000
+#define VMM_LOW_RAM_END		0x9f000
+#define VMM_ACPI		0xe0000		/* RSDP, then the tables */
+#define VMM_ACPI_END		0xf0000
+#define VMM_SMBIOS		0xf0000		/* entry point, then the table */
+#define VMM_ROM			0xff000		/* the reset vector's page */
+#define VMM_RESET_VECTOR	0xffff0		/* F000:FFF0 */
+#define VMM_HIGH_RAM		0x100000
+#define VMM_RAM_MIN		(64ULL << 20)
+#define VMM_RAM_MAX		(3ULL << 30)
+/* The local APIC's MMIO page: unused in x2APIC mode, but architectural. */
+#define VMM_LAPIC_BASE		0xfee00000
+#define VMM_SPACE_SIZE		(4ULL << 30)
+
+/* Ports of the platform (see io.c). */
+#define VMM_PORT_PM		0x600		/* pm.c: 16 ports */
+#define VMM_PM_SLEEP_CTL	0x600
+#define VMM_PM_SLEEP_STS	0x601
+#define VMM_PM_RESET		0x602
+#define VMM_PM_TIMER		0x608
+#define VMM_PM_RESET_VALUE	0x01
+#define VMM_PORT_COM1		0x3f8
+
+/* The MTRRs' MSRs (SDM Vol. 3A, 12.11; the kernel's names are CamelCase). */
+#define VMM_MSR_MTRR_CAP	0x0fe		/* IA32_MTRRCAP */
+#define VMM_MSR_MTRR_VAR	0x200		/* IA32_MTRR_PHYSBASE0 */
+#define VMM_MSR_MTRR_VAR_END	0x20f		/* IA32_MTRR_PHYSMASK7 */
+#define VMM_MSR_MTRR_FIX64K	0x250		/* IA32_MTRR_FIX64K_00000 */
+#define VMM_MSR_MTRR_FIX16K	0x258		/* 80000, A0000 */
+#define VMM_MSR_MTRR_FIX4K	0x268		/* C0000 to F8000 */
+#define VMM_MSR_MTRR_FIX4K_END	0x26f
+#define VMM_MSR_MTRR_DEF_TYPE	0x2ff		/* IA32_MTRR_DEF_TYPE */
+
+/* Frequencies the guest's devices count at. */
+#define VMM_PIT_HZ		1193182
+#define VMM_PM_TIMER_HZ		3579545
+
+struct vmm_vm;
+struct vmm_vcpu;
+
+/**
+ * struct vmm_lapic - the local APIC, in xAPIC or x2APIC mode (lapic.c)
+ * @base: IA32_APIC_BASE (the page, BSP, EN, EXTD)
+ * @id: APIC ID
+ * @ldr: xAPIC logical destination register
+ * @dfr: xAPIC destination format register
+ * @icr: interrupt command register (xAPIC: ICR2 in bits 63:32)
+ * @svr: spurious-interrupt vector register (bit 8: enabled)
+ * @tpr: task priority
+ * @lvt: LVT timer, thermal, performance, LINT0, LINT1, error
+ * @esr: error status
+ * @irr: interrupts requested
+ * @isr: interrupts in service
+ * @tdcr: timer divide configuration (stored; one-shot mode is not offered)
+ * @deadline: IA32_TSC_DEADLINE, in guest TSC; 0 when disarmed
+ * @timer: fires at the deadline, on the vCPU's CPU
+ * @timer_fired: set by @timer, turned into the timer's vector in @irr by
+ *	the vCPU
+ * @vcpu: its vCPU, to wake from HLT
+ */
+struct vmm_lapic {
+	u64 base;
+	u32 id;
+	u32 ldr;
+	u32 dfr;
+	u64 icr;
+	u32 svr;
+	u32 tpr;
+	u32 lvt[6];
+	u32 esr;
+	u32 irr[8];
+	u32 isr[8];
+	u32 tdcr;
+	u64 deadline;
+	struct hrtimer timer;
+	atomic_t timer_fired;
+	struct vmm_vcpu *vcpu;
+};
+
+/**
+ * struct vmm_uart - an 8250/16550A UART, the guest's console (uart.c)
+ * @ier: interrupt enable (no interrupt line is connected)
+ * @lcr: line control
+ * @mcr: modem control
+ * @scr: scratch
+ * @dll: divisor latch, low byte
+ * @dlm: divisor latch, high byte
+ * @fcr: FIFO control (bit 0: FIFOs on)
+ * @thri: a "transmitter holding register empty" interrupt is pending
+ * @line: the line the guest is writing
+ * @len: its length
+ */
+struct vmm_uart {
+	u8 ier, lcr, mcr, scr, dll, dlm, fcr;
+	bool thri;
+	char line[240];
+	unsigned int len;
+};
+
+/**
+ * struct vmm_pm - ACPI hardware-reduced registers and the PM timer (pm.c)
+ * @sleep_sts: the sleep status register (WAK_STS)
+ */
+struct vmm_pm {
+	u8 sleep_sts;
+};
+
+/**
+ * struct vmm_rtc - an MC146818 CMOS RTC and its NVRAM (rtc.c)
+ * @index: the register port 0x70 selected
+ * @cmos: registers A to D and the NVRAM (the time is read from the host)
+ */
+struct vmm_rtc {
+	u8 index;
+	u8 cmos[128];
+};
+
+/**
+ * struct vmm_pit_channel - one counter of the i8254
+ * @reload: the count loaded (0 means 65536)
+ * @start: guest TSC when it was loaded
+ * @mode: operating mode 0-5
+ * @rw: access mode: 1 LSB, 2 MSB, 3 LSB then MSB
+ * @write_msb: the next write of mode 3 is the MSB
+ * @read_msb: the next read of mode 3 is the MSB
+ * @latched: a count was latched
+ * @latch: the latched count
+ * @loaded: a count was loaded since the mode was set
+ */
+struct vmm_pit_channel {
+	u32 reload;
+	u64 start;
+	u8 mode;
+	u8 rw;
+	bool write_msb;
+	bool read_msb;
+	bool latched;
+	u16 latch;
+	bool loaded;
+};
+
+/**
+ * struct vmm_pit - an i8254 PIT and port 0x61 (pit.c)
+ * @ch: its three counters
+ * @port61: port 0x61's writable bits (0: channel 2 gate, 1: speaker)
+ */
+struct vmm_pit {
+	struct vmm_pit_channel ch[3];
+	u8 port61;
+};
+
+/**
+ * struct vmm_pci - PCI configuration mechanism #1 (pci.c)
+ * @addr: CONFIG_ADDRESS, the dword at 0xcf8
+ */
+struct vmm_pci {
+	u32 addr;
+};
+
+/**
+ * struct vmm_mtrr - the MTRRs, as storage (mtrr.c)
+ * @def_type: IA32_MTRR_DEF_TYPE
+ * @fixed: the 11 fixed-range MTRRs
+ * @var: 8 variable ranges, base and mask
+ */
+struct vmm_mtrr {
+	u64 def_type;
+	u64 fixed[11];
+	u64 var[16];
+};
+
+/**
+ * struct vmm_vcpu - one virtual CPU
+ * @vm: its VM
+ * @entry: the guest's first state (loader.c)
+ * @regs: the guest's registers and the events of the next entry
+ * @exit: the last exit
+ * @fpu: the guest's x87/SSE registers
+ * @lapic: its local APIC
+ * @dr: the guest's DR0-DR3, DR6 and DR7 as it wrote them (the hardware's
+ *	stay the host's; no guest breakpoint fires)
+ * @halted: the guest ran HLT and waits for an interrupt
+ * @requests: VMM_REQ_* bits, honoured before the next entry
+ * @in_guest: in guest mode or about to enter (interrupts disabled)
+ * @stop_kicked: the stop request found it in guest mode and kicked it
+ * @task: its thread
+ * @cpu: the CPU its thread is bound to
+ */
+struct vmm_vcpu {
+	struct vmm_vm *vm;
+	struct vmm_entry_state entry;
+	struct vmm_regs regs;
+	struct vmm_exit exit;
+	struct vmm_fpu fpu;
+	struct vmm_lapic lapic;
+	u64 dr[8];
+	bool halted;
+	unsigned long requests;
+	bool in_guest;
+	bool stop_kicked;
+	struct task_struct *task;
+	int cpu;
+};
+
+#define VMM_REQ_FLUSH	0
+#define VMM_REQ_STOP	1
+
+/* How the run ended. */
+enum vmm_end {
+	VMM_RUNNING,
+	VMM_POWER_OFF,		/* ACPI S5: what the guest is asked to do */
+	VMM_RESET,		/* reset register, triple fault */
+	VMM_FAILED,		/* the VMM stopped it: @why */
+	VMM_STOPPED,		/* the module was unloaded */
+	VMM_TIMEOUT,
+};
+
+#define VMM_TOP_PORTS	12
+#define VMM_TOP_MSRS	12
+#define VMM_TOP_ARCH	12
+
+/**
+ * struct vmm_counts - what happened, for the report
+ * @exits: exits by kind
+ * @npf_ram: nested faults in RAM, handed to axas_fault()
+ * @npf_mmio: nested faults where no area is (no device is there either)
+ * @injected: interrupts delivered
+ * @irq_windows: entries that had to wait for the guest to take one
+ * @exceptions: exceptions the VMM delivered (#GP for a refused MSR, ...)
+ * @halts: HLTs that slept
+ * @halt_ns: time slept in HLT
+ * @axas_calls: calls of axas functions on the vCPU's path
+ * @axas_ns: time spent in them
+ * @mmio: MMIO accesses by device (mmio.c's table)
+ * @port: port exits by device (the order of io.c's table; the last: none)
+ * @msr: MSR exits by device (the order of msr.c's table; the last: #GP)
+ * @other_port: the ports no device answers, and how often (first seen)
+ * @other_port_count: their counts
+ * @gp_msr: the MSRs refused with #GP (first seen)
+ * @gp_msr_count: their counts
+ * @arch: what the arch handled itself (vmm_exit.what, first seen)
+ * @arch_count: how often
+ */
+struct vmm_counts {
+	u64 exits[VMM_EXIT_KINDS];
+	u64 npf_ram;
+	u64 npf_mmio;
+	u64 injected;
+	u64 irq_windows;
+	u64 exceptions;
+	u64 halts;
+	s64 halt_ns;
+	u64 axas_calls;
+	s64 axas_ns;
+	u64 mmio[2];
+	u64 port[8];
+	u64 msr[8];
+	u16 other_port[VMM_TOP_PORTS];
+	u64 other_port_count[VMM_TOP_PORTS];
+	u32 gp_msr[VMM_TOP_MSRS];
+	u64 gp_msr_count[VMM_TOP_MSRS];
+	const char *arch[VMM_TOP_ARCH];
+	u64 arch_count[VMM_TOP_ARCH];
+};
+
+/**
+ * struct vmm_vm - one guest
+ * @ops: the CPU plumbing
+ * @arch: its context
+ * @info: what it said at setup
+ * @space: the guest's memory
+ * @ram_size: bytes of RAM
+ * @pgsize: frame size of the RAM above 2 MiB
+ * @tsc_khz: the TSC's frequency, the host's
+ * @vcpu: the one vCPU
+ * @uart: COM1
+ * @pm: ACPI registers
+ * @rtc: CMOS RTC
+ * @pit: i8254
+ * @pci: configuration mechanism #1
+ * @mtrr: MTRRs
+ * @mcg_status: IA32_MCG_STATUS (mce.c)
+ * @end: how the run ended (&enum vmm_end)
+ * @why: what ended it, for the report
+ * @deadline: jiffies by which the guest must have finished
+ * @console_line: called with each line the guest writes to its console
+ * @finish: called on the vCPU's thread once the guest has stopped and
+ *	virtualization is off: the report, and freeing the guest
+ * @cookie: for @console_line and @finish
+ * @counts: what happened
+ * @start: the first entry
+ * @ns: the run's length
+ */
+struct vmm_vm {
+	const struct vmm_arch *ops;
+	void *arch;
+	struct vmm_arch_info info;
+	struct axas_space *space;
+	u64 ram_size;
+	unsigned long pgsize;
+	unsigned int tsc_khz;
+	struct vmm_vcpu vcpu;
+	struct vmm_uart uart;
+	struct vmm_pm pm;
+	struct vmm_rtc rtc;
+	struct vmm_pit pit;
+	struct vmm_pci pci;
+	struct vmm_mtrr mtrr;
+	u64 mcg_status;
+	enum vmm_end end;
+	char why[200];
+	unsigned long deadline;
+	void (*console_line)(void *cookie, const char *line);
+	void (*finish)(void *cookie);
+	void *cookie;
+	struct vmm_counts counts;
+	ktime_t start;
+	s64 ns;
+};
+
+__printf(3, 4) void vmm_stop(struct vmm_vm *vm, enum vmm_end end,
+			     const char *fmt, ...);
+
+/* The guest's TSC now, and TSC ticks at @hz since @since. */
+u64 vmm_guest_tsc(struct vmm_vcpu *vcpu);
+u64 vmm_ticks_since(struct vmm_vcpu *vcpu, u64 since, u32 hz);
+
+/**
+ * struct vmm_insn - the memory access of an instruction (insn.c)
+ * @bytes: the instruction's bytes, as fetched
+ * @len: its length
+ * @kind: VMM_INSN_*
+ * @size: bytes accessed: 1, 2, 4 or 8
+ * @reg: the general-purpose register loaded, stored or exchanged
+ * @high_byte: @reg is AH, CH, DH or BH (bits 15:8 of @reg - 4)
+ * @zero_extend: MOVZX: the destination's size (2, 4 or 8), else 0
+ * @imm: the immediate stored
+ * @gva: the linear address accessed
+ * @rip_relative: @gva was RIP-relative
+ */
+struct vmm_insn {
+	u8 bytes[15];
+	u8 len;
+	u8 kind;
+	u8 size;
+	u8 reg;
+	bool high_byte;
+	u8 zero_extend;
+	s64 imm;
+	u64 gva;
+	bool rip_relative;
+};
+
+#define VMM_INSN_LOAD		1
+#define VMM_INSN_STORE		2
+#define VMM_INSN_STORE_IMM	3
+#define VMM_INSN_XCHG		4
+
+/* mem.c: every axas call. */
+int vmm_mem_create(struct vmm_vm *vm);
+void vmm_mem_destroy(struct vmm_vm *vm, struct axas_space_stats *after);
+int vmm_mem_write(struct vmm_vm *vm, u64 gpa, const void *buf, size_t len);
+int vmm_mem_fault(struct vmm_vcpu *vcpu, const struct vmm_fault *f);
+int vmm_mem_fetch(struct vmm_vcpu *vcpu, void *buf, size_t len);
+int vmm_mem_translate(struct vmm_vcpu *vcpu, u64 gva, bool write, u64 *gpa);
+u64 vmm_mem_root(struct vmm_vm *vm);
+void vmm_mem_stats(struct vmm_vm *vm, struct axas_space_stats *st);
+
+/* vcpu.c */
+int vmm_vcpu_start(struct vmm_vm *vm);
+void vmm_vcpu_stop(struct vmm_vm *vm);
+void vmm_flush(void *cookie, u64 gpa, u64 size);
+void vmm_inject_exception(struct vmm_vcpu *vcpu, u8 vector, bool has_error,
+			  u32 error);
+
+/* cpuid.c */
+void vmm_cpuid(struct vmm_vcpu *vcpu, u32 leaf, u32 subleaf, u32 out[4]);
+bool vmm_cpuid_has_tsc_freq(void);
+
+/* insn.c, mmio.c */
+int vmm_insn_decode(struct vmm_vcpu *vcpu, struct vmm_insn *in);
+int vmm_mmio(struct vmm_vcpu *vcpu, const struct vmm_fault *f);
+extern const char *const vmm_mmio_devices[];
+
+/* msr.c, io.c */
+int vmm_msr(struct vmm_vcpu *vcpu, u32 index, bool write, u64 *val);
+void vmm_io(struct vmm_vcpu *vcpu, u16 port, u8 size, bool in, u32 *val);
+extern const char *const vmm_msr_devices[];
+extern const char *const vmm_io_devices[];
+
+/* The devices' handlers, which msr.c and io.c's tables name. */
+void vmm_lapic_init(struct vmm_vcpu *vcpu);
+void vmm_lapic_exit(struct vmm_vcpu *vcpu);
+int vmm_lapic_msr(struct vmm_vcpu *vcpu, u32 index, bool write, u64 *val);
+int vmm_lapic_mmio(struct vmm_vcpu *vcpu, u64 offset, unsigned int size,
+		   bool write, u64 *val);
+int vmm_lapic_pending(struct vmm_lapic *lapic);
+void vmm_lapic_accept(struct vmm_lapic *lapic, int vector);
+bool vmm_lapic_woken(struct vmm_lapic *lapic);
+
+int vmm_mce_msr(struct vmm_vcpu *vcpu, u32 index, bool write, u64 *val);
+void vmm_mtrr_init(struct vmm_mtrr *mtrr);
+int vmm_mtrr_msr(struct vmm_vcpu *vcpu, u32 index, bool write, u64 *val);
+
+void vmm_uart_io(struct vmm_vcpu *vcpu, u16 offset, u8 size, bool in, u32 *val);
+void vmm_uart_flush(struct vmm_vm *vm);
+void vmm_pm_io(struct vmm_vcpu *vcpu, u16 offset, u8 size, bool in, u32 *val);
+void vmm_rtc_init(struct vmm_rtc *rtc);
+void vmm_rtc_io(struct vmm_vcpu *vcpu, u16 offset, u8 size, bool in, u32 *val);
+void vmm_pit_io(struct vmm_vcpu *vcpu, u16 offset, u8 size, bool in, u32 *val);
+void vmm_port61_io(struct vmm_vcpu *vcpu, u16 offset, u8 size, bool in, u32 *val);
+void vmm_pci_io(struct vmm_vcpu *vcpu, u16 offset, u8 size, bool in, u32 *val);
+
+/* acpi.c, loader.c */
+int vmm_acpi_build(struct vmm_vm *vm, u64 *rsdp);
+int vmm_smbios_build(struct vmm_vm *vm);
+int vmm_load_linux(struct vmm_vm *vm, const void *kernel, size_t kernel_size,
+		   const void *initrd, size_t initrd_size, const char *cmdline,
+		   struct vmm_entry_state *gs, char *why, size_t len);
+
+/* linux.c: the module's entry points, called by an arch's module. */
+int vmm_linux_main(const struct vmm_arch *ops);
+void vmm_linux_end(void);
+
+#endif /* _AXAS_SAMPLE_VMM_H */
