@@ -3,9 +3,9 @@
  * The instructions a guest reaches MMIO with, decoded: a nested fault
  * says which GPA was touched and whether it was a write, not what the
  * instruction does with the value. The decoder reads the instruction at
- * RIP through the guest's page tables (vmm_mem_fetch(), axas_walk() and
- * axas_read()) and understands what compilers emit for a device register
- * in 64-bit mode:
+ * RIP through the guest's page tables (vmm_mem_fetch(), axas_gva_read()
+ * with AXAS_WALK_FETCH) and understands what compilers emit for a device
+ * register in 64-bit mode:
  *
  *   88/89, 8a/8b   MOV r/m, r and MOV r, r/m (8, 16, 32, 64 bits)
  *   c6/c7 /0       MOV r/m, imm8/imm16/imm32 (sign-extended for 64 bits)

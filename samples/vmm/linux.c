@@ -21,6 +21,7 @@
  *   linux: nested faults: ... installed, ... refused; where no area is
  *   linux: port exits / msr exits by device, and the ones no device had
  *   linux: interrupts, HLT sleeps, the time in axas calls
+ *   linux: the time in faults, the frames zeroed ahead in HLT (prefill=)
  *   linux: space at the end: frames, table pages, leaves
  *   linux: after shutdown: 0 frames, 1 table pages (the root), ...
  *   RESULT PASS|FAIL|STOPPED (...)
@@ -65,6 +66,9 @@ MODULE_PARM_DESC(result, "guest=linux: what the guest's result line starts with"
 static bool tsc_hint = true;
 module_param(tsc_hint, bool, 0444);
 MODULE_PARM_DESC(tsc_hint, "guest=linux: on AMD, tell the kernel the TSC's frequency (tsc_early_khz=); 0: let it calibrate");
+static bool prefill = true;
+module_param(prefill, bool, 0444);
+MODULE_PARM_DESC(prefill, "guest=linux: zero frames for the guest's faults while it halts (axas_prefill())");
 static unsigned int boot_timeout_s = 600;
 module_param(boot_timeout_s, uint, 0444);
 MODULE_PARM_DESC(boot_timeout_s, "guest=linux: stop the guest after this many seconds");
@@ -231,6 +235,9 @@ static void linux_report(struct vmm_linux *l, const struct axas_space_stats *st)
 		c->axas_calls, c->axas_ns / NSEC_PER_MSEC, vm->ns / NSEC_PER_MSEC,
 		vm->ns ? c->axas_ns * 100 / vm->ns : 0,
 		vm->ns ? c->axas_ns * 1000 / vm->ns % 10 : 0);
+	pr_info("linux: nested faults in RAM took %lld ms in axas_fault(); frames zeroed ahead while the guest halted: %llu in %lld ms (prefill=%d), %lu left in the pool\n",
+		c->fault_ns / NSEC_PER_MSEC, c->prefill_frames,
+		c->prefill_ns / NSEC_PER_MSEC, vm->prefill, st->pool_frames);
 	pr_info("linux: space at the end: %lu frames (%lu MiB), %lu table pages; leaves 4K %lu, 2M %lu, 1G %lu; console %u lines\n",
 		st->frames, st->frames >> (20 - PAGE_SHIFT), st->tables,
 		st->leaves[0], st->leaves[1], st->leaves[2], l->lines);
@@ -308,6 +315,7 @@ static int linux_setup(struct vmm_linux *l)
 	}
 	vm->ram_size = (u64)mem_mb << 20;
 	vm->pgsize = strcmp(frames, "2M") ? SZ_4K : SZ_2M;
+	vm->prefill = prefill;
 	vm->tsc_khz = tsc_khz;
 	if (!vm->tsc_khz) {
 		vmm_stop(vm, VMM_FAILED, "the host does not know its TSC's frequency");

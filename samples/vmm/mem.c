@@ -17,18 +17,19 @@
  *	                                        to 4 KiB) or 4 KiB      RWX
  *
  * and no area elsewhere: the guest's access there is a nested fault that
- * axas answers with -ENOENT, which would be a device's MMIO; this platform
- * has none (its local APIC is in x2APIC mode, reached through MSRs).
+ * axas answers with -ENOENT, a device's MMIO (mmio.c: the local APIC's
+ * page).
  *
  * Each call on the vCPU's path is timed (vmm_counts.axas_ns), for the
  * report's share of the host's time spent in axas.
  *
  * Every read and walk here faults lazy pages in (AXAS_COPY_FAULT,
  * AXAS_WALK_FAULT_IN), as the guest's CPU would have, so axas never
- * answers "not faulted in yet" (-EFAULT today, -ENODATA to come); any
- * errno stops the guest with its value, and an answer of axas_walk() this
- * VMM does not know becomes -EINVAL: the walk flags, the errnos and the
- * answers are all read here, in one place.
+ * answers "not installed yet" (-ENODATA); a walk that needs a right the
+ * guest's table page lacks (AXAS_WALK_NESTED_FAULT) is the nested fault
+ * the CPU would have taken, handed to axas_fault() before the walk runs
+ * again; any other errno stops the guest with its value: the walk flags,
+ * the errnos and the answers are all read here, in one place.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -38,6 +39,11 @@
 #include <axas/axas.h>
 #include <axas/walk.h>
 #include "vmm.h"
+
+/* The pool's limits, and the frames one axas_prefill() may add. */
+#define VMM_POOL_FRAMES		2048
+#define VMM_POOL_BLOCKS		8
+#define VMM_PREFILL_CHUNK	512
 
 /* Time one axas call on the vCPU's path. */
 #define vmm_axas(vm, call) ({						\
@@ -79,6 +85,18 @@ int vmm_mem_create(struct vmm_vm *vm)
 		vm->space = NULL;
 		vmm_stop(vm, VMM_FAILED, "axas_space_create() = %d", ret);
 		return ret;
+	}
+	/*
+	 * Frames zeroed while the guest halts, for the faults to come: 8 MiB
+	 * of 4 KiB frames, and 16 MiB of 2 MiB ones where the RAM has them.
+	 */
+	if (vm->prefill) {
+		ret = axas_pool_limit(vm->space, VMM_POOL_FRAMES,
+				      vm->pgsize == SZ_2M ? VMM_POOL_BLOCKS : 0);
+		if (ret) {
+			vmm_stop(vm, VMM_FAILED, "axas_pool_limit() = %d", ret);
+			return ret;
+		}
 	}
 	for (i = 0; i < ARRAY_SIZE(areas); i++) {
 		/* Lazy: no AXAS_AREA_POPULATE. */
@@ -133,8 +151,28 @@ int vmm_mem_write(struct vmm_vm *vm, u64 gpa, const void *buf, size_t len)
 int vmm_mem_fault(struct vmm_vcpu *vcpu, const struct vmm_fault *f)
 {
 	struct vmm_vm *vm = vcpu->vm;
+	s64 before = vm->counts.axas_ns;
+	int ret = vmm_axas(vm, axas_fault(vm->space, f->gpa, f->access));
 
-	return vmm_axas(vm, axas_fault(vm->space, f->gpa, f->access));
+	vm->counts.fault_ns += vm->counts.axas_ns - before;
+	return ret;
+}
+
+/*
+ * Idle time (the guest halted, no interrupt due yet): zero one chunk of
+ * frames for the guest's next faults. The vCPU's thread pays for it, in
+ * time it would have slept. Return: frames added; 0 when the pool is
+ * full (or memory short); a negative errno.
+ */
+long vmm_mem_prefill(struct vmm_vm *vm)
+{
+	ktime_t t0 = ktime_get();
+	long ret = axas_prefill(vm->space, VMM_PREFILL_CHUNK);
+
+	vm->counts.prefill_ns += ktime_to_ns(ktime_sub(ktime_get(), t0));
+	if (ret > 0)
+		vm->counts.prefill_frames += ret;
+	return ret;
 }
 
 /* The guest's paging state, as the exit left it, for axas_walk(). */
@@ -151,8 +189,31 @@ static void vmm_walk_state(struct vmm_vcpu *vcpu, struct axas_walk_state *st)
 	st->cpl = r->cpl;
 	st->maxphyaddr = vcpu->vm->info.maxphyaddr;
 	/* cpuid.c offers no 1 GiB pages. */
-	st->flags = AXAS_WALK_NO_1G;
+	st->flags = AXAS_GUEST_NO_1G;
 }
+
+/*
+ * An answer of axas_walk() or axas_gva_read() as this VMM acts on it: 0;
+ * -EFAULT when the guest would take a page fault; -EAGAIN after the
+ * nested fault the guest's own walk would have taken was handled (walk
+ * again); another errno from axas (an answer this VMM does not know is
+ * -EINVAL).
+ */
+static int vmm_walk_answer(struct vmm_vm *vm, int ret,
+			   const struct axas_walk_result *res)
+{
+	if (ret == AXAS_WALK_PAGE_FAULT)
+		return -EFAULT;
+	if (ret == AXAS_WALK_NESTED_FAULT) {
+		ret = vmm_axas(vm, axas_fault(vm->space, res->table_gpa,
+					      res->nested_access));
+		return ret < 0 ? ret : -EAGAIN;
+	}
+	return ret > 0 ? -EINVAL : ret;
+}
+
+/* Tries of a walk whose table pages the VMM faults in first. */
+#define VMM_WALK_TRIES	4
 
 /*
  * The GPA of @gva, for a read or a write, through the guest's page tables
@@ -164,53 +225,38 @@ int vmm_mem_translate(struct vmm_vcpu *vcpu, u64 gva, bool write, u64 *gpa)
 	struct vmm_vm *vm = vcpu->vm;
 	struct axas_walk_state st;
 	struct axas_walk_result res;
-	int ret;
+	int ret = -EAGAIN, tries;
 
 	vmm_walk_state(vcpu, &st);
-	ret = vmm_axas(vm, axas_walk(vm->space, &st, gva,
-				     (write ? AXAS_WALK_WRITE : 0) | AXAS_WALK_FAULT_IN,
-				     &res));
-	if (ret == AXAS_WALK_PAGE_FAULT)
-		return -EFAULT;
-	if (ret)
-		return ret < 0 ? ret : -EINVAL;
-	*gpa = res.gpa;
-	return 0;
+	for (tries = 0; ret == -EAGAIN && tries < VMM_WALK_TRIES; tries++)
+		ret = vmm_walk_answer(vm, vmm_axas(vm, axas_walk(vm->space, &st, gva,
+				      (write ? AXAS_WALK_WRITE : 0) | AXAS_WALK_FAULT_IN,
+				      &res)), &res);
+	if (!ret)
+		*gpa = res.gpa;
+	return ret;
 }
 
 /*
  * Fetch @len bytes of the instruction at RIP, through the guest's page
- * tables with its rights, across a page boundary if it crosses one. A
- * table or code page not faulted in yet is faulted in (the guest's CPU
- * would have, to run the instruction). Return: 0; -EFAULT when the guest
- * itself would take a page fault there; another errno from axas.
+ * tables with the fetch's rights, across a page boundary if it crosses
+ * one, in one axas_gva_read(). A table or code page not faulted in yet is
+ * faulted in (the guest's CPU would have, to run the instruction).
+ * Return: 0; -EFAULT when the guest itself would take a page fault there;
+ * another errno from axas.
  */
 int vmm_mem_fetch(struct vmm_vcpu *vcpu, void *buf, size_t len)
 {
 	struct vmm_vm *vm = vcpu->vm;
 	struct axas_walk_state st;
 	struct axas_walk_result res;
-	u64 gva = vcpu->regs.rip;
-	size_t done = 0, chunk;
-	int ret;
+	int ret = -EAGAIN, tries;
 
 	vmm_walk_state(vcpu, &st);
-	while (done < len) {
-		ret = vmm_axas(vm, axas_walk(vm->space, &st, gva + done,
-					     AXAS_WALK_FETCH | AXAS_WALK_FAULT_IN,
-					     &res));
-		if (ret == AXAS_WALK_PAGE_FAULT)
-			return -EFAULT;
-		/* A negative errno, or an answer this VMM does not know. */
-		if (ret)
-			return ret < 0 ? ret : -EINVAL;
-		chunk = min_t(size_t, len - done,
-			      PAGE_SIZE - offset_in_page(gva + done));
-		ret = vmm_axas(vm, axas_read(vm->space, res.gpa, buf + done,
-					     chunk, AXAS_COPY_FAULT));
-		if (ret)
-			return ret;
-		done += chunk;
-	}
-	return 0;
+	for (tries = 0; ret == -EAGAIN && tries < VMM_WALK_TRIES; tries++)
+		ret = vmm_walk_answer(vm, vmm_axas(vm, axas_gva_read(vm->space, &st,
+				      vcpu->regs.rip, buf, len,
+				      AXAS_WALK_FETCH | AXAS_WALK_FAULT_IN, &res)),
+				      &res);
+	return ret;
 }

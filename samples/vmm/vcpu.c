@@ -325,10 +325,18 @@ static const vmm_exit_fn vmm_exit_handlers[VMM_EXIT_KINDS] = {
 	[VMM_EXIT_FATAL] = vmm_exit_fatal,
 };
 
+/* Is there a reason to leave HLT: an interrupt, the unload, a stop? */
+static bool vmm_halt_done(struct vmm_vcpu *vcpu)
+{
+	return vmm_lapic_woken(&vcpu->lapic) || kthread_should_stop() ||
+	       test_bit(VMM_REQ_STOP, &vcpu->requests);
+}
+
 /*
- * The guest ran HLT: sleep until its local APIC has an interrupt (the
- * timer's hrtimer wakes this thread), the module is unloaded or the run's
- * time is up.
+ * The guest ran HLT: first use the idle time to zero frames for its next
+ * faults (axas_prefill(), a chunk at a time, while nothing wakes it),
+ * then sleep until its local APIC has an interrupt (the timer's hrtimer
+ * wakes this thread), the module is unloaded or the run's time is up.
  */
 static void vmm_halt(struct vmm_vcpu *vcpu)
 {
@@ -337,10 +345,11 @@ static void vmm_halt(struct vmm_vcpu *vcpu)
 	long left;
 
 	vm->counts.halts++;
+	while (vm->prefill && !vmm_halt_done(vcpu) && vmm_mem_prefill(vm) > 0)
+		cond_resched();
 	for (;;) {
 		set_current_state(TASK_INTERRUPTIBLE);
-		if (vmm_lapic_woken(&vcpu->lapic) || kthread_should_stop() ||
-		    test_bit(VMM_REQ_STOP, &vcpu->requests))
+		if (vmm_halt_done(vcpu))
 			break;
 		left = (long)(vm->deadline - jiffies);
 		if (left <= 0)

@@ -292,6 +292,10 @@ enum vmm_end {
  * @halt_ns: time slept in HLT
  * @axas_calls: calls of axas functions on the vCPU's path
  * @axas_ns: time spent in them
+ * @fault_ns: of @axas_ns, the time in axas_fault() for nested faults
+ * @prefill_frames: 4 KiB frames axas_prefill() zeroed while the guest
+ *	halted (a 2 MiB frame counts 512)
+ * @prefill_ns: the time that took (part of @halt_ns, not of @axas_ns)
  * @mmio: MMIO accesses by device (mmio.c's table)
  * @port: port exits by device (the order of io.c's table; the last: none)
  * @msr: MSR exits by device (the order of msr.c's table; the last: #GP)
@@ -313,6 +317,9 @@ struct vmm_counts {
 	s64 halt_ns;
 	u64 axas_calls;
 	s64 axas_ns;
+	s64 fault_ns;
+	u64 prefill_frames;
+	s64 prefill_ns;
 	u64 mmio[2];
 	u64 port[8];
 	u64 msr[8];
@@ -332,6 +339,7 @@ struct vmm_counts {
  * @space: the guest's memory
  * @ram_size: bytes of RAM
  * @pgsize: frame size of the RAM above 2 MiB
+ * @prefill: zero frames for the guest's faults while it halts
  * @tsc_khz: the TSC's frequency, the host's
  * @vcpu: the one vCPU
  * @uart: COM1
@@ -359,6 +367,7 @@ struct vmm_vm {
 	struct axas_space *space;
 	u64 ram_size;
 	unsigned long pgsize;
+	bool prefill;
 	unsigned int tsc_khz;
 	struct vmm_vcpu vcpu;
 	struct vmm_uart uart;
@@ -422,6 +431,7 @@ int vmm_mem_create(struct vmm_vm *vm);
 void vmm_mem_destroy(struct vmm_vm *vm, struct axas_space_stats *after);
 int vmm_mem_write(struct vmm_vm *vm, u64 gpa, const void *buf, size_t len);
 int vmm_mem_fault(struct vmm_vcpu *vcpu, const struct vmm_fault *f);
+long vmm_mem_prefill(struct vmm_vm *vm);
 int vmm_mem_fetch(struct vmm_vcpu *vcpu, void *buf, size_t len);
 int vmm_mem_translate(struct vmm_vcpu *vcpu, u64 gva, bool write, u64 *gpa);
 u64 vmm_mem_root(struct vmm_vm *vm);
