@@ -13,7 +13,7 @@ SOURCES := $(shell find . -path ./build -prune -o \( -name '*.[ch]' \) -print | 
 export KSRC
 
 .PHONY: all modules clean modules_install dkms-install style sparse check \
-	check-build kunit-um kunit-x86_64 bench demo demo-svm demo-vmx \
+	check-build kunit-um kunit-x86_64 bench bench-linux demo demo-svm demo-vmx \
 	demo-distro demo-linux docs help \
 	install template-check
 
@@ -100,9 +100,14 @@ demo-distro:
 demo-linux:
 	@bash scripts/demo-linux.sh
 
-# The benchmark in non-debug UML and QEMU kernels; results in build/.
+# The benchmark in non-debug UML and QEMU kernels, then the Linux guest's
+# figures with and without frames zeroed ahead; results in build/.
 bench:
 	@bash scripts/bench.sh
+	@bash scripts/bench-linux.sh
+
+bench-linux:
+	@bash scripts/bench-linux.sh
 
 # Documentation/ rendered with Sphinx and kernel-doc into build/docs/html;
 # warnings and undocumented API fail.
@@ -133,4 +138,5 @@ help:
 	@echo "make install [DESTDIR=...]   axas.ko, headers and Module.symvers for VMM builds"
 	@echo "make template-check samples/template built against an installed axas"
 	@echo "make kunit-um|kunit-x86_64   one KUnit run"
-	@echo "make bench          the benchmark in UML and QEMU (build/bench-*.jsonl)"
+	@echo "make bench          the benchmark in UML and QEMU, then bench-linux (build/bench-*.jsonl)"
+	@echo "make bench-linux    the Linux guest's time in axas, with and without prefill"

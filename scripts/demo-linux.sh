@@ -32,6 +32,9 @@
 # passed, N failed, N skipped' over the runs; exits non-zero unless all
 # passed.
 # AXAS_LINUX_CMDLINE adds to the guests' command line (e.g. loglevel=7).
+# AXAS_LINUX_VMM_ARGS adds to the sample's module parameters (prefill=0).
+# AXAS_LINUX_HOST=bench boots the non-debug benchmark kernel as the host
+# (scripts/bench-linux.sh measures there); logs then go to demo-linux-bench/.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/common.sh"
@@ -51,8 +54,10 @@ guest_cmdline="quiet loglevel=6 panic=-1 ${AXAS_LINUX_CMDLINE:-}"
 
 start=$SECONDS
 axas_need busybox-static cpio || exit 1
-kdir=$("$here/kernel.sh" x86_64) || exit 1
+host=${AXAS_LINUX_HOST:-test}
+kdir=$("$here/kernel.sh" x86_64 "$host") || exit 1
 work="$AXAS_CACHE/demo-linux"
+[ "$host" = test ] || work="$work-$host"
 mkdir -p "$work"
 if ! axas_build "$work/src" "$kdir" x86_64 AXAS_SAMPLES=m; then
 	echo "demo-linux: the build failed or warned"
@@ -60,7 +65,14 @@ if ! axas_build "$work/src" "$kdir" x86_64 AXAS_SAMPLES=m; then
 fi
 
 # The guest's initramfs: busybox and the workload.
-md5=$(yes "$pattern" | head -c "$bytes" | md5sum | cut -d' ' -f1)
+# AXAS_LINUX_BURSTS=N: the guest writes the buffer in N bursts with a
+# quarter of a second of idle time before each (a guest that idles between
+# bursts of memory use, as a service does; the default, 1, writes it at
+# once, right after a boot that never idles under TCG).
+bursts=${AXAS_LINUX_BURSTS:-1}
+chunk=$((bytes / bursts))
+md5=$(for _ in $(seq "$bursts"); do yes "$pattern" | head -c "$chunk"; done |
+	md5sum | cut -d' ' -f1)
 expect="AXAS-GUEST-RESULT bytes=$bytes md5=$md5"
 groot=$(mktemp -d)
 trap 'rm -rf "$groot"' EXIT
@@ -72,7 +84,13 @@ cat > "$groot/init" <<INIT
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 # Write the buffer, then read it back: every page of it is new guest RAM.
-yes $pattern | head -c $bytes > /tmp/buf
+: > /tmp/buf
+i=0
+while [ \$i -lt $bursts ]; do
+	[ $bursts = 1 ] || sleep 0.25
+	yes $pattern | head -c $chunk >> /tmp/buf
+	i=\$((i + 1))
+done
 sum=\$(md5sum /tmp/buf)
 echo "AXAS-GUEST-RESULT bytes=\$(wc -c < /tmp/buf) md5=\${sum%% *}"
 # The console is polled: let it send the line before the power goes.
@@ -95,7 +113,7 @@ linux_boot() {
 		"file=$image:/guest/vmlinuz" \
 		"file=$work/guest-initrd.cpio:/guest/initrd.cpio" \
 		"$work/src/axas.ko" \
-		"wait=$wait@$work/src/samples/svm/axas_svm.ko guest=linux kernel=/guest/vmlinuz initrd=/guest/initrd.cpio mem_mb=$mem_mb frames=$frames boot_timeout_s=720 'expect=\"$expect\"' 'cmdline=\"$guest_cmdline\"'" ||
+		"wait=$wait@$work/src/samples/svm/axas_svm.ko guest=linux kernel=/guest/vmlinuz initrd=/guest/initrd.cpio mem_mb=$mem_mb frames=$frames boot_timeout_s=720 ${AXAS_LINUX_VMM_ARGS:-} 'expect=\"$expect\"' 'cmdline=\"$guest_cmdline\"'" ||
 		exit 1
 	echo "$tag: $(basename "$image"), $mem_mb MiB on $frames frames; host: QEMU -cpu qemu64,+svm,+npt -m 2G (log: $log)"
 	"$here/boot.sh" x86_64 "$kdir" "$work/initramfs-$tag.cpio" "$log" \
