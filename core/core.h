@@ -63,6 +63,9 @@ struct axas_fault_stats {
 	long leaves[AXAS_PT_LEAF_LEVELS];
 };
 
+/* Dirty logs a space may run at once (features/dirty.c). */
+#define AXAS_NR_LOGS	2
+
 /**
  * struct axas_space - an address space (see include/axas/axas.h)
  * @lock: see "Locking" above
@@ -99,7 +102,10 @@ struct axas_fault_stats {
  * @flushes: statistics
  * @scan_lock: see "Locking" above
  * @pins: the pins feature's: registered pins (features/pin.c)
- * @log: the dirty-logging feature's: its log, or NULL (features/dirty.c)
+ * @logs: the dirty-logging feature's: the logs running, each NULL or
+ *	one (features/dirty.c): the VMM's and the snapshot's
+ * @logwin: the dirty-logging feature's: the window over @logs, which @win
+ *	points to while any runs
  * @snap: the snapshot feature's: its snapshot, or NULL
  *	(features/snapshot.c)
  * @debugfs: the debugfs feature's: the space's directory
@@ -136,7 +142,8 @@ struct axas_space {
 	atomic64_t flushes;
 	struct mutex scan_lock;		/* see above */
 	struct hlist_bl_head pins;
-	struct axas_dirty_log *log;
+	struct axas_dirty_log *logs[AXAS_NR_LOGS];
+	struct axas_pt_window logwin;
 	struct axas_snapshot *snap;
 	struct dentry *debugfs;
 };

@@ -103,27 +103,34 @@ unsigned int axas_pins_writers(struct axas_space *space, u64 gpa, u64 size,
  * @win: the range, as the core's window: write-protection denies the
  *	write right there (the core's &axas_space.win points here)
  * @wp: write-protection mode (else the leaves' dirty flags)
- * @snap: a snapshot's write tracking (snapshot.c), not the VMM's log
  * @bits: pages written where the table does not show it (axas_write(),
- *	write pins, discard, a protect that took the write right away), one
- *	bit per 4 KiB page from @win.start, set with set_bit() after the
- *	write
+ *	write pins, discard, a protect that took the write right away, a
+ *	restore) or whose mark the other log took from the table, one bit
+ *	per 4 KiB page from @win.start, set with set_bit() after the write
  */
 struct axas_dirty_log {
 	struct axas_pt_window win;
 	bool wp;
-	bool snap;
 	unsigned long bits[];
 };
 
+/* The slots of &axas_space.logs: the VMM's log, the snapshot's. */
+#define AXAS_LOG_VMM	0
+#define AXAS_LOG_SNAP	1
+
 struct axas_dirty_log *axas_dirty_log_alloc(struct axas_space *space, u64 gpa,
 					    u64 size, unsigned int flags);
-/* Make @log the space's log, and its range the core's window. */
-void axas_dirty_log_set(struct axas_space *space, struct axas_dirty_log *log);
-enum axas_scan_bit axas_dirty_log_bit(const struct axas_dirty_log *log);
+int axas_dirty_log_add(struct axas_space *space, unsigned int slot,
+		       struct axas_dirty_log *log, unsigned long *scratch);
+void axas_dirty_log_end(struct axas_space *space, unsigned int slot);
+long axas_dirty_take_table(struct axas_space *space,
+			   const struct axas_dirty_log *log, u64 gpa, u64 size,
+			   unsigned long *bitmap, u64 base,
+			   struct axas_pt_gather *gather);
 unsigned long axas_dirty_take_bits(struct axas_dirty_log *log, u64 gpa,
 				   u64 size, unsigned long *bitmap);
-void axas_dirty_log_end(struct axas_space *space);
+void axas_dirty_written(struct axas_space *space, u64 gpa, u64 size,
+			const struct axas_dirty_log *except);
 
 #if IS_ENABLED(CONFIG_KUNIT)
 struct seq_file;

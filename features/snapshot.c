@@ -8,7 +8,7 @@
  * array: one block of 512 pointers per 512 pages from the start, 2 MiB
  * not necessarily aligned, that holds saved pages) plus
  * the write tracking of dirty logging over the range of the alloc areas,
- * which the snapshot owns as the space's one log (&axas_dirty_log.snap).
+ * a log of its own beside the VMM's (&axas_space.logs[AXAS_LOG_SNAP]).
  * A restore harvests that log (one pass over the leaf entries, as a
  * harvest does) and touches the pages it reports only: it copies the
  * saved page back into the frame in place (faulting a discarded page in
@@ -94,12 +94,17 @@ static void snapshot_destroy(struct axas_space *space,
 	kfree(snap);
 }
 
-/* The snapshot's memory goes (the core's @shutdown hook, and drop). */
+/*
+ * The snapshot goes (the core's @shutdown hook, and drop): its log (the
+ * write right and the huge leaves back where no other log runs, unless
+ * shut down) and its memory.
+ */
 static void snapshot_free(struct axas_space *space)
 {
 	lockdep_assert_held_write(&space->lock);
 	if (!space->snap)
 		return;
+	axas_dirty_log_end(space, AXAS_LOG_SNAP);
 	snapshot_destroy(space, space->snap);
 	space->snap = NULL;
 }
@@ -191,22 +196,20 @@ static int snapshot_save_all(struct axas_space *space,
 
 int axas_snapshot_take(struct axas_space *space)
 {
-	struct axas_dirty_log *log = NULL;
+	struct axas_dirty_log *log = NULL, *vmm;
 	struct axas_snapshot *snap = NULL;
-	struct axas_pt_gather gather;
 	struct axas_area *area;
 	struct mem_cgroup *old;
 	u64 start = 0, end = 0;
 	int ret;
 
-	axas_pt_gather_init(&gather);
 	old = axas_space_memcg_enter(space);
 	axas_space_lock_exact(space);
 	ret = -ESHUTDOWN;
 	if (space->dead)
 		goto out_unlock;
 	ret = -EBUSY;
-	if (space->snap || space->log)
+	if (space->snap)
 		goto out_unlock;
 	for (area = axas_area_from(space, space->base); area;
 	     area = axas_area_next(area)) {
@@ -230,29 +233,25 @@ int axas_snapshot_take(struct axas_space *space)
 				GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	snap->work = kvcalloc(BITS_TO_LONGS((end - start) >> PAGE_SHIFT),
 			      sizeof(long), GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
-	log = axas_dirty_log_alloc(space, start, end - start, 0);
+	/* The VMM's log and this one share the table: one mechanism. */
+	vmm = space->logs[AXAS_LOG_VMM];
+	log = axas_dirty_log_alloc(space, start, end - start,
+				   vmm && vmm->wp ? AXAS_DIRTY_WP : 0);
 	if (!snap->blocks || !snap->work || !log)
-		goto out_unlock;
-	log->snap = true;
-	ret = axas_pt_split_range(&space->pt, start, end - start);
-	if (ret)
 		goto out_unlock;
 	ret = snapshot_save_all(space, snap);
 	if (ret)
 		goto out_unlock;
-	/* Forget what was written before; from now on, track. */
-	axas_pt_scan(&space->pt, start, end - start, axas_dirty_log_bit(log),
-		     AXAS_SCAN_CLEAR, NULL, start, &gather);
-	if (log->wp)
-		axas_pins_invalidate_write(space, start, end - start, &gather);
-	axas_space_flush(space, &gather);
-	axas_pt_gather_release(&gather);
-	axas_dirty_log_set(space, log);
+	/*
+	 * Forget what was written before (the VMM's log keeps it); from now
+	 * on, track.
+	 */
+	ret = axas_dirty_log_add(space, AXAS_LOG_SNAP, log, snap->work);
+	if (ret)
+		goto out_unlock;
 	space->snap = snap;
 	log = NULL;
 	snap = NULL;
-	/* A populate planned huge leaves here: plan again. */
-	axas_space_populates_stale(space, start, end);
 out_unlock:
 	if (snap)
 		snapshot_destroy(space, snap);
@@ -275,6 +274,7 @@ EXPORT_SYMBOL_NS_GPL(axas_snapshot_take, AXAS_NS);
  * struct snapshot_restore - a restore in progress
  * @space: the space
  * @snap: its snapshot
+ * @log: its log
  * @area: the area of the last page looked up (or the next one), or NULL
  * @frames: frames of the pages unmapped, freed after the flush of @gather
  * @gather: what the unmaps removed
@@ -286,6 +286,7 @@ EXPORT_SYMBOL_NS_GPL(axas_snapshot_take, AXAS_NS);
 struct snapshot_restore {
 	struct axas_space *space;
 	struct axas_snapshot *snap;
+	const struct axas_dirty_log *log;
 	struct axas_area *area;
 	struct list_head frames;
 	struct axas_pt_gather gather;
@@ -315,6 +316,8 @@ static void snapshot_queue_copy(struct snapshot_restore *r, u64 gpa,
 	 * and the restore's last flush (which the page joins) kicks them.
 	 */
 	axas_pins_invalidate(r->space, gpa, PAGE_SIZE, 0, &r->gather);
+	/* Written, for the VMM's log: its content goes back. */
+	axas_dirty_written(r->space, gpa, PAGE_SIZE, r->log);
 	prefetch(page_address(saved));
 	prefetchw(page_address(to));
 	r->from[r->nr] = saved;
@@ -382,6 +385,8 @@ static int snapshot_restore_page(struct snapshot_restore *r, u64 gpa)
 		if (ret)
 			return ret;
 		axas_pins_invalidate(space, gpa, PAGE_SIZE, 0, &r->gather);
+		/* For the VMM's log, as a discard: zeros from now on. */
+		axas_dirty_written(space, gpa, PAGE_SIZE, r->log);
 		return 1;
 	}
 	if (!present) {
@@ -410,7 +415,7 @@ long axas_snapshot_restore(struct axas_space *space)
 	old = axas_space_memcg_enter(space);
 	axas_space_lock_exact(space);
 	snap = space->snap;
-	log = space->log;
+	log = space->logs[AXAS_LOG_SNAP];
 	if (space->dead)
 		ret = -ESHUTDOWN;
 	else if (!snap)
@@ -421,9 +426,9 @@ long axas_snapshot_restore(struct axas_space *space)
 		goto out_unlock;
 	pages = (snap->end - snap->start) >> PAGE_SHIFT;
 	bitmap_zero(snap->work, pages);
-	axas_pt_scan(&space->pt, snap->start, snap->end - snap->start,
-		     axas_dirty_log_bit(log), AXAS_SCAN_CLEAR, snap->work,
-		     snap->start, &gather);
+	/* The VMM's log gets these marks too. */
+	axas_dirty_take_table(space, log, snap->start, snap->end - snap->start,
+			      snap->work, snap->start, &gather);
 	if (log->wp)
 		axas_pins_invalidate_write(space, snap->start,
 					   snap->end - snap->start, &gather);
@@ -441,6 +446,7 @@ long axas_snapshot_restore(struct axas_space *space)
 				  snap->work);
 	r.space = space;
 	r.snap = snap;
+	r.log = log;
 	INIT_LIST_HEAD(&r.frames);
 	axas_pt_gather_init(&r.gather);
 	/*
@@ -485,14 +491,12 @@ int axas_snapshot_drop(struct axas_space *space)
 	int ret = 0;
 
 	down_write(&space->lock);
-	if (space->dead) {
+	if (space->dead)
 		ret = -ESHUTDOWN;
-	} else if (!space->snap) {
+	else if (!space->snap)
 		ret = -ESRCH;
-	} else {
-		axas_dirty_log_end(space);
+	else
 		snapshot_free(space);
-	}
 	up_write(&space->lock);
 	return ret;
 }

@@ -432,7 +432,7 @@ static void axs_layout(struct kunit *test)
 	axs_check(test, t);
 }
 
-/* The errors, and the snapshot as the space's one dirty log. */
+/* The errors; a snapshot beside the VMM's dirty log. */
 static void axs_errors(struct kunit *test)
 {
 	struct axs *t = test->priv;
@@ -442,18 +442,23 @@ static void axs_errors(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, axas_snapshot_restore(t->space), -ESRCH);
 	KUNIT_EXPECT_EQ(test, axas_snapshot_drop(t->space), -ESRCH);
 	KUNIT_ASSERT_EQ(test, axas_dirty_log_start(t->space, LAZY, SZ_4K, 0), 0);
-	KUNIT_EXPECT_EQ(test, axas_snapshot_take(t->space), -EBUSY);
-	KUNIT_ASSERT_EQ(test, axas_dirty_log_stop(t->space), 0);
 	axs_take(test, t);
 	KUNIT_EXPECT_EQ(test, axas_snapshot_take(t->space), -EBUSY);
 	KUNIT_EXPECT_EQ(test, axas_dirty_log_start(t->space, LAZY, SZ_4K, 0),
 			-EBUSY);
+	KUNIT_ASSERT_EQ(test, axas_dirty_log_stop(t->space), 0);
+	KUNIT_EXPECT_EQ(test, axas_dirty_log_stop(t->space), -ESRCH);
 	KUNIT_EXPECT_EQ(test, axas_dirty_log_get(t->space, LAZY, SZ_4K, bm),
-			-EBUSY);
+			-ESRCH);
 	KUNIT_EXPECT_EQ(test, axas_dirty_log_clear(t->space, LAZY, SZ_4K),
-			-EBUSY);
-	KUNIT_EXPECT_EQ(test, axas_dirty_log_stop(t->space), -EBUSY);
+			-ESRCH);
+	/* The snapshot's mechanism is the table's: not the other one. */
+	if (!t->m->wp)
+		KUNIT_EXPECT_EQ(test, axas_dirty_log_start(t->space, LAZY, SZ_4K,
+							   AXAS_DIRTY_WP), -EBUSY);
+	KUNIT_ASSERT_EQ(test, axas_dirty_log_start(t->space, LAZY, SZ_4K, 0), 0);
 	KUNIT_EXPECT_EQ(test, axas_snapshot_restore(t->space), 0);
+	KUNIT_EXPECT_EQ(test, axas_dirty_log_get(t->space, LAZY, SZ_4K, bm), 0);
 	/* Shutdown frees it. */
 	axas_space_shutdown(t->space);
 	KUNIT_EXPECT_EQ(test, axt_stats(t->space).snapshot_frames, 0);
@@ -461,6 +466,138 @@ static void axs_errors(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, axas_snapshot_restore(t->space), -ESHUTDOWN);
 	KUNIT_EXPECT_EQ(test, axas_snapshot_drop(t->space), -ESHUTDOWN);
 	KUNIT_EXPECT_EQ(test, axas_snapshot_take(t->space), -ESHUTDOWN);
+}
+
+/* The VMM's log over both areas and the hole between them. */
+#define LOG_SZ	(EAGER + EAGER_SZ - LAZY)
+#define LOG_PAGES (LOG_SZ >> PAGE_SHIFT)
+
+/* Page @i's bit in a bitmap of the VMM's log. */
+static unsigned long axs_log_bit(unsigned int i)
+{
+	return (axs_gpa(i) - LAZY) >> PAGE_SHIFT;
+}
+
+/*
+ * The VMM's harvest against @vdirty (the pages the model says were written
+ * since the last one), which it clears: how many pages differ.
+ */
+static unsigned int axs_harvest(struct kunit *test, struct axs *t, bool *vdirty,
+				unsigned long *bm)
+{
+	unsigned int i, bad = 0;
+	long got = axas_dirty_log_get(t->space, LAZY, LOG_SZ, bm);
+	long want = 0;
+
+	for (i = 0; i < NPAGES; i++) {
+		want += vdirty[i];
+		if (test_bit(axs_log_bit(i), bm) != vdirty[i])
+			bad++;
+		vdirty[i] = false;
+	}
+	KUNIT_EXPECT_EQ(test, got, want);
+	return bad;
+}
+
+/* Do the eager area's 512 pages map one aligned 2 MiB run of frames? */
+static unsigned long axs_eager_lines_up(struct axs *t)
+{
+	phys_addr_t first, hpa;
+	unsigned int i;
+
+	if (axas_translate_hpa(t->space, EAGER, &first) ||
+	    !IS_ALIGNED(first, SZ_2M))
+		return 0;
+	for (i = 1; i < EAGER_SZ >> PAGE_SHIFT; i++)
+		if (axas_translate_hpa(t->space, EAGER + i * SZ_4K, &hpa) ||
+		    hpa != first + i * SZ_4K)
+			return 0;
+	return 1;
+}
+
+/*
+ * A snapshot while the VMM's dirty log runs, as a migration's pre-copy
+ * and incremental snapshots do: random writes (through the table and
+ * axas_write()), discards, harvests and restores in any order, the log
+ * started before the snapshot or after it, either stopped while the other
+ * runs. Each harvest reports exactly the pages written, discarded or
+ * restored since the last (whoever took the table's marks first), and
+ * each restore brings back exactly the snapshot, touching only the pages
+ * written or discarded since.
+ */
+static void axs_with_log(struct kunit *test)
+{
+	struct axs *t = test->priv;
+	unsigned long *bm = kunit_kcalloc(test, BITS_TO_LONGS(LOG_PAGES),
+					  sizeof(long), GFP_KERNEL);
+	bool *vdirty = kunit_kzalloc(test, NPAGES, GFP_KERNEL);
+	unsigned int round, i, bad = 0;
+	bool logging, snapshot;
+	u8 v = 1;
+
+	KUNIT_ASSERT_NOT_NULL(test, bm);
+	KUNIT_ASSERT_NOT_NULL(test, vdirty);
+	KUNIT_ASSERT_EQ(test, axs_setup(t, 0), 0);
+	for (round = 0; round < 60; round++) {
+		unsigned int n = get_random_u32_below(NPAGES / 8) + 1;
+
+		logging = t->space->logs[AXAS_LOG_VMM];
+		snapshot = t->space->snap;
+		/* Every few rounds one of the two goes or comes. */
+		if (round % 10 == 0) {
+			if (!logging) {
+				KUNIT_ASSERT_EQ(test, axas_dirty_log_start(t->space,
+									   LAZY, LOG_SZ, 0), 0);
+				memset(vdirty, 0, NPAGES);
+			} else if (!snapshot) {
+				axs_take(test, t);
+			} else if (round % 20) {
+				KUNIT_ASSERT_EQ(test, axas_snapshot_drop(t->space), 0);
+			} else {
+				KUNIT_ASSERT_EQ(test, axas_dirty_log_stop(t->space), 0);
+			}
+			logging = t->space->logs[AXAS_LOG_VMM];
+			snapshot = t->space->snap;
+		}
+		for (i = 0; i < n; i++) {
+			unsigned int p = get_random_u32_below(NPAGES);
+
+			if (get_random_u32_below(8) == 0) {
+				if (t->present[p])
+					vdirty[p] = true;
+				KUNIT_ASSERT_EQ(test, axs_discard(t, p), 0);
+			} else {
+				KUNIT_ASSERT_EQ(test, axs_write(t, p, axs_next(&v),
+							       get_random_u32_below(2)), 0);
+				vdirty[p] = true;
+			}
+		}
+		if (snapshot && get_random_u32_below(2)) {
+			long exp = axs_expected(t);
+
+			for (i = 0; i < NPAGES; i++)
+				if (t->touched[i] && (t->snap_present[i] || t->present[i]))
+					vdirty[i] = true;
+			KUNIT_EXPECT_EQ(test, axas_snapshot_restore(t->space), exp);
+			axs_restored(t);
+			bad += axs_check(test, t);
+		}
+		if (logging && get_random_u32_below(3))
+			bad += axs_harvest(test, t, vdirty, bm);
+		if (bad)
+			break;
+	}
+	KUNIT_EXPECT_EQ_MSG(test, bad, 0, "round %u", round);
+	if (t->space->snap)
+		KUNIT_EXPECT_EQ(test, axas_snapshot_drop(t->space), 0);
+	if (t->space->logs[AXAS_LOG_VMM])
+		KUNIT_EXPECT_EQ(test, axas_dirty_log_stop(t->space), 0);
+	/*
+	 * Both gone: the eager area's huge leaf is back if its frames still
+	 * line up (a page discarded and faulted in again has a new frame).
+	 */
+	KUNIT_EXPECT_EQ(test, axt_stats(t->space).leaves[1], axs_eager_lines_up(t));
+	axs_check(test, t);
 }
 
 /* No alloc area: nothing to save. */
@@ -1078,6 +1215,7 @@ static struct kunit_case axas_snapshot_cases[] = {
 	KUNIT_CASE_PARAM(axs_discard_restore, axs_mode_gen_params),
 	KUNIT_CASE_PARAM(axs_layout, axs_mode_gen_params),
 	KUNIT_CASE_PARAM(axs_errors, axs_mode_gen_params),
+	KUNIT_CASE_PARAM(axs_with_log, axs_mode_gen_params),
 	KUNIT_CASE(axs_no_alloc),
 	KUNIT_CASE_PARAM(axs_cap, axs_mode_gen_params),
 	KUNIT_CASE_PARAM(axs_take_fail, axs_mode_gen_params),

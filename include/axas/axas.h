@@ -227,9 +227,23 @@ struct mem_cgroup;
  * write) and read back in is unmapped, although it holds zeros. A valid
  * write pin counts as a write of its page, since writes through its
  * kernel address are invisible to the table: the page is copied back and
- * the pin invalidated, written or not. The snapshot *is* the
- * space's dirty log: while it exists, axas_dirty_log_start() fails with
- * ``-EBUSY``, and the snapshot cannot be taken while dirty logging is on.
+ * the pin invalidated, written or not.
+ *
+ * *With dirty logging*. The snapshot's write tracking is a log of its own
+ * beside the VMM's: a snapshot can be taken while dirty logging runs (a
+ * migration's pre-copy, incremental snapshots), and logging started
+ * while a snapshot exists. Each sees every write once, whoever reads the
+ * table first: a harvest passes the marks it takes to the snapshot's
+ * tracking, a restore passes its own to the VMM's log, and every page a
+ * restore copies back or unmaps is reported written by the next harvest
+ * (its content changed). The two use one mechanism, as the table has one
+ * dirty flag: the snapshot takes the log's (write-protection when the VMM
+ * asked for it), and logging by the other mechanism is refused while a
+ * snapshot exists (``-EBUSY``). While both run, the table treats the
+ * smallest range covering both as logged (no leaf larger than 4 KiB there;
+ * under write-protection a page there gets the write right only from a
+ * write fault), and when one ends, the range the other does not cover
+ * gets its write right and its huge leaves back.
  *
  * *Layout*. The snapshot covers the areas as they were: after
  * axas_map_alloc(), axas_map_linear(), axas_unmap() or axas_protect()
@@ -1038,18 +1052,20 @@ int __must_check axas_discard(struct axas_space *space, u64 gpa, u64 size);
  *	and discard")
  *
  * Splits the 2 MiB and 1 GiB leaves that map part of the range into
- * 4 KiB leaves (they stay split when logging stops), forgets what was
- * written before (clears the dirty flags, or takes the write right away;
- * write pins of the range are invalidated then), flushes, and from then on
- * records every page written in the range. One range per space.
+ * 4 KiB leaves, forgets what was written before (clears the dirty flags,
+ * or takes the write right away; write pins of the range are invalidated
+ * then; a snapshot's tracking keeps what it takes), flushes, and from
+ * then on records every page written in the range. One range per space,
+ * beside a snapshot (see "Snapshot and restore").
  *
  * Context: process context; may sleep; takes the space lock exclusively;
  * calls the pin callbacks (write pins, under write-protection), then the
  * flush callback.
  * Return: 0; -EINVAL for an unaligned or zero range or unknown @flags;
  * -ERANGE for a range outside the space; -EBUSY when logging is on
- * already or a snapshot exists (its write tracking is the space's one
- * log); -ENOMEM (nothing changed); -ESHUTDOWN after shutdown.
+ * already, or a snapshot tracks writes by the other mechanism (dirty
+ * flags against %AXAS_DIRTY_WP); -ENOMEM (nothing changed); -ESHUTDOWN
+ * after shutdown.
  */
 int __must_check axas_dirty_log_start(struct axas_space *space, u64 gpa,
 				      u64 size, unsigned int flags);
@@ -1061,13 +1077,13 @@ int __must_check axas_dirty_log_start(struct axas_space *space, u64 gpa,
  * In write-protection mode, gives the write right back to every page of
  * the range whose area has it (adding a right needs no flush). Leaves
  * split for logging go back to their areas' size where the frames line
- * up (see "Huge leaves recovered"). What was written since the last
+ * up (see "Huge leaves recovered"). Where a snapshot's tracking covers the
+ * range, it stays as it is for the snapshot. What was written since the last
  * harvest is forgotten.
  *
  * Context: process context; may sleep; takes the space lock exclusively;
  * calls the flush callback (when it put a huge leaf back).
- * Return: 0; -ESRCH when logging is off; -EBUSY while a snapshot exists
- * (its write tracking is not the VMM's to stop); -ESHUTDOWN after shutdown.
+ * Return: 0; -ESRCH when logging is off; -ESHUTDOWN after shutdown.
  */
 int axas_dirty_log_stop(struct axas_space *space);
 
@@ -1093,8 +1109,8 @@ int axas_dirty_log_stop(struct axas_space *space);
  * callback.
  * Return: the number of pages reported; -EINVAL for an unaligned or zero
  * range; -ERANGE for a range outside the space or the logged range;
- * -ESRCH when logging is off; -EBUSY while a snapshot exists (see
- * axas_snapshot_take()); -ESHUTDOWN after shutdown.
+ * -ESRCH when logging is off; -ENOMEM (axas_dirty_log_clear() only: its
+ * scratch bitmap); -ESHUTDOWN after shutdown.
  */
 long __must_check axas_dirty_log_get(struct axas_space *space, u64 gpa,
 				     u64 size, unsigned long *bitmap);
@@ -1151,15 +1167,16 @@ long __must_check axas_age(struct axas_space *space, u64 gpa, u64 size,
  * snapshot (charged to the frame cap and the memory cgroup, reported in
  * &axas_space_stats.snapshot_frames), splits the huge leaves of the alloc
  * areas' range into 4 KiB leaves, and starts tracking writes there with
- * the dirty-logging machinery, flushing once. One snapshot per space; it
- * is the space's dirty log while it exists.
+ * the dirty-logging machinery, flushing once (by the mechanism of the
+ * VMM's dirty log, if one runs; see "Snapshot and restore"). One snapshot
+ * per space.
  *
  * Context: process context; may sleep; takes the space lock exclusively;
  * calls the pin callbacks (write pins, under write-protection), then the
  * flush callback. vCPUs must be out of guest mode (see "Snapshot and
  * restore").
  * Return: 0; -ENOENT when the space has no alloc area; -EBUSY when a
- * snapshot exists or dirty logging is on; -ENOMEM when memory or the frame
+ * snapshot exists; -ENOMEM when memory or the frame
  * cap ran out (nothing changed but leaves split, which map the same);
  * -ESHUTDOWN after shutdown.
  */
