@@ -78,6 +78,9 @@ MODULE_PARM_DESC(prefault, "touch all free memory before measuring (see bench_pr
 static uint scale_max_mb = 4096;
 module_param(scale_max_mb, uint, 0444);
 MODULE_PARM_DESC(scale_max_mb, "largest size of the scaling figures (64, 1024, 4096 MiB)");
+static char *only;
+module_param(only, charp, 0444);
+MODULE_PARM_DESC(only, "run only the figures whose function's name contains this");
 static bool judge = true;
 module_param(judge, bool, 0444);
 MODULE_PARM_DESC(judge, "compare each figure with its goal (0: measure and print only)");
@@ -121,6 +124,8 @@ static unsigned int figures_done, figures_failed;
 #define BENCH_RUN(call, nr) do {					\
 	unsigned int before = figures_done, want = (nr);		\
 									\
+	if (only && !strstr(#call, only))				\
+		break;							\
 	call;								\
 	if (figures_done - before < want) {				\
 		figures_failed += want - (figures_done - before);	\
