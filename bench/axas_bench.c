@@ -1110,6 +1110,25 @@ static struct axas_space *bench_logged(u64 size)
 }
 
 /*
+ * The floor of a harvest or a recovery: reading each entry of @n table
+ * pages once, testing one bit (as many u64s as the leaves, in 4 KiB
+ * pages). Return: the time it took, in ns; @sum gets the bits found.
+ */
+static u64 time_read_entries(struct page **pages, unsigned long n, u64 *sum)
+{
+	u64 t = ktime_get_ns();
+	unsigned long i, j;
+
+	for (i = 0; i < n; i++) {
+		const u64 *e = page_address(pages[i]);
+
+		for (j = 0; j < 512; j++)
+			*sum += READ_ONCE(e[j]) & BIT_ULL(1);
+	}
+	return ktime_get_ns() - t;
+}
+
+/*
  * The harvest of a logged range with 1% of its pages written (by write
  * faults, outside the timing), against the floor of any harvest: reading
  * each of its leaf entries once (as many u64s, in 4 KiB pages).
@@ -1118,7 +1137,7 @@ static void bench_dirty_harvest(u64 size)
 {
 	struct figure f = { "dirty_harvest", "read leaf entries", "<= 2.0" };
 	unsigned long nr = size >> PAGE_SHIFT, *bitmap;
-	unsigned long tables = DIV_ROUND_UP(nr, 512), i, j;
+	unsigned long tables = DIV_ROUND_UP(nr, 512), i;
 	struct axas_space *s = bench_logged(size);
 	struct page **pages;
 	unsigned int r;
@@ -1150,14 +1169,7 @@ static void bench_dirty_harvest(u64 size)
 			       got, DIV_ROUND_UP(nr, 100));
 			goto out;
 		}
-		t = ktime_get_ns();
-		for (i = 0; i < tables; i++) {
-			const u64 *e = page_address(pages[i]);
-
-			for (j = 0; j < 512; j++)
-				sum += READ_ONCE(e[j]) & BIT_ULL(1);
-		}
-		f.base[r] = ktime_get_ns() - t;
+		f.base[r] = time_read_entries(pages, tables, &sum);
 	}
 	report(&f, runs, "ns");
 out:
@@ -1183,7 +1195,7 @@ out:
 static void bench_recover_2m(u64 size)
 {
 	struct figure f = { "recover_2m", "read leaf entries", "<= 2.0" };
-	unsigned long n = size / SZ_2M, i, j;
+	unsigned long n = size / SZ_2M, i;
 	struct axas_translation tr;
 	struct page **pages;
 	unsigned int r;
@@ -1224,14 +1236,7 @@ static void bench_recover_2m(u64 size)
 			f.failed = true;
 		}
 		axas_space_destroy(s);
-		t = ktime_get_ns();
-		for (i = 0; i < n; i++) {
-			const u64 *e = page_address(pages[i]);
-
-			for (j = 0; j < 512; j++)
-				sum += READ_ONCE(e[j]) & BIT_ULL(1);
-		}
-		f.base[r] = ktime_get_ns() - t;
+		f.base[r] = time_read_entries(pages, n, &sum);
 	}
 	report(&f, runs, "ns");
 out:
