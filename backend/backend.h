@@ -112,7 +112,10 @@ void axas_fault_frame_drop(struct axas_frames *f, struct axas_fault_frame *ff);
 
 /* pool.c: frames zeroed ahead of time (see struct axas_frame_pool). */
 struct page *axas_pool_take(struct axas_frames *f, unsigned long size);
-long axas_pool_fill(struct axas_frames *f, unsigned long budget);
+bool axas_pool_reserve(struct axas_frames *f, unsigned int order);
+struct page *axas_pool_alloc(struct axas_frames *f, unsigned int order);
+int axas_pool_put(struct axas_frames *f, unsigned int order,
+		  struct page *page);
 unsigned long axas_pool_shrink(struct axas_frames *f, unsigned long nr);
 int axas_pool_set(struct axas_frames *f, unsigned long frames,
 		  unsigned long blocks);

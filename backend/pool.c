@@ -84,25 +84,54 @@ struct page *axas_pool_take(struct axas_frames *f, unsigned long size)
 	return page;
 }
 
-/* One frame of @order into the pool if it wants one: 1 added, 0 not. */
-static int pool_add(struct axas_frames *f, unsigned int order)
+/*
+ * Adding a frame to the pool takes three steps, so that the caller
+ * (axas_prefill()) can hold the space lock around the first and the last
+ * and count the charge it holds without it in between, as a fault does:
+ * a decision at the cap waits for that charge to become a pooled frame,
+ * which it can take back.
+ *
+ * axas_pool_reserve(): does the pool want a frame of @order, and does the
+ * cap have room for it? true with the frame charged, false with nothing
+ * charged. Never at the expense of pooled frames: that would churn.
+ */
+bool axas_pool_reserve(struct axas_frames *f, unsigned int order)
 {
 	struct axas_frame_pool *p = &f->pool;
-	unsigned long n = 1UL << order;
-	struct page *page;
 	bool wanted;
 
 	spin_lock(&p->lock);
 	wanted = order ? p->nr_blocks < p->max_blocks :
 			 p->nr_frames < p->max_frames;
 	spin_unlock(&p->lock);
-	/* Never at the expense of pooled frames: that would churn. */
-	if (!wanted || axas_frames_charge_only(f, n))
-		return 0;
-	if (axas_frames_get(f, order, 1, &page) != 1) {
-		axas_frames_uncharge(f, n);
-		return 0;
-	}
+	return wanted && !axas_frames_charge_only(f, 1UL << order);
+}
+
+/*
+ * The reserved frame, zeroed: its page, or NULL with its charge given
+ * back. Context: may sleep (allocates and zeroes).
+ */
+struct page *axas_pool_alloc(struct axas_frames *f, unsigned int order)
+{
+	struct page *page;
+
+	if (axas_frames_get(f, order, 1, &page) == 1)
+		return page;
+	axas_frames_uncharge(f, 1UL << order);
+	return NULL;
+}
+
+/*
+ * The reserved frame @page into the pool: 1, or 0 when others filled it
+ * meanwhile or it was closed (the frame freed and its charge given back).
+ */
+int axas_pool_put(struct axas_frames *f, unsigned int order,
+		  struct page *page)
+{
+	struct axas_frame_pool *p = &f->pool;
+	unsigned long n = 1UL << order;
+	bool added = false;
+
 	spin_lock(&p->lock);
 	if (order ? p->nr_blocks < p->max_blocks : p->nr_frames < p->max_frames) {
 		list_add(&page->lru, order ? &p->blocks : &p->frames);
@@ -111,40 +140,12 @@ static int pool_add(struct axas_frames *f, unsigned int order)
 		else
 			p->nr_frames++;
 		atomic_long_add(n, &f->pooled);
-		page = NULL;
+		added = true;
 	}
 	spin_unlock(&p->lock);
-	/* Filled meanwhile by another: the frame goes back. */
-	if (page) {
+	if (!added) {
 		axas_frame_free(page, order);
 		axas_frames_uncharge(f, n);
-		return 0;
-	}
-	return 1;
-}
-
-/*
- * Add zeroed frames to the pool, up to its limits and the cap, spending
- * at most @budget 4 KiB frames (a 2 MiB frame costs 512): 4 KiB frames
- * first, then 2 MiB ones; stops early when memory is short or a signal
- * is pending. Returns the 4 KiB frames added. The caller charges its
- * memory cgroup (set_active_memcg()).
- */
-long axas_pool_fill(struct axas_frames *f, unsigned long budget)
-{
-	long added = 0;
-
-	while (budget && !signal_pending(current) && pool_add(f, 0)) {
-		budget--;
-		added++;
-		if (!(added & 63))
-			cond_resched();
-	}
-	while (budget >= POOL_BLOCK && !signal_pending(current) &&
-	       pool_add(f, get_order(SZ_2M))) {
-		budget -= POOL_BLOCK;
-		added += POOL_BLOCK;
-		cond_resched();
 	}
 	return added;
 }

@@ -232,16 +232,53 @@ int axas_pool_limit(struct axas_space *space, unsigned long frames,
 }
 EXPORT_SYMBOL_NS_GPL(axas_pool_limit, AXAS_NS);
 
+/*
+ * One zeroed frame of @order into the pool if it wants one and the cap
+ * has room: true when added. Called and returning with the space lock
+ * held shared; the frame's charge is held without it while the frame is
+ * allocated and zeroed, counted as a fault's is, so that a decision at
+ * the cap (axas_space_lock_exact_from_shared()) waits for it to be a
+ * pooled frame, which the decision can give back, rather than fail a
+ * fault for a charge it could not see.
+ */
+static bool prefill_one(struct axas_space *space, unsigned int order)
+{
+	struct axas_frames *f = &space->frames;
+	struct page *page;
+
+	if (!axas_pool_reserve(f, order))
+		return false;
+	axas_space_unlock_charged(space);
+	page = axas_pool_alloc(f, order);
+	axas_space_relock_charged(space);
+	return page && axas_pool_put(f, order, page);
+}
+
 long axas_prefill(struct axas_space *space, unsigned long budget)
 {
+	unsigned long block = SZ_2M >> PAGE_SHIFT;
 	struct mem_cgroup *old;
-	long ret;
+	long added = 0;
 
 	if (READ_ONCE(space->dead))
 		return -ESHUTDOWN;
 	old = axas_space_memcg_enter(space);
-	ret = axas_pool_fill(&space->frames, budget);
+	down_read(&space->lock);
+	/* 4 KiB frames first, then 2 MiB ones (each costs 512 of @budget). */
+	while (budget && !signal_pending(current) && prefill_one(space, 0)) {
+		budget--;
+		added++;
+		if (!(added & 63))
+			cond_resched();
+	}
+	while (budget >= block && !signal_pending(current) &&
+	       prefill_one(space, get_order(SZ_2M))) {
+		budget -= block;
+		added += block;
+		cond_resched();
+	}
+	up_read(&space->lock);
 	axas_space_memcg_leave(old);
-	return ret;
+	return added;
 }
 EXPORT_SYMBOL_NS_GPL(axas_prefill, AXAS_NS);
