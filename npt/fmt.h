@@ -66,6 +66,8 @@ u64 axas_pt_host_me_mask(void);
 #if IS_ENABLED(CONFIG_KUNIT)
 /* Visible to the KUnit suites, which replace it to inject failures. */
 struct page *axas_pt_alloc_page(gfp_t gfp, int node);
+/* The most table pages one RCU callback freed. */
+extern atomic_t axas_pt_rcu_chain_max;
 #endif
 
 #endif /* _AXAS_NPT_FMT_H */

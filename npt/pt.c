@@ -291,7 +291,8 @@ int axas_pt_init_node(struct axas_pt *pt, const struct axas_pt_cfg *cfg,
 	pt->pgsizes = SZ_4K;
 	if (caps & AXAS_CAP_2M)
 		pt->pgsizes |= SZ_2M;
-	if (caps & AXAS_CAP_1G)
+	/* Splits and collapses of 1 GiB leaves go through 2 MiB ones. */
+	if ((caps & AXAS_CAP_1G) && (caps & AXAS_CAP_2M))
 		pt->pgsizes |= SZ_1G;
 	ret = pt->fmt->init(pt);
 	if (ret)
@@ -1595,12 +1596,14 @@ static void pt_collapse_level(struct pt_collapse *c, u64 *table,
 		u64 pte = READ_ONCE(*ptep), new;
 		struct page *page;
 		u64 *child;
+		long made;
 
 		pt_resched(level);
 		next = min(end, base + span);
 		if (!ent_present(pt, pte) || ent_leaf(pt, pte, level))
 			continue;
 		child = ent_table(pt, pte);
+		made = c->made;
 		/* Bottom up: 2 MiB leaves first, which a 1 GiB one may take. */
 		if (level > 1)
 			pt_collapse_level(c, child, level - 1, addr, next);
@@ -1609,6 +1612,8 @@ static void pt_collapse_level(struct pt_collapse *c, u64 *table,
 		new = pt_collapse_leaf(pt, child, level);
 		if (!new)
 			continue;
+		/* The leaves made below are this one now: it counts once. */
+		c->made = made;
 		/*
 		 * The same translation with another page size, rights and
 		 * attributes unchanged: a CPU may use the old entries or the
@@ -1817,30 +1822,56 @@ void axas_pt_gather_init(struct axas_pt_gather *gather)
 }
 EXPORT_SYMBOL_NS_GPL(axas_pt_gather_init, AXAS_NS);
 
+/*
+ * Table pages one RCU callback frees at most: callbacks run with softirqs
+ * off and cannot reschedule, and RCU limits the callbacks it runs in one
+ * batch, not what each does; a shutdown of a TiB-sized space unlinks
+ * hundreds of thousands of table pages.
+ */
+#define PT_RCU_CHAIN	PT_ENTRIES
+
+#if IS_ENABLED(CONFIG_KUNIT)
+/* The most pages one callback freed, for the KUnit suites. */
+VISIBLE_IF_KUNIT atomic_t axas_pt_rcu_chain_max = ATOMIC_INIT(0);
+EXPORT_SYMBOL_IF_KUNIT(axas_pt_rcu_chain_max);
+#endif
+
 /* The table pages chained from @head's page->private, after a grace period. */
 static void pt_pages_free_rcu(struct rcu_head *head)
 {
 	struct page *page = container_of(head, struct page, rcu_head), *next;
+	int n = 0;
 
-	for (; page; page = next) {
+	for (; page; page = next, n++) {
 		next = (struct page *)page_private(page);
 		set_page_private(page, 0);
 		pt_page_free(page);
 	}
+#if IS_ENABLED(CONFIG_KUNIT)
+	if (n > atomic_read(&axas_pt_rcu_chain_max))
+		atomic_set(&axas_pt_rcu_chain_max, n);
+#endif
 }
 
 void axas_pt_gather_release(struct axas_pt_gather *gather)
 {
 	struct page *page, *tmp, *chain = NULL;
+	unsigned int n = 0;
 
 	/*
-	 * One grace period for them all: chained through page->private (the
-	 * rcu_head shares page->lru, which the list uses until here).
+	 * One grace period for up to PT_RCU_CHAIN of them: chained through
+	 * page->private (the rcu_head shares page->lru, which the list uses
+	 * until here).
 	 */
 	list_for_each_entry_safe_reverse(page, tmp, &gather->tables, lru) {
 		list_del(&page->lru);
 		set_page_private(page, (unsigned long)chain);
 		chain = page;
+		if (++n == PT_RCU_CHAIN) {
+			call_rcu(&chain->rcu_head, pt_pages_free_rcu);
+			chain = NULL;
+			n = 0;
+		}
 	}
 	if (chain)
 		call_rcu(&chain->rcu_head, pt_pages_free_rcu);

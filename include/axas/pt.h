@@ -130,7 +130,9 @@ enum axas_memtype {
  * axas_pt_caps_from_npt() fill in:
  *
  * - %AXAS_CAP_4LEVEL, %AXAS_CAP_5LEVEL: 4-level, 5-level walks
- * - %AXAS_CAP_2M, %AXAS_CAP_1G: 2 MiB, 1 GiB leaves
+ * - %AXAS_CAP_2M, %AXAS_CAP_1G: 2 MiB, 1 GiB leaves (1 GiB ones only
+ *   with 2 MiB ones too: splitting or putting back a 1 GiB leaf goes
+ *   through 2 MiB leaves, so a table given %AXAS_CAP_1G alone makes none)
  * - %AXAS_CAP_AD: EPT accessed/dirty flags (%AXAS_PT_ROOT_AD)
  * - %AXAS_CAP_EXEC_ONLY: EPT execute-only leaves
  * - %AXAS_CAP_MBEC: EPT mode-based execute control
