@@ -416,7 +416,95 @@ static void axas_pool_race(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, axas_prefill(space, 1), -ESHUTDOWN);
 }
 
+/*
+ * Stand-in for axas_frames_alloc() in a prefill of a 2 MiB frame: it says
+ * it has begun, then waits (for the fault of the test, or 300 ms) before
+ * it allocates, as an allocation that compacts memory would.
+ */
+static struct completion axp_slow_begun, axp_slow_fault_done;
+
+static unsigned long axp_slow_frames_alloc(unsigned int order, unsigned long nr,
+					   struct page **pages, int node,
+					   gfp_t node_gfp)
+{
+	struct page *page;
+
+	if (order != get_order(SZ_2M) || nr != 1)
+		return 0;
+	complete(&axp_slow_begun);
+	wait_for_completion_timeout(&axp_slow_fault_done, msecs_to_jiffies(300));
+	page = alloc_pages(GFP_KERNEL | __GFP_ZERO | __GFP_NOWARN, order);
+	if (!page)
+		return 0;
+	split_page(page, order);
+	pages[0] = page;
+	return 1;
+}
+
+struct axp_cap_fault {
+	struct axas_space *space;
+	u64 gpa;
+	int ret;
+};
+
+static int axp_cap_fault_fn(void *arg)
+{
+	struct axp_cap_fault *f = arg;
+
+	wait_for_completion(&axp_slow_begun);
+	f->ret = axas_fault(f->space, f->gpa, AXAS_ACCESS_WRITE);
+	/* For the stand-in's wait and the test's: both return from now on. */
+	complete_all(&axp_slow_fault_done);
+	return 0;
+}
+
+/*
+ * A fault at the frame cap while a prefill holds the charge of a 2 MiB
+ * frame it is still allocating: the fault must not fail for a charge it
+ * cannot see yet. It waits for the frame to reach the pool, and takes
+ * its room back from there.
+ */
+static void axas_pool_prefill_at_cap(struct kunit *test)
+{
+	struct axp *t = test->priv;
+	struct axp_cap_fault f = {};
+	struct task_struct *k;
+	struct axas_space *space;
+	unsigned int i;
+	long added;
+
+	if (!(t->cfg.pt.caps.flags & AXAS_CAP_2M))
+		kunit_skip(test, "no 2 MiB leaves");
+	axas_space_destroy(t->space);
+	t->space = axp_create(test, t, 1024);
+	space = t->space;
+	KUNIT_ASSERT_EQ(test, axas_map_alloc(space, BASE, 1024 * SZ_4K, RW, SZ_4K), 0);
+	for (i = 0; i < 512; i++)
+		KUNIT_ASSERT_EQ(test, axas_fault(space, BASE + i * SZ_4K,
+						 AXAS_ACCESS_WRITE),
+				AXAS_FAULT_INSTALLED);
+	KUNIT_ASSERT_EQ(test, axas_pool_limit(space, 0, 1), 0);
+	init_completion(&axp_slow_begun);
+	init_completion(&axp_slow_fault_done);
+	f.space = space;
+	f.gpa = BASE + 512 * SZ_4K;
+	k = kthread_run(axp_cap_fault_fn, &f, "axas-cap-fault");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(k));
+	kunit_activate_static_stub(test, axas_frames_alloc, axp_slow_frames_alloc);
+	added = axas_prefill(space, 512);
+	kunit_deactivate_static_stub(test, axas_frames_alloc);
+	wait_for_completion(&axp_slow_fault_done);
+	KUNIT_EXPECT_EQ(test, added, 512);
+	KUNIT_EXPECT_EQ_MSG(test, f.ret, AXAS_FAULT_INSTALLED,
+			    "a fault at the cap failed while a prefill held a charge");
+	/* The fault took its room from the pooled block. */
+	KUNIT_EXPECT_EQ(test, axt_stats(space).frames, 513);
+	KUNIT_EXPECT_EQ(test, axp_pool(space), 0);
+	KUNIT_EXPECT_LE(test, atomic_long_read(&space->frames.held), 1024);
+}
+
 static struct kunit_case axas_pool_cases[] = {
+	KUNIT_CASE(axas_pool_prefill_at_cap),
 	KUNIT_CASE(axas_pool_accounting),
 	KUNIT_CASE(axas_pool_no_2m),
 	KUNIT_CASE(axas_pool_zeroed),
@@ -691,8 +779,11 @@ static void axas_collapse_lines_up(struct kunit *test)
 	/* Blocks wholly inside the range only: nothing here. */
 	KUNIT_EXPECT_EQ(test, axas_collapse(space, BASE + SZ_4K, SZ_2M), 0);
 	KUNIT_EXPECT_EQ(test, t->flushes, f0);
-	/* Block 0, then the linear block, then the linear 1 GiB. */
-	KUNIT_EXPECT_EQ(test, axas_collapse(space, BASE, SIZE), 3);
+	/*
+	 * Block 0, and the linear 1 GiB: its split 2 MiB block first, which
+	 * the 1 GiB leaf then takes; one leaf made there, not two.
+	 */
+	KUNIT_EXPECT_EQ(test, axas_collapse(space, BASE, SIZE), 2);
 	KUNIT_EXPECT_EQ(test, t->flushes, f0 + 1);
 	KUNIT_EXPECT_EQ(test, axt_live_tables(), live - 3);
 	st = axt_stats(space);
@@ -752,7 +843,69 @@ static void axas_collapse_errors(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, axas_collapse(space, BASE, SIZE), -ESHUTDOWN);
 }
 
+/*
+ * A table given 1 GiB leaves but not 2 MiB ones makes no 1 GiB leaf: a
+ * protect would split it into 2 MiB leaves, which the table cannot have.
+ */
+static void axas_collapse_1g_without_2m(struct kunit *test)
+{
+	struct axp *t = test->priv;
+	struct axas_space_cfg cfg = t->cfg;
+	const u64 lin = 2ULL * SZ_1G;
+	struct axas_space_stats st;
+	struct axas_space *space;
+
+	cfg.pt.caps.flags &= ~AXAS_CAP_2M;
+	cfg.pt.caps.flags |= AXAS_CAP_1G;
+	space = axas_space_create(&cfg);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(space));
+	KUNIT_EXPECT_EQ(test, axas_map_linear(space, lin, 1ULL << 40, SZ_1G,
+					      RW | AXAS_PROT_MT(AXAS_MT_UC)), 0);
+	KUNIT_EXPECT_EQ(test, axas_protect(space, lin + SZ_4K, SZ_4K,
+					   AXAS_PROT_READ | AXAS_PROT_MT(AXAS_MT_UC)), 0);
+	st = axt_stats(space);
+	KUNIT_EXPECT_EQ(test, st.leaves[1], 0);
+	KUNIT_EXPECT_EQ(test, st.leaves[2], 0);
+	KUNIT_EXPECT_EQ(test, axas_protect(space, lin + SZ_4K, SZ_4K,
+					   RW | AXAS_PROT_MT(AXAS_MT_UC)), 0);
+	KUNIT_EXPECT_EQ(test, axas_collapse(space, BASE, SIZE), 0);
+	st = axt_stats(space);
+	KUNIT_EXPECT_EQ(test, st.leaves[0], 512 * 512);
+	KUNIT_EXPECT_EQ(test, st.leaves[1], 0);
+	KUNIT_EXPECT_EQ(test, st.leaves[2], 0);
+	axas_space_destroy(space);
+}
+
+/*
+ * The table pages an unmap unlinks go to RCU in chains of at most 512:
+ * one callback (softirqs off, no rescheduling) never frees a whole space.
+ */
+static void axas_collapse_release_chains(struct kunit *test)
+{
+	struct axp *t = test->priv;
+	struct axas_space *space = t->space;
+	long live;
+
+	/* 2 GiB of 4 KiB leaves (the host range is not 2 MiB aligned). */
+	KUNIT_ASSERT_EQ(test, axas_map_linear(space, BASE, (1ULL << 40) + SZ_4K,
+					      2ULL * SZ_1G,
+					      RW | AXAS_PROT_MT(AXAS_MT_UC)), 0);
+	KUNIT_ASSERT_EQ(test, axt_stats(space).leaves[0], 512 * 1024);
+	rcu_barrier();
+	live = axt_live_tables();
+	atomic_set(&axas_pt_rcu_chain_max, 0);
+	KUNIT_ASSERT_EQ(test, axas_unmap(space, BASE, SIZE), 0);
+	rcu_barrier();
+	KUNIT_EXPECT_LE(test, axt_live_tables(), live - 1024);
+	KUNIT_EXPECT_GT(test, atomic_read(&axas_pt_rcu_chain_max), 0);
+	KUNIT_EXPECT_LE_MSG(test, atomic_read(&axas_pt_rcu_chain_max), 512,
+			    "one RCU callback freed %d table pages",
+			    atomic_read(&axas_pt_rcu_chain_max));
+}
+
 static struct kunit_case axas_collapse_cases[] = {
+	KUNIT_CASE(axas_collapse_1g_without_2m),
+	KUNIT_CASE(axas_collapse_release_chains),
 	KUNIT_CASE_PARAM(axas_collapse_log_stop, axp_mode_gen_params),
 	KUNIT_CASE_PARAM(axas_collapse_lines_up, axp_mode_gen_params),
 	KUNIT_CASE_PARAM(axas_collapse_snapshot, axp_mode_gen_params),
