@@ -9,7 +9,9 @@ no lock", or the pin's lock) and the callbacks it may call ("calls the pin
 callbacks", "... the flush callback", or "calls no callback"). The KUnit
 suite axas_contract measures the callbacks each makes (kunit/contract_test.c,
 one AXC() row each). This fails when a function has no row or no statement,
-or when a row and its statement disagree on the flush or the pin callbacks.
+or when a row and its statement disagree on the flush or the pin callbacks,
+and when the lists of callers in the docs of axas_flush_fn and axas_pin_fn
+are not the functions the rows say call them.
 """
 import glob
 import os
@@ -64,6 +66,28 @@ def main():
             bad.append("%s: the KUnit contract %s the pin callbacks, the docs %s" %
                        (n, "lists" if "CB_PIN" in row else "does not list",
                         "do" if said_pin else "do not"))
+    # The callbacks' own docs list their callers once more, for the VMM
+    # author who reads the typedef first: the same sets.
+    text = open(os.path.join(top, "include/axas/axas.h")).read()
+    for cb, typedef, what in (("CB_FLUSH", "axas_flush_fn", "flush callback"),
+                              ("CB_PIN", "axas_pin_fn", "pin callbacks")):
+        # From "The functions that may call it" to "It runs in process
+        # context", in the comment right above the typedef.
+        m = re.search(r" \* The functions that may call it say so"
+                      r"((?:(?!\*/).)*?)It runs in process context"
+                      r"(?:(?!\*/).)*\*/\ntypedef [^;]*\(\*" + typedef + r"\)",
+                      text, re.S)
+        if not m:
+            bad.append("%s: its doc lists no callers" % typedef)
+            continue
+        listed = set(re.findall(r"(\w+)\(\)", m.group(1))) & set(names)
+        measured = set(n for n in names if n in rows and cb in rows[n])
+        for n in sorted(measured - listed):
+            bad.append("%s: calls the %s (KUnit), but %s's list of callers "
+                       "leaves it out" % (n, what, typedef))
+        for n in sorted(listed - measured):
+            bad.append("%s: in %s's list of callers, but the KUnit contract "
+                       "says it calls no %s" % (n, typedef, what))
     for n in sorted(set(rows) - set(names)):
         bad.append("%s: a row in kunit/contract_test.c, but no such exported function" % n)
     for b in bad:

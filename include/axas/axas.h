@@ -311,8 +311,9 @@ struct mem_cgroup;
  * The functions that may call it say so in their Context: (a KUnit suite,
  * axas_contract, measures each against it): axas_unmap(), axas_protect(),
  * axas_discard(), axas_space_shutdown() (and axas_space_destroy() of a
- * space not shut down), axas_dirty_log_start(), axas_snapshot_take() and
- * axas_snapshot_restore() with the space's lock held exclusively;
+ * space not shut down), axas_dirty_log_start(), axas_dirty_log_stop(),
+ * axas_snapshot_take(), axas_snapshot_restore(), axas_snapshot_drop() and
+ * axas_collapse() with the space's lock held exclusively;
  * axas_dirty_log_get(), axas_dirty_log_clear() and axas_age() with it held
  * shared, while faults run (exclusively for a harvest that invalidates a
  * write pin). It runs in process context, on whatever CPU called, and
@@ -838,10 +839,13 @@ int axas_pool_limit(struct axas_space *space, unsigned long frames,
  * @budget is spent, the frame cap is reached, the allocator has no more,
  * or a signal is pending; charged to the space's memory cgroup, whoever
  * calls. Meant for the VMM's idle time: its HLT handler, an idle vCPU
- * thread. Runs concurrently with everything else the space does.
+ * thread. Runs concurrently with faults and other prefills; the lock is
+ * not held while a frame is allocated and zeroed, but that frame's charge
+ * is counted as a fault's is, so that a fault at the frame cap waits for
+ * it to reach the pool, where the fault can take its room back.
  *
  * Context: process context; may sleep (allocates, and reschedules between
- * frames); takes no lock of the space but the pool's spinlock; calls no
+ * frames); takes the space lock shared, and the pool's spinlock; calls no
  * callback.
  * Return: the 4 KiB frames added (0 when the pool is full or memory
  * short); -ESHUTDOWN after shutdown.
@@ -858,7 +862,10 @@ long axas_prefill(struct axas_space *space, unsigned long budget);
  * its range: see "Huge leaves recovered". Only blocks wholly inside the
  * range are collapsed. Stopping logging and dropping the snapshot do this
  * themselves; the call is for leaves a VMM split otherwise (axas_unmap()
- * or axas_protect() of a part of a block, undone since).
+ * or axas_protect() of a part of a block, undone since). Pieces of one
+ * map that a protect cut and whose rights are the same again join into
+ * one area first, whole, also where they reach beyond the range: faults
+ * there then install the map's frame size again.
  *
  * Context: process context; may sleep; takes the space lock exclusively;
  * calls the flush callback (when it made a leaf).
