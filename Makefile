@@ -96,7 +96,8 @@ demo-distro:
 	@bash scripts/demo-distro.sh
 
 # Debian's stock kernel and its cloud build booted by the SVM sample's VMM
-# (guest=linux) under QEMU, on axas memory of 2 MiB and of 4 KiB frames.
+# (guest=linux) under QEMU, on axas memory of 2 MiB and of 4 KiB frames;
+# the VMM unloaded while one boots; and the stock kernel on two vCPUs.
 demo-linux:
 	@bash scripts/demo-linux.sh
 
@@ -131,7 +132,7 @@ help:
 	@echo "make demo-svm       the SVM sample runs a guest on axas NPT tables in QEMU"
 	@echo "make demo-vmx       the VMX sample runs a guest on axas EPT tables in Bochs"
 	@echo "make demo-distro    the SVM sample on Debian's own kernel (linux-headers-amd64's)"
-	@echo "make demo-linux     the SVM sample's VMM boots Debian's kernels as its guest"
+	@echo "make demo-linux     the SVM sample's VMM boots Debian's kernels as its guest (one and two vCPUs)"
 	@echo "make check          gates, docs, KUnit in UML and QEMU, the samples (the test command)"
 	@echo "make style|sparse   checkpatch | sparse only"
 	@echo "make docs           the documentation in build/docs/html (warnings fail)"
