@@ -14,7 +14,7 @@ export KSRC
 
 .PHONY: all modules clean modules_install dkms-install style sparse check \
 	check-build kunit-um kunit-x86_64 bench bench-linux demo demo-svm demo-vmx \
-	demo-distro demo-linux docs help \
+	demo-distro demo-linux demo-linux-vmx docs help \
 	install template-check
 
 all: modules
@@ -96,9 +96,14 @@ demo-distro:
 	@bash scripts/demo-distro.sh
 
 # Debian's stock kernel and its cloud build booted by the SVM sample's VMM
-# (guest=linux) under QEMU, on axas memory of 2 MiB and of 4 KiB frames.
+# (guest=linux) under QEMU, on axas memory of 2 MiB and of 4 KiB frames;
+# the VMM unloaded while one boots; and the stock kernel on two vCPUs.
 demo-linux:
 	@bash scripts/demo-linux.sh
+
+# A small 6.12 kernel booted by the VMX sample's VMM under Bochs (EPT, A/D).
+demo-linux-vmx:
+	@bash scripts/demo-linux-vmx.sh
 
 # The benchmark in non-debug UML and QEMU kernels, then the Linux guest's
 # figures with and without frames zeroed ahead; results in build/.
@@ -131,7 +136,8 @@ help:
 	@echo "make demo-svm       the SVM sample runs a guest on axas NPT tables in QEMU"
 	@echo "make demo-vmx       the VMX sample runs a guest on axas EPT tables in Bochs"
 	@echo "make demo-distro    the SVM sample on Debian's own kernel (linux-headers-amd64's)"
-	@echo "make demo-linux     the SVM sample's VMM boots Debian's kernels as its guest"
+	@echo "make demo-linux     the SVM sample's VMM boots Debian's kernels as its guest (one and two vCPUs)"
+	@echo "make demo-linux-vmx the VMX sample's VMM boots a small 6.12 kernel under Bochs"
 	@echo "make check          gates, docs, KUnit in UML and QEMU, the samples (the test command)"
 	@echo "make style|sparse   checkpatch | sparse only"
 	@echo "make docs           the documentation in build/docs/html (warnings fail)"

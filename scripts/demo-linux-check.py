@@ -7,13 +7,26 @@ when the report closes with RESULT PASS, the guest printed the --expect
 line and powered off, the guest's console has no kernel report, the
 space's shutdown left no frame and only its root, and the host's console
 has nothing ktap-check.py's console checks catch (a kernel report, table
-pages or spaces left once the modules were unloaded, no end marker).
+pages or spaces left once the modules were unloaded, no end marker). With
+--bochs, the host's console may have the boot-time warnings Bochs's CPU
+models cause (see demo-vmx-check.py), and only those.
 
 With --stopped, the run is the test of unloading the sample while its
 guest boots: it passes when the guest's console had begun, the report
 closes with RESULT STOPPED, the space held frames when the unload began
 (AXAS-SPACE), its shutdown left no frame and only its root, and the host's
-console checks pass."""
+console checks pass.
+
+With --smp (vcpus=2 and the pre-copy), it also wants: every vCPU but the
+first started by INIT and SIPI, fixed IPIs between the vCPUs, the flush
+callback to have found a vCPU in guest mode (kicked and waited for), one
+frame per mapped page, and pre-copy rounds whose checks and final
+comparison found no page differing from its copy.
+
+With --plant (flush_plant=nokick), the run must fail: the report must not
+close with RESULT PASS, and the line that caught the bug is printed (the
+pre-copy's check, a wrong result, a kernel report or a crash of the
+guest). The host's console must still have no kernel report."""
 import argparse
 import importlib.util
 import os
@@ -23,13 +36,41 @@ import sys
 GUEST = "linux: guest: "
 
 
-def load_ktap_check():
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                        "ktap-check.py")
-    spec = importlib.util.spec_from_file_location("ktap_check", path)
+def load(name, file):
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), file)
+    spec = importlib.util.spec_from_file_location(name, path)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
+
+
+def smp_problems(report):
+    """What a two-vCPU run's report lacks (see --smp)."""
+    problems = []
+    text = "\n".join(report)
+    started = re.findall(r"linux: vCPU(\d+) on CPU \d+: APIC ID \d+, started by "
+                         r"INIT and SIPI vector", text)
+    vcpus = re.search(r"linux: (\d+) vCPUs \(ACPI MADT", text)
+    if not vcpus or len(started) != int(vcpus.group(1)) - 1:
+        problems.append("not every vCPU was started by INIT and SIPI")
+    ipis = re.search(r"IPIs between vCPUs: (\d+) fixed, (\d+) of them found", text)
+    if not ipis or not int(ipis.group(1)):
+        problems.append("no IPI between the vCPUs")
+    kicks = re.search(r"flush callback: (\d+) calls .* found a vCPU in guest "
+                      r"mode (\d+) times", text)
+    if not kicks or not int(kicks.group(2)):
+        problems.append("the flush callback never found a vCPU in guest mode")
+    if not re.search(r"one frame per mapped page: yes", text):
+        problems.append("not one frame per mapped page")
+    rounds = re.search(r"linux: pre-copy: .*: (\d+) rounds", text)
+    if not rounds or not int(rounds.group(1)):
+        problems.append("no pre-copy round")
+    if not re.search(r"pre-copy check: \d+ pages .*: 0 differed", text):
+        problems.append("the pre-copy's checks found pages that differ")
+    if not re.search(r"pre-copy at the end: \d+ pages of RAM compared with "
+                     r"the copy: 0 differ", text):
+        problems.append("RAM differs from the pre-copy at the end")
+    return problems
 
 
 def main():
@@ -38,18 +79,28 @@ def main():
     ap.add_argument("--module", default="axas_svm")
     ap.add_argument("--expect", required=True)
     ap.add_argument("--stopped", action="store_true")
+    ap.add_argument("--smp", action="store_true")
+    ap.add_argument("--plant", action="store_true")
+    ap.add_argument("--bochs", action="store_true",
+                    help="accept the host's Bochs boot warnings "
+                    "(demo-vmx-check.py)")
     ap.add_argument("log")
     args = ap.parse_args()
 
     with open(args.log, errors="replace") as f:
         console = f.read()
+    if args.bochs:
+        console, dropped = load("demo_vmx_check",
+                                "demo-vmx-check.py").drop_known_warnings(console)
+        for w in dropped:
+            print("  (accepted Bochs boot warning: %s)" % w)
     prefix = args.module + ": "
     # The guest's console goes through the host's: judged apart.
     host = "\n".join(l for l in console.splitlines()
                      if prefix + GUEST not in l)
     guest = [l.split(prefix + GUEST, 1)[1] for l in console.splitlines()
              if prefix + GUEST in l]
-    ktap = load_ktap_check()
+    ktap = load("ktap_check", "ktap-check.py")
     problems = ktap.console_problems(host)
     for pat in ktap.REPORTS:
         for line in guest:
@@ -71,6 +122,16 @@ def main():
         space = re.search(r"AXAS-SPACE \S+: areas \d+ frames (\d+)", console)
         if not space or space.group(1) == "0":
             problems.append("no live space with frames before the unload")
+    elif args.plant:
+        caught = [l for l in report if l.startswith("RESULT FAIL")]
+        if caught:
+            why = [l for l in report if re.search(
+                r"ended: |pre-copy check: |pre-copy at the end: |kernel report",
+                l)]
+            for l in why:
+                print("%s: the planted bug was caught: %s" % (args.label, l))
+        else:
+            problems.append("the planted bug was not caught: no RESULT FAIL")
     else:
         if not any(l.startswith("RESULT PASS") for l in report):
             problems.append("no RESULT PASS")
@@ -81,6 +142,8 @@ def main():
             problems.append("no Linux version line from the guest")
         if not any(re.search(r"ended: powered off", l) for l in report):
             problems.append("the guest did not power off")
+    if args.smp:
+        problems += smp_problems(report)
     if not any(re.match(r"linux: after shutdown: 0 frames, 1 table pages", l)
                for l in report):
         problems.append("no 'after shutdown: 0 frames, 1 table pages' line")

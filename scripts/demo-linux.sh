@@ -1,11 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# demo-linux.sh [generic|cloud|stop [2M|4K]] - boot Debian's stock kernel as the
-# guest of the SVM sample VMM (samples/svm with samples/vmm, guest=linux)
-# on axas memory, under QEMU (TCG with SVM and nested paging emulated),
-# the debug x86_64 test kernel as the host so that KASAN and lockdep watch
-# axas.
+# demo-linux.sh [generic|cloud|stop|smp|smp-plant [2M|4K]] - boot Debian's
+# stock kernel as the guest of the SVM sample VMM (samples/svm with
+# samples/vmm, guest=linux) on axas memory, under QEMU (TCG with SVM and
+# nested paging emulated), the debug x86_64 test kernel as the host so that
+# KASAN and lockdep watch axas.
 #
 # The guests: linux-image-<abi>-amd64-unsigned, the kernel of the
 # installed linux-headers-amd64, and the same version's
@@ -28,6 +28,21 @@
 # RESULT STOPPED and everything must be freed (demo-linux-check.py
 # --stopped).
 #
+# A sixth, "smp", boots the generic kernel with two vCPUs (vcpus=2) on 2
+# MiB frames: the guest's init runs linux-worker (scripts/linux-worker.c,
+# built static here), two processes at once, one pinned to each CPU, each
+# writing and checking a buffer of its own; meanwhile the VMM keeps a
+# pre-copy of the guest's RAM from axas's dirty log (precopy_ms=), checked
+# with the vCPUs paused in every round and against all of RAM at the end
+# (demo-linux-check.py --smp also wants the second vCPU started by
+# INIT/SIPI, IPIs between the vCPUs, and flushes that kicked a vCPU out of
+# guest mode).
+#
+# "smp-plant [N]" (not run by default) is the "smp" run N times (1 unless
+# given) with a planted bug, flush_plant=nokick: the flush callback
+# neither kicks a vCPU in guest mode nor waits for it. Each run must fail
+# (demo-linux-check.py --plant); it ends with the count of runs that did.
+#
 # With arguments, only those runs ("stop": the fifth). Ends with 'N
 # passed, N failed, N skipped' over the runs; exits non-zero unless all
 # passed.
@@ -40,8 +55,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/common.sh"
 . "$here/stage.sh"
 
-flavours=${1:-"generic cloud stop"}
+flavours=${1:-"generic cloud stop smp"}
 sizes=${2:-"2M 4K"}
+[ "$flavours" = smp-plant ] && { plant_runs=${2:-1}; sizes=2M; }
 mem_mb=256
 bytes=$((64 << 20))
 pattern=axas-linux-guest
@@ -53,7 +69,7 @@ pattern=axas-linux-guest
 guest_cmdline="quiet loglevel=6 panic=-1 ${AXAS_LINUX_CMDLINE:-}"
 
 start=$SECONDS
-axas_need busybox-static cpio || exit 1
+axas_need busybox-static cpio gcc libc6-dev || exit 1
 host=${AXAS_LINUX_HOST:-test}
 kdir=$("$here/kernel.sh" x86_64 "$host") || exit 1
 work="$AXAS_CACHE/demo-linux"
@@ -101,26 +117,53 @@ chmod +x "$groot/init"
 (cd "$groot" && find . | cpio -o -H newc --quiet) > "$work/guest-initrd.cpio"
 echo "demo-linux: guest initramfs: busybox, $((bytes >> 20)) MiB of '$pattern' lines; expected: $expect"
 
-# linux_boot TAG IMAGE FRAMES WAIT [demo-linux-check.py options...] - one
-# boot: the host's init loads the sample with IMAGE on FRAMES, waits until
-# the kernel log holds WAIT, unloads it; the console is judged.
+# The two-vCPU guest's initramfs: busybox and linux-worker, two workers
+# of 16 MiB buffers rewriting 256 KiB of them for 12 s; the pre-copy
+# begins at the worker's marker line.
+smp_vcpus=2
+smp_marker=AXAS-GUEST-HOT
+smp_expect="AXAS-GUEST-RESULT cpus=$smp_vcpus workers=$smp_vcpus: every check passed, on CPUs 0 1"
+smp_args="vcpus=$smp_vcpus precopy_ms=20 precopy_after=$smp_marker"
+rm -f "$groot/init"
+if ! gcc -static -O2 -Wall -Werror -o "$groot/bin/linux-worker" \
+	"$here/linux-worker.c"; then
+	echo "demo-linux: linux-worker did not build"
+	exit 1
+fi
+cat > "$groot/init" <<INIT
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+/bin/linux-worker $smp_vcpus 16 256 12 $smp_marker
+sleep 1
+poweroff -f
+INIT
+chmod +x "$groot/init"
+(cd "$groot" && find . | cpio -o -H newc --quiet) > "$work/guest-smp-initrd.cpio"
+
+# linux_boot TAG IMAGE FRAMES WAIT INITRD EXPECT VMM_ARGS [demo-linux-check.py
+# options...] - one boot: the host's init loads the sample with IMAGE and
+# INITRD on FRAMES (and VMM_ARGS), waits until the kernel log holds WAIT,
+# unloads it; the console is judged against EXPECT.
 fail=0 passed=0 failed=0
 linux_boot() {
-	local tag=$1 image=$2 frames=$3 wait=$4 log out line p f t=$SECONDS
-	shift 4
+	local tag=$1 image=$2 frames=$3 wait=$4 initrd=$5 want=$6 args=$7
+	local log out line p f t=$SECONDS
+	shift 7
 	log="$work/console-$tag.log"
 	AXAS_WAIT_S=780 "$here/initramfs.sh" "$work/initramfs-$tag.cpio" reboot \
 		"file=$image:/guest/vmlinuz" \
-		"file=$work/guest-initrd.cpio:/guest/initrd.cpio" \
+		"file=$initrd:/guest/initrd.cpio" \
 		"$work/src/axas.ko" \
-		"wait=$wait@$work/src/samples/svm/axas_svm.ko guest=linux kernel=/guest/vmlinuz initrd=/guest/initrd.cpio mem_mb=$mem_mb frames=$frames boot_timeout_s=720 ${AXAS_LINUX_VMM_ARGS:-} 'expect=\"$expect\"' 'cmdline=\"$guest_cmdline\"'" ||
+		"wait=$wait@$work/src/samples/svm/axas_svm.ko guest=linux kernel=/guest/vmlinuz initrd=/guest/initrd.cpio mem_mb=$mem_mb frames=$frames boot_timeout_s=720 $args ${AXAS_LINUX_VMM_ARGS:-} 'expect=\"$want\"' 'cmdline=\"$guest_cmdline\"'" ||
 		exit 1
-	echo "$tag: $(basename "$image"), $mem_mb MiB on $frames frames; host: QEMU -cpu qemu64,+svm,+npt -m 2G (log: $log)"
+	echo "$tag: $(basename "$image"), $mem_mb MiB on $frames frames${args:+, $args}; host: QEMU -cpu qemu64,+svm,+npt -smp 2 -m 2G (log: $log)"
 	"$here/boot.sh" x86_64 "$kdir" "$work/initramfs-$tag.cpio" "$log" \
 		"${AXAS_BOOT_TIMEOUT:-900}" 2G
 	[ $? = 124 ] && echo "$tag: the run timed out"
 	out=$(python3 "$here/demo-linux-check.py" --label "$tag" \
-		--expect "$expect" "$@" "$log")
+		--expect "$want" "$@" "$log")
 	[ $? = 0 ] || fail=1
 	echo "$out"
 	echo "$tag: took $((SECONDS - t)) s (host boot included)"
@@ -130,15 +173,29 @@ linux_boot() {
 }
 
 for flavour in $flavours; do
-	if [ "$flavour" = stop ]; then
+	case $flavour in
+	stop)
 		linux_boot linux-stop "$(axas_distro_image cloud)" 4K \
-			"axas_svm: linux: guest: [" --stopped
-		continue
-	fi
+			"axas_svm: linux: guest: [" "$work/guest-initrd.cpio" \
+			"$expect" "" --stopped
+		continue ;;
+	smp)
+		linux_boot linux-smp-2M "$(axas_distro_image)" 2M "axas_svm: RESULT " \
+			"$work/guest-smp-initrd.cpio" "$smp_expect" "$smp_args" --smp
+		continue ;;
+	smp-plant)
+		for i in $(seq "$plant_runs"); do
+			linux_boot "linux-smp-plant-$i" "$(axas_distro_image)" 2M \
+				"axas_svm: RESULT " "$work/guest-smp-initrd.cpio" \
+				"$smp_expect" "$smp_args flush_plant=nokick" --plant
+		done
+		echo "demo-linux: the planted bug (flush_plant=nokick) failed $passed of $plant_runs runs"
+		continue ;;
+	esac
 	image=$(axas_distro_image "${flavour#generic}") || exit 1
 	for frames in $sizes; do
 		linux_boot "linux-$flavour-$frames" "$image" "$frames" \
-			"axas_svm: RESULT "
+			"axas_svm: RESULT " "$work/guest-initrd.cpio" "$expect" ""
 	done
 done
 echo "demo-linux: finished in $((SECONDS - start)) s"

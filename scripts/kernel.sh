@@ -3,12 +3,13 @@
 #
 # Build (or reuse) a test kernel and print its build directory.
 #
-#   scripts/kernel.sh um|x86_64 [test|bench]
+#   scripts/kernel.sh um|x86_64 [test|bench|guest]
 #
 # "test" (the default) is the debug kernel of the KUnit runs (configs/
 # common.config, plus configs/<arch>-test.config where it exists), "bench"
-# the non-debug kernel of the benchmark (configs/bench.config); both add
-# configs/<arch>.config.
+# the non-debug kernel of the benchmark (configs/bench.config), "guest"
+# the small kernel the VMX sample's VMM boots under Bochs (configs/
+# guest.config; x86_64 only); all add configs/<arch>.config.
 # The kernel source is $KSRC when set, otherwise Debian's linux-source-6.12,
 # unpacked once into the cache.  Builds live in the cache too, keyed by
 # source version, architecture, config fragments and compiler, so a second
@@ -16,7 +17,7 @@
 # stderr; stdout carries only the build directory.
 set -euo pipefail
 
-arch=${1:?usage: kernel.sh um|x86_64 [test|bench]}
+arch=${1:?usage: kernel.sh um|x86_64 [test|bench|guest]}
 variant=${2:-test}
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=scripts/common.sh
@@ -29,6 +30,7 @@ test) frags=("$here/configs/common.config" "$here/configs/$arch.config")
 	[ -e "$here/configs/$arch-test.config" ] &&
 		frags+=("$here/configs/$arch-test.config") ;;
 bench) frags=("$here/configs/bench.config" "$here/configs/$arch.config") ;;
+guest) frags=("$here/configs/guest.config" "$here/configs/$arch.config") ;;
 *) echo "kernel.sh: unknown variant $variant" >&2; exit 2 ;;
 esac
 ver=$(make -s -C "$src" kernelversion)

@@ -35,8 +35,12 @@
  * The host's SPEC_CTRL stays in force in the guest, which cannot write it
  * (the MSR is intercepted and not offered).
  *
- * It is a sample: one vCPU on one CPU. Without NRIP save (QEMU has none)
- * the instructions it steps over are taken to be their shortest encoding.
+ * Each vCPU has a context of its own (ops->setup() once per vCPU: its
+ * VMCB, host save area and permission maps), and SVM is turned on only
+ * on its CPU; the vCPUs share nCR3 and ASID 1, each staying on its CPU. An
+ * application processor's first VMRUN enters real mode (CR0.PE clear),
+ * which nested paging allows. Without NRIP save (QEMU has none) the
+ * instructions it steps over are taken to be their shortest encoding.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 

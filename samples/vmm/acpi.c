@@ -11,7 +11,8 @@
  *         registers and the reset register in I/O space, the PM timer;
  *         IA-PC boot flags: no legacy devices, no 8042, no VGA; x2APICs
  *         in physical destination mode; the DSDT
- *   MADT  one local APIC, ID 0; no I/O APIC, no 8259 (no PCAT_COMPAT)
+ *   MADT  a local APIC per vCPU, its ID the vCPU's number (the first is
+ *         the bootstrap processor); no I/O APIC, no 8259 (no PCAT_COMPAT)
  *   DSDT  _S5 (sleep type 5: what pm.c powers off at); COM1 as a PNP0501
  *         device with its eight ports and no interrupt, so that Linux's
  *         8250 driver polls it; the RTC as a PNP0B00 device with its two
@@ -219,19 +220,23 @@ static void acpi_fadt(struct acpi_table_fadt *f, u64 dsdt)
 	acpi_checksum(&f->header);
 }
 
-static void acpi_madt(u8 *buf)
+static void acpi_madt(u8 *buf, unsigned int cpus)
 {
 	struct acpi_table_madt *m = (void *)buf;
 	struct acpi_madt_local_apic *lapic = (void *)(m + 1);
+	unsigned int i;
 
-	acpi_header(&m->header, ACPI_SIG_MADT, sizeof(*m) + sizeof(*lapic), 5);
+	acpi_header(&m->header, ACPI_SIG_MADT,
+		    sizeof(*m) + cpus * sizeof(*lapic), 5);
 	m->address = VMM_LAPIC_BASE;
 	m->flags = 0;		/* no PCAT_COMPAT: no 8259 */
-	lapic->header.type = ACPI_MADT_TYPE_LOCAL_APIC;
-	lapic->header.length = sizeof(*lapic);
-	lapic->processor_id = 0;
-	lapic->id = 0;
-	lapic->lapic_flags = ACPI_MADT_ENABLED;
+	for (i = 0; i < cpus; i++, lapic++) {
+		lapic->header.type = ACPI_MADT_TYPE_LOCAL_APIC;
+		lapic->header.length = sizeof(*lapic);
+		lapic->processor_id = i;
+		lapic->id = i;
+		lapic->lapic_flags = ACPI_MADT_ENABLED;
+	}
 	acpi_checksum(&m->header);
 }
 
@@ -252,6 +257,8 @@ int vmm_acpi_build(struct vmm_vm *vm, u64 *rsdp)
 	int ret;
 
 	BUILD_BUG_ON(ACPI_FADT_OFF + sizeof(struct acpi_table_fadt) > ACPI_MADT_OFF);
+	BUILD_BUG_ON(ACPI_MADT_OFF + sizeof(struct acpi_table_madt) + VMM_MAX_VCPUS *
+		     sizeof(struct acpi_madt_local_apic) > ACPI_DSDT_OFF);
 	buf = kzalloc(ACPI_BLOCK, GFP_KERNEL);
 	if (!buf)
 		return -ENOMEM;
@@ -262,7 +269,7 @@ int vmm_acpi_build(struct vmm_vm *vm, u64 *rsdp)
 	acpi_checksum(dsdt);
 
 	acpi_fadt((void *)(buf + ACPI_FADT_OFF), VMM_ACPI + ACPI_DSDT_OFF);
-	acpi_madt(buf + ACPI_MADT_OFF);
+	acpi_madt(buf + ACPI_MADT_OFF, vm->nr_vcpus);
 
 	xsdt = (void *)(buf + ACPI_XSDT_OFF);
 	acpi_header(xsdt, ACPI_SIG_XSDT, sizeof(*xsdt) + 2 * sizeof(u64), 1);

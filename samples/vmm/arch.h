@@ -9,17 +9,19 @@
  * it: the scripted demo (samples/core, demo.h) and the VMM that boots
  * Linux (samples/vmm, vmm.h). Neither calls a vendor's instruction.
  *
- * Sequence (one vCPU, on a kthread bound to one CPU):
+ * Sequence, for each vCPU (a kthread bound to a CPU of its own; the
+ * scripted demo has one, the VMM that boots Linux one or more):
  *
  *  1. ops->setup(): process context, any CPU. Check the CPU, allocate the
  *     control block, fill &struct vmm_arch_info (table format and levels
  *     for axas, capabilities, hypercall instruction, report line) from
- *     what the VMM asked in it (@own_cpu). Return the arch's context (or
- *     an ERR_PTR; -ENODEV: no such CPU).
+ *     what the VMM asked in it (@own_cpu). Return the arch's context for
+ *     this vCPU (or an ERR_PTR; -ENODEV: no such CPU).
  *  2. The VMM creates the space with info->pt and fills guest memory.
  *  3. On the vCPU's kthread: ops->enable() turns virtualization on and
  *     writes the control block: the nested root and the guest's first
- *     state (&struct vmm_entry_state).
+ *     state (&struct vmm_entry_state: the boot protocol's 64-bit state,
+ *     or for an application processor the real-mode state of its SIPI).
  *  4. Per entry, interrupts disabled: ops->flush() if a flush is owed,
  *     then ops->run() loads &struct vmm_regs, delivers the event it asks
  *     for, enters the guest once, stores the registers and decodes the
@@ -28,11 +30,14 @@
  *     restored); then, in process context, ops->teardown().
  *
  * Flush contract: axas calls the VMM's flush callback for every reduction
- * of rights; the VMM posts a request (and kicks the vCPU out of guest
- * mode) and calls ops->flush() before the next entry, which must make that
- * entry see no nested translation cached before it (SVM: the VMCB's TLB
+ * of rights; the VMM posts a request to every vCPU (and kicks the ones in
+ * guest mode out of it, waiting until they have left) and calls
+ * ops->flush() before each vCPU's next entry, which must make that entry
+ * see no nested translation cached before it (SVM: the VMCB's TLB
  * control; VMX: INVEPT). It returns 0, or an errno when it could not
- * flush: the VMM must then not enter.
+ * flush: the VMM must then not enter. The vCPUs share the nested root
+ * (and the ASID or VPID): each stays on its CPU, whose TLB holds only its
+ * own translations.
  */
 #ifndef _AXAS_SAMPLE_ARCH_H
 #define _AXAS_SAMPLE_ARCH_H
@@ -288,7 +293,8 @@ enum vmm_exit_kind {
  * @kind: &enum vmm_exit_kind
  * @next_rip: %VMM_EXIT_IO, %VMM_EXIT_HALT, %VMM_EXIT_MSR,
  *	%VMM_EXIT_CPUID: the RIP after the instruction, for when the VMM
- *	completes it
+ *	completes it; %VMM_EXIT_DR: the same when the arch knows it (VMX),
+ *	else 0
  * @fault: %VMM_EXIT_FAULT
  * @io: %VMM_EXIT_IO: port, size in bytes, direction; @io.string: INS or
  *	OUTS (with @io.rep: a REP prefix)

@@ -26,7 +26,9 @@
  * - PCID, INVPCID, FSGSBASE, PKU, LA57, 1 GiB pages, TSC_ADJUST,
  *   speculation controls (IBRS, STIBP, SSBD, ARCH_CAPABILITIES, ...):
  *   left out to keep the emulated MSRs and the VMM's page walks few;
- * - HTT, topology leaves, more than one core: one vCPU;
+ * - HTT, topology leaves, more than one core per package: each vCPU is a
+ *   package of its own (the MADT lists them), its initial APIC ID its
+ *   number;
  * - OSVW and the thermal and power leaves: no such MSRs.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -95,7 +97,7 @@ void vmm_cpuid(struct vmm_vcpu *vcpu, u32 leaf, u32 subleaf, u32 out[4])
 		*a = min(*a, max_basic);
 		return;
 	case 1:
-		/* One logical processor, initial APIC ID 0. */
+		/* One logical processor per package; the vCPU's APIC ID. */
 		*b = (*b & 0xffff) | BIT(16) | (vcpu->lapic.id << 24);
 		*c = (*c & L1_ECX) | L1_ECX_X2APIC | L1_ECX_TSC_DEADLINE |
 		     L1_ECX_HYPERVISOR;

@@ -4,7 +4,9 @@
  * A port no device answers reads as all-ones and drops writes, as an ISA
  * bus with nothing on it does; the guest probes many (the 8259's mask
  * register to find no PIC, COM2-COM4, the keyboard controller, VGA), and
- * the report lists the ones it tried.
+ * the report lists the ones it tried. The devices are the VM's: one lock
+ * (vm->io_lock) serializes their handlers across the vCPUs, as the guest
+ * itself serializes its accesses to each device.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -62,19 +64,22 @@ static void vmm_io_none(struct vmm_counts *c, u16 port)
  * @in: IN
  * @val: the value written, or where the value read goes (@size bytes)
  *
- * Context: the vCPU's thread.
+ * Context: a vCPU's thread; takes vm->io_lock around the device.
  * Return: nothing; every port answers something.
  */
 void vmm_io(struct vmm_vcpu *vcpu, u16 port, u8 size, bool in, u32 *val)
 {
-	struct vmm_counts *c = &vcpu->vm->counts;
+	struct vmm_counts *c = &vcpu->counts;
 	const struct vmm_port_range *r;
 
 	for (r = vmm_port_table; r < vmm_port_table + ARRAY_SIZE(vmm_port_table); r++) {
 		if (port < r->first || port > r->last)
 			continue;
 		c->port[r->dev]++;
+		/* The devices are the VM's, shared by its vCPUs. */
+		mutex_lock(&vcpu->vm->io_lock);
 		r->fn(vcpu, port - r->first, size, in, val);
+		mutex_unlock(&vcpu->vm->io_lock);
 		return;
 	}
 	vmm_io_none(c, port);

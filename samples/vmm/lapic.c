@@ -11,16 +11,30 @@
  * both modes and the transitions between them are here.
  *
  * What it does: interrupt requests and in-service bits with the task and
- * processor priorities, EOI, fixed IPIs to itself (ICR with the self
- * shorthand or its own ID, the x2APIC SELF IPI register), and the timer
- * in TSC-deadline mode (the mode CPUID offers): IA32_TSC_DEADLINE arms an
- * hrtimer on the vCPU's CPU for the host time at which the guest's TSC
- * reaches the deadline; it fires as a host interrupt, which takes the
- * vCPU out of guest mode or wakes it from HLT, and the vCPU turns it into
- * the timer's vector. One-shot and periodic modes count nothing (the
- * initial count is stored, the current count reads 0). LINT0, LINT1 and
- * the other LVT entries are stored; nothing drives them. IPIs to other
- * CPUs go nowhere: there is one. Moving the xAPIC page is not offered.
+ * processor priorities, EOI, IPIs through the ICR (and the x2APIC SELF
+ * IPI register), and the timer in TSC-deadline mode (the mode CPUID
+ * offers): IA32_TSC_DEADLINE arms an hrtimer on the vCPU's CPU for the
+ * host time at which the guest's TSC reaches the deadline; it fires as a
+ * host interrupt, which takes the vCPU out of guest mode or wakes it from
+ * HLT, and the vCPU turns it into the timer's vector. One-shot and
+ * periodic modes count nothing (the initial count is stored, the current
+ * count reads 0). LINT0, LINT1 and the other LVT entries are stored;
+ * nothing drives them. Moving the xAPIC page is not offered.
+ *
+ * IPIs reach the vCPUs the ICR's destination names: its shorthand (self,
+ * all, all but self), or a physical APIC ID or a logical destination
+ * (flat or cluster model in xAPIC mode, cluster in x2APIC mode), 0xff
+ * (0xffffffff) being everyone. Fixed and lowest-priority interrupts (the
+ * latter to the first vCPU that matches) for another vCPU are set in its
+ * @pir with an atomic bit operation and the vCPU is kicked
+ * (vmm_vcpu_kick()): out of guest mode with the reschedule IPI, which
+ * KVM's kvm_vcpu_kick() sends too, or woken from HLT; it moves them into
+ * its IRR before its next entry. INIT makes an application processor
+ * that waits for its start-up ready for one (INIT to a running vCPU is
+ * not emulated), and the first start-up IPI after it starts the vCPU in
+ * real mode at the vector's page (vcpu.c); later ones find it running and
+ * do nothing, as on hardware. NMI, SMI and ExtINT IPIs are not offered:
+ * counted and dropped.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -151,6 +165,21 @@ static void lapic_timer_expired(struct vmm_lapic *l)
 		lapic_request(l, l->lvt[LVT_TIMER]);
 }
 
+/* Move the interrupts other vCPUs requested (@pir) into IRR. */
+static void lapic_take_pir(struct vmm_lapic *l)
+{
+	unsigned long pending;
+	unsigned int i, bit;
+
+	for (i = 0; i < ARRAY_SIZE(l->pir); i++) {
+		if (!READ_ONCE(l->pir[i]))
+			continue;
+		pending = xchg(&l->pir[i], 0);
+		for_each_set_bit(bit, &pending, BITS_PER_LONG)
+			lapic_request(l, i * BITS_PER_LONG + bit);
+	}
+}
+
 /**
  * vmm_lapic_pending() - the interrupt the local APIC would deliver now
  * @l: the local APIC
@@ -163,6 +192,7 @@ int vmm_lapic_pending(struct vmm_lapic *l)
 {
 	int irr;
 
+	lapic_take_pir(l);
 	lapic_timer_expired(l);
 	if (!lapic_enabled(l))
 		return -1;
@@ -186,21 +216,116 @@ bool vmm_lapic_woken(struct vmm_lapic *l)
 }
 
 /*
- * ICR: fixed interrupts to this CPU; anything else has no one to reach.
- * The destination is ICR bits 63:32 in x2APIC mode, 63:56 in xAPIC mode
- * (physical: the APIC ID; this platform's MADT asks for physical mode).
+ * Whether the local APIC @t is one the destination @dest names: a
+ * physical APIC ID, or a logical destination (x2APIC: cluster in bits
+ * 31:16, a bit per member in 15:0; xAPIC: matched against LDR in the flat
+ * or cluster model that DFR says). All-ones is everyone.
+ */
+static bool lapic_match(const struct vmm_lapic *t, u32 dest, bool logical,
+			bool x2)
+{
+	u32 ldr;
+
+	if (dest == (x2 ? ~0U : 0xff))
+		return true;
+	if (!logical)
+		return dest == t->id;
+	if (x2) {
+		ldr = ((t->id >> 4) << 16) | BIT(t->id & 0xf);
+		return (dest >> 16) == (ldr >> 16) && (dest & ldr & 0xffff);
+	}
+	ldr = READ_ONCE(t->ldr) >> 24;
+	if ((READ_ONCE(t->dfr) >> 28) == 0xf)
+		return dest & ldr;
+	return (dest >> 4) == (ldr >> 4) && (dest & ldr & 0xf);
+}
+
+/*
+ * One IPI from @from's local APIC to @to (see the top of this file).
+ * Return: whether it was delivered (a fixed or lowest-priority interrupt
+ * ends the search for a lowest-priority one).
+ */
+static bool lapic_deliver(struct vmm_vcpu *from, struct vmm_vcpu *to, u64 icr)
+{
+	struct vmm_counts *c = &from->counts;
+	u32 vector = icr & APIC_VECTOR_MASK;
+
+	switch (icr & APIC_MODE_MASK) {
+	case APIC_DM_FIXED:
+	case APIC_DM_LOWEST:
+		if (to == from) {
+			c->self_ipis++;
+			lapic_request(&to->lapic, vector);
+			return true;
+		}
+		c->ipis++;
+		set_bit(vector, to->lapic.pir);
+		/* The bit before in_guest: vmm_vcpu_kick() orders them. */
+		smp_mb__after_atomic();
+		if (READ_ONCE(to->in_guest))
+			c->ipi_kicks++;
+		else
+			c->ipi_wakes++;
+		vmm_vcpu_kick(to);
+		return true;
+	case APIC_DM_INIT:
+		/* The level-triggered deassert of the MP protocol: nothing. */
+		if ((icr & APIC_INT_LEVELTRIG) && !(icr & APIC_INT_ASSERT))
+			return false;
+		c->inits++;
+		if (to != from && READ_ONCE(to->mp_state) == VMM_MP_WAIT_SIPI)
+			WRITE_ONCE(to->init, true);
+		return false;
+	case APIC_DM_STARTUP:
+		c->sipis++;
+		if (to == from || !READ_ONCE(to->init) ||
+		    READ_ONCE(to->mp_state) != VMM_MP_WAIT_SIPI)
+			return false;
+		/* The vector first; the state change publishes it. */
+		WRITE_ONCE(to->sipi_vector, vector);
+		if (cmpxchg(&to->mp_state, VMM_MP_WAIT_SIPI, VMM_MP_RUNNING) ==
+		    VMM_MP_WAIT_SIPI) {
+			c->sipis_started++;
+			vmm_vcpu_kick(to);
+		}
+		return false;
+	}
+	c->ipis_dropped++;
+	return false;
+}
+
+/*
+ * ICR: an IPI to the vCPUs its shorthand or destination names (bits 63:32
+ * in x2APIC mode, 63:56 in xAPIC mode). The delivery status reads idle:
+ * IPIs are sent at once.
  */
 static void lapic_icr(struct vmm_lapic *l, u64 icr)
 {
-	u32 shorthand = icr & APIC_DEST_ALLBUT;
-	u32 mode = icr & APIC_MODE_MASK;
-	u32 dest = lapic_x2apic(l) ? icr >> 32 : icr >> 56;
+	struct vmm_vcpu *from = l->vcpu, *to;
+	struct vmm_vm *vm = from->vm;
+	bool x2 = lapic_x2apic(l), logical = icr & APIC_DEST_LOGICAL;
+	u32 dest = x2 ? icr >> 32 : icr >> 56;
+	bool hit;
 
-	if (mode != APIC_DM_FIXED)
-		return;
-	if (shorthand == APIC_DEST_SELF || shorthand == APIC_DEST_ALLINC ||
-	    (shorthand == 0 && dest == l->id))
-		lapic_request(l, icr);
+	for (to = vm->vcpus; to < vm->vcpus + vm->nr_vcpus; to++) {
+		switch (icr & APIC_DEST_ALLBUT) {
+		case APIC_DEST_SELF:
+			hit = to == from;
+			break;
+		case APIC_DEST_ALLINC:
+			hit = true;
+			break;
+		case APIC_DEST_ALLBUT:
+			hit = to != from;
+			break;
+		default:
+			hit = lapic_match(&to->lapic, dest, logical, x2);
+			break;
+		}
+		if (hit && lapic_deliver(from, to, icr) &&
+		    (icr & APIC_MODE_MASK) == APIC_DM_LOWEST)
+			return;
+	}
 }
 
 static int lapic_read(struct vmm_lapic *l, u32 reg, u64 *val)
@@ -335,6 +460,7 @@ static int lapic_write(struct vmm_lapic *l, u32 reg, u64 val)
 	case APIC_SELF_IPI:
 		if (!x2)
 			return -EINVAL;
+		l->vcpu->counts.self_ipis++;
 		lapic_request(l, val);
 		return 0;
 	}
@@ -443,17 +569,21 @@ int vmm_lapic_msr(struct vmm_vcpu *vcpu, u32 index, bool write, u64 *val)
 	return lapic_read(l, (index - APIC_BASE_MSR) << 4, val);
 }
 
-/* The state after reset (SDM Vol. 3A, 11.4.7.1): enabled, xAPIC mode. */
-void vmm_lapic_init(struct vmm_vcpu *vcpu)
+/*
+ * The state after reset (SDM Vol. 3A, 11.4.7.1): enabled, xAPIC mode, the
+ * APIC ID the vCPU's number; the BSP flag on the bootstrap processor only.
+ */
+void vmm_lapic_init(struct vmm_vcpu *vcpu, bool bsp)
 {
 	struct vmm_lapic *l = &vcpu->lapic;
 	unsigned int i;
 
 	memset(l->irr, 0, sizeof(l->irr));
+	memset(l->pir, 0, sizeof(l->pir));
 	memset(l->isr, 0, sizeof(l->isr));
 	l->vcpu = vcpu;
-	l->base = VMM_LAPIC_BASE | LAPIC_BASE_BSP | LAPIC_BASE_EN;
-	l->id = 0;
+	l->base = VMM_LAPIC_BASE | LAPIC_BASE_EN | (bsp ? LAPIC_BASE_BSP : 0);
+	l->id = vcpu->index;
 	l->ldr = 0;
 	l->dfr = ~0U;
 	l->icr = 0;

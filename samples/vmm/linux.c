@@ -3,9 +3,10 @@
  * The module's side of the VMM that boots Linux: it reads the kernel and
  * the initramfs from files (kernel=, initrd=), builds the guest (the
  * arch's set-up with a CPU of the VMM's own, the memory, the platform's
- * devices, the ACPI tables, the boot protocol's state), starts the vCPU
- * and returns; the vCPU's thread prints the guest's console as it comes
- * and, when the guest has stopped, the report, then frees the guest.
+ * devices, the ACPI tables, the boot protocol's state), starts the vCPUs
+ * (vcpus=) and returns; their threads print the guest's console as it
+ * comes and, when the guest has stopped, the last of them the report,
+ * then frees the guest.
  *
  * The report, each line after KBUILD_MODNAME ": ":
  *
@@ -23,16 +24,23 @@
  *   linux: interrupts, HLT sleeps, the time in axas calls
  *   linux: the time in faults, the frames zeroed ahead in HLT (prefill=)
  *   linux: space at the end: frames, table pages, leaves
+ *   linux: vCPUs, and each vCPU's exits          (vcpus= 2 or more)
+ *   linux: IPIs between vCPUs; the flush callback's kicks; faults that
+ *          lost a race; one frame per mapped page
+ *   linux: pre-copy: rounds, pages copied, pauses, pages checked
+ *   linux: pre-copy at the end: RAM compared with the copy (precopy_ms=)
  *   linux: after shutdown: 0 frames, 1 table pages (the root), ...
  *   RESULT PASS|FAIL|STOPPED (...)
  *
  * PASS: the guest printed the expected result line, powered off (ACPI
- * S5), its console shows no kernel report, and the space's shutdown left
- * no frame.
+ * S5), its console shows no kernel report, the space held one frame per
+ * mapped page, its shutdown left no frame, and the pre-copy (when asked
+ * for) ran and found every page equal to its copy.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/kernel_read_file.h>
+#include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/sizes.h>
@@ -72,6 +80,18 @@ MODULE_PARM_DESC(prefill, "guest=linux: zero frames for the guest's faults while
 static unsigned int boot_timeout_s = 600;
 module_param(boot_timeout_s, uint, 0444);
 MODULE_PARM_DESC(boot_timeout_s, "guest=linux: stop the guest after this many seconds");
+static unsigned int vcpus = 1;
+module_param(vcpus, uint, 0444);
+MODULE_PARM_DESC(vcpus, "guest=linux: vCPUs, each on a CPU of its own (1 to 8)");
+static unsigned int precopy_ms;
+module_param(precopy_ms, uint, 0444);
+MODULE_PARM_DESC(precopy_ms, "guest=linux: keep a pre-copy of the guest's RAM from the dirty log, a round every this many ms, and check it with the vCPUs paused (0: no)");
+static char *precopy_after = "";
+module_param(precopy_after, charp, 0444);
+MODULE_PARM_DESC(precopy_after, "guest=linux: begin the pre-copy when the guest's console prints a line that begins with this (empty: once every vCPU runs)");
+static char *flush_plant = "";
+module_param(flush_plant, charp, 0444);
+MODULE_PARM_DESC(flush_plant, "guest=linux: a planted bug: nokick, the flush callback posts requests and returns without kicking a vCPU in guest mode or waiting for it");
 
 /* What in the guest's console is a kernel report: the run fails on one. */
 static const char *const linux_reports[] = {
@@ -91,10 +111,12 @@ static const char *const linux_reports[] = {
  * @problem: the first line of a kernel report in its console
  * @problems: how many
  * @lines: console lines
- * @started: the vCPU's thread runs (or ran)
+ * @started: the vCPUs' threads run (or ran)
+ * @total: the vCPUs' counts added up, for the report
  */
 struct vmm_linux {
 	struct vmm_vm vm;
+	struct vmm_counts total;
 	char line[512];
 	char loaded[200];
 	char version[200];
@@ -115,6 +137,8 @@ static void linux_console_line(void *cookie, const char *s)
 
 	l->lines++;
 	pr_info("linux: guest: %s\n", s);
+	if (precopy_after[0] && !strncmp(s, precopy_after, strlen(precopy_after)))
+		vmm_precopy_arm(&l->vm);
 	if (!l->version[0] && strstr(s, "Linux version"))
 		strscpy(l->version, strstr(s, "Linux version"), sizeof(l->version));
 	if (!l->result[0] && !strncmp(s, result, strlen(result))) {
@@ -139,16 +163,16 @@ static const char *const linux_end_names[] = {
 	[VMM_TIMEOUT] = "timed out",
 };
 
-static void linux_report_exits(struct vmm_vm *vm)
+static void linux_report_exits(const struct vmm_counts *c, const char *who)
 {
-	const u64 *e = vm->counts.exits;
+	const u64 *e = c->exits;
 	u64 total = 0;
 	unsigned int i;
 
 	for (i = 0; i < VMM_EXIT_KINDS; i++)
 		total += e[i];
-	pr_info("linux: exits %llu: npf %llu, io %llu, msr %llu, cpuid %llu, hlt %llu, intr %llu, irq window %llu, dr %llu, arch %llu, other %llu\n",
-		total, e[VMM_EXIT_FAULT], e[VMM_EXIT_IO], e[VMM_EXIT_MSR],
+	pr_info("linux: %sexits %llu: npf %llu, io %llu, msr %llu, cpuid %llu, hlt %llu, intr %llu, irq window %llu, dr %llu, arch %llu, other %llu\n",
+		who, total, e[VMM_EXIT_FAULT], e[VMM_EXIT_IO], e[VMM_EXIT_MSR],
 		e[VMM_EXIT_CPUID], e[VMM_EXIT_HALT], e[VMM_EXIT_INTR],
 		e[VMM_EXIT_IRQ_WINDOW], e[VMM_EXIT_DR], e[VMM_EXIT_NONE],
 		e[VMM_EXIT_HYPERCALL] + e[VMM_EXIT_SHUTDOWN] + e[VMM_EXIT_FATAL]);
@@ -167,9 +191,8 @@ static void linux_list(char *buf, size_t len, const char *const *names,
 				names[i], counts[i]);
 }
 
-static void linux_report_devices(struct vmm_vm *vm)
+static void linux_report_devices(const struct vmm_counts *c)
 {
-	const struct vmm_counts *c = &vm->counts;
 	char buf[256], other[256];
 	size_t at = 0;
 	unsigned int i;
@@ -204,12 +227,194 @@ static void linux_report_devices(struct vmm_vm *vm)
 		at ? " (refused with #GP: " : "", at ? other : "", at ? ")" : "");
 }
 
+/* Add @n of @key to a "first seen" list of @max entries. */
+static void linux_add_top(u64 *keys, u64 *counts, unsigned int max, u64 key,
+			  u64 n)
+{
+	unsigned int i;
+
+	for (i = 0; i < max; i++) {
+		if (counts[i] && keys[i] != key)
+			continue;
+		keys[i] = key;
+		counts[i] += n;
+		return;
+	}
+}
+
+/* Add the "first seen" list @ckeys/@ccounts into @tkeys/@tcounts. */
+static void linux_add_list(u64 *tkeys, u64 *tcounts, const u64 *ckeys,
+			   const u64 *ccounts, unsigned int max)
+{
+	unsigned int i;
+
+	for (i = 0; i < max && ccounts[i]; i++)
+		linux_add_top(tkeys, tcounts, max, ckeys[i], ccounts[i]);
+}
+
+static void linux_add(u64 *dst, const u64 *src, unsigned int n)
+{
+	while (n--)
+		*dst++ += *src++;
+}
+
+/* The vCPUs' counts, added up into l->total. */
+static void linux_sum(struct vmm_linux *l)
+{
+	struct vmm_counts *t = &l->total;
+	u64 tkeys[VMM_TOP_PORTS], ckeys[VMM_TOP_PORTS];
+	const struct vmm_counts *c;
+	unsigned int v, i;
+
+	BUILD_BUG_ON(VMM_TOP_PORTS != VMM_TOP_MSRS || VMM_TOP_PORTS != VMM_TOP_ARCH);
+	memset(t, 0, sizeof(*t));
+	for (v = 0; v < l->vm.nr_vcpus; v++) {
+		c = &l->vm.vcpus[v].counts;
+		linux_add(t->exits, c->exits, VMM_EXIT_KINDS);
+		linux_add(t->mmio, c->mmio, ARRAY_SIZE(c->mmio));
+		linux_add(t->port, c->port, ARRAY_SIZE(c->port));
+		linux_add(t->msr, c->msr, ARRAY_SIZE(c->msr));
+		t->npf_ram += c->npf_ram;
+		t->npf_mmio += c->npf_mmio;
+		t->npf_lost += c->npf_lost;
+		t->injected += c->injected;
+		t->irq_windows += c->irq_windows;
+		t->exceptions += c->exceptions;
+		t->halts += c->halts;
+		t->halt_ns += c->halt_ns;
+		t->axas_calls += c->axas_calls;
+		t->axas_ns += c->axas_ns;
+		t->fault_ns += c->fault_ns;
+		t->prefill_frames += c->prefill_frames;
+		t->prefill_ns += c->prefill_ns;
+		t->ipis += c->ipis;
+		t->ipi_kicks += c->ipi_kicks;
+		t->ipi_wakes += c->ipi_wakes;
+		t->self_ipis += c->self_ipis;
+		t->inits += c->inits;
+		t->sipis += c->sipis;
+		t->sipis_started += c->sipis_started;
+		t->ipis_dropped += c->ipis_dropped;
+
+		for (i = 0; i < VMM_TOP_PORTS; i++) {
+			tkeys[i] = t->other_port[i];
+			ckeys[i] = c->other_port[i];
+		}
+		linux_add_list(tkeys, t->other_port_count, ckeys,
+			       c->other_port_count, VMM_TOP_PORTS);
+		for (i = 0; i < VMM_TOP_PORTS; i++) {
+			t->other_port[i] = tkeys[i];
+			tkeys[i] = t->gp_msr[i];
+			ckeys[i] = c->gp_msr[i];
+		}
+		linux_add_list(tkeys, t->gp_msr_count, ckeys, c->gp_msr_count,
+			       VMM_TOP_MSRS);
+		for (i = 0; i < VMM_TOP_PORTS; i++) {
+			t->gp_msr[i] = tkeys[i];
+			tkeys[i] = (unsigned long)t->arch[i];
+			ckeys[i] = (unsigned long)c->arch[i];
+		}
+		linux_add_list(tkeys, t->arch_count, ckeys, c->arch_count,
+			       VMM_TOP_ARCH);
+		for (i = 0; i < VMM_TOP_ARCH; i++)
+			t->arch[i] = (const char *)(unsigned long)tkeys[i];
+	}
+}
+
+/* Whether every frame the space holds is mapped, once: no race lost one. */
+static bool linux_one_frame_per_page(const struct axas_space_stats *st)
+{
+	return st->frames == st->leaves[0] + (st->leaves[1] << 9) +
+			     (st->leaves[2] << 18);
+}
+
+/* vcpus= 2 or more: the vCPUs, their IPIs, kicks and races. */
+static void linux_report_smp(struct vmm_linux *l, const struct axas_space_stats *st)
+{
+	static const char *const state[] = {
+		[VMM_MP_WAIT_SIPI] = "never started (no SIPI came)",
+		[VMM_MP_RUNNING] = "running at the end",
+		[VMM_MP_DEAD] = "halted with interrupts disabled at the end",
+	};
+	const struct vmm_counts *t = &l->total;
+	struct vmm_vm *vm = &l->vm;
+	char buf[160];
+	size_t at = 0;
+	unsigned int i;
+
+	for (i = 0; i < vm->nr_vcpus; i++) {
+		const struct vmm_vcpu *v = &vm->vcpus[i];
+
+		if (!i)
+			pr_info("linux: vCPU0 on CPU %d: APIC ID 0, the bootstrap processor; %s\n",
+				v->cpu, state[v->mp_state]);
+		else if (v->sipi_vector >= 0)
+			pr_info("linux: vCPU%u on CPU %d: APIC ID %u, started by INIT and SIPI vector %#x (real mode at %#x) %lld ms after vCPU0; %s\n",
+				i, v->cpu, v->lapic.id, v->sipi_vector,
+				v->sipi_vector << 12, v->started_ns / NSEC_PER_MSEC,
+				state[v->mp_state]);
+		else
+			pr_info("linux: vCPU%u on CPU %d: APIC ID %u, %s\n", i, v->cpu,
+				v->lapic.id, state[v->mp_state]);
+		snprintf(buf, sizeof(buf), "vCPU%u: ", i);
+		linux_report_exits(&v->counts, buf);
+	}
+	pr_info("linux: IPIs between vCPUs: %llu fixed, %llu of them found the target in guest mode (kicked out with the reschedule IPI), %llu out of it (woken if asleep); self-IPIs %llu; INIT %llu, SIPI %llu (%llu started a vCPU); dropped %llu (NMI, SMI, ...)\n",
+		t->ipis, t->ipi_kicks, t->ipi_wakes, t->self_ipis, t->inits,
+		t->sipis, t->sipis_started, t->ipis_dropped);
+	pr_info("linux: flush callback: %lld calls (axas counted %llu); they found a vCPU in guest mode %lld times: kicked out and waited for%s; out of guest mode %lld times (a request for its next entry)\n",
+		atomic64_read(&vm->flushes), st->flushes,
+		atomic64_read(&vm->flush_kicks),
+		vm->plant == VMM_PLANT_NOKICK ? " (flush_plant=nokick: none was)" : "",
+		atomic64_read(&vm->flush_posted));
+	for (i = 0; i < vm->nr_vcpus; i++)
+		at += scnprintf(buf + at, sizeof(buf) - at, "%svCPU%u %llu", i ? ", " : "",
+				i, vm->vcpus[i].counts.npf_lost);
+	pr_info("linux: nested faults that lost a race to another vCPU (axas found the page installed): %llu (%s; axas counted %llu); one frame per mapped page: %s (%lu frames; leaves 4K %lu, 2M %lu, 1G %lu)\n",
+		t->npf_lost, buf, st->faults_spurious,
+		linux_one_frame_per_page(st) ? "yes" : "NO", st->frames,
+		st->leaves[0], st->leaves[1], st->leaves[2]);
+}
+
+/* precopy_ms=: what the pre-copy did and found. */
+static void linux_report_precopy(struct vmm_vm *vm)
+{
+	const struct vmm_precopy *pc = vm->precopy;
+
+	if (!pc->rounds) {
+		pr_info("linux: pre-copy: no round ran (%s; error %d)\n",
+			atomic_read(&pc->launched) ? "begun" : "never begun", pc->error);
+		return;
+	}
+	pr_info("linux: pre-copy: a round every %u ms from %lld ms on: %llu rounds; pages copied %llu at the first pass, %llu while the vCPUs ran, %llu while they were paused; the pauses found a vCPU in guest mode %lld times, took %lld ms in all, %lld ms the longest\n",
+		pc->ms, pc->start_ns / NSEC_PER_MSEC, pc->rounds, pc->copied_first,
+		pc->copied_running, pc->copied_paused,
+		atomic64_read(&vm->pause_kicks), pc->pause_ns / NSEC_PER_MSEC,
+		pc->pause_max_ns / NSEC_PER_MSEC);
+	pr_info("linux: pre-copy check: %llu pages copied in a round and not reported written by the pause's harvest were compared with their copy: %llu differed%s\n",
+		pc->checked, pc->differ, pc->differ ? " (written through a stale translation)" : "");
+	pr_info("linux: pre-copy at the end: %llu pages of RAM compared with the copy: %llu differ%s; error %d\n",
+		pc->final_pages, pc->final_differ,
+		pc->differ || pc->final_differ ? "" : " (the copy is the guest's RAM)",
+		pc->error);
+}
+
+/* The pre-copy, when asked for, ran and found nothing wrong. */
+static bool linux_precopy_ok(const struct vmm_vm *vm)
+{
+	const struct vmm_precopy *pc = vm->precopy;
+
+	return !pc || (pc->rounds && !pc->differ && !pc->final_differ &&
+		       pc->final_pages == pc->pages && !pc->error);
+}
+
 static void linux_report(struct vmm_linux *l, const struct axas_space_stats *st)
 {
 	struct vmm_vm *vm = &l->vm;
-	const struct vmm_counts *c = &vm->counts;
+	const struct vmm_counts *c = &l->total;
 	bool match = l->result[0] && (!expect[0] || !strcmp(l->result, expect));
 
+	linux_sum(l);
 	pr_info("linux: guest Linux version: %s\n",
 		l->version[0] ? l->version : "(none seen)");
 	pr_info("linux: guest result: %s (%s)\n",
@@ -223,11 +428,11 @@ static void linux_report(struct vmm_linux *l, const struct axas_space_stats *st)
 	else
 		pr_info("linux: the run: %lld ms; ended: %s: %s\n",
 			vm->ns / NSEC_PER_MSEC, linux_end_names[vm->end], vm->why);
-	linux_report_exits(vm);
+	linux_report_exits(c, "");
 	pr_info("linux: nested faults: %llu in RAM (faults installed %llu, refused %llu, spurious %llu; %llu 2 MiB slots fell back to 4 KiB), %llu where no area is (MMIO)\n",
 		c->npf_ram, st->faults_installed, st->faults_refused,
 		st->faults_spurious, st->fallbacks, c->npf_mmio);
-	linux_report_devices(vm);
+	linux_report_devices(c);
 	pr_info("linux: interrupts injected %llu (%llu entries waited for an interrupt window); exceptions raised by the VMM %llu; HLT: %llu sleeps, %lld ms asleep\n",
 		c->injected, c->irq_windows, c->exceptions, c->halts,
 		c->halt_ns / NSEC_PER_MSEC);
@@ -241,38 +446,56 @@ static void linux_report(struct vmm_linux *l, const struct axas_space_stats *st)
 	pr_info("linux: space at the end: %lu frames (%lu MiB), %lu table pages; leaves 4K %lu, 2M %lu, 1G %lu; console %u lines\n",
 		st->frames, st->frames >> (20 - PAGE_SHIFT), st->tables,
 		st->leaves[0], st->leaves[1], st->leaves[2], l->lines);
+	if (vm->nr_vcpus > 1)
+		linux_report_smp(l, st);
+	if (vm->precopy)
+		linux_report_precopy(vm);
 	if (l->problems)
 		pr_info("linux: the guest's console has %u kernel report lines, the first: %s\n",
 			l->problems, l->problem);
 }
 
-/* On the vCPU's thread, virtualization off: report, then free the guest. */
+/*
+ * On the last vCPU thread to end, virtualization off on every vCPU's CPU
+ * (or on the loader's, when the set-up failed): report, then free the
+ * guest.
+ */
 static void linux_finish(void *cookie)
 {
 	struct vmm_linux *l = cookie;
 	struct vmm_vm *vm = &l->vm;
 	struct axas_space_stats st = {}, after;
 	bool match = l->result[0] && (!expect[0] || !strcmp(l->result, expect));
-	bool pass;
+	bool pass, precopy_ok, frames_ok;
+	unsigned int i;
 
 	vmm_uart_flush(vm);
+	vmm_precopy_end(vm);
 	if (vm->space)
 		vmm_mem_stats(vm, &st);
 	linux_report(l, &st);
+	frames_ok = linux_one_frame_per_page(&st);
+	precopy_ok = linux_precopy_ok(vm);
 	vmm_mem_destroy(vm, &after);
 	pr_info("linux: after shutdown: %lu frames, %lu table pages (the root), %lu areas; then the space is destroyed\n",
 		after.frames, after.tables, after.areas);
-	if (vm->arch)
-		vm->ops->teardown(vm->arch);
-	vm->arch = NULL;
-	pass = vm->end == VMM_POWER_OFF && match && !l->problems && !after.frames;
+	for (i = 0; i < vm->nr_vcpus; i++) {
+		if (vm->vcpus[i].arch)
+			vm->ops->teardown(vm->vcpus[i].arch);
+		vm->vcpus[i].arch = NULL;
+	}
+	vmm_precopy_free(vm);
+	pass = vm->end == VMM_POWER_OFF && match && !l->problems && !after.frames &&
+	       frames_ok && precopy_ok;
 	if (vm->end == VMM_STOPPED)
 		pr_info("RESULT STOPPED (%s)\n", vm->why);
 	else
-		pr_info("RESULT %s (Linux guest: %s%s%s)\n", pass ? "PASS" : "FAIL",
+		pr_info("RESULT %s (Linux guest: %s%s%s%s%s)\n", pass ? "PASS" : "FAIL",
 			linux_end_names[vm->end],
 			match ? ", result as expected" : ", no expected result",
-			l->problems ? ", kernel reports in its console" : "");
+			l->problems ? ", kernel reports in its console" : "",
+			frames_ok ? "" : ", frames not mapped once each",
+			precopy_ok ? "" : ", the pre-copy failed");
 }
 
 static void *linux_read(const char *path, size_t max, size_t *size, char *why,
@@ -298,48 +521,77 @@ static void linux_fpu_init(struct vmm_fpu *fpu)
 	*(u32 *)&fpu->fxsave[24] = 0x1f80;		/* MXCSR */
 }
 
-/* Everything but the vCPU's thread; on error, why is in vm->why. */
+/* vCPU @i: the arch's context for it, and its state at power-on. */
+static int linux_vcpu_setup(struct vmm_vm *vm, unsigned int i)
+{
+	struct vmm_vcpu *v = &vm->vcpus[i];
+	struct vmm_arch_info info = { .own_cpu = true };
+	char why[sizeof(vm->why)] = "";
+	void *arch;
+
+	arch = vm->ops->setup(i ? &info : &vm->info, why, sizeof(why));
+	if (IS_ERR(arch)) {
+		vmm_stop(vm, VMM_FAILED, "vCPU%u: %s", i, why);
+		return PTR_ERR(arch);
+	}
+	v->arch = arch;
+	v->vm = vm;
+	v->index = i;
+	v->regs.irq = -1;
+	v->regs.fpu = &v->fpu;
+	linux_fpu_init(&v->fpu);
+	v->dr[6] = 0xffff0ff0;
+	v->dr[7] = 0x400;
+	v->mp_state = i ? VMM_MP_WAIT_SIPI : VMM_MP_RUNNING;
+	v->sipi_vector = -1;
+	vmm_lapic_init(v, !i);
+	vmm_mtrr_init(&v->mtrr);
+	return 0;
+}
+
+/* Everything but the vCPUs' threads; on error, why is in vm->why. */
 static int linux_setup(struct vmm_linux *l)
 {
 	struct vmm_vm *vm = &l->vm;
 	size_t kernel_size = 0, initrd_size = 0;
 	void *kbuf = NULL, *ibuf = NULL;
 	char why[sizeof(vm->why)] = "";
-	void *arch;
+	unsigned int i;
 	int ret;
 
 	if (!kernel[0] || mem_mb < VMM_RAM_MIN >> 20 || mem_mb > VMM_RAM_MAX >> 20 ||
-	    (strcmp(frames, "2M") && strcmp(frames, "4K"))) {
-		vmm_stop(vm, VMM_FAILED, "needs kernel=, mem_mb= from 64 to 3072, frames=2M or 4K");
+	    (strcmp(frames, "2M") && strcmp(frames, "4K")) || !vcpus ||
+	    vcpus > VMM_MAX_VCPUS || (flush_plant[0] && strcmp(flush_plant, "nokick"))) {
+		vmm_stop(vm, VMM_FAILED, "needs kernel=, mem_mb= from 64 to 3072, frames=2M or 4K, vcpus= from 1 to %u, flush_plant= empty or nokick",
+			 VMM_MAX_VCPUS);
 		return -EINVAL;
 	}
 	vm->ram_size = (u64)mem_mb << 20;
 	vm->pgsize = strcmp(frames, "2M") ? SZ_4K : SZ_2M;
 	vm->prefill = prefill;
 	vm->tsc_khz = tsc_khz;
+	vm->nr_vcpus = vcpus;
+	vm->plant = flush_plant[0] ? VMM_PLANT_NOKICK : VMM_PLANT_NONE;
 	if (!vm->tsc_khz) {
 		vmm_stop(vm, VMM_FAILED, "the host does not know its TSC's frequency");
 		return -ENODEV;
 	}
 
 	vm->info.own_cpu = true;
-	arch = vm->ops->setup(&vm->info, why, sizeof(why));
-	if (IS_ERR(arch)) {
-		vmm_stop(vm, VMM_FAILED, "%s", why);
-		return PTR_ERR(arch);
+	for (i = 0; i < vm->nr_vcpus; i++) {
+		ret = linux_vcpu_setup(vm, i);
+		if (ret)
+			return ret;
 	}
-	vm->arch = arch;
 	pr_info("%s\n", vm->info.host);
-
-	vm->vcpu.vm = vm;
-	vm->vcpu.regs.irq = -1;
-	vm->vcpu.regs.fpu = &vm->vcpu.fpu;
-	linux_fpu_init(&vm->vcpu.fpu);
-	vm->vcpu.dr[6] = 0xffff0ff0;
-	vm->vcpu.dr[7] = 0x400;
-	vmm_lapic_init(&vm->vcpu);
 	vmm_rtc_init(&vm->rtc);
-	vmm_mtrr_init(&vm->mtrr);
+	if (precopy_ms) {
+		ret = vmm_precopy_init(vm, precopy_ms, !precopy_after[0]);
+		if (ret) {
+			vmm_stop(vm, VMM_FAILED, "no memory for a pre-copy of %u MiB", mem_mb);
+			return ret;
+		}
+	}
 	ret = vmm_mem_create(vm);
 	if (ret)
 		return ret;
@@ -359,7 +611,7 @@ static int linux_setup(struct vmm_linux *l)
 		snprintf(l->line, sizeof(l->line), "console=ttyS0 tsc_early_khz=%u %s",
 			 vm->tsc_khz, cmdline);
 	ret = vmm_load_linux(vm, kbuf, kernel_size, ibuf, initrd_size, l->line,
-			     &vm->vcpu.entry, why, sizeof(why));
+			     &vm->vcpus[0].entry, why, sizeof(why));
 	if (ret) {
 		vmm_stop(vm, VMM_FAILED, "%s", why);
 		goto out_free;
@@ -369,6 +621,11 @@ static int linux_setup(struct vmm_linux *l)
 		mem_mb, vm->pgsize == SZ_2M ? "2 MiB (falling back to 4 KiB)" : "4 KiB",
 		why);
 	pr_info("linux: command line: %s\n", l->line);
+	if (vm->nr_vcpus > 1 || vm->precopy || vm->plant)
+		pr_info("linux: %u vCPUs (ACPI MADT: %u local APICs; vCPU0 boots, the others wait for INIT and SIPI); pre-copy %s%s\n",
+			vm->nr_vcpus, vm->nr_vcpus,
+			vm->precopy ? "on" : "off",
+			vm->plant ? "; flush_plant=nokick: the flush callback neither kicks nor waits" : "");
 out_free:
 	vfree(ibuf && !IS_ERR(ibuf) ? ibuf : NULL);
 	vfree(IS_ERR(kbuf) ? NULL : kbuf);
@@ -379,13 +636,13 @@ out_free:
  * vmm_linux_main() - boot the Linux kernel named by kernel= on @ops
  * @ops: the CPU plumbing
  *
- * Builds the guest and starts its vCPU's thread, which runs it, prints
- * the report and frees it; returns without waiting. When the set-up
+ * Builds the guest and starts its vCPUs' threads, which run it; the last
+ * to end prints the report and frees it. Returns without waiting. When the set-up
  * fails, the report (saying why) is printed before it returns. The
  * arch's module_exit must call vmm_linux_end().
  *
  * Context: process context (module_init); sleeps.
- * Return: 0 when the vCPU was started, or when the set-up failed with
+ * Return: 0 when the vCPUs were started, or when the set-up failed with
  * anything but -ENODEV or -EINVAL (the report says why); -ENODEV when the
  * CPU cannot run the guest; -EINVAL for bad parameters; -ENOMEM.
  */
@@ -394,9 +651,11 @@ int vmm_linux_main(const struct vmm_arch *ops)
 	struct vmm_linux *l;
 	int ret;
 
-	l = kzalloc(sizeof(*l), GFP_KERNEL);
+	l = kvzalloc(sizeof(*l), GFP_KERNEL);
 	if (!l)
 		return -ENOMEM;
+	mutex_init(&l->vm.io_lock);
+	spin_lock_init(&l->vm.end_lock);
 	l->vm.ops = ops;
 	l->vm.cookie = l;
 	l->vm.console_line = linux_console_line;
@@ -410,7 +669,7 @@ int vmm_linux_main(const struct vmm_arch *ops)
 	}
 	if (ret) {
 		linux_finish(l);
-		kfree(l);
+		kvfree(l);
 		return ret == -ENODEV || ret == -EINVAL ? ret : 0;
 	}
 	l->started = true;
@@ -421,8 +680,8 @@ int vmm_linux_main(const struct vmm_arch *ops)
 /**
  * vmm_linux_end() - stop the guest if it runs, and free it
  *
- * Context: process context (module_exit); sleeps until the vCPU's thread
- * has ended.
+ * Context: process context (module_exit); sleeps until the vCPUs' threads
+ * have ended.
  * Return: nothing.
  */
 void vmm_linux_end(void)
@@ -433,5 +692,5 @@ void vmm_linux_end(void)
 		return;
 	vmm_vcpu_stop(&l->vm);
 	vmm_linux_guest = NULL;
-	kfree(l);
+	kvfree(l);
 }

@@ -22,6 +22,9 @@
  *
  * The e820 map is the space's areas (mem.c): RAM below 0x9f000 and from
  * 1 MiB to the end of RAM, the range between reserved.
+ *
+ * The other vCPUs are application processors: they start where the
+ * guest's start-up IPI says, in the state INIT leaves (vmm_sipi_state()).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -244,11 +247,59 @@ int vmm_load_linux(struct vmm_vm *vm, const void *kernel, size_t kernel_size,
 
 	*gs = linux_entry;
 	gs->rip = load + ENTRY_64;
-	vm->vcpu.regs.rip = gs->rip;
-	vm->vcpu.regs.gpr[VMM_RSP] = gs->rsp;
-	vm->vcpu.regs.gpr[VMM_RSI] = VMM_BOOT_PARAMS;
+	vm->vcpus[0].regs.rip = gs->rip;
+	vm->vcpus[0].regs.gpr[VMM_RSP] = gs->rsp;
+	vm->vcpus[0].regs.gpr[VMM_RSI] = VMM_BOOT_PARAMS;
 	snprintf(why, len, "boot protocol %u.%02u, kernel at %#llx (init_size %#x), entry %#llx, initramfs %zu bytes at %#llx",
 		 hdr->version >> 8, hdr->version & 0xff, load, hdr->init_size,
 		 gs->rip, initrd_size, initrd_gpa);
 	return 0;
+}
+
+#define SEG_REAL_CODE	0x09b	/* present, code, read, accessed; 16-bit */
+#define SEG_REAL_DATA	0x093	/* present, data, write, accessed; 16-bit */
+#define REAL(s, b, a)	{ .sel = (s), .base = (b), .attrib = (a), .limit = 0xffff }
+
+/**
+ * vmm_sipi_state() - an application processor's state at its start-up IPI
+ * @vcpu: the vCPU, which waited for the SIPI since power-on or INIT
+ * @vector: the SIPI's vector: the guest starts at the 4 KiB page it names
+ *
+ * The state after INIT (SDM Vol. 3A, 10.1.1, Table 10-1), in real mode,
+ * then the SIPI's CS:IP, vector << 8 : 0 (base vector << 12): where an
+ * operating system put its trampoline, which switches to protected and
+ * long mode itself. EDX holds the processor's signature (CPUID leaf 1,
+ * EAX); CR0 has CD and NW set, as after reset.
+ *
+ * Context: the vCPU's thread, before ops->enable().
+ * Return: nothing.
+ */
+void vmm_sipi_state(struct vmm_vcpu *vcpu, u8 vector)
+{
+	struct vmm_entry_state *e = &vcpu->entry;
+	struct vmm_regs *r = &vcpu->regs;
+	const struct vmm_seg data = REAL(0, 0, SEG_REAL_DATA);
+	u32 sig[4];
+
+	memset(e, 0, sizeof(*e));
+	e->cs = (struct vmm_seg)REAL(vector << 8, (u64)vector << 12, SEG_REAL_CODE);
+	e->ds = data;
+	e->es = data;
+	e->ss = data;
+	e->fs = data;
+	e->gs = data;
+	e->gdtr.limit = 0xffff;
+	e->idtr.limit = 0xffff;
+	e->ldtr = (struct vmm_seg)REAL(0, 0, SEG_LDT);
+	e->tr = (struct vmm_seg)REAL(0, 0, SEG_TSS64_BUSY);
+	e->cr0 = X86_CR0_CD | X86_CR0_NW | X86_CR0_ET;
+	e->rflags = X86_EFLAGS_FIXED;
+	e->dr6 = 0xffff0ff0;
+	e->dr7 = 0x400;
+	e->pat = linux_entry.pat;
+
+	vmm_cpuid(vcpu, 1, 0, sig);
+	memset(r->gpr, 0, sizeof(r->gpr));
+	r->gpr[VMM_RDX] = sig[0];
+	r->rip = 0;
 }

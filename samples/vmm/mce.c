@@ -31,9 +31,9 @@ int vmm_mce_msr(struct vmm_vcpu *vcpu, u32 index, bool write, u64 *val)
 		return 0;
 	case MSR_IA32_MCG_STATUS:
 		if (write)
-			vcpu->vm->mcg_status = *val;
+			vcpu->mcg_status = *val;
 		else
-			*val = vcpu->vm->mcg_status;
+			*val = vcpu->mcg_status;
 		return 0;
 	}
 	return -EINVAL;

@@ -45,12 +45,12 @@
 #define VMM_POOL_BLOCKS		8
 #define VMM_PREFILL_CHUNK	512
 
-/* Time one axas call on the vCPU's path. */
-#define vmm_axas(vm, call) ({						\
+/* Time one axas call on @vcpu's path. */
+#define vmm_axas(vcpu, call) ({						\
 	ktime_t __t0 = ktime_get();					\
 	typeof(call) __ret = (call);					\
-	(vm)->counts.axas_ns += ktime_to_ns(ktime_sub(ktime_get(), __t0)); \
-	(vm)->counts.axas_calls++;					\
+	(vcpu)->counts.axas_ns += ktime_to_ns(ktime_sub(ktime_get(), __t0)); \
+	(vcpu)->counts.axas_calls++;					\
 	__ret;								\
 })
 
@@ -151,10 +151,10 @@ int vmm_mem_write(struct vmm_vm *vm, u64 gpa, const void *buf, size_t len)
 int vmm_mem_fault(struct vmm_vcpu *vcpu, const struct vmm_fault *f)
 {
 	struct vmm_vm *vm = vcpu->vm;
-	s64 before = vm->counts.axas_ns;
-	int ret = vmm_axas(vm, axas_fault(vm->space, f->gpa, f->access));
+	s64 before = vcpu->counts.axas_ns;
+	int ret = vmm_axas(vcpu, axas_fault(vm->space, f->gpa, f->access));
 
-	vm->counts.fault_ns += vm->counts.axas_ns - before;
+	vcpu->counts.fault_ns += vcpu->counts.axas_ns - before;
 	return ret;
 }
 
@@ -164,14 +164,14 @@ int vmm_mem_fault(struct vmm_vcpu *vcpu, const struct vmm_fault *f)
  * time it would have slept. Return: frames added; 0 when the pool is
  * full (or memory short); a negative errno.
  */
-long vmm_mem_prefill(struct vmm_vm *vm)
+long vmm_mem_prefill(struct vmm_vcpu *vcpu)
 {
 	ktime_t t0 = ktime_get();
-	long ret = axas_prefill(vm->space, VMM_PREFILL_CHUNK);
+	long ret = axas_prefill(vcpu->vm->space, VMM_PREFILL_CHUNK);
 
-	vm->counts.prefill_ns += ktime_to_ns(ktime_sub(ktime_get(), t0));
+	vcpu->counts.prefill_ns += ktime_to_ns(ktime_sub(ktime_get(), t0));
 	if (ret > 0)
-		vm->counts.prefill_frames += ret;
+		vcpu->counts.prefill_frames += ret;
 	return ret;
 }
 
@@ -199,14 +199,14 @@ static void vmm_walk_state(struct vmm_vcpu *vcpu, struct axas_walk_state *st)
  * again); another errno from axas (an answer this VMM does not know is
  * -EINVAL).
  */
-static int vmm_walk_answer(struct vmm_vm *vm, int ret,
+static int vmm_walk_answer(struct vmm_vcpu *vcpu, int ret,
 			   const struct axas_walk_result *res)
 {
 	if (ret == AXAS_WALK_PAGE_FAULT)
 		return -EFAULT;
 	if (ret == AXAS_WALK_NESTED_FAULT) {
-		ret = vmm_axas(vm, axas_fault(vm->space, res->table_gpa,
-					      res->nested_access));
+		ret = vmm_axas(vcpu, axas_fault(vcpu->vm->space, res->table_gpa,
+						res->nested_access));
 		return ret < 0 ? ret : -EAGAIN;
 	}
 	return ret > 0 ? -EINVAL : ret;
@@ -229,7 +229,7 @@ int vmm_mem_translate(struct vmm_vcpu *vcpu, u64 gva, bool write, u64 *gpa)
 
 	vmm_walk_state(vcpu, &st);
 	for (tries = 0; ret == -EAGAIN && tries < VMM_WALK_TRIES; tries++)
-		ret = vmm_walk_answer(vm, vmm_axas(vm, axas_walk(vm->space, &st, gva,
+		ret = vmm_walk_answer(vcpu, vmm_axas(vcpu, axas_walk(vm->space, &st, gva,
 				      (write ? AXAS_WALK_WRITE : 0) | AXAS_WALK_FAULT_IN,
 				      &res)), &res);
 	if (!ret)
@@ -254,7 +254,7 @@ int vmm_mem_fetch(struct vmm_vcpu *vcpu, void *buf, size_t len)
 
 	vmm_walk_state(vcpu, &st);
 	for (tries = 0; ret == -EAGAIN && tries < VMM_WALK_TRIES; tries++)
-		ret = vmm_walk_answer(vm, vmm_axas(vm, axas_gva_read(vm->space, &st,
+		ret = vmm_walk_answer(vcpu, vmm_axas(vcpu, axas_gva_read(vm->space, &st,
 				      vcpu->regs.rip, buf, len,
 				      AXAS_WALK_FETCH | AXAS_WALK_FAULT_IN, &res)),
 				      &res);

@@ -83,7 +83,7 @@ int vmm_mmio(struct vmm_vcpu *vcpu, const struct vmm_fault *f)
 			break;
 	if (r == vmm_mmio_table + ARRAY_SIZE(vmm_mmio_table))
 		return -ENODEV;
-	vcpu->vm->counts.mmio[r->dev]++;
+	vcpu->counts.mmio[r->dev]++;
 
 	ret = vmm_insn_decode(vcpu, &in);
 	if (ret) {

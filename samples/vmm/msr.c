@@ -10,6 +10,7 @@
 
 #include <asm/apicdef.h>
 #include <asm/msr.h>
+#include <asm/processor.h>
 #include "vmm.h"
 
 /* The TSC: the guest's is the host's plus the offset the arch applies. */
@@ -25,14 +26,34 @@ static int vmm_tsc_msr(struct vmm_vcpu *vcpu, u32 index, bool write, u64 *val)
 /*
  * What the guest reads about its CPU's model-specific state, with the
  * values KVM gives: no microcode patch (the guest must not think it can
- * load one); on AMD, SYSCFG with nothing enabled (Linux reads it on
- * family 0Fh and later to check the fixed MTRRs' DRAM bits) and, on
- * family 0Fh (QEMU's qemu64 model), no C1E "interrupt pending message"
- * (Linux reads it once to decide on erratum 400).
+ * load one; Intel's protocol writes 0 before it reads, which is ignored);
+ * on AMD, SYSCFG with nothing enabled (Linux reads it on family 0Fh and
+ * later to check the fixed MTRRs' DRAM bits) and, on family 0Fh (QEMU's
+ * qemu64 model), no C1E "interrupt pending message" (Linux reads it once
+ * to decide on erratum 400); on Intel, IA32_MISC_ENABLE with fast strings
+ * on and no BTS or PEBS (Linux reads it from its first instructions on,
+ * in verify_cpu), which takes only the value it has.
  */
+#define VMM_MISC_ENABLE	(MSR_IA32_MISC_ENABLE_FAST_STRING | \
+			 MSR_IA32_MISC_ENABLE_BTS_UNAVAIL | \
+			 MSR_IA32_MISC_ENABLE_PEBS_UNAVAIL)
+
 static int vmm_cpu_msr(struct vmm_vcpu *vcpu, u32 index, bool write, u64 *val)
 {
-	if (write)
+	bool intel = boot_cpu_data.x86_vendor == X86_VENDOR_INTEL;
+
+	switch (index) {
+	case MSR_IA32_UCODE_REV:
+		if (!write)
+			*val = 0;
+		return 0;
+	case MSR_IA32_MISC_ENABLE:
+		if (!intel || (write && *val != VMM_MISC_ENABLE))
+			return -EINVAL;
+		*val = VMM_MISC_ENABLE;
+		return 0;
+	}
+	if (write || intel)
 		return -EINVAL;
 	*val = 0;
 	return 0;
@@ -52,6 +73,7 @@ static const struct vmm_msr_range {
 	{ MSR_IA32_TSC, MSR_IA32_TSC, 2, vmm_tsc_msr },
 	{ MSR_IA32_APICBASE, MSR_IA32_APICBASE, 0, vmm_lapic_msr },
 	{ MSR_IA32_UCODE_REV, MSR_IA32_UCODE_REV, 3, vmm_cpu_msr },
+	{ MSR_IA32_MISC_ENABLE, MSR_IA32_MISC_ENABLE, 3, vmm_cpu_msr },
 	{ VMM_MSR_MTRR_CAP, VMM_MSR_MTRR_CAP, 1, vmm_mtrr_msr },
 	{ VMM_MSR_MTRR_VAR, VMM_MSR_MTRR_VAR_END, 1, vmm_mtrr_msr },
 	{ VMM_MSR_MTRR_FIX64K, VMM_MSR_MTRR_FIX64K, 1, vmm_mtrr_msr },
@@ -91,7 +113,7 @@ static void vmm_msr_refused(struct vmm_counts *c, u32 index)
  */
 int vmm_msr(struct vmm_vcpu *vcpu, u32 index, bool write, u64 *val)
 {
-	struct vmm_counts *c = &vcpu->vm->counts;
+	struct vmm_counts *c = &vcpu->counts;
 	const struct vmm_msr_range *r;
 	int ret;
 

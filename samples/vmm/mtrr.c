@@ -56,7 +56,7 @@ static bool mtrr_fixed_ok(u64 val)
  */
 int vmm_mtrr_msr(struct vmm_vcpu *vcpu, u32 index, bool write, u64 *val)
 {
-	struct vmm_mtrr *m = &vcpu->vm->mtrr;
+	struct vmm_mtrr *m = &vcpu->mtrr;
 	u64 *fixed = mtrr_fixed(m, index);
 	u64 phys_mask = GENMASK_ULL(vcpu->vm->info.maxphyaddr - 1, 12);
 

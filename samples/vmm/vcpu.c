@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The vCPU: a kthread bound to one CPU that enters the guest, handles each
- * exit through a table of handlers indexed by its kind, delivers the
- * local APIC's interrupts, sleeps in the guest's HLT until one comes, and
- * honours requests (flush, stop) before every entry.
+ * The vCPUs: each a kthread bound to a CPU of its own that enters the
+ * guest, handles each exit through a table of handlers indexed by its
+ * kind, delivers its local APIC's interrupts, sleeps in the guest's HLT
+ * until one comes, and honours requests (flush, pause, stop) before every
+ * entry. vCPU 0 starts at the boot protocol's entry point; the others wait
+ * for the INIT and start-up IPIs the guest sends through its local APIC
+ * (lapic.c) and start in real mode at the page the SIPI names, as an
+ * application processor does.
  *
  * Requests and kicks, as a multi-vCPU VMM does them (KVM's
  * kvm_make_request() and kvm_vcpu_kick()): a requester sets a bit, and if
@@ -13,13 +17,21 @@
  * reads the requests (a full barrier on each side) and keeps interrupts
  * disabled from there to the entry, so either it sees the request or the
  * requester sees it in guest mode, and an IPI sent after its check causes
- * an exit right after the entry.
+ * an exit right after the entry. An interrupt for another vCPU is the
+ * same without the wait (vmm_vcpu_kick()): the reschedule IPI takes it
+ * out of guest mode, or it is woken from HLT.
  *
- * The flush callback (vmm_flush()) is such a request: axas frees a range's
- * frames and table pages as soon as it returns, so it returns only once
- * no CPU can use a translation of the range cached before. It waits for
- * nothing else from the vCPU thread, which may be blocked in axas_fault()
- * on the space lock its caller holds.
+ * The flush callback (vmm_flush()) is such a request to every vCPU: axas
+ * frees a range's frames and table pages as soon as it returns, so it
+ * returns only once no vCPU can use a translation of the range cached
+ * before. It waits for nothing else from a vCPU thread, which may be
+ * blocked in axas_fault() on the space lock its caller holds. vmm_pause()
+ * is one too: when it returns no vCPU is in guest mode, and none enters
+ * until vmm_resume().
+ *
+ * The run ends for all vCPUs at once: vmm_stop() records why and kicks
+ * every vCPU; each thread turns virtualization off on its CPU, and the
+ * last one to finish calls vm->finish().
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -32,16 +44,36 @@
 #include <asm/trapnr.h>
 #include "vmm.h"
 
+#define vmm_for_each_vcpu(vm, v) \
+	for ((v) = (vm)->vcpus; (v) < (vm)->vcpus + (vm)->nr_vcpus; (v)++)
+
+bool vmm_running(struct vmm_vm *vm)
+{
+	return READ_ONCE(vm->end) == VMM_RUNNING;
+}
+
+/*
+ * The run ends, for every vCPU: the first reason given is kept, and every
+ * vCPU is kicked out of guest mode or woken, to see it. Any thread, any
+ * time; interrupts enabled.
+ */
 void vmm_stop(struct vmm_vm *vm, enum vmm_end end, const char *fmt, ...)
 {
+	struct vmm_vcpu *v;
 	va_list args;
 
-	if (vm->end != VMM_RUNNING)
+	spin_lock(&vm->end_lock);
+	if (vm->end != VMM_RUNNING) {
+		spin_unlock(&vm->end_lock);
 		return;
-	vm->end = end;
+	}
 	va_start(args, fmt);
 	vsnprintf(vm->why, sizeof(vm->why), fmt, args);
 	va_end(args);
+	WRITE_ONCE(vm->end, end);
+	spin_unlock(&vm->end_lock);
+	vmm_for_each_vcpu(vm, v)
+		vmm_vcpu_kick(v);
 }
 
 u64 vmm_guest_tsc(struct vmm_vcpu *vcpu)
@@ -65,7 +97,7 @@ void vmm_inject_exception(struct vmm_vcpu *vcpu, u8 vector, bool has_error,
 	e->vector = vector;
 	e->has_error = has_error;
 	e->error = error;
-	vcpu->vm->counts.exceptions++;
+	vcpu->counts.exceptions++;
 }
 
 /* Runs on the vCPU's CPU once it is out of guest mode: the acknowledgment. */
@@ -91,16 +123,101 @@ static bool vmm_request(struct vmm_vcpu *vcpu, unsigned int req, bool *kicked)
 	return true;
 }
 
+/**
+ * vmm_vcpu_kick() - make a vCPU look at what was posted for it
+ * @vcpu: the vCPU
+ *
+ * What was posted (an interrupt in its local APIC, the end of the run) is
+ * written before the call. A vCPU in guest mode gets the reschedule IPI,
+ * which causes an exit (the host takes it once the vCPU enables
+ * interrupts); one asleep (HLT, a pause, waiting for a SIPI) is woken;
+ * one about to enter reads what was posted after marking itself in guest
+ * mode. The caller does not wait.
+ *
+ * Context: any thread, interrupts enabled or not.
+ * Return: nothing.
+ */
+void vmm_vcpu_kick(struct vmm_vcpu *vcpu)
+{
+	/* Pairs with the vCPU's barrier between in_guest and its reads. */
+	smp_mb();
+	if (READ_ONCE(vcpu->in_guest))
+		/*
+		 * smp_send_reschedule() without the tracepoint its 6.12
+		 * macro calls, which modules cannot: x86's own hook (the
+		 * parentheses keep that macro out).
+		 */
+		(smp_ops.smp_send_reschedule)(vcpu->cpu);
+	else if (vcpu->task)
+		wake_up_process(vcpu->task);
+}
+
 /*
  * axas's flush callback: may run on any CPU, may sleep, runs with the
- * space lock held for writing. The arch's flush (SVM: the VMCB's TLB
- * control; VMX: INVEPT) runs before the next entry.
+ * space lock held. Each vCPU gets a flush request, which its next entry
+ * turns into the arch's flush (SVM: the VMCB's TLB control; VMX:
+ * INVEPT); a vCPU in guest mode is kicked out, and the callback returns
+ * only once it has left: from then on it cannot use a translation cached
+ * before the call. The vCPU's thread may be blocked in axas_fault() on
+ * the lock held here: the kick waits for its CPU only.
+ *
+ * plant=nokick makes it the bug the scheme prevents: requests only, so
+ * that a vCPU in guest mode keeps what it cached until its next exit.
  */
 void vmm_flush(void *cookie, u64 gpa, u64 size)
 {
 	struct vmm_vm *vm = cookie;
+	struct vmm_vcpu *v;
 
-	vmm_request(&vm->vcpu, VMM_REQ_FLUSH, NULL);
+	atomic64_inc(&vm->flushes);
+	vmm_for_each_vcpu(vm, v) {
+		if (vm->plant == VMM_PLANT_NOKICK) {
+			set_bit(VMM_REQ_FLUSH, &v->requests);
+			continue;
+		}
+		if (vmm_request(v, VMM_REQ_FLUSH, NULL))
+			atomic64_inc(&vm->flush_kicks);
+		else
+			atomic64_inc(&vm->flush_posted);
+	}
+}
+
+/**
+ * vmm_pause() - take every vCPU out of guest mode and keep it out
+ * @vm: the guest
+ *
+ * Posts a pause request to each vCPU and kicks the ones in guest mode,
+ * waiting until they have left: on return no vCPU is in guest mode, and
+ * none enters before vmm_resume(). The threads may still be handling
+ * their last exits (none writes guest memory).
+ *
+ * Context: process context, not a vCPU thread; sleeps.
+ * Return: nothing.
+ */
+void vmm_pause(struct vmm_vm *vm)
+{
+	struct vmm_vcpu *v;
+
+	vmm_for_each_vcpu(vm, v)
+		if (vmm_request(v, VMM_REQ_PAUSE, NULL))
+			atomic64_inc(&vm->pause_kicks);
+}
+
+/**
+ * vmm_resume() - let the vCPUs that vmm_pause() stopped enter again
+ * @vm: the guest
+ *
+ * Context: process context.
+ * Return: nothing.
+ */
+void vmm_resume(struct vmm_vm *vm)
+{
+	struct vmm_vcpu *v;
+
+	vmm_for_each_vcpu(vm, v) {
+		clear_bit(VMM_REQ_PAUSE, &v->requests);
+		vmm_vcpu_kick(v);
+	}
 }
 
 typedef void (*vmm_exit_fn)(struct vmm_vcpu *vcpu);
@@ -112,7 +229,7 @@ static void vmm_exit_nothing(struct vmm_vcpu *vcpu)
 /* The arch handled it: counted by what it was, for the report. */
 static void vmm_exit_arch(struct vmm_vcpu *vcpu)
 {
-	struct vmm_counts *c = &vcpu->vm->counts;
+	struct vmm_counts *c = &vcpu->counts;
 	const char *what = vcpu->exit.what ?: "?";
 	unsigned int i;
 
@@ -137,12 +254,15 @@ static void vmm_exit_fault(struct vmm_vcpu *vcpu)
 	int ret = vmm_mem_fault(vcpu, f);
 
 	switch (ret) {
-	case AXAS_FAULT_INSTALLED:
 	case AXAS_FAULT_SPURIOUS:
-		vm->counts.npf_ram++;
+		/* Installed meanwhile: another vCPU's fault won the race. */
+		vcpu->counts.npf_lost++;
+		fallthrough;
+	case AXAS_FAULT_INSTALLED:
+		vcpu->counts.npf_ram++;
 		return;
 	case -ENOENT:
-		vm->counts.npf_mmio++;
+		vcpu->counts.npf_mmio++;
 		if (!vmm_mmio(vcpu, f))
 			return;
 		vmm_stop(vm, VMM_FAILED,
@@ -214,19 +334,25 @@ static void vmm_exit_cpuid(struct vmm_vcpu *vcpu)
 /*
  * HLT: the vCPU sleeps until an interrupt it can deliver is pending (the
  * top of the loop, vmm_halt()). The guest halts with interrupts enabled
- * when it idles; with them disabled it has stopped for good (after a
- * panic, say), which ends the run.
+ * when it idles; with them disabled it has stopped the CPU for good, as
+ * Linux stops the other CPUs before it powers off (stop_this_cpu()) or
+ * after a panic: the vCPU is dead and sleeps until the run ends, which it
+ * does once every vCPU that ran is dead.
  */
 static void vmm_exit_halt(struct vmm_vcpu *vcpu)
 {
+	struct vmm_vm *vm = vcpu->vm;
+
 	vcpu->regs.rip = vcpu->exit.next_rip;
-	if (!(vcpu->regs.rflags & X86_EFLAGS_IF)) {
-		vmm_stop(vcpu->vm, VMM_FAILED,
-			 "the guest halted with interrupts disabled at %#llx",
-			 vcpu->regs.rip - 1);
+	if (vcpu->regs.rflags & X86_EFLAGS_IF) {
+		vcpu->halted = true;
 		return;
 	}
-	vcpu->halted = true;
+	WRITE_ONCE(vcpu->mp_state, VMM_MP_DEAD);
+	if (atomic_inc_return(&vm->dead) == atomic_read(&vm->started))
+		vmm_stop(vm, VMM_FAILED,
+			 "every vCPU halted with interrupts disabled (vCPU%u last, at %#llx)",
+			 vcpu->index, vcpu->regs.rip - 1);
 }
 
 /*
@@ -288,8 +414,9 @@ static void vmm_exit_dr(struct vmm_vcpu *vcpu)
 		vcpu->dr[7] = (r->gpr[gpr] & ~(BIT(12) | BIT(14) | BIT(15))) | BIT(10);
 	else
 		vcpu->dr[n] = r->gpr[gpr];
+	/* The arch knows the length when it named the register. */
 	if (!r->exception.pending)
-		r->rip += len;
+		r->rip = x->next_rip ?: r->rip + len;
 }
 
 static void vmm_exit_shutdown(struct vmm_vcpu *vcpu)
@@ -325,54 +452,90 @@ static const vmm_exit_fn vmm_exit_handlers[VMM_EXIT_KINDS] = {
 	[VMM_EXIT_FATAL] = vmm_exit_fatal,
 };
 
-/* Is there a reason to leave HLT: an interrupt, the unload, a stop? */
+/* A reason for a sleeping vCPU to look again: the run's end, a stop. */
+static bool vmm_wake_any(struct vmm_vcpu *vcpu)
+{
+	return !vmm_running(vcpu->vm) || kthread_should_stop() ||
+	       test_bit(VMM_REQ_STOP, &vcpu->requests);
+}
+
+/*
+ * Sleep until @done(@vcpu) or vmm_wake_any(), or until the run's time is
+ * up. Whoever makes @done true writes it before it wakes the thread
+ * (vmm_vcpu_kick(), or the LAPIC timer's wake-up).
+ */
+static void vmm_sleep(struct vmm_vcpu *vcpu, bool (*done)(struct vmm_vcpu *))
+{
+	long left;
+
+	for (;;) {
+		set_current_state(TASK_INTERRUPTIBLE);
+		if (vmm_wake_any(vcpu) || (done && done(vcpu)))
+			break;
+		left = (long)(vcpu->vm->deadline - jiffies);
+		if (left <= 0)
+			break;
+		schedule_timeout(left);
+	}
+	__set_current_state(TASK_RUNNING);
+}
+
+/* Is there a reason to leave HLT: an interrupt? */
 static bool vmm_halt_done(struct vmm_vcpu *vcpu)
 {
-	return vmm_lapic_woken(&vcpu->lapic) || kthread_should_stop() ||
-	       test_bit(VMM_REQ_STOP, &vcpu->requests);
+	return vmm_lapic_woken(&vcpu->lapic);
 }
 
 /*
  * The guest ran HLT: first use the idle time to zero frames for its next
  * faults (axas_prefill(), a chunk at a time, while nothing wakes it),
  * then sleep until its local APIC has an interrupt (the timer's hrtimer
- * wakes this thread), the module is unloaded or the run's time is up.
+ * or another vCPU's IPI wakes this thread), the run ends or its time is
+ * up.
  */
 static void vmm_halt(struct vmm_vcpu *vcpu)
 {
 	struct vmm_vm *vm = vcpu->vm;
 	ktime_t t0 = ktime_get();
-	long left;
 
-	vm->counts.halts++;
-	while (vm->prefill && !vmm_halt_done(vcpu) && vmm_mem_prefill(vm) > 0)
+	vcpu->counts.halts++;
+	while (vm->prefill && !vmm_halt_done(vcpu) && !vmm_wake_any(vcpu) &&
+	       vmm_mem_prefill(vcpu) > 0)
 		cond_resched();
-	for (;;) {
-		set_current_state(TASK_INTERRUPTIBLE);
-		if (vmm_halt_done(vcpu))
-			break;
-		left = (long)(vm->deadline - jiffies);
-		if (left <= 0)
-			break;
-		schedule_timeout(left);
-	}
-	__set_current_state(TASK_RUNNING);
+	vmm_sleep(vcpu, vmm_halt_done);
 	vcpu->halted = false;
-	vm->counts.halt_ns += ktime_to_ns(ktime_sub(ktime_get(), t0));
+	vcpu->counts.halt_ns += ktime_to_ns(ktime_sub(ktime_get(), t0));
+}
+
+static bool vmm_unpaused(struct vmm_vcpu *vcpu)
+{
+	return !test_bit(VMM_REQ_PAUSE, &vcpu->requests);
 }
 
 static void vmm_run(struct vmm_vcpu *vcpu)
 {
 	struct vmm_vm *vm = vcpu->vm;
 	struct vmm_regs *r = &vcpu->regs;
-	bool stop = false;
+	bool stop = false, enter;
 	int ret = 0;
 
-	vm->start = ktime_get();
-	while (vm->end == VMM_RUNNING) {
+	while (vmm_running(vm)) {
 		if (time_after(jiffies, vm->deadline)) {
 			vmm_stop(vm, VMM_TIMEOUT, "the guest did not finish in time");
 			break;
+		}
+		/* Asleep below, a stop comes as kthread_stop()'s wake-up. */
+		if (test_bit(VMM_REQ_STOP, &vcpu->requests)) {
+			stop = true;
+			break;
+		}
+		if (READ_ONCE(vcpu->mp_state) == VMM_MP_DEAD) {
+			vmm_sleep(vcpu, NULL);
+			continue;
+		}
+		if (test_bit(VMM_REQ_PAUSE, &vcpu->requests)) {
+			vmm_sleep(vcpu, vmm_unpaused);
+			continue;
 		}
 		if (vcpu->halted) {
 			vmm_halt(vcpu);
@@ -387,113 +550,174 @@ static void vmm_run(struct vmm_vcpu *vcpu)
 		 */
 		local_irq_disable();
 		WRITE_ONCE(vcpu->in_guest, true);
-		/* Pairs with vmm_request(): in_guest before the requests. */
+		/* Pairs with vmm_request() and vmm_vcpu_kick(). */
 		smp_mb();
 		stop = test_bit(VMM_REQ_STOP, &vcpu->requests);
-		if (!stop && test_and_clear_bit(VMM_REQ_FLUSH, &vcpu->requests))
-			ret = vm->ops->flush(vm->arch);
-		if (!stop && !ret) {
+		enter = !stop && vmm_running(vm) &&
+			!test_bit(VMM_REQ_PAUSE, &vcpu->requests);
+		if (enter && test_and_clear_bit(VMM_REQ_FLUSH, &vcpu->requests))
+			ret = vm->ops->flush(vcpu->arch);
+		if (enter && !ret) {
 			r->irq = vmm_lapic_pending(&vcpu->lapic);
-			vm->ops->run(vm->arch, r, &vcpu->exit);
+			vm->ops->run(vcpu->arch, r, &vcpu->exit);
 		}
 		WRITE_ONCE(vcpu->in_guest, false);
 		local_irq_enable();
-		if (stop) {
-			vmm_stop(vm, VMM_STOPPED,
-				 "the module was unloaded; the vCPU was %s",
-				 READ_ONCE(vcpu->stop_kicked) ?
-				 "in guest mode, kicked out with an IPI" :
-				 "out of guest mode");
+		if (stop)
 			break;
-		}
 		if (ret) {
 			vmm_stop(vm, VMM_FAILED, "could not flush before the entry: %d", ret);
 			break;
 		}
+		if (!enter)
+			continue;
 		if (r->irq_injected) {
 			vmm_lapic_accept(&vcpu->lapic, r->irq);
-			vm->counts.injected++;
+			vcpu->counts.injected++;
 		}
-		vm->counts.irq_windows += r->irq_window;
-		vm->counts.exits[vcpu->exit.kind]++;
+		vcpu->counts.irq_windows += r->irq_window;
+		vcpu->counts.exits[vcpu->exit.kind]++;
 		vmm_exit_handlers[vcpu->exit.kind](vcpu);
 		cond_resched();
 	}
-	vm->ns = ktime_to_ns(ktime_sub(ktime_get(), vm->start));
+	if (stop)
+		vmm_stop(vm, VMM_STOPPED, "the module was unloaded; vCPU%u was %s",
+			 vcpu->index, READ_ONCE(vcpu->stop_kicked) ?
+			 "in guest mode, kicked out with an IPI" : "out of guest mode");
+}
+
+static bool vmm_sipi_came(struct vmm_vcpu *vcpu)
+{
+	return READ_ONCE(vcpu->mp_state) != VMM_MP_WAIT_SIPI;
 }
 
 /*
- * The vCPU's thread, bound to one CPU: virtualization is on only here.
- * When the guest has stopped, vm->finish() reports and frees the guest;
- * vmm_vcpu_stop() then only waits for this thread.
+ * An application processor: nothing runs until the guest's start-up IPI
+ * (lapic.c sets sipi_vector, then mp_state). Return: whether it came
+ * before the run ended.
+ */
+static bool vmm_wait_sipi(struct vmm_vcpu *vcpu)
+{
+	struct vmm_vm *vm = vcpu->vm;
+
+	vmm_sleep(vcpu, vmm_sipi_came);
+	/* Pairs with the SIPI's cmpxchg, which published the vector. */
+	if (smp_load_acquire(&vcpu->mp_state) == VMM_MP_WAIT_SIPI ||
+	    !vmm_running(vm))
+		return false;
+	vmm_sipi_state(vcpu, READ_ONCE(vcpu->sipi_vector));
+	vcpu->started_ns = ktime_to_ns(ktime_sub(ktime_get(), vm->start));
+	atomic_inc(&vm->started);
+	return true;
+}
+
+/*
+ * A vCPU's thread, bound to its CPU: virtualization is on only here. When
+ * the guest has stopped, the last thread to finish calls vm->finish(),
+ * which reports and frees the guest; vmm_vcpu_stop() then only waits for
+ * the threads.
  */
 static int vmm_vcpu_thread(void *arg)
 {
-	struct vmm_vm *vm = arg;
-	struct vmm_vcpu *vcpu = &vm->vcpu;
+	struct vmm_vcpu *vcpu = arg;
+	struct vmm_vm *vm = vcpu->vm;
 	char why[sizeof(vm->why)] = "";
 	int ret;
 
 	vcpu->cpu = raw_smp_processor_id();
-	/* A freshly reset CPU's TSC counts from 0. */
-	vcpu->regs.tsc_offset = -rdtsc();
-	ret = vm->ops->enable(vm->arch, vmm_mem_root(vm), &vcpu->entry,
+	vcpu->regs.tsc_offset = vm->tsc_offset;
+	if (vcpu->index && !vmm_wait_sipi(vcpu))
+		goto out;
+	/* The pre-copy begins once every vCPU runs (precopy.c). */
+	vmm_precopy_start(vm);
+	ret = vm->ops->enable(vcpu->arch, vmm_mem_root(vm), &vcpu->entry,
 			      why, sizeof(why));
 	if (ret)
-		vmm_stop(vm, VMM_FAILED, "cannot enter the guest: %s (%d)", why, ret);
+		vmm_stop(vm, VMM_FAILED, "vCPU%u cannot enter the guest: %s (%d)",
+			 vcpu->index, why, ret);
 	else
 		vmm_run(vcpu);
-	vm->ops->disable(vm->arch);
+out:
+	vm->ops->disable(vcpu->arch);
 	vmm_lapic_exit(vcpu);
-	vm->finish(vm->cookie);
+	if (atomic_dec_and_test(&vm->threads)) {
+		vm->ns = ktime_to_ns(ktime_sub(ktime_get(), vm->start));
+		vm->finish(vm->cookie);
+	}
 	return 0;
 }
 
 /**
- * vmm_vcpu_start() - start the vCPU's thread
+ * vmm_vcpu_start() - start the vCPUs' threads
  * @vm: the guest, set up
  *
- * The thread runs the guest from &vmm_vcpu.entry and &vmm_vcpu.regs on the
- * last online CPU, then calls vm->finish().
+ * Each thread is bound to a CPU of its own, from the last online CPU
+ * down: vCPU 0 runs the guest from &vmm_vcpu.entry and &vmm_vcpu.regs,
+ * the others wait for their start-up IPI. The last thread to end calls
+ * vm->finish().
  *
  * Context: process context; sleeps.
- * Return: 0, or the errno of kthread_create().
+ * Return: 0; -ENODEV when there are fewer online CPUs than vCPUs; or the
+ * errno of kthread_create() (no thread runs then).
  */
 int vmm_vcpu_start(struct vmm_vm *vm)
 {
-	struct vmm_vcpu *vcpu = &vm->vcpu;
+	unsigned int online = num_online_cpus();
 	struct task_struct *task;
+	struct vmm_vcpu *v;
 
-	task = kthread_create(vmm_vcpu_thread, vm, "%s-vcpu0", KBUILD_MODNAME);
-	if (IS_ERR(task))
-		return PTR_ERR(task);
-	get_task_struct(task);
-	vcpu->task = task;
-	vcpu->cpu = cpumask_last(cpu_online_mask);
-	kthread_bind(task, vcpu->cpu);
-	wake_up_process(task);
+	if (online < vm->nr_vcpus) {
+		vmm_stop(vm, VMM_FAILED, "%u vCPUs need as many online CPUs, %u are",
+			 vm->nr_vcpus, num_online_cpus());
+		return -ENODEV;
+	}
+	vmm_for_each_vcpu(vm, v) {
+		task = kthread_create(vmm_vcpu_thread, v, "%s-vcpu%u",
+				      KBUILD_MODNAME, v->index);
+		if (IS_ERR(task)) {
+			vmm_vcpu_stop(vm);
+			return PTR_ERR(task);
+		}
+		get_task_struct(task);
+		v->task = task;
+		/* From the last online CPU down: the vCPUs never share one. */
+		v->cpu = cpumask_nth(online - 1 - v->index, cpu_online_mask);
+		kthread_bind(task, v->cpu);
+	}
+	/* A freshly reset machine's TSCs count from 0, in step. */
+	vm->tsc_offset = -rdtsc();
+	vm->start = ktime_get();
+	atomic_set(&vm->threads, vm->nr_vcpus);
+	atomic_set(&vm->started, 1);
+	vmm_for_each_vcpu(vm, v)
+		wake_up_process(v->task);
 	return 0;
 }
 
 /**
- * vmm_vcpu_stop() - stop the guest if it runs, and wait for its thread
+ * vmm_vcpu_stop() - stop the guest if it runs, and wait for the threads
  * @vm: the guest
  *
- * Posts a stop request and kicks the vCPU out of guest mode if it is
- * there; the thread ends the run (the report says it was stopped), calls
- * vm->finish() and exits.
+ * Posts a stop request to every vCPU and kicks the ones in guest mode; a
+ * thread that sees it ends the run (the report says it was stopped), and
+ * the last one calls vm->finish(). Also ends threads that were created
+ * but never woken (their function does not run).
  *
- * Context: process context; sleeps until the thread has ended.
+ * Context: process context; sleeps until the threads have ended.
  * Return: nothing.
  */
 void vmm_vcpu_stop(struct vmm_vm *vm)
 {
-	struct vmm_vcpu *vcpu = &vm->vcpu;
+	struct vmm_vcpu *v;
 
-	if (!vcpu->task)
-		return;
-	vmm_request(vcpu, VMM_REQ_STOP, &vcpu->stop_kicked);
-	kthread_stop(vcpu->task);
-	put_task_struct(vcpu->task);
-	vcpu->task = NULL;
+	vmm_for_each_vcpu(vm, v)
+		if (v->task)
+			vmm_request(v, VMM_REQ_STOP, &v->stop_kicked);
+	vmm_for_each_vcpu(vm, v) {
+		if (!v->task)
+			continue;
+		kthread_stop(v->task);
+		put_task_struct(v->task);
+		v->task = NULL;
+	}
 }

@@ -8,16 +8,19 @@
  *
  *   mem.c     every axas call: the space, the guest's RAM as lazy alloc
  *             areas, nested faults, guest copies, instruction fetch
- *   vcpu.c    the vCPU thread: requests and kicks, the flush callback,
- *             events, HLT, the exit dispatcher (a table of handlers)
+ *   vcpu.c    the vCPU threads: requests and kicks, the flush callback,
+ *             pausing the vCPUs, start-up by INIT/SIPI, events, HLT, the
+ *             exit dispatcher (a table of handlers)
+ *   precopy.c a live migration's pre-copy of the guest's RAM from axas's
+ *             dirty log, checked with the vCPUs paused
  *   cpuid.c   the CPU the guest sees
  *   msr.c     the MSR bus: a table of MSR ranges and their devices
  *   io.c      the port bus: a table of port ranges and their devices;
  *             every other port reads as all-ones ("no device")
  *   mmio.c    the MMIO bus: where no area is, a table of devices
  *   insn.c    the decoder of the instructions that reach MMIO
- *   lapic.c   local APIC (xAPIC and x2APIC): TSC-deadline timer,
- *             self-IPIs, EOI
+ *   lapic.c   local APIC (xAPIC and x2APIC): TSC-deadline timer, IPIs
+ *             (fixed, INIT, SIPI) to itself and the other vCPUs, EOI
  *   mtrr.c    MTRRs (storage: guest memory is write-back)
  *   mce.c     machine-check architecture without banks
  *   uart.c    8250/16550A UART at 0x3f8, the console
@@ -31,17 +34,22 @@
  *             line, initramfs, page tables and GDT, the entry state
  *   linux.c   the module's side: parameters, the run, the report
  *
- * One vCPU, on a kthread bound to one CPU; the platform has no interrupt
- * controller for ISA interrupts (no 8259, no I/O APIC), so every device is
- * polled by the guest or raises nothing, and the local APIC's timer and
- * self-IPIs are the only interrupts.
+ * One or more vCPUs, each on a kthread bound to a CPU of its own; the
+ * platform has no interrupt controller for ISA interrupts (no 8259, no I/O
+ * APIC), so every device is polled by the guest or raises nothing, and the
+ * local APICs' timers and IPIs are the only interrupts. The devices but
+ * the local APIC, the MTRRs and the machine-check registers (per CPU) are
+ * shared: the port bus serializes them (vmm_vm.io_lock).
  */
 #ifndef _AXAS_SAMPLE_VMM_H
 #define _AXAS_SAMPLE_VMM_H
 
+#include <linux/atomic.h>
 #include <linux/hrtimer.h>
 #include <linux/ktime.h>
+#include <linux/mutex.h>
 #include <linux/sched.h>
+#include <linux/spinlock.h>
 #include <linux/types.h>
 #include <axas/axas.h>
 #include "arch.h"
@@ -72,6 +80,9 @@
 /* The local APIC's MMIO page: unused in x2APIC mode, but architectural. */
 #define VMM_LAPIC_BASE		0xfee00000
 #define VMM_SPACE_SIZE		(4ULL << 30)
+
+/* vCPUs: the MADT's room for local APIC entries bounds them (acpi.c). */
+#define VMM_MAX_VCPUS		8
 
 /* Ports of the platform (see io.c). */
 #define VMM_PORT_PM		0x600		/* pm.c: 16 ports */
@@ -111,6 +122,9 @@ struct vmm_vcpu;
  * @lvt: LVT timer, thermal, performance, LINT0, LINT1, error
  * @esr: error status
  * @irr: interrupts requested
+ * @pir: fixed interrupts other vCPUs requested, set atomically by their
+ *	threads and moved into @irr by this vCPU's (KVM's posted-interrupt
+ *	requests, in software)
  * @isr: interrupts in service
  * @tdcr: timer divide configuration (stored; one-shot mode is not offered)
  * @deadline: IA32_TSC_DEADLINE, in guest TSC; 0 when disarmed
@@ -130,6 +144,7 @@ struct vmm_lapic {
 	u32 lvt[6];
 	u32 esr;
 	u32 irr[8];
+	unsigned long pir[256 / BITS_PER_LONG];
 	u32 isr[8];
 	u32 tdcr;
 	u64 deadline;
@@ -230,52 +245,6 @@ struct vmm_mtrr {
 	u64 var[16];
 };
 
-/**
- * struct vmm_vcpu - one virtual CPU
- * @vm: its VM
- * @entry: the guest's first state (loader.c)
- * @regs: the guest's registers and the events of the next entry
- * @exit: the last exit
- * @fpu: the guest's x87/SSE registers
- * @lapic: its local APIC
- * @dr: the guest's DR0-DR3, DR6 and DR7 as it wrote them (the hardware's
- *	stay the host's; no guest breakpoint fires)
- * @halted: the guest ran HLT and waits for an interrupt
- * @requests: VMM_REQ_* bits, honoured before the next entry
- * @in_guest: in guest mode or about to enter (interrupts disabled)
- * @stop_kicked: the stop request found it in guest mode and kicked it
- * @task: its thread
- * @cpu: the CPU its thread is bound to
- */
-struct vmm_vcpu {
-	struct vmm_vm *vm;
-	struct vmm_entry_state entry;
-	struct vmm_regs regs;
-	struct vmm_exit exit;
-	struct vmm_fpu fpu;
-	struct vmm_lapic lapic;
-	u64 dr[8];
-	bool halted;
-	unsigned long requests;
-	bool in_guest;
-	bool stop_kicked;
-	struct task_struct *task;
-	int cpu;
-};
-
-#define VMM_REQ_FLUSH	0
-#define VMM_REQ_STOP	1
-
-/* How the run ended. */
-enum vmm_end {
-	VMM_RUNNING,
-	VMM_POWER_OFF,		/* ACPI S5: what the guest is asked to do */
-	VMM_RESET,		/* reset register, triple fault */
-	VMM_FAILED,		/* the VMM stopped it: @why */
-	VMM_STOPPED,		/* the module was unloaded */
-	VMM_TIMEOUT,
-};
-
 #define VMM_TOP_PORTS	12
 #define VMM_TOP_MSRS	12
 #define VMM_TOP_ARCH	12
@@ -285,6 +254,8 @@ enum vmm_end {
  * @exits: exits by kind
  * @npf_ram: nested faults in RAM, handed to axas_fault()
  * @npf_mmio: nested faults where no area is (no device is there either)
+ * @npf_lost: of @npf_ram, faults axas answered %AXAS_FAULT_SPURIOUS: the
+ *	page was installed meanwhile, by another vCPU's fault (the race lost)
  * @injected: interrupts delivered
  * @irq_windows: entries that had to wait for the guest to take one
  * @exceptions: exceptions the VMM delivered (#GP for a refused MSR, ...)
@@ -305,11 +276,21 @@ enum vmm_end {
  * @gp_msr_count: their counts
  * @arch: what the arch handled itself (vmm_exit.what, first seen)
  * @arch_count: how often
+ * @ipis: fixed IPIs this vCPU sent to another vCPU
+ * @ipi_kicks: of those, how many found the target in guest mode: a host
+ *	IPI took it out to take the interrupt
+ * @ipi_wakes: how many found it out of guest mode: woken if asleep
+ * @self_ipis: fixed IPIs to itself
+ * @inits: INIT IPIs sent (assert; the deassert does nothing)
+ * @sipis: start-up IPIs sent
+ * @sipis_started: of those, how many started a vCPU that waited for one
+ * @ipis_dropped: IPIs of a delivery mode not offered (NMI, SMI, ...)
  */
 struct vmm_counts {
 	u64 exits[VMM_EXIT_KINDS];
 	u64 npf_ram;
 	u64 npf_mmio;
+	u64 npf_lost;
 	u64 injected;
 	u64 irq_windows;
 	u64 exceptions;
@@ -329,61 +310,233 @@ struct vmm_counts {
 	u64 gp_msr_count[VMM_TOP_MSRS];
 	const char *arch[VMM_TOP_ARCH];
 	u64 arch_count[VMM_TOP_ARCH];
+	u64 ipis;
+	u64 ipi_kicks;
+	u64 ipi_wakes;
+	u64 self_ipis;
+	u64 inits;
+	u64 sipis;
+	u64 sipis_started;
+	u64 ipis_dropped;
+};
+
+/**
+ * enum vmm_mp_state - where a vCPU is in its life (KVM's mp_state)
+ * @VMM_MP_WAIT_SIPI: an application processor after power-on or INIT: it
+ *	runs nothing until a start-up IPI names where to start
+ * @VMM_MP_RUNNING: it runs the guest (or sleeps in its HLT)
+ * @VMM_MP_DEAD: the guest halted it with interrupts disabled (a stopped
+ *	CPU, which only an NMI or INIT would wake; neither is offered)
+ */
+enum vmm_mp_state {
+	VMM_MP_WAIT_SIPI,
+	VMM_MP_RUNNING,
+	VMM_MP_DEAD,
+};
+
+/**
+ * struct vmm_vcpu - one virtual CPU
+ * @vm: its VM
+ * @index: its number, also its APIC ID (0 is the bootstrap processor)
+ * @arch: the arch's context for it (ops->setup())
+ * @entry: the guest's first state (loader.c; an AP's from its SIPI)
+ * @regs: the guest's registers and the events of the next entry
+ * @exit: the last exit
+ * @fpu: the guest's x87/SSE registers
+ * @lapic: its local APIC
+ * @mtrr: its MTRRs
+ * @mcg_status: IA32_MCG_STATUS (mce.c)
+ * @counts: what happened on it, for the report
+ * @dr: the guest's DR0-DR3, DR6 and DR7 as it wrote them (the hardware's
+ *	stay the host's; no guest breakpoint fires)
+ * @halted: the guest ran HLT and waits for an interrupt
+ * @mp_state: &enum vmm_mp_state; written by this vCPU's thread, and by
+ *	a SIPI's sender from %VMM_MP_WAIT_SIPI
+ * @init: an INIT arrived while it waited for a SIPI
+ * @sipi_vector: the vector of the SIPI that started it, -1 before
+ * @started_ns: when it started, from the first entry of vCPU 0
+ * @requests: VMM_REQ_* bits, honoured before the next entry
+ * @in_guest: in guest mode or about to enter (interrupts disabled)
+ * @stop_kicked: the stop request found it in guest mode and kicked it
+ * @task: its thread
+ * @cpu: the CPU its thread is bound to
+ */
+struct vmm_vcpu {
+	struct vmm_vm *vm;
+	unsigned int index;
+	void *arch;
+	struct vmm_entry_state entry;
+	struct vmm_regs regs;
+	struct vmm_exit exit;
+	struct vmm_fpu fpu;
+	struct vmm_lapic lapic;
+	struct vmm_mtrr mtrr;
+	u64 mcg_status;
+	struct vmm_counts counts;
+	u64 dr[8];
+	bool halted;
+	int mp_state;
+	bool init;
+	int sipi_vector;
+	s64 started_ns;
+	unsigned long requests;
+	bool in_guest;
+	bool stop_kicked;
+	struct task_struct *task;
+	int cpu;
+};
+
+#define VMM_REQ_FLUSH	0
+#define VMM_REQ_STOP	1
+#define VMM_REQ_PAUSE	2
+
+/* plant=: a VMM made buggy on purpose, to show that a run catches it. */
+enum vmm_plant {
+	VMM_PLANT_NONE,
+	VMM_PLANT_NOKICK,	/* the flush callback neither kicks nor waits */
+};
+
+/* How the run ended. */
+enum vmm_end {
+	VMM_RUNNING,
+	VMM_POWER_OFF,		/* ACPI S5: what the guest is asked to do */
+	VMM_RESET,		/* reset register, triple fault */
+	VMM_FAILED,		/* the VMM stopped it: @why */
+	VMM_STOPPED,		/* the module was unloaded */
+	VMM_TIMEOUT,
+};
+
+/**
+ * struct vmm_precopy - a live migration's pre-copy of the guest's RAM
+ *	(precopy.c)
+ * @task: the thread that copies, or NULL
+ * @armed: the guest's console has said when to start (precopy_after=), or
+ *	nothing had to be said
+ * @launched: @task was created (or its creation failed)
+ * @ms: the time between two rounds
+ * @copy: what a migration's destination would hold: RAM's size, each page
+ *	as it was copied last
+ * @dirty: a round's harvest while the guest runs (one bit per page)
+ * @paused: the harvest with the vCPUs paused
+ * @buf: a chunk of guest memory read to compare
+ * @pages: pages of RAM
+ * @on: dirty logging is on
+ * @start_ns: when it started, from the first entry
+ * @rounds: rounds done
+ * @copied_first: pages present at the first pass, copied then
+ * @copied_running: pages copied while the vCPUs ran
+ * @copied_paused: pages copied while they were paused
+ * @checked: pages compared with the copy while paused
+ * @differ: of those, how many differed (a write after the page was copied
+ *	that the harvest in the pause did not report)
+ * @first_differ: the GPA of the first
+ * @pause_ns: the time the vCPUs spent paused, in all
+ * @pause_max_ns: the longest pause
+ * @final_pages: pages compared with the copy once the guest had stopped
+ * @final_differ: of those, how many differed
+ * @error: the first error of an axas call (the run then fails)
+ */
+struct vmm_precopy {
+	struct task_struct *task;
+	bool armed;
+	atomic_t launched;
+	unsigned int ms;
+	u8 *copy;
+	unsigned long *dirty;
+	unsigned long *paused;
+	u8 *buf;
+	unsigned long pages;
+	bool on;
+	s64 start_ns;
+	u64 rounds;
+	u64 copied_first;
+	u64 copied_running;
+	u64 copied_paused;
+	u64 checked;
+	u64 differ;
+	u64 first_differ;
+	s64 pause_ns;
+	s64 pause_max_ns;
+	u64 final_pages;
+	u64 final_differ;
+	int error;
 };
 
 /**
  * struct vmm_vm - one guest
  * @ops: the CPU plumbing
- * @arch: its context
  * @info: what it said at setup
  * @space: the guest's memory
  * @ram_size: bytes of RAM
  * @pgsize: frame size of the RAM above 2 MiB
  * @prefill: zero frames for the guest's faults while it halts
  * @tsc_khz: the TSC's frequency, the host's
- * @vcpu: the one vCPU
+ * @tsc_offset: the guest's TSC is the host's plus this at every vCPU's
+ *	start (a freshly reset machine's TSCs count from 0, in step)
+ * @nr_vcpus: vCPUs
+ * @vcpus: the vCPUs; 0 is the bootstrap processor
+ * @threads: vCPU threads that have not finished; the last calls @finish
+ * @started: vCPUs that have run the guest
+ * @dead: of those, how many the guest halted with interrupts disabled
+ * @plant: &enum vmm_plant
+ * @flushes: calls of the flush callback
+ * @flush_kicks: vCPUs the flush callback found in guest mode, kicked
+ *	out and waited for
+ * @flush_posted: vCPUs it found out of guest mode: a request only
+ * @pause_kicks: vCPUs vmm_pause() found in guest mode
+ * @io_lock: serializes the devices on the port bus (shared by the vCPUs)
+ * @end_lock: serializes the end of the run (@end, @why)
  * @uart: COM1
  * @pm: ACPI registers
  * @rtc: CMOS RTC
  * @pit: i8254
  * @pci: configuration mechanism #1
- * @mtrr: MTRRs
- * @mcg_status: IA32_MCG_STATUS (mce.c)
+ * @precopy: the pre-copy (precopy_ms=), or NULL
  * @end: how the run ended (&enum vmm_end)
  * @why: what ended it, for the report
  * @deadline: jiffies by which the guest must have finished
  * @console_line: called with each line the guest writes to its console
- * @finish: called on the vCPU's thread once the guest has stopped and
- *	virtualization is off: the report, and freeing the guest
+ *	(with @io_lock held)
+ * @finish: called on the last vCPU thread to end, once the guest has
+ *	stopped and virtualization is off on every vCPU's CPU: the report,
+ *	and freeing the guest
  * @cookie: for @console_line and @finish
- * @counts: what happened
  * @start: the first entry
  * @ns: the run's length
  */
 struct vmm_vm {
 	const struct vmm_arch *ops;
-	void *arch;
 	struct vmm_arch_info info;
 	struct axas_space *space;
 	u64 ram_size;
 	unsigned long pgsize;
 	bool prefill;
 	unsigned int tsc_khz;
-	struct vmm_vcpu vcpu;
+	u64 tsc_offset;
+	unsigned int nr_vcpus;
+	struct vmm_vcpu vcpus[VMM_MAX_VCPUS];
+	atomic_t threads;
+	atomic_t started;
+	atomic_t dead;
+	enum vmm_plant plant;
+	atomic64_t flushes;
+	atomic64_t flush_kicks;
+	atomic64_t flush_posted;
+	atomic64_t pause_kicks;
+	struct mutex io_lock;		/* the port bus's devices */
+	spinlock_t end_lock;		/* @end and @why */
 	struct vmm_uart uart;
 	struct vmm_pm pm;
 	struct vmm_rtc rtc;
 	struct vmm_pit pit;
 	struct vmm_pci pci;
-	struct vmm_mtrr mtrr;
-	u64 mcg_status;
+	struct vmm_precopy *precopy;
 	enum vmm_end end;
 	char why[200];
 	unsigned long deadline;
 	void (*console_line)(void *cookie, const char *line);
 	void (*finish)(void *cookie);
 	void *cookie;
-	struct vmm_counts counts;
 	ktime_t start;
 	s64 ns;
 };
@@ -431,7 +584,7 @@ int vmm_mem_create(struct vmm_vm *vm);
 void vmm_mem_destroy(struct vmm_vm *vm, struct axas_space_stats *after);
 int vmm_mem_write(struct vmm_vm *vm, u64 gpa, const void *buf, size_t len);
 int vmm_mem_fault(struct vmm_vcpu *vcpu, const struct vmm_fault *f);
-long vmm_mem_prefill(struct vmm_vm *vm);
+long vmm_mem_prefill(struct vmm_vcpu *vcpu);
 int vmm_mem_fetch(struct vmm_vcpu *vcpu, void *buf, size_t len);
 int vmm_mem_translate(struct vmm_vcpu *vcpu, u64 gva, bool write, u64 *gpa);
 u64 vmm_mem_root(struct vmm_vm *vm);
@@ -440,7 +593,11 @@ void vmm_mem_stats(struct vmm_vm *vm, struct axas_space_stats *st);
 /* vcpu.c */
 int vmm_vcpu_start(struct vmm_vm *vm);
 void vmm_vcpu_stop(struct vmm_vm *vm);
+void vmm_vcpu_kick(struct vmm_vcpu *vcpu);
 void vmm_flush(void *cookie, u64 gpa, u64 size);
+void vmm_pause(struct vmm_vm *vm);
+void vmm_resume(struct vmm_vm *vm);
+bool vmm_running(struct vmm_vm *vm);
 void vmm_inject_exception(struct vmm_vcpu *vcpu, u8 vector, bool has_error,
 			  u32 error);
 
@@ -460,7 +617,7 @@ extern const char *const vmm_msr_devices[];
 extern const char *const vmm_io_devices[];
 
 /* The devices' handlers, which msr.c and io.c's tables name. */
-void vmm_lapic_init(struct vmm_vcpu *vcpu);
+void vmm_lapic_init(struct vmm_vcpu *vcpu, bool bsp);
 void vmm_lapic_exit(struct vmm_vcpu *vcpu);
 int vmm_lapic_msr(struct vmm_vcpu *vcpu, u32 index, bool write, u64 *val);
 int vmm_lapic_mmio(struct vmm_vcpu *vcpu, u64 offset, unsigned int size,
@@ -482,12 +639,20 @@ void vmm_pit_io(struct vmm_vcpu *vcpu, u16 offset, u8 size, bool in, u32 *val);
 void vmm_port61_io(struct vmm_vcpu *vcpu, u16 offset, u8 size, bool in, u32 *val);
 void vmm_pci_io(struct vmm_vcpu *vcpu, u16 offset, u8 size, bool in, u32 *val);
 
+/* precopy.c */
+int vmm_precopy_init(struct vmm_vm *vm, unsigned int ms, bool armed);
+void vmm_precopy_arm(struct vmm_vm *vm);
+void vmm_precopy_start(struct vmm_vm *vm);
+void vmm_precopy_end(struct vmm_vm *vm);
+void vmm_precopy_free(struct vmm_vm *vm);
+
 /* acpi.c, loader.c */
 int vmm_acpi_build(struct vmm_vm *vm, u64 *rsdp);
 int vmm_smbios_build(struct vmm_vm *vm);
 int vmm_load_linux(struct vmm_vm *vm, const void *kernel, size_t kernel_size,
 		   const void *initrd, size_t initrd_size, const char *cmdline,
 		   struct vmm_entry_state *gs, char *why, size_t len);
+void vmm_sipi_state(struct vmm_vcpu *vcpu, u8 vector);
 
 /* linux.c: the module's entry points, called by an arch's module. */
 int vmm_linux_main(const struct vmm_arch *ops);

@@ -4,6 +4,13 @@
  * general-purpose registers loaded, and their values saved again at the
  * VM exit, which lands at axas_vmx_exit (the VMCS's host RIP) with the
  * stack pointer this function wrote as the host RSP.
+ *
+ * After the VM exit, as KVM's __vmx_vcpu_run() does: every register that
+ * held a guest value is cleared, so that none is used speculatively by
+ * the host, and the return stack buffer is filled before the first RET
+ * where the host's Spectre v2 mitigations ask for it on VM exit (the guest
+ * may have left entries of its own there). The host's SPEC_CTRL stays in
+ * force in the guest, which cannot write it (the MSR is intercepted).
  */
 #include <linux/linkage.h>
 #include <asm/asm.h>
@@ -87,6 +94,25 @@ SYM_INNER_LABEL(axas_vmx_exit, SYM_L_GLOBAL)
 	mov	%r13, GPR(13)(%rax)
 	mov	%r14, GPR(14)(%rax)
 	mov	%r15, GPR(15)(%rax)
+
+	xor	%ecx, %ecx
+	xor	%edx, %edx
+	xor	%ebx, %ebx
+	xor	%ebp, %ebp
+	xor	%esi, %esi
+	xor	%edi, %edi
+	xor	%r8d, %r8d
+	xor	%r9d, %r9d
+	xor	%r10d, %r10d
+	xor	%r11d, %r11d
+	xor	%r12d, %r12d
+	xor	%r13d, %r13d
+	xor	%r14d, %r14d
+	xor	%r15d, %r15d
+
+	/* Before the first RET: the guest may have poisoned the RSB. */
+	FILL_RETURN_BUFFER %rcx, RSB_CLEAR_LOOPS, X86_FEATURE_RSB_VMEXIT
+
 	xor	%eax, %eax
 	jmp	.Lout
 

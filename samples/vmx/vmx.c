@@ -5,9 +5,11 @@
  * This file is the CPU plumbing only: it checks the CPU, turns VMX on
  * (VMXON), writes a VMCS with EPT (the EPTP from axas) and a VPID, runs
  * the guest with VMLAUNCH/VMRESUME (vmenter.S) and decodes each VM exit
- * into the core's terms. The guest, its scenarios, their predictions, the
- * report and the axas calls that manage guest memory are the core's
- * (../core/core.c; the interface is ../vmm/arch.h). The plumbing uses
+ * into the VMM's terms. Two VMMs use it: the scripted demo (../core;
+ * guest=demo, the default), whose guest, scenarios, predictions, report
+ * and axas calls are the core's, and the VMM that boots a Linux kernel
+ * (../vmm; guest=linux), which asks for a CPU of its own
+ * (&vmm_arch_info.own_cpu; the interface is ../vmm/arch.h). The plumbing uses
  * axas's VMM helpers (frames, the EPT capability decoder, the EPT
  * violation decoder) and, at setup, two throwaway spaces: axas must refuse
  * a 5-level EPT table when IA32_VMX_EPT_VPID_CAP has no 5-level walk.
@@ -36,13 +38,30 @@
  * 7; write without read) once the guest has begun scenario 2,
  * noinvept skips the first INVEPT asked for once the guest has run.
  *
- * It is a sample: one vCPU on one CPU, no speculation mitigations around
- * the entry, no FPU state switch (the guest uses none); but the host's
- * FPU/SSE/AVX state is saved before the entry and reloaded for the next
- * host task that uses it (kernel_fpu_begin()), so whatever the guest
+ * An OS guest (guest=linux) gets what svm.c gives one, the VMX way: CPUID
+ * and the MSRs the VMCS does not hold exit to the VMM; the guest takes
+ * its own exceptions but #MC (the host's) and #AC (reflected); events are
+ * injected through the VM-entry interruption field, with an
+ * interrupt-window exit when the guest cannot take one, and an event
+ * whose delivery an exit interrupted (IDT-vectoring information) is
+ * delivered again, as KVM's vmx_complete_interrupts() does; the guest's
+ * x87/SSE registers are switched with FXSAVE; its SYSCALL MSRs (STAR,
+ * LSTAR, CSTAR, SFMASK) and IA32_KERNEL_GS_BASE are loaded before each
+ * entry and the host's put back after the exit (the guest's KERNEL_GS_BASE
+ * read back first: SWAPGS changes it), while FS and GS bases pass through
+ * the MSR bitmap into the VMCS's guest fields; the TSC is offset; WBINVD
+ * and INVD are no-ops; VMX, monitor and counter instructions raise #UD or
+ * #GP; CR4 bits the CPU the guest sees lacks (OSXSAVE, PCIDE, FSGSBASE,
+ * PKE, LA57) raise #GP. After each VM exit, vmenter.S fills the return
+ * stack buffer and clears every register that held a guest value, as
+ * KVM's __vmx_vcpu_run() does.
+ *
+ * It is a sample: one context per vCPU, each on a CPU of its own; the
+ * host's FPU/SSE/AVX state is saved before the entry and reloaded for the
+ * next host task that uses it (kernel_fpu_begin()), so whatever the guest
  * leaves in those registers reaches no host task. A machine check taken
  * in guest mode is the host's: it goes to the host's handler before the
- * guest is stopped.
+ * guest is stopped (the demo) or goes on (an OS guest).
  *
  * An NMI that arrives while the guest runs causes a VM exit ("NMI
  * exiting") and is handed to the host's own NMI entry right after it
@@ -77,12 +96,20 @@
 #include <axas/vmm.h>
 #include "../core/demo.h"
 #include "../core/guest.h"
+#include "../vmm/vmm.h"
 #include "vmx.h"
+
+static char *guest = "demo";
+module_param(guest, charp, 0444);
+MODULE_PARM_DESC(guest, "demo: the scripted demo guest; linux: boot the Linux kernel kernel= names");
 
 static char *plant = "";
 module_param(plant, charp, 0444);
 MODULE_PARM_DESC(plant,
 		 "a planted error: memtype7 or wonly (one EPT leaf written directly), noinvept (one INVEPT skipped)");
+
+/* GETSEC always exits in VMX non-root operation; asm/vmx.h has no name for it. */
+#define EXIT_REASON_GETSEC	11
 
 /* EPT violation qualification: the rights of the walk (SDM 29.2.1). */
 #define QUAL_READABLE	BIT_ULL(3)
@@ -110,6 +137,33 @@ MODULE_PARM_DESC(plant,
 #define CRQ_TYPE	GENMASK_ULL(5, 4)
 #define CRQ_GPR		GENMASK_ULL(11, 8)
 #define CRQ_MOV_TO	0
+#define CRQ_MOV_FROM	1
+#define CRQ_CLTS	2
+
+/* I/O and MOV DR exit qualifications (SDM Tables 28-5, 28-4). */
+#define IOQ_STRING	BIT_ULL(4)
+#define IOQ_REP		BIT_ULL(5)
+#define DRQ_N		GENMASK_ULL(2, 0)
+#define DRQ_FROM	BIT_ULL(4)
+#define DRQ_GPR		GENMASK_ULL(11, 8)
+
+/* Interruptibility: blocking by STI and by MOV SS (SDM 25.4.2). */
+#define INTR_SHADOW	(GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS)
+
+/* CR4 bits of features the OS guest's CPU lacks (../vmm/cpuid.c). */
+#define CR4_NOT_OFFERED	(X86_CR4_OSXSAVE | X86_CR4_PCIDE | X86_CR4_FSGSBASE | \
+			 X86_CR4_PKE | X86_CR4_LA57 | X86_CR4_SMXE | X86_CR4_VMXE)
+
+/* The SYSCALL MSRs and KERNEL_GS_BASE: switched around each entry. */
+enum { GMSR_STAR, GMSR_LSTAR, GMSR_CSTAR, GMSR_SFMASK, GMSR_KGS, GMSRS };
+
+static const u32 vmx_gmsr_index[GMSRS] = {
+	MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SYSCALL_MASK, MSR_KERNEL_GS_BASE,
+};
+
+static const char *const vmx_gmsr_name[GMSRS] = {
+	"star", "lstar", "cstar", "sfmask", "kernel_gs_base",
+};
 
 #define VPID		1
 #define SEG_UNUSABLE	BIT(16)
@@ -167,6 +221,15 @@ static const char *const plant_name[] = { "", "memtype7", "wonly", "noinvept" };
  * @nmi_guest: of those, taken in guest mode (an NMI exit came)
  * @nmi_reached: of those, claimed by vmx_nmi(), the host's handler
  * @nmi_host: sent ones taken in host mode (between entries)
+ * @own_cpu: the guest is an OS (&vmm_arch_info.own_cpu)
+ * @cpu_ctl: the processor-based controls (interrupt-window exiting
+ *	changes)
+ * @event: an event for the next entry that the plumbing queued itself (an
+ *	exception it raises, or one whose delivery the last exit
+ *	interrupted), as VM-entry interruption information; 0 for none
+ * @event_err: its error code
+ * @gmsr: the guest's SYSCALL MSRs and KERNEL_GS_BASE (own_cpu)
+ * @hmsr: the host's, put back after each exit
  */
 struct vmx_arch {
 	struct axas_vmm_frame *vmxon_frame;
@@ -201,6 +264,12 @@ struct vmx_arch {
 	unsigned int nmi_guest;
 	unsigned int nmi_reached;
 	unsigned int nmi_host;
+	bool own_cpu;
+	u32 cpu_ctl;
+	u32 event;
+	u32 event_err;
+	u64 gmsr[GMSRS];
+	u64 hmsr[GMSRS];
 };
 
 /* NMIs vmx_nmi() is to claim: the sender's, one at a time. */
@@ -263,6 +332,15 @@ static bool do_invvpid(unsigned long type, u16 vpid)
 	asm volatile("invvpid %1, %2" CC_SET(be) : CC_OUT(be)(fail)
 		     : "m"(desc), "r"(type) : "cc", "memory");
 	return !fail;
+}
+
+/* INVVPID for the guest's VPID: single-context, or all-context. */
+static void vmx_invvpid(struct vmx_arch *a)
+{
+	if (a->ept_cap & CAP_INVVPID_SINGLE)
+		do_invvpid(VMX_VPID_EXTENT_SINGLE_CONTEXT, VPID);
+	else if (a->ept_cap & CAP_INVVPID_ALL)
+		do_invvpid(VMX_VPID_EXTENT_ALL_CONTEXT, VPID);
 }
 
 /* INVEPT for the EPTP: single-context, or all-context. */
@@ -342,9 +420,11 @@ static void *vmx_setup(struct vmm_arch_info *info, char *why, size_t len)
 	for (i = 1; i < ARRAY_SIZE(plant_name); i++)
 		if (!strcmp(plant, plant_name[i]))
 			a->plant = i;
-	if (plant[0] && a->plant == PLANT_NONE) {
+	a->own_cpu = info->own_cpu;
+	if (plant[0] && (a->plant == PLANT_NONE || a->own_cpu)) {
+		snprintf(why, len, "plant=%s: %s", plant,
+			 a->own_cpu ? "the demo's only" : "unknown");
 		kfree(a);
-		snprintf(why, len, "unknown plant=%s", plant);
 		return ERR_PTR(-EINVAL);
 	}
 	rdmsrl(MSR_IA32_VMX_BASIC, basic);
@@ -413,6 +493,28 @@ static int vmx_ctl(u32 msr, u32 want, u32 *ctl, const char *what, char *why,
 	return 0;
 }
 
+/*
+ * Let the guest read and write @msr without an exit: clear its bits in
+ * the MSR bitmap, whose four 1 KiB parts are reads of 0-0x1fff, reads of
+ * 0xc0000000-0xc0001fff, then writes of the same (SDM 25.6.9).
+ */
+static void vmx_msr_passthrough(struct vmx_arch *a, u32 msr)
+{
+	u8 *bm = a->msr_bitmap->kva;
+	u32 bit = msr & 0x1fff;
+	unsigned int part = msr >= 0xc0000000 ? 1024 : 0;
+
+	bm[part + bit / 8] &= ~BIT(bit % 8);
+	bm[2048 + part + bit / 8] &= ~BIT(bit % 8);
+}
+
+/*
+ * The controls, as KVM's setup_vmcs_config() chooses them for what the
+ * guest may do without the VMM: every exit below is one the VMM handles
+ * (see the top of the file). The demo's guest takes no exception and
+ * exits on INVLPG; an OS guest takes its own (but #MC and #AC), invalidates
+ * its own TLB entries (VPID tags them) and runs with its TSC offset.
+ */
 static int vmx_controls(struct vmx_arch *a, char *why, size_t len)
 {
 	u32 pin, cpu, cpu2, exit;
@@ -427,7 +529,9 @@ static int vmx_controls(struct vmx_arch *a, char *why, size_t len)
 		      "pin-based", why, len);
 	ret = ret ?: vmx_ctl(t ? MSR_IA32_VMX_TRUE_PROCBASED_CTLS :
 			     MSR_IA32_VMX_PROCBASED_CTLS,
-			     CPU_BASED_HLT_EXITING | CPU_BASED_INVLPG_EXITING |
+			     CPU_BASED_HLT_EXITING |
+			     (a->own_cpu ? CPU_BASED_USE_TSC_OFFSETTING :
+			      CPU_BASED_INVLPG_EXITING) |
 			     CPU_BASED_MWAIT_EXITING | CPU_BASED_RDPMC_EXITING |
 			     CPU_BASED_CR8_LOAD_EXITING | CPU_BASED_CR8_STORE_EXITING |
 			     CPU_BASED_MOV_DR_EXITING | CPU_BASED_USE_IO_BITMAPS |
@@ -447,11 +551,17 @@ static int vmx_controls(struct vmx_arch *a, char *why, size_t len)
 	if (ret)
 		return ret;
 	vmcs_write(PIN_BASED_VM_EXEC_CONTROL, pin);
+	a->cpu_ctl = cpu;
 	vmcs_write(CPU_BASED_VM_EXEC_CONTROL, cpu);
 	vmcs_write(SECONDARY_VM_EXEC_CONTROL, cpu2);
 	vmcs_write(VM_EXIT_CONTROLS, exit);
 	vmcs_write(VM_ENTRY_CONTROLS, a->entry_ctl);
-	vmcs_write(EXCEPTION_BITMAP, ~0U);
+	vmcs_write(EXCEPTION_BITMAP, a->own_cpu ?
+		   BIT(X86_TRAP_MC) | BIT(X86_TRAP_AC) : ~0U);
+	if (a->own_cpu) {
+		vmx_msr_passthrough(a, MSR_FS_BASE);
+		vmx_msr_passthrough(a, MSR_GS_BASE);
+	}
 	vmcs_write(PAGE_FAULT_ERROR_CODE_MASK, 0);
 	vmcs_write(PAGE_FAULT_ERROR_CODE_MATCH, 0);
 	vmcs_write(CR3_TARGET_COUNT, 0);
@@ -508,14 +618,21 @@ static void vmx_guest_state(struct vmx_arch *a, const struct vmm_entry_state *gs
 	vmcs_write(GUEST_DR7, gs->dr7);
 	vmcs_write(GUEST_IA32_DEBUGCTL, 0);
 	/*
-	 * RFLAGS.IF set: with "external-interrupt exiting" every host
-	 * interrupt exits whatever IF says (SDM 26.2), so the guest never
-	 * takes one. Bochs 2.7 re-evaluates its interrupt mask only when IF
-	 * changes, and the VM entry instruction runs with IF clear: a guest
-	 * entered with IF clear never exits for a host interrupt there (no
-	 * timer tick, no flush IPI).
+	 * The demo's guest runs with RFLAGS.IF set: with "external-interrupt
+	 * exiting" every host interrupt exits whatever IF says (SDM 26.2), so
+	 * the guest never takes one. Bochs 2.7 re-evaluates its interrupt
+	 * mask only when IF changes, and the VM entry instruction runs with
+	 * IF clear: a guest entered with IF clear never exits for a host
+	 * interrupt there (no timer tick, no flush IPI). An OS guest's IF is
+	 * its own: under Bochs, a host interrupt waits while it is clear for
+	 * the guest's next exit or STI.
 	 */
-	vmcs_write(GUEST_RFLAGS, gs->rflags | X86_EFLAGS_IF);
+	vmcs_write(GUEST_RFLAGS, gs->rflags | (a->own_cpu ? 0 : X86_EFLAGS_IF));
+	/* A guest that starts in long mode enters as an IA-32e mode guest. */
+	if (gs->efer & EFER_LMA) {
+		a->entry_ctl |= VM_ENTRY_IA32E_MODE;
+		vmcs_write(VM_ENTRY_CONTROLS, a->entry_ctl);
+	}
 	vmcs_write(GUEST_RIP, gs->rip);
 	vmcs_write(GUEST_RSP, gs->rsp);
 	vmx_seg(GUEST_ES_SELECTOR, &gs->es);
@@ -756,11 +873,16 @@ static int vmx_enable(void *arch, u64 root, const struct vmm_entry_state *gs,
 	vmx_host_state();
 	/* Nothing a former user of this EPTP or VPID left may be cached. */
 	vmx_invept(a);
-	if (a->ept_cap & CAP_INVVPID_SINGLE)
-		do_invvpid(VMX_VPID_EXTENT_SINGLE_CONTEXT, VPID);
-	else if (a->ept_cap & CAP_INVVPID_ALL)
-		do_invvpid(VMX_VPID_EXTENT_ALL_CONTEXT, VPID);
+	vmx_invvpid(a);
 	a->cpu = cpu;
+	if (a->own_cpu) {
+		unsigned int i;
+
+		/* The host's SYSCALL MSRs on this CPU: constant, put back. */
+		for (i = 0; i < GMSRS; i++)
+			rdmsrl(vmx_gmsr_index[i], a->hmsr[i]);
+		return 0;
+	}
 	return vmx_nmi_start(a, why, len);
 }
 
@@ -942,16 +1064,26 @@ static u64 *vmx_gpr(struct vmx_arch *a, unsigned int n, u64 *rsp)
 
 /*
  * MOV to CR0 or CR4: checked against what the CPU allows, EFER.LMA and
- * "IA-32e mode guest" following CR0.PG with EFER.LME. Returns NULL, or
- * what stops the guest (where hardware would raise #GP).
+ * "IA-32e mode guest" following CR0.PG with EFER.LME. The MOV the guest
+ * ran does not reach the CPU, which would have dropped the guest's TLB
+ * entries for a change of its paging mode or of CR4.PGE (Linux flushes
+ * its global entries so): INVVPID does. Returns NULL, or what stops the
+ * guest (where hardware would raise #GP).
  */
 static const char *vmx_mov_to_cr(struct vmx_arch *a, unsigned int cr, u64 val)
 {
 	u64 cr4 = vmcs_read(CR4_READ_SHADOW);
+	u64 old = cr ? cr4 : vmcs_read(CR0_READ_SHADOW);
+	u64 flushing = cr ? X86_CR4_PGE | X86_CR4_PAE | X86_CR4_PSE |
+			    X86_CR4_SMEP | X86_CR4_SMAP :
+			    X86_CR0_PG | X86_CR0_WP | X86_CR0_PE;
 	bool pg = val & X86_CR0_PG;
 
+	if ((cr == 0 || cr == 4) && ((old ^ val) & flushing))
+		vmx_invvpid(a);
 	if (cr == 4) {
-		if ((val | X86_CR4_VMXE) & ~a->cr4_fixed1 || (val & X86_CR4_VMXE))
+		if ((val | X86_CR4_VMXE) & ~a->cr4_fixed1 || (val & X86_CR4_VMXE) ||
+		    (a->own_cpu && (val & CR4_NOT_OFFERED)))
 			return "CR4 value the VMM does not allow";
 		if (!(val & X86_CR4_PAE) && (a->efer & EFER_LMA))
 			return "CR4.PAE cleared in long mode";
@@ -1111,6 +1243,328 @@ static void vmx_forward_nmi(struct vmx_arch *a)
 	iret_to_self();
 }
 
+/*
+ * The OS guest (guest=linux): its exits, MSRs and events. See the top of
+ * the file for what it is given; ../vmm handles what reaches it.
+ */
+
+/* An exception for the next entry, raised by the plumbing itself. */
+static void vmx_queue_exception(struct vmx_arch *a, u8 vector, bool has_err,
+				u32 err)
+{
+	a->event = INTR_INFO_VALID_MASK | INTR_TYPE_HARD_EXCEPTION | vector |
+		   (has_err ? INTR_INFO_DELIVER_CODE_MASK : 0);
+	a->event_err = err;
+}
+
+/* The guest's linear addresses are 48 bits wide (no LA57 offered). */
+static bool vmx_noncanonical(u64 addr)
+{
+	return (u64)((s64)(addr << 16) >> 16) != addr;
+}
+
+/* PAT entries may hold memory types 0, 1, 4, 5, 6 and 7 only. */
+static bool vmx_pat_ok(u64 pat)
+{
+	unsigned int i;
+
+	for (i = 0; i < 8; i++) {
+		u8 type = pat >> (i * 8);
+
+		if (type > 7 || type == 2 || type == 3)
+			return false;
+	}
+	return true;
+}
+
+/* The RIP after the instruction that exited (VMX reports its length). */
+static u64 vmx_next_rip(void)
+{
+	return vmcs_read(GUEST_RIP) + vmcs_read(VM_EXIT_INSTRUCTION_LEN);
+}
+
+/*
+ * RDMSR or WRMSR of an OS guest: EFER, the MSRs the VMCS holds and the
+ * ones the plumbing switches are emulated here (VMM_EXIT_NONE); the others
+ * go to the VMM (VMM_EXIT_MSR). FS and GS base pass through the bitmap.
+ */
+static void vmx_os_msr(struct vmx_arch *a, bool write, struct vmm_exit *x)
+{
+	u32 index = a->regs.gpr[1];
+	u64 val = (a->regs.gpr[2] << 32) | (u32)a->regs.gpr[0];
+	unsigned long field = 0;
+	bool ok = true;
+	int i, g = -1;
+
+	x->next_rip = vmx_next_rip();
+	for (i = 0; i < GMSRS; i++)
+		if (vmx_gmsr_index[i] == index)
+			g = i;
+	switch (index) {
+	case MSR_EFER:
+		x->what = "efer";
+		break;
+	case MSR_IA32_CR_PAT:
+		x->what = "pat";
+		field = GUEST_IA32_PAT;
+		ok = !write || vmx_pat_ok(val);
+		break;
+	case MSR_IA32_SYSENTER_CS:
+		x->what = "sysenter_cs";
+		field = GUEST_SYSENTER_CS;
+		break;
+	case MSR_IA32_SYSENTER_ESP:
+		x->what = "sysenter_esp";
+		field = GUEST_SYSENTER_ESP;
+		ok = !write || !vmx_noncanonical(val);
+		break;
+	case MSR_IA32_SYSENTER_EIP:
+		x->what = "sysenter_eip";
+		field = GUEST_SYSENTER_EIP;
+		ok = !write || !vmx_noncanonical(val);
+		break;
+	case MSR_IA32_DEBUGCTLMSR:
+		/* No LBR, no BTF: nothing to turn on. */
+		x->what = "debugctl";
+		field = GUEST_IA32_DEBUGCTL;
+		ok = !write || !val;
+		break;
+	default:
+		if (g < 0) {
+			x->kind = VMM_EXIT_MSR;
+			x->msr.index = index;
+			x->msr.write = write;
+			return;
+		}
+		x->what = vmx_gmsr_name[g];
+		ok = !write || g == GMSR_STAR || g == GMSR_SFMASK ||
+		     !vmx_noncanonical(val);
+		break;
+	}
+	x->kind = VMM_EXIT_NONE;
+	if (index == MSR_EFER)
+		ok = !vmx_efer(a, write);
+	else if (!ok)
+		;
+	else if (!write)
+		val = field ? vmcs_read(field) : a->gmsr[g];
+	else if (field)
+		vmcs_write(field, val);
+	else
+		a->gmsr[g] = val;
+	if (!ok) {
+		vmx_queue_exception(a, X86_TRAP_GP, true, 0);
+		return;
+	}
+	if (!write && index != MSR_EFER) {
+		a->regs.gpr[0] = (u32)val;
+		a->regs.gpr[2] = val >> 32;
+	}
+	vmcs_write(GUEST_RIP, x->next_rip);
+}
+
+/*
+ * A CR access of an OS guest: MOV to CR0 and CR4 (emulated against the
+ * fixed bits and what its CPU offers; #GP where hardware would raise it),
+ * MOV to or from CR3 (where the CPU requires the exit), CLTS. CR8 is not
+ * emulated (Linux does not use it).
+ */
+static void vmx_os_cr(struct vmx_arch *a, struct vmm_exit *x, u64 *rsp)
+{
+	u64 qual = vmcs_read(EXIT_QUALIFICATION);
+	unsigned int cr = FIELD_GET(CRQ_CR, qual);
+	u64 *gpr = vmx_gpr(a, FIELD_GET(CRQ_GPR, qual), rsp);
+	u64 cr0;
+
+	x->kind = VMM_EXIT_NONE;
+	switch (FIELD_GET(CRQ_TYPE, qual)) {
+	case CRQ_MOV_TO:
+		if (cr == 3) {
+			x->what = "cr3";
+			vmcs_write(GUEST_CR3, *gpr);
+			break;
+		}
+		if (cr != 0 && cr != 4)
+			goto fatal;
+		x->what = cr ? "cr4" : "cr0";
+		if (vmx_mov_to_cr(a, cr, *gpr)) {
+			vmx_queue_exception(a, X86_TRAP_GP, true, 0);
+			return;
+		}
+		break;
+	case CRQ_MOV_FROM:
+		if (cr != 3)
+			goto fatal;
+		x->what = "cr3";
+		*gpr = vmcs_read(GUEST_CR3);
+		break;
+	case CRQ_CLTS:
+		x->what = "clts";
+		cr0 = vmcs_read(CR0_READ_SHADOW) & ~X86_CR0_TS;
+		vmcs_write(CR0_READ_SHADOW, cr0);
+		vmcs_write(GUEST_CR0, vmx_real_cr0(a, cr0));
+		break;
+	default:
+		goto fatal;
+	}
+	vmcs_write(GUEST_RIP, vmx_next_rip());
+	return;
+fatal:
+	x->kind = VMM_EXIT_FATAL;
+	snprintf(x->why, sizeof(x->why), "CR access not emulated (qualification %#llx) at %#llx",
+		 qual, vmcs_read(GUEST_RIP));
+}
+
+/*
+ * The exits of an OS guest that differ from the demo's, as KVM's
+ * kvm_vmx_exit_handlers[] would take them. Return: false for the ones
+ * vmx_decode() handles alike for both (EPT, interrupts, NMIs).
+ */
+static bool vmx_decode_os(struct vmx_arch *a, u32 reason, struct vmm_exit *x,
+			  u64 *rsp)
+{
+	u64 qual = vmcs_read(EXIT_QUALIFICATION);
+	u32 info;
+
+	switch ((u16)reason) {
+	case EXIT_REASON_EXCEPTION_NMI:
+		info = vmcs_read(VM_EXIT_INTR_INFO);
+		if ((info & INTR_INFO_INTR_TYPE_MASK) == INTR_TYPE_NMI_INTR)
+			return false;
+		x->kind = VMM_EXIT_NONE;
+		/* #MC went to the host's handler (vmx_run()); #AC is reflected. */
+		if ((info & INTR_INFO_VECTOR_MASK) == X86_TRAP_MC) {
+			x->what = "#MC";
+			return true;
+		}
+		x->what = "#AC";
+		vmx_queue_exception(a, X86_TRAP_AC, true,
+				    vmcs_read(VM_EXIT_INTR_ERROR_CODE));
+		return true;
+	case EXIT_REASON_TRIPLE_FAULT:
+		x->kind = VMM_EXIT_SHUTDOWN;
+		return true;
+	case EXIT_REASON_INTERRUPT_WINDOW:
+		x->kind = VMM_EXIT_IRQ_WINDOW;
+		return true;
+	case EXIT_REASON_CPUID:
+		x->kind = VMM_EXIT_CPUID;
+		x->next_rip = vmx_next_rip();
+		return true;
+	case EXIT_REASON_HLT:
+		x->kind = VMM_EXIT_HALT;
+		x->next_rip = vmx_next_rip();
+		return true;
+	case EXIT_REASON_IO_INSTRUCTION:
+		x->kind = VMM_EXIT_IO;
+		x->io.port = qual >> 16;
+		x->io.size = (qual & 7) + 1;
+		x->io.in = qual & BIT(3);
+		x->io.string = qual & IOQ_STRING;
+		x->io.rep = qual & IOQ_REP;
+		x->next_rip = vmx_next_rip();
+		return true;
+	case EXIT_REASON_MSR_READ:
+	case EXIT_REASON_MSR_WRITE:
+		vmx_os_msr(a, reason == EXIT_REASON_MSR_WRITE, x);
+		return true;
+	case EXIT_REASON_DR_ACCESS:
+		x->kind = VMM_EXIT_DR;
+		x->dr.n = FIELD_GET(DRQ_N, qual);
+		x->dr.write = !(qual & DRQ_FROM);
+		x->dr.gpr = FIELD_GET(DRQ_GPR, qual);
+		x->next_rip = vmx_next_rip();
+		return true;
+	case EXIT_REASON_CR_ACCESS:
+		vmx_os_cr(a, x, rsp);
+		return true;
+	case EXIT_REASON_WBINVD:
+	case EXIT_REASON_INVD:
+		/* No device's DMA would need them. */
+		x->kind = VMM_EXIT_NONE;
+		x->what = (u16)reason == EXIT_REASON_WBINVD ? "wbinvd" : "invd";
+		vmcs_write(GUEST_RIP, vmx_next_rip());
+		return true;
+	case EXIT_REASON_RDPMC:
+		/* No performance counter is offered. */
+		x->kind = VMM_EXIT_NONE;
+		x->what = "rdpmc #GP";
+		vmx_queue_exception(a, X86_TRAP_GP, true, 0);
+		return true;
+	case EXIT_REASON_VMCALL ... EXIT_REASON_VMON:
+	case EXIT_REASON_INVEPT:
+	case EXIT_REASON_INVVPID:
+	case EXIT_REASON_VMFUNC:
+	case EXIT_REASON_MONITOR_INSTRUCTION:
+	case EXIT_REASON_MWAIT_INSTRUCTION:
+	case EXIT_REASON_XSETBV:
+	case EXIT_REASON_GETSEC:
+		/* Not offered: no nested VMX, no MONITOR/MWAIT, no XSAVE. */
+		x->kind = VMM_EXIT_NONE;
+		x->what = "#UD";
+		vmx_queue_exception(a, X86_TRAP_UD, false, 0);
+		return true;
+	}
+	return false;
+}
+
+/*
+ * What the next entry delivers, in the order the CPU would take them: an
+ * event the plumbing queued (an exception it raised, or one whose
+ * delivery the last exit interrupted), the VMM's exception, then the
+ * VMM's interrupt if the guest can take one now (RFLAGS.IF set, no
+ * blocking by STI or MOV SS); otherwise interrupt-window exiting, which
+ * exits as soon as it can, as KVM's enable_irq_window() does.
+ */
+static void vmx_inject(struct vmx_arch *a, struct vmm_regs *v)
+{
+	struct vmm_event *e = &v->exception;
+	u32 cpu = a->cpu_ctl & ~CPU_BASED_INTR_WINDOW_EXITING;
+	u32 info;
+
+	v->irq_injected = false;
+	v->irq_window = false;
+	if (!a->event && e->pending) {
+		vmx_queue_exception(a, e->vector, e->has_error, e->error);
+		e->pending = false;
+	}
+	info = a->event;
+	if (v->irq >= 0 && !info &&
+	    (vmcs_read(GUEST_RFLAGS) & X86_EFLAGS_IF) &&
+	    !(vmcs_read(GUEST_INTERRUPTIBILITY_INFO) & INTR_SHADOW)) {
+		info = INTR_INFO_VALID_MASK | INTR_TYPE_EXT_INTR | v->irq;
+		v->irq_injected = true;
+	} else if (v->irq >= 0) {
+		cpu |= CPU_BASED_INTR_WINDOW_EXITING;
+		v->irq_window = true;
+	}
+	vmcs_write(VM_ENTRY_INTR_INFO_FIELD, info);
+	if (info & INTR_INFO_DELIVER_CODE_MASK)
+		vmcs_write(VM_ENTRY_EXCEPTION_ERROR_CODE, a->event_err);
+	vmcs_write(CPU_BASED_VM_EXEC_CONTROL, cpu);
+	a->event = 0;
+}
+
+/*
+ * An event whose delivery the exit interrupted (IDT-vectoring
+ * information) is delivered again at the next entry, as KVM's
+ * vmx_complete_interrupts() does; a software interrupt or exception is
+ * not: RIP still points at its instruction, which runs again.
+ */
+static void vmx_complete_events(struct vmx_arch *a)
+{
+	u32 info = vmcs_read(IDT_VECTORING_INFO_FIELD);
+	u32 type = info & INTR_INFO_INTR_TYPE_MASK;
+
+	if (!(info & VECTORING_INFO_VALID_MASK) || type == INTR_TYPE_SOFT_INTR ||
+	    type == INTR_TYPE_SOFT_EXCEPTION || type == INTR_TYPE_PRIV_SW_EXCEPTION)
+		return;
+	a->event = info & (INTR_INFO_VALID_MASK | INTR_INFO_INTR_TYPE_MASK |
+			   INTR_INFO_DELIVER_CODE_MASK | INTR_INFO_VECTOR_MASK);
+	if (info & VECTORING_INFO_DELIVER_CODE_MASK)
+		a->event_err = vmcs_read(IDT_VECTORING_ERROR_CODE);
+}
+
 static void vmx_decode(struct vmx_arch *a, u32 reason, struct vmm_exit *x, u64 *rsp)
 {
 	u64 qual = vmcs_read(EXIT_QUALIFICATION);
@@ -1123,6 +1577,8 @@ static void vmx_decode(struct vmx_arch *a, u32 reason, struct vmm_exit *x, u64 *
 			 "VM entry failed: exit reason %#x, qualification %#llx", reason, qual);
 		return;
 	}
+	if (a->own_cpu && vmx_decode_os(a, reason, x, rsp))
+		return;
 	switch ((u16)reason) {
 	case EXIT_REASON_EPT_VIOLATION:
 		vmx_decode_violation(x);
@@ -1203,11 +1659,26 @@ struct vmx_host_extra {
 	u16 ds, es;
 };
 
-/* Interrupts are disabled: one VM entry, the exit decoded. */
+static void vmx_fxrstor(const struct vmm_fpu *fpu)
+{
+	asm volatile("fxrstorq %0" : : "m" (*fpu));
+}
+
+static void vmx_fxsave(struct vmm_fpu *fpu)
+{
+	asm volatile("fxsaveq %0" : "=m" (*fpu));
+}
+
+/*
+ * Interrupts are disabled: one VM entry, the exit decoded. An OS guest's
+ * TSC offset, events, SYSCALL MSRs, KERNEL_GS_BASE and x87/SSE registers
+ * go in before the entry and come out after it.
+ */
 static void vmx_run(void *arch, struct vmm_regs *v, struct vmm_exit *x)
 {
 	struct vmx_arch *a = arch;
 	struct vmx_host_extra h;
+	unsigned int i;
 	u64 rsp;
 	u32 reason;
 	int failed;
@@ -1236,14 +1707,30 @@ static void vmx_run(void *arch, struct vmm_regs *v, struct vmm_exit *x)
 	rdmsrl(MSR_IA32_DEBUGCTLMSR, h.debugctl);
 	get_debugreg(h.dr7, 7);
 	/* SWAPGS in the guest must not reach the host's value. */
-	wrmsrl(MSR_KERNEL_GS_BASE, 0);
+	if (a->own_cpu) {
+		vmcs_write(TSC_OFFSET, v->tsc_offset);
+		vmx_inject(a, v);
+		for (i = 0; i < GMSRS; i++)
+			wrmsrl(vmx_gmsr_index[i], a->gmsr[i]);
+	} else {
+		wrmsrl(MSR_KERNEL_GS_BASE, 0);
+	}
 
 	kernel_fpu_begin();
+	if (v->fpu)
+		vmx_fxrstor(v->fpu);
 	WRITE_ONCE(a->in_guest, true);
 	failed = axas_vmx_enter(&a->regs, a->launched);
 	WRITE_ONCE(a->in_guest, false);
+	if (v->fpu)
+		vmx_fxsave(v->fpu);
 	kernel_fpu_end();
 
+	if (a->own_cpu) {
+		rdmsrl(MSR_KERNEL_GS_BASE, a->gmsr[GMSR_KGS]);
+		for (i = 0; i < GMSR_KGS; i++)
+			wrmsrl(vmx_gmsr_index[i], a->hmsr[i]);
+	}
 	wrmsrl(MSR_KERNEL_GS_BASE, h.kernel_gs_base);
 	if (h.debugctl)
 		wrmsrl(MSR_IA32_DEBUGCTLMSR, h.debugctl);
@@ -1268,6 +1755,8 @@ static void vmx_run(void *arch, struct vmm_regs *v, struct vmm_exit *x)
 		vmx_forward_nmi(a);
 	else if (vmx_exit_mc(reason))
 		vmx_forward_mc();
+	if (a->own_cpu)
+		vmx_complete_events(a);
 	rsp = vmcs_read(GUEST_RSP);
 	vmx_decode(a, reason, x, &rsp);
 	vmcs_write(GUEST_RSP, rsp);
@@ -1293,19 +1782,30 @@ static const struct vmm_arch vmx_ops = {
 	.check = vmx_check,
 };
 
+static bool vmx_linux;
+
 static int __init axas_vmx_init(void)
 {
+	if (!strcmp(guest, "linux")) {
+		vmx_linux = true;
+		return vmm_linux_main(&vmx_ops);
+	}
+	if (strcmp(guest, "demo"))
+		return -EINVAL;
 	return demo_main(&vmx_ops);
 }
 
 /* Stops the guest if it still runs, and frees it. */
 static void __exit axas_vmx_exit_module(void)
 {
-	demo_end();
+	if (vmx_linux)
+		vmm_linux_end();
+	else
+		demo_end();
 }
 
 module_init(axas_vmx_init);
 module_exit(axas_vmx_exit_module);
-MODULE_DESCRIPTION("A minimal VMX hypervisor running a guest on axas EPT tables");
+MODULE_DESCRIPTION("Minimal VMX hypervisors running a scripted guest or Linux on axas EPT tables");
 MODULE_LICENSE("GPL");
 AXAS_IMPORT_NS();

@@ -1,0 +1,135 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# demo-linux-vmx.sh - boot Linux as the guest of the VMX sample's VMM
+# (samples/vmx with samples/vmm, guest=linux) on axas EPT tables (A/D on)
+# under Bochs, which emulates VMX with EPT: the platform and the loader of
+# make demo-linux, on the other vendor's plumbing, one vCPU.
+#
+# The host is the non-debug benchmark kernel (Bochs runs at about 50 MIPS;
+# a debug kernel is several times slower). The guest is an unmodified
+# kernel built from Debian's linux-source-6.12 with a small configuration
+# (scripts/configs/guest.config; kernel.sh x86_64 guest): a stock Debian
+# kernel took over 12 minutes booted directly under Bochs without reaching
+# init, and as a nested guest every exit costs more. Its initramfs
+# (busybox) writes a file of a known content into tmpfs, reads it back
+# through md5sum, prints one result line and powers off, as make
+# demo-linux's. The host boots from an isolinux ISO (Bochs has no direct
+# kernel boot) with an uncompressed initramfs that holds the modules, the
+# guest's kernel and its initramfs; CPU model corei7_haswell_4770 (VMX,
+# EPT with A/D, VPID, unrestricted guest), one CPU, 1 GiB.
+#
+# demo-linux-check.py judges the console as make demo-linux's, accepting
+# the two boot-time warnings Bochs's CPU models cause in the host
+# (demo-vmx-check.py says which). Ends with 'N passed, N failed, N
+# skipped'; exits non-zero unless the run passed.
+#
+# AXAS_BOCHS_TIMEOUT (default 900 s) bounds the Bochs process, which is
+# always ended; AXAS_LINUX_CMDLINE adds to the guest's command line.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/common.sh"
+. "$here/stage.sh"
+
+mem_mb=128
+bytes=$((8 << 20))
+pattern=axas-linux-guest
+timeout_s=${AXAS_BOCHS_TIMEOUT:-900}
+guest_cmdline="quiet loglevel=6 panic=-1 ${AXAS_LINUX_CMDLINE:-}"
+
+axas_need bochs bochs-term bochsbios vgabios isolinux syslinux-common \
+	xorriso busybox-static cpio || exit 1
+start=$SECONDS
+kdir=$("$here/kernel.sh" x86_64 bench) || exit 1
+gdir=$("$here/kernel.sh" x86_64 guest) || exit 1
+work="$AXAS_CACHE/demo-linux-vmx"
+run="$work/run"
+mkdir -p "$run/iso/isolinux"
+if ! axas_build "$work/src" "$kdir" x86_64 AXAS_SAMPLES=m; then
+	echo "demo-linux-vmx: the build failed or warned"
+	exit 1
+fi
+
+# The guest's initramfs, as make demo-linux's (smaller: Bochs is slow).
+md5=$(yes "$pattern" | head -c "$bytes" | md5sum | cut -d' ' -f1)
+expect="AXAS-GUEST-RESULT bytes=$bytes md5=$md5"
+groot=$(mktemp -d)
+trap 'rm -rf "$groot"' EXIT
+mkdir -p "$groot"/{bin,dev,proc,sys,tmp}
+cp /bin/busybox "$groot/bin/busybox"
+cat > "$groot/init" <<INIT
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+yes $pattern | head -c $bytes > /tmp/buf
+sum=\$(md5sum /tmp/buf)
+echo "AXAS-GUEST-RESULT bytes=\$(wc -c < /tmp/buf) md5=\${sum%% *}"
+sleep 1
+poweroff -f
+INIT
+chmod +x "$groot/init"
+(cd "$groot" && find . | cpio -o -H newc --quiet) > "$work/guest-initrd.cpio"
+
+# The host's initramfs (uncompressed: the kernel has no gzip support).
+"$here/initramfs.sh" "$run/iso/initrd" reboot \
+	"file=$gdir/arch/x86/boot/bzImage:/guest/vmlinuz" \
+	"file=$work/guest-initrd.cpio:/guest/initrd.cpio" \
+	"$work/src/axas.ko" \
+	"wait=axas_vmx: RESULT @$work/src/samples/vmx/axas_vmx.ko guest=linux kernel=/guest/vmlinuz initrd=/guest/initrd.cpio mem_mb=$mem_mb frames=2M boot_timeout_s=$((timeout_s - 200)) 'expect=\"$expect\"' 'cmdline=\"$guest_cmdline\"'" ||
+	exit 1
+cp "$kdir/arch/x86/boot/bzImage" "$run/iso/vmlinuz"
+cp /usr/lib/ISOLINUX/isolinux.bin /usr/lib/syslinux/modules/bios/ldlinux.c32 \
+	"$run/iso/isolinux/"
+cat > "$run/iso/isolinux/isolinux.cfg" <<CFG
+default linux
+prompt 0
+timeout 0
+label linux
+  kernel /vmlinuz
+  append initrd=/initrd console=ttyS0 rdinit=/init panic=-1 oops=panic tsc=reliable
+CFG
+xorriso -as mkisofs -quiet -o "$run/boot.iso" -b isolinux/isolinux.bin \
+	-c isolinux/boot.cat -no-emul-boot -boot-load-size 4 -boot-info-table \
+	"$run/iso" || exit 1
+cat > "$run/bochsrc" <<RC
+megs: 1024
+cpu: model=corei7_haswell_4770, count=1, ips=50000000
+clock: sync=none, time0=local
+romimage: file=/usr/share/bochs/BIOS-bochs-latest
+vgaromimage: file=/usr/share/vgabios/vgabios.bin
+ata0-master: type=cdrom, path=boot.iso, status=inserted
+boot: cdrom
+com1: enabled=1, mode=file, dev=serial.log
+display_library: term
+log: bochs.log
+panic: action=fatal
+speaker: enabled=0
+sound: driver=dummy
+RC
+echo c > "$run/cmds"
+rm -f "$run/serial.log"
+
+t=$SECONDS
+echo "demo-linux-vmx: Bochs corei7_haswell_4770, 1 CPU, 1 GiB; guest $(basename "$gdir") on $mem_mb MiB of 2 MiB frames (console: $run/serial.log)"
+(cd "$run" && TERM=dumb exec timeout -k 10 "$timeout_s" \
+	bochs -q -f bochsrc -rc cmds < /dev/null > bochs.out 2>&1) &
+pid=$!
+trap 'kill "$pid" 2>/dev/null; rm -rf "$groot"' EXIT
+while kill -0 "$pid" 2>/dev/null; do
+	if grep -q AXAS-DONE "$run/serial.log" 2>/dev/null; then
+		sleep 5
+		kill "$pid" 2>/dev/null
+		break
+	fi
+	sleep 1
+done
+wait "$pid"
+[ $? = 124 ] && echo "demo-linux-vmx: Bochs timed out"
+echo "demo-linux-vmx: Bochs ran $((SECONDS - t)) s"
+out=$(python3 "$here/demo-linux-check.py" --label linux-vmx --module axas_vmx \
+	--bochs --expect "$expect" "$run/serial.log")
+status=$?
+echo "$out"
+echo "demo-linux-vmx: finished in $((SECONDS - start)) s"
+exit $status
