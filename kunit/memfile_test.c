@@ -884,6 +884,7 @@ static void axas_memfile_stress(struct kunit *test)
 	struct axm_stress *st = kunit_kzalloc(test, sizeof(*st), GFP_KERNEL);
 	struct task_struct *tasks[3];
 	unsigned int n, i, k;
+	bool warned;
 	u32 r;
 
 	KUNIT_ASSERT_NOT_NULL(test, st);
@@ -896,6 +897,8 @@ static void axas_memfile_stress(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, axas_map_file(b, BASE_B, AXM_PAGES * PAGE_SIZE,
 					    t->file, 0, RW), 0);
 	KUNIT_ASSERT_EQ(test, axas_memfile_log_start(t->file), 0);
+	/* A kernel warning (a frame freed while mapped, say) fails the case. */
+	warned = test_taint(TAINT_WARN);
 	tasks[0] = kthread_run(axm_writer, st, "axm-writer");
 	tasks[1] = kthread_run(axm_faulter, st, "axm-fault0");
 	tasks[2] = kthread_run(axm_faulter, st, "axm-fault1");
@@ -932,6 +935,8 @@ static void axas_memfile_stress(struct kunit *test)
 	kunit_info(test, "%d operations beside %u rounds\n", atomic_read(&st->ops),
 		   AXM_ROUNDS);
 	KUNIT_EXPECT_EQ_MSG(test, atomic_read(&st->bad), 0, "first: %s", st->first);
+	KUNIT_EXPECT_FALSE_MSG(test, !warned && test_taint(TAINT_WARN),
+			       "the kernel warned during the run (see its console)");
 	KUNIT_EXPECT_EQ(test, axas_memfile_log_stop(t->file), 0);
 	axm_teardown(t);
 }

@@ -279,6 +279,7 @@ static void axas_memfile_user_program(struct kunit *test)
 	char *argv[5] = {}, *envp[2] = {};
 	struct task_struct *tasks[3];
 	struct subprocess_info *info;
+	bool warned;
 	struct axmu *t;
 	unsigned int i;
 	int ret;
@@ -316,6 +317,8 @@ static void axas_memfile_user_program(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, axas_dirty_log_start(t->a, BASE_A, FILE_SIZE,
 						   AXAS_DIRTY_FILE), 0);
 
+	/* A kernel warning (a frame freed while mapped, say) fails the case. */
+	warned = test_taint(TAINT_WARN);
 	tasks[0] = kthread_run(axmu_guest, t, "axmu-guest");
 	tasks[1] = kthread_run(axmu_puncher, t, "axmu-punch");
 	tasks[2] = kthread_run(axmu_harvester, t, "axmu-harvest");
@@ -342,6 +345,8 @@ static void axas_memfile_user_program(struct kunit *test)
 	KUNIT_EXPECT_EQ_MSG(test, atomic_read(&t->bad), 0, "kernel side: %s",
 			    t->bad_first);
 	KUNIT_EXPECT_GT(test, atomic_read(&t->ops), 0);
+	KUNIT_EXPECT_FALSE_MSG(test, !warned && test_taint(TAINT_WARN),
+			       "the kernel warned during the run (see its console)");
 
 	KUNIT_EXPECT_EQ(test, axas_dirty_log_stop(t->a), 0);
 	KUNIT_EXPECT_EQ(test, axas_memfile_log_stop(t->file), 0);
