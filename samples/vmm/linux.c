@@ -23,6 +23,7 @@
  *   linux: interrupts, HLT sleeps, the time in axas calls
  *   linux: the time in faults, the frames zeroed ahead in HLT (prefill=)
  *   linux: space at the end: frames, table pages, leaves
+ *   linux: RAM file: frames, blocks, user faults, views (ramfile=1)
  *   linux: after shutdown: 0 frames, 1 table pages (the root), ...
  *   RESULT PASS|FAIL|STOPPED (...)
  *
@@ -40,6 +41,7 @@
 #include <linux/string.h>
 #include <linux/vmalloc.h>
 #include <asm/tsc.h>
+#include <axas/memfile.h>
 #include "vmm.h"
 
 static char *kernel = "";
@@ -72,6 +74,9 @@ MODULE_PARM_DESC(prefill, "guest=linux: zero frames for the guest's faults while
 static unsigned int boot_timeout_s = 600;
 module_param(boot_timeout_s, uint, 0444);
 MODULE_PARM_DESC(boot_timeout_s, "guest=linux: stop the guest after this many seconds");
+static bool ramfile;
+module_param(ramfile, bool, 0444);
+MODULE_PARM_DESC(ramfile, "guest=linux: the RAM above 2 MiB is a memory file, given to userspace through /dev/axas-vmm, with 2 MiB of shared memory a second space maps (mem.c, ramfile.c)");
 
 /* What in the guest's console is a kernel report: the run fails on one. */
 static const char *const linux_reports[] = {
@@ -206,6 +211,7 @@ static void linux_report_devices(struct vmm_vm *vm)
 
 static void linux_report(struct vmm_linux *l, const struct axas_space_stats *st)
 {
+	struct axas_memfile_stats mst;
 	struct vmm_vm *vm = &l->vm;
 	const struct vmm_counts *c = &vm->counts;
 	bool match = l->result[0] && (!expect[0] || !strcmp(l->result, expect));
@@ -241,6 +247,10 @@ static void linux_report(struct vmm_linux *l, const struct axas_space_stats *st)
 	pr_info("linux: space at the end: %lu frames (%lu MiB), %lu table pages; leaves 4K %lu, 2M %lu, 1G %lu; console %u lines\n",
 		st->frames, st->frames >> (20 - PAGE_SHIFT), st->tables,
 		st->leaves[0], st->leaves[1], st->leaves[2], l->lines);
+	if (vm->ramfile && !vmm_mem_ramfile_stats(vm, &mst))
+		pr_info("linux: RAM file: %lu frames (%lu MiB), %lu whole 2 MiB blocks, %lu fell back to 4 KiB; %lu faults of user mappings; %lu views\n",
+			mst.frames, mst.frames >> (20 - PAGE_SHIFT), mst.blocks,
+			mst.fallbacks, mst.user_faults, mst.views);
 	if (l->problems)
 		pr_info("linux: the guest's console has %u kernel report lines, the first: %s\n",
 			l->problems, l->problem);
@@ -315,6 +325,7 @@ static int linux_setup(struct vmm_linux *l)
 	}
 	vm->ram_size = (u64)mem_mb << 20;
 	vm->pgsize = strcmp(frames, "2M") ? SZ_4K : SZ_2M;
+	vm->shared_ram = ramfile;
 	vm->prefill = prefill;
 	vm->tsc_khz = tsc_khz;
 	if (!vm->tsc_khz) {
@@ -341,6 +352,11 @@ static int linux_setup(struct vmm_linux *l)
 	vmm_rtc_init(&vm->rtc);
 	vmm_mtrr_init(&vm->mtrr);
 	ret = vmm_mem_create(vm);
+	if (!ret && vm->ramfile) {
+		ret = vmm_ramdev_publish(vm);
+		if (ret)
+			vmm_stop(vm, VMM_FAILED, "misc_register() = %d", ret);
+	}
 	if (ret)
 		return ret;
 
@@ -364,9 +380,10 @@ static int linux_setup(struct vmm_linux *l)
 		vmm_stop(vm, VMM_FAILED, "%s", why);
 		goto out_free;
 	}
-	pr_info("linux: kernel %s (%zu bytes), initrd %s (%zu bytes), %u MiB of RAM on lazy areas of %s frames: %s\n",
+	pr_info("linux: kernel %s (%zu bytes), initrd %s (%zu bytes), %u MiB of RAM on lazy %s of %s frames: %s\n",
 		kernel, kernel_size, initrd[0] ? initrd : "none", initrd_size,
-		mem_mb, vm->pgsize == SZ_2M ? "2 MiB (falling back to 4 KiB)" : "4 KiB",
+		mem_mb, vm->ramfile ? "areas and a memory file (/dev/axas-vmm)" : "areas",
+		vm->pgsize == SZ_2M ? "2 MiB (falling back to 4 KiB)" : "4 KiB",
 		why);
 	pr_info("linux: command line: %s\n", l->line);
 out_free:

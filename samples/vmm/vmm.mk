@@ -5,7 +5,8 @@
 # this, then puts $(vmm-y) in its module's objects; its module_init calls
 # vmm_linux_main() with its &struct vmm_arch.
 vmm-y := mem.o vcpu.o cpuid.o msr.o io.o lapic.o mtrr.o uart.o pm.o \
-	 rtc.o pit.o pci.o acpi.o loader.o linux.o insn.o mmio.o mce.o smbios.o
+	 rtc.o pit.o pci.o acpi.o loader.o linux.o insn.o mmio.o mce.o smbios.o \
+	 ramfile.o
 
 ccflags-y += -I$(src)/../vmm
 
