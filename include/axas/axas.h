@@ -337,11 +337,14 @@ struct mem_cgroup;
  * axas_collapse() with the space's lock held exclusively;
  * axas_dirty_log_get(), axas_dirty_log_clear() and axas_age() with it held
  * shared, while faults run (exclusively for a harvest that invalidates a
- * write pin). It runs in process context, on whatever CPU called, and
- * never twice at once for one space. It may sleep. It must not call into
- * the space,
- * and it must not wait for a vCPU thread to make progress other than
- * leaving guest mode: that thread may be blocked in axas_fault() or
+ * write pin); axas_memfile_log_start(), axas_memfile_log_get() and
+ * axas_memfile_log_clear() (<axas/memfile.h>), and a punch of a memory
+ * file (fallocate()), for each space that maps the file, with that space's
+ * lock held exclusively, one space after the other.
+ * It runs in process context, on whatever CPU called, and never twice at
+ * once for one space. It may sleep. It must not call into the space, and
+ * it must not wait for a vCPU thread to make progress other than leaving
+ * guest mode: that thread may be blocked in axas_fault() or
  * axas_read()/axas_write() waiting for the lock the caller holds, and
  * waiting for its fault to finish deadlocks. An IPI is still taken on a
  * CPU whose vCPU thread sleeps on that lock; its acknowledgement needs
