@@ -6,8 +6,9 @@
  * from /dev/axas-vmm, maps the file's data (lseek SEEK_DATA/SEEK_HOLE:
  * holes stay holes), finds MARKER in the guest's workload buffer (a page
  * that holds the workload's lines too), and answers the guest by writing
- * over the marker in guest memory (the guest waits for that); then it
- * checks the shared memory both ways through its own mapping.
+ * over the marker in guest memory, every copy of it (the guest waits for
+ * that); then it checks the shared memory both ways through its own
+ * mapping.
  *
  * Its lines start with AXAS-VMM-RAM; the last one says PASS or FAIL, and
  * so does its exit status.
@@ -39,7 +40,9 @@ static int fail(const char *what)
 
 /*
  * Find @marker in the data of [@start, @end), in a page that holds the
- * workload's lines before it: its offset, or -1.
+ * workload's lines before it: the offset of the first, or -1. The buffer's
+ * page is one; the guest's polling tail(1) leaves copies of its last bytes
+ * in others.
  */
 static off_t find_marker(int fd, char *map, off_t start, off_t end,
 			 const char *marker)
@@ -71,7 +74,8 @@ int main(int argc, char **argv)
 	char back[64];
 	struct stat st;
 	int dev, fd;
-	off_t at;
+	off_t at, first;
+	int n;
 	char *map;
 
 	if (argc != 2 || strlen(argv[1]) < strlen(ANSWER)) {
@@ -93,6 +97,7 @@ int main(int argc, char **argv)
 	       (long long)st.st_size, (unsigned long long)ram, map);
 
 	at = find_marker(fd, map, 0, ram, argv[1]);
+	first = at;
 	if (at < 0) {
 		printf("AXAS-VMM-RAM FAIL: the guest's marker '%s' is in no page of its workload buffer\n",
 		       argv[1]);
@@ -101,10 +106,13 @@ int main(int argc, char **argv)
 	if (pread(fd, back, strlen(argv[1]), at) != (ssize_t)strlen(argv[1]) ||
 	    memcmp(back, argv[1], strlen(argv[1])))
 		return fail("pread of the marker");
-	printf("AXAS-VMM-RAM found the guest's marker '%s' at file offset %#llx (GPA %#llx), in its workload buffer; pread() reads the same\n",
-	       argv[1], (long long)at, (long long)at + 0x200000);
-	/* The guest polls its buffer for this. */
-	memcpy(map + at, ANSWER, strlen(ANSWER));
+	/* The guest polls its buffer for this: over every copy, the buffer's too. */
+	for (n = 0; at >= 0; n++) {
+		memcpy(map + at, ANSWER, strlen(ANSWER));
+		at = find_marker(fd, map, at + strlen(argv[1]), ram, argv[1]);
+	}
+	printf("AXAS-VMM-RAM found the guest's marker '%s' at file offset %#llx (GPA %#llx), in its workload buffer, pread() reading the same; %d copies with workload lines in all, each answered\n",
+	       argv[1], (long long)first, (long long)first + 0x200000, n);
 
 	token = (__u64)time(NULL) << 20 ^ getpid();
 	if (ioctl(dev, VMM_IOC_SHM_CHECK, &token))
