@@ -5,10 +5,10 @@
  * while the guest runs, it takes a file descriptor of the guest's RAM
  * from /dev/axas-vmm, maps the file's data (lseek SEEK_DATA/SEEK_HOLE:
  * holes stay holes), finds MARKER in the guest's workload buffer (a page
- * that holds the workload's lines too), and answers the guest by writing
+ * that holds the workload's lines too), checks the shared memory both
+ * ways through its own mapping, and then answers the guest by writing
  * over the marker in guest memory, every copy of it (the guest waits for
- * that); then it checks the shared memory both ways through its own
- * mapping.
+ * that, and ends).
  *
  * Its lines start with AXAS-VMM-RAM; the last one says PASS or FAIL, and
  * so does its exit status.
@@ -106,14 +106,7 @@ int main(int argc, char **argv)
 	if (pread(fd, back, strlen(argv[1]), at) != (ssize_t)strlen(argv[1]) ||
 	    memcmp(back, argv[1], strlen(argv[1])))
 		return fail("pread of the marker");
-	/* The guest polls its buffer for this: over every copy, the buffer's too. */
-	for (n = 0; at >= 0; n++) {
-		memcpy(map + at, ANSWER, strlen(ANSWER));
-		at = find_marker(fd, map, at + strlen(argv[1]), ram, argv[1]);
-	}
-	printf("AXAS-VMM-RAM found the guest's marker '%s' at file offset %#llx (GPA %#llx), in its workload buffer, pread() reading the same; %d copies with workload lines in all, each answered\n",
-	       argv[1], (long long)first, (long long)first + 0x200000, n);
-
+	/* Before the answer: once answered, the guest ends and the device goes. */
 	token = (__u64)time(NULL) << 20 ^ getpid();
 	if (ioctl(dev, VMM_IOC_SHM_CHECK, &token))
 		return fail("VMM_IOC_SHM_CHECK");
@@ -126,6 +119,14 @@ int main(int argc, char **argv)
 	}
 	printf("AXAS-VMM-RAM the shared memory: %#llx from space linux-shm and %#llx from the guest's space, both seen here\n",
 	       (unsigned long long)token, (unsigned long long)~token);
+	/* The guest polls its buffer for this: over every copy, the buffer's too. */
+	for (n = 0; at >= 0; n++) {
+		memcpy(map + at, ANSWER, strlen(ANSWER));
+		at = find_marker(fd, map, at + strlen(argv[1]), ram, argv[1]);
+	}
+	printf("AXAS-VMM-RAM found the guest's marker '%s' at file offset %#llx (GPA %#llx), in its workload buffer, pread() reading the same; %d copies with workload lines in all, each answered\n",
+	       argv[1], (long long)first, (long long)first + 0x200000, n);
+
 	printf("AXAS-VMM-RAM PASS\n");
 	return 0;
 }
