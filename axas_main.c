@@ -19,6 +19,8 @@
 
 static int __init axas_init(void)
 {
+	int ret;
+
 	/*
 	 * In this order the hooks run: pins are invalidated before anything
 	 * else hears of a reduced range, and debugfs goes last at destroy.
@@ -26,13 +28,18 @@ static int __init axas_init(void)
 	axas_space_hooks_register(&axas_pin_hooks);
 	axas_space_hooks_register(&axas_dirty_hooks);
 	axas_space_hooks_register(&axas_snapshot_hooks);
+	axas_space_hooks_register(&axas_memfile_hooks);
 	axas_space_hooks_register(&axas_debugfs_hooks);
 	axas_debugfs_init();
-	return 0;
+	ret = axas_memfile_init();
+	if (ret)
+		axas_debugfs_exit();
+	return ret;
 }
 
 static void __exit axas_exit(void)
 {
+	axas_memfile_exit();
 	axas_debugfs_exit();
 	/* Table pages still waiting for their grace period call into us. */
 	rcu_barrier();

@@ -27,4 +27,13 @@
 #define KUNIT_STATIC_STUB_REDIRECT(real_fn_name, args...) ((void)(real_fn_name))
 #endif
 
+/* The first argument of inode_operations.setattr (idmapped mounts, 6.3). */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+#define AXAS_SETATTR_ARGS	struct mnt_idmap *idmap, struct dentry *dentry, \
+				struct iattr *attr
+#else
+#define AXAS_SETATTR_ARGS	struct user_namespace *mnt_userns, \
+				struct dentry *dentry, struct iattr *attr
+#endif
+
 #endif /* _AXAS_COMPAT_INTERNAL_H */

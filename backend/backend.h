@@ -4,8 +4,9 @@
  * core (core/): where every frame of an alloc area comes from (zeroed,
  * from the space's NUMA node, charged to its memory cgroup through the
  * caller's active memcg), how frames are counted against the space's cap,
- * how they go back after the flush; and the two backends, linear and
- * alloc, that turn an area into leaves, behind one ops table.
+ * how they go back after the flush; the frames of memory files, which no
+ * space owns; and the three backends, linear, alloc and file, that turn
+ * an area into leaves, behind one ops table.
  *
  * Nothing here knows of spaces, their lock or their features: the core
  * passes the table, the frame account and the area it works on, and keeps
@@ -16,9 +17,13 @@
 
 #include <linux/atomic.h>
 #include <linux/gfp.h>
+#include <linux/kref.h>
 #include <linux/list.h>
+#include <linux/mutex.h>
 #include <linux/rbtree.h>
+#include <linux/rwsem.h>
 #include <linux/spinlock.h>
+#include <linux/xarray.h>
 
 #include <axas/axas.h>
 
@@ -97,6 +102,10 @@ void axas_frames_free(struct axas_frames *f, struct list_head *frames);
  * @fell_back: @page is smaller than asked for: no block of that size was free
  * @deny: rights to leave out of the leaf (dirty logging's window: see
  *	&struct axas_pt_window)
+ * @write: the access writes
+ * @mf: file areas: the file whose page @index the caller must fill
+ *	(axas_memfile_fill(), without its space lock) before it asks again
+ * @index: see @mf
  */
 struct axas_fault_frame {
 	struct page *page;
@@ -104,7 +113,10 @@ struct axas_fault_frame {
 	unsigned long charged;
 	bool strict;
 	bool fell_back;
+	bool write;
 	u32 deny;
+	struct axas_memfile *mf;
+	pgoff_t index;
 };
 
 int axas_fault_frame_alloc(struct axas_frames *f, struct axas_fault_frame *ff);
@@ -131,6 +143,8 @@ void axas_pool_close(struct axas_frames *f);
 #define AXAS_FAULT_AGAIN	3
 
 struct axas_backend;
+struct axas_memfile;
+struct axas_memfile_view;
 
 /**
  * struct axas_area - a GPA range with one backend and one set of flags
@@ -147,6 +161,10 @@ struct axas_backend;
  *	make of one keep it, and may join again
  * @leaf_max: the largest leaf the map that made it asked for (alloc: its
  *	frame size; linear: the largest the table takes); cuts keep it
+ * @mf: file: the memory file it is a window of
+ * @pgoff: file: the page of @mf that @start maps
+ * @view: file: the core's record of the map that made it (core/core.h);
+ *	cuts share it
  */
 struct axas_area {
 	struct rb_node node;
@@ -160,7 +178,16 @@ struct axas_area {
 	const struct axas_backend *backend;
 	u64 origin;
 	unsigned long leaf_max;
+	struct axas_memfile *mf;
+	pgoff_t pgoff;
+	struct axas_memfile_view *view;
 };
+
+/* The page of its memory file that a file area maps at @gpa. */
+static inline pgoff_t axas_area_pgoff(const struct axas_area *area, u64 gpa)
+{
+	return area->pgoff + ((gpa - area->start) >> PAGE_SHIFT);
+}
 
 /**
  * struct axas_backend - what differs between linear and alloc areas
@@ -196,8 +223,128 @@ struct axas_backend {
 
 extern const struct axas_backend axas_backend_linear;
 extern const struct axas_backend axas_backend_alloc;
+extern const struct axas_backend axas_backend_file;
 
 bool axas_linear_host_ram(phys_addr_t hpa, u64 size);
+
+/* ---- memory files (memfile.c) ------------------------------------------ */
+
+/* Who wrote a page of a memory file (see &struct axas_memfile_watch). */
+#define AXAS_MF_WRITE_USER	BIT(0)	/* userspace: mmap, write(), a punch */
+#define AXAS_MF_WRITE_VIEW	BIT(1)	/* through a space: its table, its copies */
+
+/**
+ * struct axas_memfile_watch - one record of the pages written in a file
+ * @node: in &axas_memfile.watches (RCU)
+ * @what: the AXAS_MF_WRITE_* writes it records
+ * @start: the first page of the file it covers
+ * @nr: pages it covers
+ * @bits: one bit per page from @start, set with set_bit() after the write
+ *
+ * The file's own log (&axas_memfile.log: every write) and the user-write
+ * record of a view whose space logs with AXAS_DIRTY_FILE. A watch that
+ * records userspace writes needs the user mappings of a page it clears
+ * write-protected (zapped) before the next write: see features/memfile.c.
+ */
+struct axas_memfile_watch {
+	struct list_head node;
+	unsigned int what;
+	pgoff_t start;
+	pgoff_t nr;
+	unsigned long *bits;
+};
+
+/**
+ * struct axas_memfile - a memory file: guest memory that no space owns
+ * @ref: the file (the VFS side holds one until its release) and each view
+ * @pages: its frames, one order-0 page per index (frames of 2 MiB are
+ *	split_page()d blocks); %AXAS_MF_BLOCK marks the first index of a
+ *	2 MiB block whose 512 pages are still the one aligned frame
+ * @nr_pages: its size in pages (fixed)
+ * @pgsize: the frames it allocates: 4 KiB, or 2 MiB where a whole aligned
+ *	block is empty and the allocator has one
+ * @frames: the cap and the count of its frames, and its NUMA node
+ * @memcg: the memory cgroup its frames are charged to
+ * @invalidate: held shared to add frames, exclusively to take frames
+ *	away (a punch) and to change @views
+ * @alloc_lock: serializes the allocation of frames (exact charges)
+ * @seq: odd while frames are being taken away; faults that found an
+ *	even value under their space lock may install what @pages holds
+ * @views: the spaces' views of it (core/core.h)
+ * @watches: records of the pages written (RCU; changed under @watch_lock)
+ * @watch_lock: protects changes of @watches
+ * @view_watches: watches that record writes through views (faults then
+ *	install its pages without the write right, 4 KiB at a time, until
+ *	a write)
+ * @log: the file's own log (features/memfile_log.c), or NULL; under
+ *	@log_lock
+ * @log_lock: serializes the file log's start, stop and harvests
+ * @inode: the file's inode (features/memfile.c), put with the last @ref
+ * @fallbacks: 2 MiB blocks that got 4 KiB frames: no free block
+ * @user_faults: pages userspace mappings faulted in
+ */
+struct axas_memfile {
+	struct kref ref;
+	struct xarray pages;
+	pgoff_t nr_pages;
+	unsigned long pgsize;
+	struct axas_frames frames;
+	struct mem_cgroup *memcg;
+	struct rw_semaphore invalidate;
+	struct mutex alloc_lock;	/* see above */
+	unsigned long seq;
+	struct list_head views;
+	struct list_head watches;
+	spinlock_t watch_lock;		/* see above */
+	atomic_t view_watches;
+	struct axas_memfile_watch *log;
+	struct mutex log_lock;		/* see above */
+	struct inode *inode;
+	atomic_long_t fallbacks;
+	atomic_long_t user_faults;
+};
+
+/*
+ * A file area whose file records the writes through its views (its log
+ * runs): its leaves get the write right only from a write fault.
+ */
+static inline bool axas_area_write_faults(const struct axas_area *area)
+{
+	return area->mf && atomic_read(&area->mf->view_watches);
+}
+
+#define AXAS_MF_BLOCK		XA_MARK_0
+#define AXAS_MF_BLOCK_PAGES	(SZ_2M >> PAGE_SHIFT)
+
+struct axas_memfile *axas_memfile_new(pgoff_t nr_pages, unsigned long pgsize,
+				      unsigned long max_frames, int node,
+				      gfp_t node_gfp, struct mem_cgroup *memcg);
+void axas_memfile_get(struct axas_memfile *mf);
+void axas_memfile_put(struct axas_memfile *mf);
+int axas_memfile_fill(struct axas_memfile *mf, pgoff_t index);
+int axas_memfile_fill_locked(struct axas_memfile *mf, pgoff_t index);
+struct page *axas_memfile_get_page(struct axas_memfile *mf, pgoff_t index,
+				   bool alloc, int *err);
+struct page *axas_memfile_tryget(struct axas_memfile *mf, pgoff_t index);
+void axas_memfile_inval_begin(struct axas_memfile *mf);
+void axas_memfile_inval_end(struct axas_memfile *mf);
+struct page *axas_memfile_erase(struct axas_memfile *mf, pgoff_t index);
+void axas_memfile_mark(struct axas_memfile *mf, pgoff_t index,
+		       unsigned long nr, unsigned int who);
+void axas_memfile_watch_add(struct axas_memfile *mf,
+			    struct axas_memfile_watch *w);
+void axas_memfile_watch_del(struct axas_memfile *mf,
+			    struct axas_memfile_watch *w);
+unsigned long axas_memfile_watch_take(struct axas_memfile_watch *w,
+				      pgoff_t start, pgoff_t end,
+				      unsigned long *out, pgoff_t out_base);
+
+/* The stable frame of @index while the caller keeps frames from going. */
+static inline struct page *axas_memfile_lookup(struct axas_memfile *mf,
+					       pgoff_t index)
+{
+	return xa_load(&mf->pages, index);
+}
 
 #if IS_ENABLED(CONFIG_KUNIT)
 /* Visible to the KUnit suites: they replace it to inject failures... */

@@ -90,8 +90,18 @@ void axas_area_insert(struct axas_space *space, struct axas_area *new)
 	areas_write_end(space);
 }
 
+/* One area fewer in its view: the view goes with its last (see core.h). */
+static void area_view_put(struct axas_space *space, struct axas_area *area)
+{
+	struct axas_memfile_view *view = area->view;
+
+	if (view && !--view->areas)
+		list_move_tail(&view->space_node, &space->views_dead);
+}
+
 void axas_area_remove(struct axas_space *space, struct axas_area *area)
 {
+	area_view_put(space, area);
 	areas_write_begin(space);
 	rb_erase(&area->node, &space->areas);
 	space->nr_areas--;
@@ -185,9 +195,15 @@ static struct axas_area *area_cut(struct axas_space *space,
 	right->backend = area->backend;
 	right->origin = area->origin;
 	right->leaf_max = area->leaf_max;
+	right->mf = area->mf;
+	right->view = area->view;
 	right->start = at;
 	if (area->backend == &axas_backend_linear)
 		right->hpa = area->hpa + (at - area->start);
+	if (area->view) {
+		right->pgoff = axas_area_pgoff(area, at);
+		area->view->areas++;
+	}
 	areas_write_begin(space);
 	WRITE_ONCE(area->end, at);
 	area_link(space, right);
@@ -287,6 +303,8 @@ bool axas_area_join(struct axas_space *space, u64 gpa, u64 end)
 		if (!next || next->start != area->end ||
 		    next->origin != area->origin || next->flags != area->flags)
 			continue;
+		/* Same origin, same view: never its last area. */
+		area_view_put(space, next);
 		areas_write_begin(space);
 		WRITE_ONCE(area->end, next->end);
 		rb_erase(&next->node, &space->areas);

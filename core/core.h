@@ -109,6 +109,10 @@ struct axas_fault_stats {
  * @snap: the snapshot feature's: its snapshot, or NULL
  *	(features/snapshot.c)
  * @debugfs: the debugfs feature's: the space's directory
+ * @views: its views of memory files (&struct axas_memfile_view) with
+ *	areas; changed with @lock held exclusively
+ * @views_dead: views whose last area went, to leave their files once
+ *	@lock is released (axas_space_views_free())
  *
  * The core never looks into the fields a feature owns; the features set
  * them with @lock held exclusively (@pins: see features/pin.c).
@@ -146,6 +150,44 @@ struct axas_space {
 	struct axas_pt_window logwin;
 	struct axas_snapshot *snap;
 	struct dentry *debugfs;
+	struct list_head views;
+	struct list_head views_dead;
+};
+
+/**
+ * struct axas_memfile_view - a map of a window of a memory file in a space
+ * @file_node: in &axas_memfile.views, changed with &axas_memfile.invalidate
+ *	held exclusively (a punch walks them)
+ * @space_node: in &axas_space.views, then &axas_space.views_dead
+ * @space: the space
+ * @mf: the file, of which it holds a reference
+ * @gpa: where the map put the window; the view's areas lie in
+ *	[@gpa, @gpa + @size), cut as unmap and protect cut them
+ * @size: bytes
+ * @pgoff: the page of @mf at @gpa
+ * @areas: its areas (cuts make more, unmaps fewer); with the last one it
+ *	leaves its file. Under the space's lock.
+ * @watch: the pages of the view that userspace wrote through the file,
+ *	for its space's dirty log when that asks (AXAS_DIRTY_FILE): the
+ *	memory-file feature adds it to the file's watches while it does
+ * @watching: @watch is on the file's list (set and cleared with the
+ *	space's lock held exclusively, or when the view goes)
+ *
+ * One per axas_map_file() call: a view is never reused, so that a punch
+ * that finds it in its file's list finds exactly the areas that call
+ * made (those still there).
+ */
+struct axas_memfile_view {
+	struct list_head file_node;
+	struct list_head space_node;
+	struct axas_space *space;
+	struct axas_memfile *mf;
+	u64 gpa;
+	u64 size;
+	pgoff_t pgoff;
+	unsigned long areas;
+	struct axas_memfile_watch watch;
+	bool watching;
 };
 
 /**
@@ -238,6 +280,39 @@ int axas_space_fault_excl(struct axas_space *space, u64 gpa);
  */
 int axas_space_fault_in(struct axas_space *space, u64 gpa);
 
+/*
+ * Memory files (view.c). Map a window of @mf: the view joins the file
+ * first, then the area the space (all or nothing). Takes the file's
+ * invalidate lock, then the space lock, one after the other.
+ */
+int axas_space_map_memfile(struct axas_space *space, u64 gpa, u64 size,
+			   struct axas_memfile *mf, pgoff_t pgoff, u32 flags);
+/*
+ * A punch of pages [start, end) of the view's file: its leaves there go
+ * (their pins invalidated, the space flushed, the pages reported written);
+ * the areas stay. &axas_memfile.invalidate held exclusively. 0, or
+ * -ENOMEM (a split failed; what went faults in again).
+ */
+int axas_space_memfile_unmap(struct axas_memfile_view *view, pgoff_t start,
+			     pgoff_t end);
+/*
+ * Views whose last area went: out of their files (no space lock held;
+ * space.c, which map.c and view.c call).
+ */
+void axas_space_views_free(struct list_head *dead);
+/*
+ * The areas of @view in GPA order: the first after @area (NULL: the
+ * first), or NULL. The space's lock held either way.
+ */
+struct axas_area *axas_view_area(struct axas_memfile_view *view,
+				 struct axas_area *area);
+/*
+ * The GPA range of file area @area over pages [@start, @end) of its file:
+ * false when they do not meet.
+ */
+bool axas_area_file_range(const struct axas_area *area, pgoff_t start,
+			  pgoff_t end, u64 *gpa, u64 *size);
+
 /* ---- shared by the core's own files ------------------------------------ */
 
 /* area.c */
@@ -254,6 +329,12 @@ void axas_area_carve(struct axas_space *space, u64 gpa, u64 end,
 		     struct list_head *spares, bool remove, u32 prot);
 unsigned long axas_pgsize_below(unsigned long pgsize);
 bool axas_area_join(struct axas_space *space, u64 gpa, u64 end);
+
+/* map.c */
+int axas_space_add_area(struct axas_space *space, u64 gpa, u64 size,
+			u32 flags, unsigned long pgsize, phys_addr_t hpa,
+			const struct axas_backend *backend,
+			struct axas_memfile_view *view);
 
 /* space.c */
 /*

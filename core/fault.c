@@ -44,9 +44,11 @@ static __always_inline bool prot_allows(const struct axas_space *space,
 /*
  * A write to a present page whose leaf lacks the write right its area
  * has: the window denied it (for write-protection dirty logging, where
- * the right is the mark of a written page). Give it back, with the lock
- * held shared and a cmpxchg on the leaf (the hardware's A/D updates and
- * other faults race with it).
+ * the right is the mark of a written page), or, in a file area, the
+ * file's log took it (the write is that log's record: see
+ * backend/memfile.c). Give it back, with the lock held shared and a
+ * cmpxchg on the leaf (the hardware's A/D updates and other faults race
+ * with it).
  */
 static int space_fault_denied(struct axas_space *space,
 			      const struct axas_area *area, u64 gpa,
@@ -55,10 +57,14 @@ static int space_fault_denied(struct axas_space *space,
 {
 	if (!(access & AXAS_ACCESS_WRITE) || !(area->flags & AXAS_PROT_WRITE) ||
 	    !prot_allows(space, leaf->prot | AXAS_PROT_WRITE, access) ||
-	    !(axas_space_denied(space, gpa) & AXAS_PROT_WRITE))
+	    (!(axas_space_denied(space, gpa) & AXAS_PROT_WRITE) && !area->mf))
 		return -EACCES;
 	axas_pt_scan(&space->pt, ALIGN_DOWN(gpa, PAGE_SIZE), PAGE_SIZE,
 		     AXAS_SCAN_WRITABLE, AXAS_SCAN_SET, NULL, 0, NULL);
+	/* The whole leaf got the right: its pages count as written. */
+	if (area->mf)
+		axas_memfile_mark(area->mf, axas_area_pgoff(area, leaf->gpa),
+				  leaf->size >> PAGE_SHIFT, AXAS_MF_WRITE_VIEW);
 	this_cpu_inc(space->faults->dirty);
 	return AXAS_FAULT_INSTALLED;
 }
@@ -106,6 +112,7 @@ static int space_fault_locked(struct axas_space *space, u64 gpa,
 		slot = SZ_4K;
 	ff->deny = axas_space_denied(space, gpa) &
 		   (access & AXAS_ACCESS_WRITE ? ~AXAS_PROT_WRITE : ~0U);
+	ff->write = access & AXAS_ACCESS_WRITE;
 	ret = area->backend->fault(&space->pt, &space->frames, area, gpa, slot,
 				   excl && !atomic_read(&space->charges_unlocked),
 				   ff);
@@ -144,9 +151,30 @@ static int space_fault_shared(struct axas_space *space, u64 gpa,
 }
 
 /*
+ * The page a file area needs, with the space lock dropped: the file may
+ * wait for a punch, which waits for this lock. The file stays while the
+ * lock is dropped (the area may go meanwhile); the fault starts over.
+ */
+static int space_fault_file(struct axas_space *space,
+			    struct axas_fault_frame *ff)
+{
+	struct axas_memfile *mf = ff->mf;
+	int ret;
+
+	ff->mf = NULL;
+	axas_memfile_get(mf);
+	up_read(&space->lock);
+	ret = axas_memfile_fill(mf, ff->index);
+	axas_memfile_put(mf);
+	down_read(&space->lock);
+	return ret;
+}
+
+/*
  * A fault, called and returning with the space lock held shared, but
- * dropping it while a frame larger than 4 KiB is allocated: the fault
- * then starts over, as the space may have changed meanwhile.
+ * dropping it while a frame larger than 4 KiB is allocated, or while a
+ * memory file fills the page: the fault then starts over, as the space
+ * may have changed meanwhile.
  */
 int axas_space_fault_relock(struct axas_space *space, u64 gpa,
 			    unsigned int access)
@@ -156,9 +184,13 @@ int axas_space_fault_relock(struct axas_space *space, u64 gpa,
 
 	ret = space_fault_shared(space, gpa, access, &ff);
 	while (ret == AXAS_FAULT_NEED_FRAME) {
-		axas_space_unlock_charged(space);
-		ret = axas_fault_frame_alloc(&space->frames, &ff);
-		axas_space_relock_charged(space);
+		if (ff.mf) {
+			ret = space_fault_file(space, &ff);
+		} else {
+			axas_space_unlock_charged(space);
+			ret = axas_fault_frame_alloc(&space->frames, &ff);
+			axas_space_relock_charged(space);
+		}
 		if (!ret)
 			ret = space_fault_shared(space, gpa, access, &ff);
 	}

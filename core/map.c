@@ -13,10 +13,14 @@
 #include "core.h"
 #include "trace.h"
 
-/* Insert a new area after its backend mapped it; all or nothing. */
-static int space_add_area(struct axas_space *space, u64 gpa, u64 size,
-			  u32 flags, unsigned long pgsize, phys_addr_t hpa,
-			  const struct axas_backend *backend)
+/*
+ * Insert a new area after its backend mapped it; all or nothing. A file
+ * area is the first of @view, which has joined its file.
+ */
+int axas_space_add_area(struct axas_space *space, u64 gpa, u64 size,
+			u32 flags, unsigned long pgsize, phys_addr_t hpa,
+			const struct axas_backend *backend,
+			struct axas_memfile_view *view)
 {
 	struct mem_cgroup *old = axas_space_memcg_enter(space);
 	struct axas_area *area = axas_area_alloc(AREA_GFP), *next;
@@ -34,6 +38,11 @@ static int space_add_area(struct axas_space *space, u64 gpa, u64 size,
 	area->backend = backend;
 	area->leaf_max = backend == &axas_backend_linear ?
 			 rounddown_pow_of_two(space->pt.pgsizes) : pgsize;
+	if (view) {
+		area->mf = view->mf;
+		area->pgoff = view->pgoff;
+		area->view = view;
+	}
 	down_write(&space->lock);
 	if (space->dead) {
 		ret = -ESHUTDOWN;
@@ -50,6 +59,10 @@ static int space_add_area(struct axas_space *space, u64 gpa, u64 size,
 					      space->win);
 	if (!ret) {
 		axas_area_insert(space, area);
+		if (view) {
+			view->areas = 1;
+			list_add_tail(&view->space_node, &space->views);
+		}
 		axas_space_populates_stale(space, area->start, area->end);
 		axas_space_hook_layout(space, area->start, area->end - area->start);
 	}
@@ -81,8 +94,8 @@ int axas_map_linear(struct axas_space *space, u64 gpa, phys_addr_t hpa,
 		return -ERANGE;
 	if (!(flags & AXAS_AREA_HOST_RAM) && axas_linear_host_ram(hpa, size))
 		return -EPERM;
-	return space_add_area(space, gpa, size, flags, SZ_4K, hpa,
-			      &axas_backend_linear);
+	return axas_space_add_area(space, gpa, size, flags, SZ_4K, hpa,
+				   &axas_backend_linear, NULL);
 }
 EXPORT_SYMBOL_NS_GPL(axas_map_linear, AXAS_NS);
 
@@ -108,8 +121,8 @@ int axas_map_alloc(struct axas_space *space, u64 gpa, u64 size, u32 flags,
 	if (!(space->pt.pgsizes & pgsize) ||
 	    (get_order(pgsize) > MAX_PAGE_ORDER && !IS_ENABLED(CONFIG_CONTIG_ALLOC)))
 		return -EOPNOTSUPP;
-	return space_add_area(space, gpa, size, flags, pgsize, 0,
-			      &axas_backend_alloc);
+	return axas_space_add_area(space, gpa, size, flags, pgsize, 0,
+				   &axas_backend_alloc, NULL);
 }
 EXPORT_SYMBOL_NS_GPL(axas_map_alloc, AXAS_NS);
 
@@ -120,7 +133,11 @@ enum space_edit_op {
 	SPACE_DISCARD,
 };
 
-/* Discard frees alloc frames only: -EOPNOTSUPP where a linear area is. */
+/*
+ * Discard frees alloc frames only: -EOPNOTSUPP where a linear area is, or
+ * a file area (its frames are the file's: a punch of the file frees them,
+ * in every view).
+ */
 static int space_discard_check(struct axas_space *space, u64 gpa, u64 end)
 {
 	struct axas_area *area;
@@ -130,6 +147,28 @@ static int space_discard_check(struct axas_space *space, u64 gpa, u64 end)
 		if (area->backend != &axas_backend_alloc)
 			return -EOPNOTSUPP;
 	return 0;
+}
+
+/*
+ * A protect that gives the write right gives it to no page of a file
+ * whose log runs: there the right comes from a write fault, which is the
+ * log's record. Taken back before the flush that follows.
+ */
+static void space_protect_files(struct axas_space *space, u64 gpa, u64 end,
+				struct axas_pt_gather *gather)
+{
+	struct axas_area *area;
+	u64 lo, hi;
+
+	for (area = axas_area_from(space, gpa); area && area->start < end;
+	     area = axas_area_next(area)) {
+		if (!axas_area_write_faults(area))
+			continue;
+		lo = max(gpa, area->start);
+		hi = min(end, area->end);
+		axas_pt_scan(&space->pt, lo, hi - lo, AXAS_SCAN_WRITABLE,
+			     AXAS_SCAN_CLEAR, NULL, 0, gather);
+	}
 }
 
 /*
@@ -149,6 +188,7 @@ static int space_edit(struct axas_space *space, u64 gpa, u64 size,
 	struct axas_pt_gather gather;
 	struct mem_cgroup *old;
 	LIST_HEAD(spares);
+	LIST_HEAD(dead);
 	int ret;
 
 	ret = axas_space_check_range(space, gpa, size);
@@ -183,6 +223,8 @@ static int space_edit(struct axas_space *space, u64 gpa, u64 size,
 					     &gather, win);
 	if (ret)
 		goto out_unlock;
+	if (op == SPACE_PROTECT && (prot & AXAS_PROT_WRITE))
+		space_protect_files(space, gpa, gpa + size, &gather);
 	axas_space_hook_reduce(space, gpa, size, unmap ? 0 : prot, &gather);
 	/* Inside the window, the leaves lack its rights, whatever @prot says. */
 	if (!unmap && win && win->deny && axas_pt_window_meets(win, gpa, size))
@@ -203,8 +245,11 @@ static int space_edit(struct axas_space *space, u64 gpa, u64 size,
 		axas_area_carve(space, gpa, gpa + size, &spares, unmap, prot);
 		axas_space_hook_layout(space, gpa, size);
 	}
+	list_splice_init(&space->views_dead, &dead);
 out_unlock:
 	up_write(&space->lock);
+	/* Views whose last area went leave their files (their locks first). */
+	axas_space_views_free(&dead);
 out_spares:
 	axas_spares_free(&spares);
 	axas_space_memcg_leave(old);

@@ -168,6 +168,12 @@ static int populate_plan(struct axas_space *space, u64 gpa, u64 end,
 		if (!area)
 			return -ENOENT;
 		/*
+		 * A file's frames are the file's: fallocate() on the file
+		 * allocates them ahead of every view's faults.
+		 */
+		if (area->mf)
+			return -EOPNOTSUPP;
+		/*
 		 * Linear areas are mapped whole; eager ones too, but for what
 		 * axas_discard() made lazy again.
 		 */

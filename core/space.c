@@ -275,6 +275,8 @@ struct axas_space *axas_space_create(const struct axas_space_cfg *cfg)
 	mutex_init(&space->scan_lock);
 	INIT_LIST_HEAD(&space->populates);
 	spin_lock_init(&space->populates_lock);
+	INIT_LIST_HEAD(&space->views);
+	INIT_LIST_HEAD(&space->views_dead);
 	space->areas = RB_ROOT;
 	space->base = cfg->base;
 	space->end = cfg->base + cfg->size;
@@ -296,11 +298,37 @@ out_free:
 }
 EXPORT_SYMBOL_NS_GPL(axas_space_create, AXAS_NS);
 
+/* Leave the file; the view's reference to it goes. */
+static void view_free(struct axas_memfile_view *view)
+{
+	struct axas_memfile *mf = view->mf;
+
+	if (view->watching)
+		axas_memfile_watch_del(mf, &view->watch);
+	down_write(&mf->invalidate);
+	list_del(&view->file_node);
+	up_write(&mf->invalidate);
+	kvfree(view->watch.bits);
+	kfree(view);
+	axas_memfile_put(mf);
+}
+
+void axas_space_views_free(struct list_head *dead)
+{
+	struct axas_memfile_view *view, *tmp;
+
+	list_for_each_entry_safe(view, tmp, dead, space_node) {
+		list_del(&view->space_node);
+		view_free(view);
+	}
+}
+
 void axas_space_shutdown(struct axas_space *space)
 {
 	struct axas_space_release r = { .space = space };
 	struct axas_pt_gather gather;
 	struct rb_node *node;
+	LIST_HEAD(dead);
 	int ret;
 
 	INIT_LIST_HEAD(&r.frames);
@@ -334,7 +362,10 @@ void axas_space_shutdown(struct axas_space *space)
 
 		axas_area_remove(space, area);
 	}
+	list_splice_init(&space->views_dead, &dead);
 	up_write(&space->lock);
+	/* Out of their files; each file frees its frames with its last view. */
+	axas_space_views_free(&dead);
 }
 EXPORT_SYMBOL_NS_GPL(axas_space_shutdown, AXAS_NS);
 
@@ -378,6 +409,7 @@ int axas_walk_areas(struct axas_space *space,
 			.backend = area->backend->name,
 			.hpa = area->hpa,
 			.pgsize = area->pgsize,
+			.offset = area->mf ? (u64)area->pgoff << PAGE_SHIFT : 0,
 		};
 
 		ret = fn(arg, &info);

@@ -57,6 +57,8 @@ static int area_show(void *arg, const struct axas_area_info *a)
 		   a->pgsize);
 	if (!strcmp(a->backend, "linear"))
 		seq_printf(m, " hpa %llx", (u64)a->hpa);
+	if (!strcmp(a->backend, "file"))
+		seq_printf(m, " offset %llx", a->offset);
 	if (a->flags & AXAS_AREA_POPULATE)
 		seq_puts(m, " populated");
 	if (a->flags & AXAS_AREA_NO_FALLBACK)

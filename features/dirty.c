@@ -256,7 +256,7 @@ int axas_dirty_log_start(struct axas_space *space, u64 gpa, u64 size,
 	ret = axas_space_check_range(space, gpa, size);
 	if (ret)
 		return ret;
-	if (flags & ~AXAS_DIRTY_WP)
+	if (flags & ~(AXAS_DIRTY_WP | AXAS_DIRTY_FILE))
 		return -EINVAL;
 	old = axas_space_memcg_enter(space);
 	log = axas_dirty_log_alloc(space, gpa, size, flags);
@@ -267,6 +267,11 @@ int axas_dirty_log_start(struct axas_space *space, u64 gpa, u64 size,
 	down_write(&space->lock);
 	ret = space->dead ? -ESHUTDOWN :
 	      axas_dirty_log_add(space, AXAS_LOG_VMM, log, scratch);
+	if (!ret) {
+		log->file = flags & AXAS_DIRTY_FILE;
+		if (log->file)
+			axas_memfile_space_watch(space, true);
+	}
 	up_write(&space->lock);
 	if (!ret)
 		log = NULL;
@@ -293,7 +298,8 @@ static void dirty_release(struct axas_space *space, bool wp, u64 gpa, u64 end)
 		u64 start = max(area->start, gpa);
 		u64 stop = min(area->end, end);
 
-		if (area->flags & AXAS_PROT_WRITE)
+		if ((area->flags & AXAS_PROT_WRITE) &&
+		    !axas_area_write_faults(area))
 			axas_pt_scan(&space->pt, start, stop - start,
 				     AXAS_SCAN_WRITABLE, AXAS_SCAN_SET, NULL, 0,
 				     NULL);
@@ -315,6 +321,8 @@ void axas_dirty_log_end(struct axas_space *space, unsigned int slot)
 	bool wp = log->wp;
 
 	lockdep_assert_held_write(&space->lock);
+	if (log->file)
+		axas_memfile_space_watch(space, false);
 	space->logs[slot] = NULL;
 	dirty_window_update(space);
 	kvfree(log);
@@ -430,6 +438,9 @@ again:
 	axas_space_flush(space, &gather);
 	/* After the flush: what the CPUs wrote until then is in the table. */
 	ret += axas_dirty_take_bits(log, gpa, size, bitmap ?: scratch);
+	if (log->file && axas_memfile_space_harvest(space, gpa, size, bitmap) &&
+	    bitmap)
+		ret = bitmap_weight(bitmap, pages);
 	/* The VMM may write through a valid write pin at any time. */
 	if (!log->wp && bitmap && axas_pins_writers(space, gpa, size, bitmap))
 		ret = bitmap_weight(bitmap, pages);

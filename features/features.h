@@ -3,7 +3,9 @@
  * What the features (this directory) share, above the space core. A
  * feature may use another only where no loop results:
  *
- *	snapshot.c -> dirty.c -> pin.c -> copy.c	walk.c -> copy.c
+ *	snapshot.c -> dirty.c -> memfile_log.c -> pin.c -> copy.c
+ *	snapshot.c -> memfile_snap.c -> pin.c
+ *	memfile.c -> memfile_log.c			walk.c -> copy.c
  *
  * and each tells the core of nothing but through core/core.h; the core
  * tells each what it must know through the hooks the module registers at
@@ -19,6 +21,7 @@ extern struct axas_space_hooks axas_pin_hooks;
 extern struct axas_space_hooks axas_dirty_hooks;
 extern struct axas_space_hooks axas_snapshot_hooks;
 extern struct axas_space_hooks axas_debugfs_hooks;
+extern struct axas_space_hooks axas_memfile_hooks;
 
 /* debugfs.c: /sys/kernel/debug/axas/, the module's and each space's. */
 void axas_debugfs_init(void);
@@ -103,6 +106,9 @@ unsigned int axas_pins_writers(struct axas_space *space, u64 gpa, u64 size,
  * @win: the range, as the core's window: write-protection denies the
  *	write right there (the core's &axas_space.win points here)
  * @wp: write-protection mode (else the leaves' dirty flags)
+ * @file: report the writes userspace made through a memory file to the
+ *	pages of its file areas too (AXAS_DIRTY_FILE; memfile_log.c; the
+ *	VMM's log only)
  * @bits: pages written where the table does not show it (axas_write(),
  *	write pins, discard, a protect that took the write right away, a
  *	restore) or whose mark the other log took from the table, one bit
@@ -111,12 +117,28 @@ unsigned int axas_pins_writers(struct axas_space *space, u64 gpa, u64 size,
 struct axas_dirty_log {
 	struct axas_pt_window win;
 	bool wp;
+	bool file;
 	unsigned long bits[];
 };
 
 /* The slots of &axas_space.logs: the VMM's log, the snapshot's. */
 #define AXAS_LOG_VMM	0
 #define AXAS_LOG_SNAP	1
+
+/*
+ * Record in @log's bitmap that [@gpa, @gpa + @size) was written (clipped
+ * to its range): for a feature that took a leaf's write right, which was
+ * @log's record of a written page.
+ */
+static inline void axas_dirty_log_mark(struct axas_dirty_log *log, u64 gpa,
+				       u64 size)
+{
+	u64 end = min(gpa + size, log->win.end);
+
+	gpa = max(ALIGN_DOWN(gpa, PAGE_SIZE), log->win.start);
+	for (; gpa < end; gpa += PAGE_SIZE)
+		set_bit((gpa - log->win.start) >> PAGE_SHIFT, log->bits);
+}
 
 struct axas_dirty_log *axas_dirty_log_alloc(struct axas_space *space, u64 gpa,
 					    u64 size, unsigned int flags);
@@ -131,6 +153,42 @@ unsigned long axas_dirty_take_bits(struct axas_dirty_log *log, u64 gpa,
 				   u64 size, unsigned long *bitmap);
 void axas_dirty_written(struct axas_space *space, u64 gpa, u64 size,
 			const struct axas_dirty_log *except);
+
+/* ---- memfile.c, memfile_log.c: memory files --------------------------- */
+
+int axas_memfile_init(void);
+void axas_memfile_exit(void);
+/* The memory of a memory file, or NULL for any other file. */
+struct axas_memfile *axas_memfile_of(struct file *file);
+/* The file's own log (the exported API's, by &struct axas_memfile). */
+int axas_memfile_log_begin(struct axas_memfile *mf);
+int axas_memfile_log_halt(struct axas_memfile *mf);
+void axas_memfile_log_end(struct axas_memfile *mf);
+long axas_memfile_log_harvest(struct axas_memfile *mf, pgoff_t start,
+			      pgoff_t end, unsigned long *bitmap);
+/*
+ * A space's log with AXAS_DIRTY_FILE (dirty.c): record userspace writes
+ * to the pages of its views from now on, or no more (lock held
+ * exclusively); move those of [gpa, gpa + size) into @bitmap (bit 0:
+ * @gpa; NULL: forget them) and zap their user mappings (lock held
+ * either way). Whether any was moved.
+ */
+void axas_memfile_space_watch(struct axas_space *space, bool on);
+bool axas_memfile_space_harvest(struct axas_space *space, u64 gpa, u64 size,
+				unsigned long *bitmap);
+
+/*
+ * memfile_snap.c: a snapshot's file pages (snapshot.c). Take with the
+ * space's lock held exclusively (*@out stays NULL without file areas);
+ * restore without it, holding a reference; the last put frees the
+ * copies and uncharges the space.
+ */
+struct axas_memfile_snap;
+int axas_memfile_snap_take(struct axas_space *space,
+			   struct axas_memfile_snap **out);
+struct axas_memfile_snap *axas_memfile_snap_get(struct axas_memfile_snap *snap);
+void axas_memfile_snap_put(struct axas_memfile_snap *snap);
+long axas_memfile_snap_restore(struct axas_memfile_snap *snap);
 
 #if IS_ENABLED(CONFIG_KUNIT)
 struct seq_file;

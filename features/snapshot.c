@@ -48,6 +48,8 @@
  * @nr_blocks: entries of @blocks
  * @work: one bit per page of the range, a restore's harvest
  * @stale: an area was mapped, unmapped or protected since it was taken
+ * @files: the pages of memory files its file areas map (memfile_snap.c),
+ *	or NULL
  */
 struct axas_snapshot {
 	u64 start;
@@ -56,6 +58,7 @@ struct axas_snapshot {
 	unsigned long nr_blocks;
 	unsigned long *work;
 	bool stale;
+	struct axas_memfile_snap *files;
 };
 
 /* The saved page of index @i, or NULL. */
@@ -91,6 +94,7 @@ static void snapshot_destroy(struct axas_space *space,
 	axas_frames_uncharge(&space->frames, n);
 	atomic_long_sub(n, &space->frames.aside);
 	kvfree(snap->work);
+	axas_memfile_snap_put(snap->files);
 	kfree(snap);
 }
 
@@ -240,6 +244,8 @@ int axas_snapshot_take(struct axas_space *space)
 	if (!snap->blocks || !snap->work || !log)
 		goto out_unlock;
 	ret = snapshot_save_all(space, snap);
+	if (!ret)
+		ret = axas_memfile_snap_take(space, &snap->files);
 	if (ret)
 		goto out_unlock;
 	/*
@@ -403,6 +409,7 @@ static int snapshot_restore_page(struct snapshot_restore *r, u64 gpa)
 
 long axas_snapshot_restore(struct axas_space *space)
 {
+	struct axas_memfile_snap *files = NULL;
 	struct snapshot_restore r = {};
 	struct axas_pt_gather gather;
 	struct axas_snapshot *snap;
@@ -478,8 +485,20 @@ long axas_snapshot_restore(struct axas_space *space)
 	axas_space_populates_stale(space, min(snap->start, r.gather.start),
 				   max(snap->end, r.gather.end));
 	axas_pt_gather_release(&r.gather);
+	/* File pages: with the lock released (their views' locks come first). */
+	if (ret >= 0)
+		files = axas_memfile_snap_get(snap->files);
 out_unlock:
 	up_write(&space->lock);
+	if (files) {
+		long more = axas_memfile_snap_restore(files);
+
+		axas_memfile_snap_put(files);
+		if (more < 0)
+			ret = more;
+		else
+			r.done += more;
+	}
 	axas_space_memcg_leave(old);
 	axas_pt_gather_release(&gather);
 	return ret < 0 ? ret : r.done;

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * KUnit suite of the callback contract: which exported functions that take
- * a space may call the VMM's flush callback and its pin callbacks.
+ * a space (or a memory file that spaces map) may call the VMM's flush
+ * callback and its pin callbacks.
  *
  * The table axc_contract[] below is the contract: one AXC() row per
- * exported function of include/axas/axas.h and include/axas/walk.h with
+ * exported function of include/axas/axas.h, include/axas/walk.h and
+ * include/axas/memfile.h with
  * the callbacks it may make (CB_FLUSH, CB_PIN). Each row's case puts the
  * space where the function would make every callback it may (a write pin
  * on a written page, logging under write-protection, young pages...),
@@ -15,6 +17,7 @@
  */
 #include <kunit/static_stub.h>
 #include <kunit/test.h>
+#include <linux/file.h>
 #include <linux/io.h>
 #include <linux/mm.h>
 #include <linux/module.h>
@@ -22,6 +25,7 @@
 
 #include <axas/axas.h>
 #include <axas/compat.h>
+#include <axas/memfile.h>
 #include <axas/walk.h>
 
 #include "../features/features.h"
@@ -40,6 +44,7 @@ struct axc {
 	struct axas_space *space;
 	struct axas_space_cfg cfg;
 	struct axas_pin pin;
+	struct file *file;
 	bool counting;
 	unsigned int flushes;
 	unsigned int pins;
@@ -415,6 +420,94 @@ static void axc_pin_release(struct kunit *test, struct axc *t)
 	axas_pin_release(&t->pin);
 }
 
+/*
+ * A memory file of 1 MiB mapped at BASE + 8 MiB, its first page written
+ * by the guest (its leaf has the write right).
+ */
+static void axc_file(struct kunit *test, struct axc *t)
+{
+	struct axas_memfile_cfg cfg = { .size = SZ_1M, .pgsize = SZ_4K };
+
+	t->file = axas_memfile_create(&cfg);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(t->file));
+	KUNIT_ASSERT_EQ(test, axas_map_file(t->space, BASE + SZ_8M, SZ_1M, t->file,
+					    0, RW), 0);
+	KUNIT_ASSERT_EQ(test, axas_fault(t->space, BASE + SZ_8M, AXAS_ACCESS_WRITE),
+			AXAS_FAULT_INSTALLED);
+}
+
+static void axc_memfile_create(struct kunit *test, struct axc *t)
+{
+	struct axas_memfile_cfg cfg = { .size = SZ_1M, .pgsize = SZ_2M };
+	struct file *file;
+
+	t->counting = true;
+	file = axas_memfile_create(&cfg);
+	t->counting = false;
+	KUNIT_ASSERT_FALSE(test, IS_ERR(file));
+	__fput_sync(file);
+}
+
+static void axc_map_file(struct kunit *test, struct axc *t)
+{
+	struct axas_memfile_cfg cfg = { .size = SZ_1M, .pgsize = SZ_4K };
+
+	t->file = axas_memfile_create(&cfg);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(t->file));
+	t->counting = true;
+	KUNIT_EXPECT_EQ(test, axas_map_file(t->space, BASE + SZ_8M, SZ_1M, t->file,
+					    0, RW), 0);
+}
+
+static void axc_memfile_get_stats(struct kunit *test, struct axc *t)
+{
+	struct axas_memfile_stats st;
+
+	axc_file(test, t);
+	t->counting = true;
+	KUNIT_EXPECT_EQ(test, axas_memfile_get_stats(t->file, &st), 0);
+	KUNIT_EXPECT_EQ(test, st.frames, 1);
+}
+
+/* The guest's leaf loses its write right: a flush. */
+static void axc_memfile_log_start(struct kunit *test, struct axc *t)
+{
+	axc_file(test, t);
+	t->counting = true;
+	KUNIT_EXPECT_EQ(test, axas_memfile_log_start(t->file), 0);
+}
+
+static void axc_memfile_log_stop(struct kunit *test, struct axc *t)
+{
+	axc_file(test, t);
+	KUNIT_ASSERT_EQ(test, axas_memfile_log_start(t->file), 0);
+	KUNIT_ASSERT_EQ(test, axas_fault(t->space, BASE + SZ_8M, AXAS_ACCESS_WRITE),
+			AXAS_FAULT_INSTALLED);
+	t->counting = true;
+	KUNIT_EXPECT_EQ(test, axas_memfile_log_stop(t->file), 0);
+}
+
+/* A page the guest wrote since the start: reported, its right taken. */
+static void axc_memfile_log_get(struct kunit *test, struct axc *t)
+{
+	axc_file(test, t);
+	KUNIT_ASSERT_EQ(test, axas_memfile_log_start(t->file), 0);
+	KUNIT_ASSERT_EQ(test, axas_fault(t->space, BASE + SZ_8M, AXAS_ACCESS_WRITE),
+			AXAS_FAULT_INSTALLED);
+	t->counting = true;
+	KUNIT_EXPECT_EQ(test, axas_memfile_log_get(t->file, 0, SZ_1M, t->bm), 1);
+}
+
+static void axc_memfile_log_clear(struct kunit *test, struct axc *t)
+{
+	axc_file(test, t);
+	KUNIT_ASSERT_EQ(test, axas_memfile_log_start(t->file), 0);
+	KUNIT_ASSERT_EQ(test, axas_fault(t->space, BASE + SZ_8M, AXAS_ACCESS_WRITE),
+			AXAS_FAULT_INSTALLED);
+	t->counting = true;
+	KUNIT_EXPECT_EQ(test, axas_memfile_log_clear(t->file, 0, SZ_1M), 0);
+}
+
 /* Paging off: the walker's answers without tables; the copies reach memory. */
 static void axc_walk(struct kunit *test, struct axc *t)
 {
@@ -478,6 +571,13 @@ static const struct axc_contract axc_contract[] = {
 	AXC(axas_pin_hpa, 0, true, axc_pin_hpa),
 	AXC(axas_pin_kva, 0, true, axc_pin_hpa),
 	AXC(axas_pin_release, 0, true, axc_pin_release),
+	AXC(axas_memfile_create, 0, true, axc_memfile_create),
+	AXC(axas_map_file, 0, true, axc_map_file),
+	AXC(axas_memfile_get_stats, 0, true, axc_memfile_get_stats),
+	AXC(axas_memfile_log_start, CB_FLUSH, true, axc_memfile_log_start),
+	AXC(axas_memfile_log_stop, 0, true, axc_memfile_log_stop),
+	AXC(axas_memfile_log_get, CB_FLUSH, true, axc_memfile_log_get),
+	AXC(axas_memfile_log_clear, CB_FLUSH, true, axc_memfile_log_clear),
 	AXC(axas_walk, 0, true, axc_walk),
 	AXC(axas_gva_read, 0, true, axc_walk),
 	AXC(axas_gva_write, 0, true, axc_walk),
@@ -524,6 +624,8 @@ static void axas_contract_callbacks(struct kunit *test)
 		axas_pin_release(&t->pin);
 		axas_space_destroy(t->space);
 	}
+	if (t->file)
+		__fput_sync(t->file);
 }
 
 static struct kunit_case axas_contract_cases[] = {

@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 """contract-check.py TOP - the callback contract, stated once, checked twice.
 
-Every function exported by axas.ko and declared in include/axas/axas.h or
-include/axas/walk.h states in the Context: of its kernel-doc (in the header)
+Every function exported by axas.ko and declared in include/axas/axas.h,
+include/axas/walk.h or include/axas/memfile.h states in the Context: of its kernel-doc (in the header)
 the lock it takes ("takes the space lock exclusively", "... shared", "takes
 no lock", or the pin's lock) and the callbacks it may call ("calls the pin
 callbacks", "... the flush callback", or "calls no callback"). The KUnit
@@ -19,7 +19,8 @@ import re
 import sys
 
 LOCKS = ("takes the space lock exclusively", "takes the space lock shared",
-         "takes no lock", "takes the pin's lock", "releases the pin's lock")
+         "takes no lock", "takes the pin's lock", "releases the pin's lock",
+         "takes the file's lock", "takes no lock of a space")
 
 
 def main():
@@ -31,7 +32,8 @@ def main():
         exported |= set(re.findall(r"EXPORT_SYMBOL_NS_GPL\((\w+), AXAS_NS\)",
                                    open(f).read()))
     ctx = {}
-    for h in ("include/axas/axas.h", "include/axas/walk.h"):
+    for h in ("include/axas/axas.h", "include/axas/walk.h",
+              "include/axas/memfile.h"):
         text = open(os.path.join(top, h)).read()
         for m in re.finditer(r"/\*\*\n \* (\w+)\(\) - (.*?)\*/", text, re.S):
             c = re.search(r" \* Context:(.*?)(?= \* Return:|\Z)", m.group(2), re.S)

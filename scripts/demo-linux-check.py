@@ -11,6 +11,12 @@ pages or spaces left once the modules were unloaded, no end marker). With
 --bochs, the host's console may have the boot-time warnings Bochs's CPU
 models cause (see demo-vmx-check.py), and only those.
 
+With --ramfile, the guest's RAM was a memory file: it passes only if, on
+top, the host's axas-vmm-ram found the guest's marker in the RAM file and
+checked the shared memory (AXAS-VMM-RAM PASS, AXAS-RUN-EXIT 0), the guest
+read the host's answer in its buffer, the VMM checked the shared memory
+both ways, and the report has the RAM file's line.
+
 With --stopped, the run is the test of unloading the sample while its
 guest boots: it passes when the guest's console had begun, the report
 closes with RESULT STOPPED, the space held frames when the unload began
@@ -84,6 +90,7 @@ def main():
     ap.add_argument("--bochs", action="store_true",
                     help="accept the host's Bochs boot warnings "
                     "(demo-vmx-check.py)")
+    ap.add_argument("--ramfile", action="store_true")
     ap.add_argument("log")
     args = ap.parse_args()
 
@@ -144,6 +151,21 @@ def main():
             problems.append("the guest did not power off")
     if args.smp:
         problems += smp_problems(report)
+    if args.ramfile:
+        for line in console.splitlines():
+            if line.startswith("AXAS-VMM-RAM") or line.startswith("AXAS-RUN-EXIT"):
+                print("  " + line.strip())
+        if "AXAS-VMM-RAM PASS" not in console:
+            problems.append("axas-vmm-ram did not pass")
+        if "AXAS-RUN-EXIT 0" not in console:
+            problems.append("axas-vmm-ram did not exit 0")
+        if "AXAS-GUEST-MARKER answered by the host" not in guest:
+            problems.append("the guest did not read the host's answer")
+        if not any(re.match(r"linux: shared memory: .* both ways", l)
+                   for l in report):
+            problems.append("no shared memory checked both ways")
+        if not any(l.startswith("linux: RAM file: ") for l in report):
+            problems.append("no RAM file line in the report")
     if not any(re.match(r"linux: after shutdown: 0 frames, 1 table pages", l)
                for l in report):
         problems.append("no 'after shutdown: 0 frames, 1 table pages' line")

@@ -43,7 +43,19 @@
 # neither kicks a vCPU in guest mode nor waits for it. Each run must fail
 # (demo-linux-check.py --plant); it ends with the count of runs that did.
 #
-# With arguments, only those runs ("stop": the fifth). Ends with 'N
+#
+# A seventh, "ramfile", boots the cloud kernel with its RAM above 2 MiB a memory file
+# (ramfile=1, 2 MiB frames): after its result line the guest appends a
+# marker of its own to its buffer and waits; the host runs axas-vmm-ram
+# (samples/vmm/user/, built static here), which takes the guest's RAM
+# from /dev/axas-vmm while the guest runs, finds the marker in the
+# buffer, answers by writing over it in guest memory (the guest reads
+# that and goes on), and checks the shared memory a second space maps
+# both ways (demo-linux-check.py --ramfile).
+#
+#
+# With arguments, only those runs ("stop": the fifth, "smp": the sixth,
+# "ramfile": the seventh). Ends with 'N
 # passed, N failed, N skipped' over the runs; exits non-zero unless all
 # passed.
 # AXAS_LINUX_CMDLINE adds to the guests' command line (e.g. loglevel=7).
@@ -55,7 +67,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/common.sh"
 . "$here/stage.sh"
 
-flavours=${1:-"generic cloud stop smp"}
+flavours=${1:-"generic cloud stop smp ramfile"}
 sizes=${2:-"2M 4K"}
 [ "$flavours" = smp-plant ] && { plant_runs=${2:-1}; sizes=2M; }
 mem_mb=256
@@ -109,6 +121,24 @@ while [ \$i -lt $bursts ]; do
 done
 sum=\$(md5sum /tmp/buf)
 echo "AXAS-GUEST-RESULT bytes=\$(wc -c < /tmp/buf) md5=\${sum%% *}"
+# ramfile=1's run: a marker of its own in the buffer, for the host to find
+# in the RAM file while this runs; it answers by writing over it.
+if grep -q axas_marker /proc/cmdline; then
+	m="AXAS-GUEST-MARKER \$(cat /proc/sys/kernel/random/uuid)"
+	echo "$pattern \$m" >> /tmp/buf
+	echo "\$m written"
+	i=0
+	until tail -c 100 /tmp/buf | grep -q AXAS-HOST-SAW-IT; do
+		i=\$((i + 1))
+		[ \$i -gt 600 ] && break
+		sleep 0.5
+	done
+	if tail -c 100 /tmp/buf | grep -q AXAS-HOST-SAW-IT; then
+		echo "AXAS-GUEST-MARKER answered by the host"
+	else
+		echo "AXAS-GUEST-MARKER not answered"
+	fi
+fi
 # The console is polled: let it send the line before the power goes.
 sleep 1
 poweroff -f
@@ -142,21 +172,46 @@ INIT
 chmod +x "$groot/init"
 (cd "$groot" && find . | cpio -o -H newc --quiet) > "$work/guest-smp-initrd.cpio"
 
+# The host's side of the ramfile run: the marker from the guest's
+# console, to axas-vmm-ram.
+if ! gcc -static -O2 -Wall -Werror -o "$work/axas-vmm-ram" \
+	"$here/../samples/vmm/user/axas_vmm_ram.c"; then
+	echo "demo-linux: axas-vmm-ram did not build"
+	exit 1
+fi
+cat > "$work/run-ramfile" <<'RUN'
+#!/bin/busybox sh
+m=$(dmesg | sed -n 's/.*linux: guest: \(AXAS-GUEST-MARKER [0-9a-f-]*\) written.*/\1/p' | head -n 1)
+/bin/axas-vmm-ram "$m"
+RUN
+chmod +x "$work/run-ramfile"
+
 # linux_boot TAG IMAGE FRAMES WAIT INITRD EXPECT VMM_ARGS [demo-linux-check.py
 # options...] - one boot: the host's init loads the sample with IMAGE and
 # INITRD on FRAMES (and VMM_ARGS), waits until the kernel log holds WAIT,
-# unloads it; the console is judged against EXPECT.
+# unloads it; the console is judged against EXPECT. With --ramfile, the
+# RAM is a memory file and the host runs axas-vmm-ram once the guest's
+# marker is written.
 fail=0 passed=0 failed=0
 linux_boot() {
 	local tag=$1 image=$2 frames=$3 wait=$4 initrd=$5 want=$6 args=$7
-	local log out line p f t=$SECONDS
+	local log out line p f t=$SECONDS cmdline=$guest_cmdline run=()
 	shift 7
+	if [ "${1:-}" = --ramfile ]; then
+		args="$args ramfile=1" cmdline="$cmdline axas_marker=1"
+		run=("file=$work/axas-vmm-ram:/bin/axas-vmm-ram"
+		     "file=$work/run-ramfile:/bin/run-ramfile"
+		     "run=linux: guest: AXAS-GUEST-MARKER@/bin/run-ramfile"
+		     "until=$wait")
+		wait=""
+	fi
 	log="$work/console-$tag.log"
 	AXAS_WAIT_S=780 "$here/initramfs.sh" "$work/initramfs-$tag.cpio" reboot \
 		"file=$image:/guest/vmlinuz" \
 		"file=$initrd:/guest/initrd.cpio" \
 		"$work/src/axas.ko" \
-		"wait=$wait@$work/src/samples/svm/axas_svm.ko guest=linux kernel=/guest/vmlinuz initrd=/guest/initrd.cpio mem_mb=$mem_mb frames=$frames boot_timeout_s=720 $args ${AXAS_LINUX_VMM_ARGS:-} 'expect=\"$want\"' 'cmdline=\"$guest_cmdline\"'" ||
+		"${wait:+wait=$wait@}$work/src/samples/svm/axas_svm.ko guest=linux kernel=/guest/vmlinuz initrd=/guest/initrd.cpio mem_mb=$mem_mb frames=$frames boot_timeout_s=720 $args ${AXAS_LINUX_VMM_ARGS:-} 'expect=\"$want\"' 'cmdline=\"$cmdline\"'" \
+		${run[@]+"${run[@]}"} ||
 		exit 1
 	echo "$tag: $(basename "$image"), $mem_mb MiB on $frames frames${args:+, $args}; host: QEMU -cpu qemu64,+svm,+npt -smp 2 -m 2G (log: $log)"
 	"$here/boot.sh" x86_64 "$kdir" "$work/initramfs-$tag.cpio" "$log" \
@@ -190,6 +245,11 @@ for flavour in $flavours; do
 				"$smp_expect" "$smp_args flush_plant=nokick" --plant
 		done
 		echo "demo-linux: the planted bug (flush_plant=nokick) failed $passed of $plant_runs runs"
+		continue ;;
+	ramfile)
+		linux_boot linux-ramfile "$(axas_distro_image cloud)" 2M \
+			"axas_svm: RESULT " "$work/guest-initrd.cpio" "$expect" "" \
+			--ramfile
 		continue ;;
 	esac
 	image=$(axas_distro_image "${flavour#generic}") || exit 1

@@ -12,7 +12,7 @@
 #   - an exported function without an entry (.. kernel-doc:: FILE :export:);
 #   - a table row with an empty cell, or kernel-doc markup (&struct foo)
 #     left as text in a .rst page (scripts/docs-check.py does these three);
-#   - an exported function of axas.h or walk.h whose Context: names no lock
+#   - an exported function of axas.h, walk.h or memfile.h whose Context: names no lock
 #     or states other callbacks (flush, pin) than the axas_contract KUnit
 #     suite measures (scripts/contract-check.py).
 set -euo pipefail

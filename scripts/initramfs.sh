@@ -13,7 +13,11 @@
 # holds TEXT (no '@' in it), at most AXAS_WAIT_S seconds (300 unless set;
 # else AXAS-WAIT-TIMEOUT): a module whose work goes on after its init
 # returns. "file=SRC:DEST" is no module: it copies SRC to DEST in the
-# initramfs (a file a module reads, say).
+# initramfs (a file a module reads, say). "run=TEXT@PROGRAM" is none
+# either: in its turn it waits until the kernel log holds TEXT (as wait=),
+# then runs PROGRAM (copied in with file=; no arguments) and prints
+# AXAS-RUN-EXIT and its status. "until=TEXT" only waits so.
+# /dev is devtmpfs (a program may open a device).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/common.sh"
@@ -40,10 +44,22 @@ done
 	echo '/bin/busybox --install -s /bin'
 	echo 'mount -t proc proc /proc; mount -t sysfs sys /sys'
 	echo 'mount -t debugfs debugfs /sys/kernel/debug'
+	echo 'mount -t devtmpfs devtmpfs /dev'
 	echo 'echo AXAS-BOOTED'
 	for spec in "$@"; do
 		case $spec in
 		file=*) continue ;;
+		run=*@* | until=*)
+			wait=${spec#*=} prog=""
+			case $spec in
+			run=*) wait=${wait%%@*} prog=${spec#*@} ;;
+			esac
+			echo "t=0; until dmesg | grep -qF '$wait'; do"
+			echo "	t=\$((t + 1)); [ \$t -gt ${AXAS_WAIT_S:-300} ] && { echo AXAS-WAIT-TIMEOUT $wait; break; }; sleep 1"
+			echo 'done'
+			[ -z "$prog" ] || echo "$prog; echo AXAS-RUN-EXIT \$?"
+			continue
+			;;
 		esac
 		limit="" wait=""
 		case $spec in

@@ -20,6 +20,17 @@ if ! axas_build "$work/src" "$kdir" "$arch" AXAS_KUNIT=m; then
 	exit 1
 fi
 
+# The userspace half of the axas_memfile_user suite, which runs it as a
+# user-mode helper from /bin of the initramfs: a static x86-64 program
+# (the suite runs it in the x86_64 run only; see kunit/memfile_user_test.c).
+axas_need gcc libc6-dev
+user="$work/axas-memfile-user"
+if ! gcc -static -O2 -Wall -Werror -o "$user" \
+	"$here/../kunit/user/axas_memfile_user.c"; then
+	echo "kunit.sh: $arch: the userspace test program did not build"
+	exit 1
+fi
+
 # x86_64: memmap= keeps 4 MiB inside a 128 MiB sparsemem section from the
 # kernel (struct pages, no direct mapping: axas_boundary_copy_reserved), and
 # the KUnit module is loaded in a memory cgroup of 32 MiB
@@ -31,7 +42,8 @@ if [ "$arch" = x86_64 ]; then
 	kunit="memcg=32M:$kunit resv_base=$resv_base resv_size=$resv_size"
 	kunit="$kunit memcg_limited=1 memcg_limit_mb=32"
 fi
-"$here/initramfs.sh" "$work/initramfs.cpio" "$halt" "$work/src/axas.ko" "$kunit"
+"$here/initramfs.sh" "$work/initramfs.cpio" "$halt" \
+	"file=$user:/bin/axas-memfile-user" "$work/src/axas.ko" "$kunit"
 
 log="$work/console.log"
 timeout=${AXAS_BOOT_TIMEOUT:-1500}

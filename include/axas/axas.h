@@ -193,9 +193,15 @@ struct mem_cgroup;
  * - %AXAS_DIRTY_WP (axas_dirty_log_start()): use write-protection even
  *   where the table has dirty flags (a CPU or emulator that does not set
  *   them).
+ * - %AXAS_DIRTY_FILE (axas_dirty_log_start()): report too the pages of
+ *   the range's file areas that userspace wrote through their memory file
+ *   (a user mapping, write(), a punch; see "Memory files"). A harvest
+ *   zaps the user mappings of the pages it reports from there, so that
+ *   their next write through a mapping faults and is recorded.
  * - %AXAS_AGE_CLEAR (axas_age()): clear the accessed flags reported.
  */
 #define AXAS_DIRTY_WP		BIT(0)
+#define AXAS_DIRTY_FILE		BIT(1)
 #define AXAS_AGE_CLEAR		BIT(0)
 
 /**
@@ -274,6 +280,21 @@ struct mem_cgroup;
  * removed, its pins invalidated, a flush, then its frame freed); all of
  * it before the restore returns.
  *
+ * *Memory files*. The pages of memory files that the space's file areas
+ * map are saved too, whatever lies in the range above (a copy of each page
+ * the file holds, charged as the alloc pages' copies are), and a restore
+ * puts that content back into the file after the alloc pages, with the
+ * space's lock released: it compares each page with its copy, invalidates
+ * the pins of the pages that differ in every view of the file (each
+ * space's pin callbacks, then its flush callback), writes the copies back
+ * (zeros where the file had no page), and reports the pages written to
+ * every view's dirty log and the file's; every view and user mapping then
+ * sees the restored content. This part costs the file pages the space
+ * maps (each read once), not the pages written: writes through other
+ * views and userspace are not the snapshot's to track. Other views that
+ * write during a restore race with it. A snapshot still needs an alloc
+ * area (``-ENOENT`` without one).
+ *
  * *Failure*. A take that runs out of memory or frame cap changes nothing
  * (split leaves map the same). A restore that runs out of memory for a
  * discarded page's frame or a table page returns ``-ENOMEM``: the pages
@@ -316,11 +337,14 @@ struct mem_cgroup;
  * axas_collapse() with the space's lock held exclusively;
  * axas_dirty_log_get(), axas_dirty_log_clear() and axas_age() with it held
  * shared, while faults run (exclusively for a harvest that invalidates a
- * write pin). It runs in process context, on whatever CPU called, and
- * never twice at once for one space. It may sleep. It must not call into
- * the space,
- * and it must not wait for a vCPU thread to make progress other than
- * leaving guest mode: that thread may be blocked in axas_fault() or
+ * write pin); axas_memfile_log_start(), axas_memfile_log_get() and
+ * axas_memfile_log_clear() (<axas/memfile.h>), and a punch of a memory
+ * file (fallocate()), for each space that maps the file, with that space's
+ * lock held exclusively, one space after the other.
+ * It runs in process context, on whatever CPU called, and never twice at
+ * once for one space. It may sleep. It must not call into the space, and
+ * it must not wait for a vCPU thread to make progress other than leaving
+ * guest mode: that thread may be blocked in axas_fault() or
  * axas_read()/axas_write() waiting for the lock the caller holds, and
  * waiting for its fault to finish deadlocks. An IPI is still taken on a
  * CPU whose vCPU thread sleeps on that lock; its acknowledgement needs
@@ -514,9 +538,10 @@ struct axas_translation {
  * @gpa: first GPA
  * @size: bytes
  * @flags: AXAS_PROT_* and AXAS_AREA_* flags
- * @backend: "linear" or "alloc"
- * @hpa: linear: HPA of @gpa; alloc: 0
+ * @backend: "linear", "alloc" or "file" (a view of a memory file)
+ * @hpa: linear: HPA of @gpa; else 0
  * @pgsize: leaf (alloc: frame) size
+ * @offset: file: the byte of the memory file that @gpa maps; else 0
  */
 struct axas_area_info {
 	u64 gpa;
@@ -525,6 +550,7 @@ struct axas_area_info {
 	const char *backend;
 	phys_addr_t hpa;
 	unsigned long pgsize;
+	u64 offset;
 };
 
 /**
@@ -803,7 +829,9 @@ int __must_check axas_fault(struct axas_space *space, u64 gpa,
  * allocates; calls no callback.
  * Return: 0; -EINVAL for an unaligned or zero range; -ERANGE for a range
  * outside the space, or a frame beyond the physical-address width;
- * -ENOENT when part of the range has no area; -ENOMEM when frames or
+ * -ENOENT when part of the range has no area; -EOPNOTSUPP when part of
+ * it is a file area (see "Memory files": fallocate() on the file
+ * allocates its frames ahead of the faults); -ENOMEM when frames or
  * table pages ran out or the frame cap would be exceeded; -ESHUTDOWN
  * after shutdown.
  */
@@ -1043,8 +1071,9 @@ void axas_space_get_stats(struct axas_space *space,
  * Context: process context; may sleep; takes the space lock exclusively;
  * calls the pin callbacks, then the flush callback.
  * Return: 0; -EINVAL for an unaligned or zero range; -ERANGE for a range
- * outside the space; -EOPNOTSUPP when a linear area lies in the range
- * (nothing changed: its memory is not axas's to free); -ENOMEM (nothing
+ * outside the space; -EOPNOTSUPP when a linear or a file area lies in the
+ * range (nothing changed: its memory is not the space's to free; a punch
+ * of a memory file frees its frames in every view); -ENOMEM (nothing
  * changed); -ESHUTDOWN after shutdown.
  */
 int __must_check axas_discard(struct axas_space *space, u64 gpa, u64 size);

@@ -29,6 +29,7 @@
  *          lost a race; one frame per mapped page
  *   linux: pre-copy: rounds, pages copied, pauses, pages checked
  *   linux: pre-copy at the end: RAM compared with the copy (precopy_ms=)
+ *   linux: RAM file: frames, blocks, user faults, views (ramfile=1)
  *   linux: after shutdown: 0 frames, 1 table pages (the root), ...
  *   RESULT PASS|FAIL|STOPPED (...)
  *
@@ -48,6 +49,7 @@
 #include <linux/string.h>
 #include <linux/vmalloc.h>
 #include <asm/tsc.h>
+#include <axas/memfile.h>
 #include "vmm.h"
 
 static char *kernel = "";
@@ -92,6 +94,9 @@ MODULE_PARM_DESC(precopy_after, "guest=linux: begin the pre-copy when the guest'
 static char *flush_plant = "";
 module_param(flush_plant, charp, 0444);
 MODULE_PARM_DESC(flush_plant, "guest=linux: a planted bug: nokick, the flush callback posts requests and returns without kicking a vCPU in guest mode or waiting for it");
+static bool ramfile;
+module_param(ramfile, bool, 0444);
+MODULE_PARM_DESC(ramfile, "guest=linux: the RAM above 2 MiB is a memory file, given to userspace through /dev/axas-vmm, with 2 MiB of shared memory a second space maps (mem.c, ramfile.c)");
 
 /* What in the guest's console is a kernel report: the run fails on one. */
 static const char *const linux_reports[] = {
@@ -410,6 +415,7 @@ static bool linux_precopy_ok(const struct vmm_vm *vm)
 
 static void linux_report(struct vmm_linux *l, const struct axas_space_stats *st)
 {
+	struct axas_memfile_stats mst;
 	struct vmm_vm *vm = &l->vm;
 	const struct vmm_counts *c = &l->total;
 	bool match = l->result[0] && (!expect[0] || !strcmp(l->result, expect));
@@ -450,6 +456,10 @@ static void linux_report(struct vmm_linux *l, const struct axas_space_stats *st)
 		linux_report_smp(l, st);
 	if (vm->precopy)
 		linux_report_precopy(vm);
+	if (vm->ramfile && !vmm_mem_ramfile_stats(vm, &mst))
+		pr_info("linux: RAM file: %lu frames (%lu MiB), %lu whole 2 MiB blocks, %lu fell back to 4 KiB; %lu faults of user mappings; %lu views\n",
+			mst.frames, mst.frames >> (20 - PAGE_SHIFT), mst.blocks,
+			mst.fallbacks, mst.user_faults, mst.views);
 	if (l->problems)
 		pr_info("linux: the guest's console has %u kernel report lines, the first: %s\n",
 			l->problems, l->problem);
@@ -568,6 +578,7 @@ static int linux_setup(struct vmm_linux *l)
 	}
 	vm->ram_size = (u64)mem_mb << 20;
 	vm->pgsize = strcmp(frames, "2M") ? SZ_4K : SZ_2M;
+	vm->shared_ram = ramfile;
 	vm->prefill = prefill;
 	vm->tsc_khz = tsc_khz;
 	vm->nr_vcpus = vcpus;
@@ -593,6 +604,11 @@ static int linux_setup(struct vmm_linux *l)
 		}
 	}
 	ret = vmm_mem_create(vm);
+	if (!ret && vm->ramfile) {
+		ret = vmm_ramdev_publish(vm);
+		if (ret)
+			vmm_stop(vm, VMM_FAILED, "misc_register() = %d", ret);
+	}
 	if (ret)
 		return ret;
 
@@ -616,9 +632,10 @@ static int linux_setup(struct vmm_linux *l)
 		vmm_stop(vm, VMM_FAILED, "%s", why);
 		goto out_free;
 	}
-	pr_info("linux: kernel %s (%zu bytes), initrd %s (%zu bytes), %u MiB of RAM on lazy areas of %s frames: %s\n",
+	pr_info("linux: kernel %s (%zu bytes), initrd %s (%zu bytes), %u MiB of RAM on lazy %s of %s frames: %s\n",
 		kernel, kernel_size, initrd[0] ? initrd : "none", initrd_size,
-		mem_mb, vm->pgsize == SZ_2M ? "2 MiB (falling back to 4 KiB)" : "4 KiB",
+		mem_mb, vm->ramfile ? "areas and a memory file (/dev/axas-vmm)" : "areas",
+		vm->pgsize == SZ_2M ? "2 MiB (falling back to 4 KiB)" : "4 KiB",
 		why);
 	pr_info("linux: command line: %s\n", l->line);
 	if (vm->nr_vcpus > 1 || vm->precopy || vm->plant)

@@ -20,6 +20,13 @@
  * axas answers with -ENOENT, a device's MMIO (mmio.c: the local APIC's
  * page).
  *
+ * With ramfile=1 the RAM above 2 MiB is instead a window of a memory file
+ * (axas_memfile_create(), axas_map_file()), whose frames the file owns:
+ * userspace reads and maps it (ramfile.c gives it the file), and the
+ * file's last 2 MiB are shared memory, mapped at VMM_SHM_GPA in the
+ * guest's space (outside the e820 map) and at 0 in a second space with no
+ * vCPU (vm->shm), as a device model or a second guest would map it.
+ *
  * Each call on the vCPU's path is timed (vmm_counts.axas_ns), for the
  * report's share of the host's time spent in axas.
  *
@@ -36,7 +43,9 @@
 #include <linux/errno.h>
 #include <linux/mm.h>
 #include <linux/sizes.h>
+#include <linux/file.h>
 #include <axas/axas.h>
+#include <axas/memfile.h>
 #include <axas/walk.h>
 #include "vmm.h"
 
@@ -53,6 +62,56 @@
 	(vcpu)->counts.axas_calls++;					\
 	__ret;								\
 })
+
+/* No vCPU runs on the shared memory's space: nothing caches its translations. */
+static void vmm_shm_flush(void *cookie, u64 gpa, u64 size)
+{
+}
+
+/*
+ * ramfile=1: the RAM of [@gpa, @gpa + @size) as the start of a memory
+ * file, the shared memory after it, and the second space.
+ */
+static int vmm_mem_ramfile(struct vmm_vm *vm, u64 gpa, u64 size)
+{
+	struct axas_memfile_cfg mcfg = {
+		.name = "linux-ram", .size = size + VMM_SHM_SIZE,
+		.pgsize = vm->pgsize,
+	};
+	struct axas_space_cfg cfg = {
+		.name = "linux-shm", .base = 0, .size = VMM_SHM_SIZE,
+		.pt = vm->info.pt, .flush = vmm_shm_flush, .cookie = vm,
+	};
+	struct file *file;
+	int ret;
+
+	file = axas_memfile_create(&mcfg);
+	if (IS_ERR(file)) {
+		vmm_stop(vm, VMM_FAILED, "axas_memfile_create() = %ld", PTR_ERR(file));
+		return PTR_ERR(file);
+	}
+	vm->ramfile = file;
+	ret = axas_map_file(vm->space, gpa, size, file, 0, AXAS_PROT_RWX);
+	if (!ret)
+		ret = axas_map_file(vm->space, VMM_SHM_GPA, VMM_SHM_SIZE, file, size,
+				    AXAS_PROT_READ | AXAS_PROT_WRITE);
+	if (ret) {
+		vmm_stop(vm, VMM_FAILED, "axas_map_file() = %d", ret);
+		return ret;
+	}
+	vm->shm = axas_space_create(&cfg);
+	if (IS_ERR(vm->shm)) {
+		ret = PTR_ERR(vm->shm);
+		vm->shm = NULL;
+		vmm_stop(vm, VMM_FAILED, "axas_space_create(linux-shm) = %d", ret);
+		return ret;
+	}
+	ret = axas_map_file(vm->shm, 0, VMM_SHM_SIZE, file, size,
+			    AXAS_PROT_READ | AXAS_PROT_WRITE);
+	if (ret)
+		vmm_stop(vm, VMM_FAILED, "axas_map_file(linux-shm) = %d", ret);
+	return ret;
+}
 
 int vmm_mem_create(struct vmm_vm *vm)
 {
@@ -99,6 +158,9 @@ int vmm_mem_create(struct vmm_vm *vm)
 		}
 	}
 	for (i = 0; i < ARRAY_SIZE(areas); i++) {
+		if (vm->shared_ram && areas[i].gpa == SZ_2M)
+			return vmm_mem_ramfile(vm, areas[i].gpa,
+					       areas[i].end - areas[i].gpa);
 		/* Lazy: no AXAS_AREA_POPULATE. */
 		ret = axas_map_alloc(vm->space, areas[i].gpa,
 				     areas[i].end - areas[i].gpa,
@@ -119,12 +181,53 @@ int vmm_mem_create(struct vmm_vm *vm)
 void vmm_mem_destroy(struct vmm_vm *vm, struct axas_space_stats *after)
 {
 	memset(after, 0, sizeof(*after));
-	if (!vm->space)
-		return;
-	axas_space_shutdown(vm->space);
-	axas_space_get_stats(vm->space, after);
-	axas_space_destroy(vm->space);
-	vm->space = NULL;
+	/* Userspace gets the file no more; what it holds keeps the memory. */
+	vmm_ramdev_unpublish(vm);
+	axas_space_destroy(vm->shm);
+	vm->shm = NULL;
+	if (vm->space) {
+		axas_space_shutdown(vm->space);
+		axas_space_get_stats(vm->space, after);
+		axas_space_destroy(vm->space);
+		vm->space = NULL;
+	}
+	/* The last view went: the file's reference is the last but userspace's. */
+	if (vm->ramfile)
+		fput(vm->ramfile);
+	vm->ramfile = NULL;
+}
+
+int vmm_mem_ramfile_stats(struct vmm_vm *vm, struct axas_memfile_stats *st)
+{
+	return axas_memfile_get_stats(vm->ramfile, st);
+}
+
+/*
+ * The shared memory, both ways: a word written through the second space
+ * is read through the guest's, and another written through the guest's
+ * space is read through the second (userspace checks both through its
+ * own mapping of the file). 0, -EIO when a read differs, or an errno
+ * from axas.
+ */
+int vmm_mem_shm_check(struct vmm_vm *vm, u64 token)
+{
+	u64 back = 0, other = ~token;
+	int ret;
+
+	ret = axas_write(vm->shm, 0, &token, 8, AXAS_COPY_FAULT);
+	if (!ret)
+		ret = axas_read(vm->space, VMM_SHM_GPA, &back, 8, AXAS_COPY_FAULT);
+	if (!ret && back != token)
+		ret = -EIO;
+	if (!ret)
+		ret = axas_write(vm->space, VMM_SHM_GPA + 8, &other, 8, AXAS_COPY_FAULT);
+	if (!ret)
+		ret = axas_read(vm->shm, 8, &back, 8, AXAS_COPY_FAULT);
+	if (!ret && back != other)
+		ret = -EIO;
+	pr_info("linux: shared memory: %#llx written through space linux-shm, read through the guest's at %#llx; %#llx the other way: %s (%d)\n",
+		token, VMM_SHM_GPA, other, ret ? "FAIL" : "both ways", ret);
+	return ret;
 }
 
 u64 vmm_mem_root(struct vmm_vm *vm)

@@ -80,6 +80,12 @@
 /* The local APIC's MMIO page: unused in x2APIC mode, but architectural. */
 #define VMM_LAPIC_BASE		0xfee00000
 #define VMM_SPACE_SIZE		(4ULL << 30)
+/*
+ * ramfile=1 (mem.c): the shared memory, the RAM file's last 2 MiB, above
+ * the most RAM and outside the e820 map: the guest does not touch it.
+ */
+#define VMM_SHM_GPA		0xd0000000ULL
+#define VMM_SHM_SIZE		SZ_2M
 
 /* vCPUs: the MADT's room for local APIC entries bounds them (acpi.c). */
 #define VMM_MAX_VCPUS		8
@@ -467,8 +473,13 @@ struct vmm_precopy {
  * @ops: the CPU plumbing
  * @info: what it said at setup
  * @space: the guest's memory
+ * @ramfile: ramfile=1: the memory file that holds the RAM above 2 MiB and
+ *	the shared memory (mem.c), else NULL
+ * @shm: ramfile=1: a second space, with no vCPU, that maps the shared
+ *	memory, else NULL
  * @ram_size: bytes of RAM
  * @pgsize: frame size of the RAM above 2 MiB
+ * @shared_ram: ramfile=1: the RAM above 2 MiB is a memory file (@ramfile)
  * @prefill: zero frames for the guest's faults while it halts
  * @tsc_khz: the TSC's frequency, the host's
  * @tsc_offset: the guest's TSC is the host's plus this at every vCPU's
@@ -508,8 +519,11 @@ struct vmm_vm {
 	const struct vmm_arch *ops;
 	struct vmm_arch_info info;
 	struct axas_space *space;
+	struct file *ramfile;
+	struct axas_space *shm;
 	u64 ram_size;
 	unsigned long pgsize;
+	bool shared_ram;
 	bool prefill;
 	unsigned int tsc_khz;
 	u64 tsc_offset;
@@ -589,6 +603,13 @@ int vmm_mem_fetch(struct vmm_vcpu *vcpu, void *buf, size_t len);
 int vmm_mem_translate(struct vmm_vcpu *vcpu, u64 gva, bool write, u64 *gpa);
 u64 vmm_mem_root(struct vmm_vm *vm);
 void vmm_mem_stats(struct vmm_vm *vm, struct axas_space_stats *st);
+struct axas_memfile_stats;
+int vmm_mem_ramfile_stats(struct vmm_vm *vm, struct axas_memfile_stats *st);
+int vmm_mem_shm_check(struct vmm_vm *vm, u64 token);
+
+/* ramfile.c: the RAM file for userspace, through /dev/axas-vmm. */
+int vmm_ramdev_publish(struct vmm_vm *vm);
+void vmm_ramdev_unpublish(struct vmm_vm *vm);
 
 /* vcpu.c */
 int vmm_vcpu_start(struct vmm_vm *vm);
