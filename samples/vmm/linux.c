@@ -327,10 +327,21 @@ static void linux_sum(struct vmm_linux *l)
 }
 
 /* Whether every frame the space holds is mapped, once: no race lost one. */
-static bool linux_one_frame_per_page(const struct axas_space_stats *st)
+static bool linux_one_frame_per_page(struct vmm_vm *vm,
+				     const struct axas_space_stats *st)
 {
-	return st->frames == st->leaves[0] + (st->leaves[1] << 9) +
-			     (st->leaves[2] << 18);
+	unsigned long frames = st->frames;
+	struct axas_memfile_stats mst;
+
+	/*
+	 * ramfile=1: the RAM file's frames are the file's, not the space's,
+	 * and the guest's space maps each of them once (the shared memory's
+	 * too, at VMM_SHM_GPA).
+	 */
+	if (vm->ramfile && !vmm_mem_ramfile_stats(vm, &mst))
+		frames += mst.frames;
+	return frames == st->leaves[0] + (st->leaves[1] << 9) +
+			 (st->leaves[2] << 18);
 }
 
 /* vcpus= 2 or more: the vCPUs, their IPIs, kicks and races. */
@@ -377,7 +388,7 @@ static void linux_report_smp(struct vmm_linux *l, const struct axas_space_stats 
 				i, vm->vcpus[i].counts.npf_lost);
 	pr_info("linux: nested faults that lost a race to another vCPU (axas found the page installed): %llu (%s; axas counted %llu); one frame per mapped page: %s (%lu frames; leaves 4K %lu, 2M %lu, 1G %lu)\n",
 		t->npf_lost, buf, st->faults_spurious,
-		linux_one_frame_per_page(st) ? "yes" : "NO", st->frames,
+		linux_one_frame_per_page(vm, st) ? "yes" : "NO", st->frames,
 		st->leaves[0], st->leaves[1], st->leaves[2]);
 }
 
@@ -484,7 +495,7 @@ static void linux_finish(void *cookie)
 	if (vm->space)
 		vmm_mem_stats(vm, &st);
 	linux_report(l, &st);
-	frames_ok = linux_one_frame_per_page(&st);
+	frames_ok = linux_one_frame_per_page(vm, &st);
 	precopy_ok = linux_precopy_ok(vm);
 	vmm_mem_destroy(vm, &after);
 	pr_info("linux: after shutdown: %lu frames, %lu table pages (the root), %lu areas; then the space is destroyed\n",
