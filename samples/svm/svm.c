@@ -433,26 +433,6 @@ static u64 svm_next_rip(struct svm_arch *a, unsigned int len)
 	return a->nrips ? a->vmcb->control.next_rip : a->vmcb->save.rip + len;
 }
 
-/* The guest's linear addresses are 48 bits wide (no LA57 offered). */
-static bool svm_noncanonical(u64 addr)
-{
-	return (u64)((s64)(addr << 16) >> 16) != addr;
-}
-
-/* PAT entries may hold memory types 0, 1, 4, 5, 6 and 7 only. */
-static bool svm_pat_ok(u64 pat)
-{
-	unsigned int i;
-
-	for (i = 0; i < 8; i++) {
-		u8 type = pat >> (i * 8);
-
-		if (type > 7 || type == 2 || type == 3)
-			return false;
-	}
-	return true;
-}
-
 /*
  * The MSRs the VMCB holds: the guest's own, loaded by VMRUN and VMLOAD and
  * stored by #VMEXIT and VMSAVE (vmrun.S runs VMLOAD and VMSAVE around
@@ -530,7 +510,7 @@ static bool svm_write_msr_field(u32 index, u64 *field, u64 val)
 {
 	switch (index) {
 	case MSR_IA32_CR_PAT:
-		if (!svm_pat_ok(val))
+		if (!vmm_pat_ok(val))
 			return false;
 		break;
 	case MSR_IA32_DEBUGCTLMSR:
@@ -545,7 +525,7 @@ static bool svm_write_msr_field(u32 index, u64 *field, u64 val)
 	case MSR_GS_BASE:
 	case MSR_IA32_SYSENTER_ESP:
 	case MSR_IA32_SYSENTER_EIP:
-		if (svm_noncanonical(val))
+		if (vmm_noncanonical(val))
 			return false;
 		break;
 	}

@@ -122,6 +122,30 @@ struct vmm_seg {
 	u64 base;
 };
 
+/*
+ * Checks of a value the guest writes to an MSR its arch's VMCB or VMCS
+ * holds, the same on both vendors: a non-canonical address (FS/GS base,
+ * SYSENTER_ESP/EIP; 48 bits, no LA57 is offered), and a PAT with an entry of a type that does not
+ * exist (only 0, 1, 4, 5, 6 and 7 do).
+ */
+static inline bool vmm_noncanonical(u64 addr)
+{
+	return (u64)((s64)(addr << 16) >> 16) != addr;
+}
+
+static inline bool vmm_pat_ok(u64 pat)
+{
+	unsigned int i;
+
+	for (i = 0; i < 8; i++) {
+		u8 type = pat >> (i * 8);
+
+		if (type > 7 || type == 2 || type == 3)
+			return false;
+	}
+	return true;
+}
+
 /* VMX access rights (SDM Vol. 3C, 25.4.1) of a VMCB-packed attribute. */
 static inline u32 vmm_seg_vmx_ar(u16 attrib)
 {

@@ -1259,26 +1259,6 @@ static void vmx_queue_exception(struct vmx_arch *a, u8 vector, bool has_err,
 	a->event_err = err;
 }
 
-/* The guest's linear addresses are 48 bits wide (no LA57 offered). */
-static bool vmx_noncanonical(u64 addr)
-{
-	return (u64)((s64)(addr << 16) >> 16) != addr;
-}
-
-/* PAT entries may hold memory types 0, 1, 4, 5, 6 and 7 only. */
-static bool vmx_pat_ok(u64 pat)
-{
-	unsigned int i;
-
-	for (i = 0; i < 8; i++) {
-		u8 type = pat >> (i * 8);
-
-		if (type > 7 || type == 2 || type == 3)
-			return false;
-	}
-	return true;
-}
-
 /* The RIP after the instruction that exited (VMX reports its length). */
 static u64 vmx_next_rip(void)
 {
@@ -1309,7 +1289,7 @@ static void vmx_os_msr(struct vmx_arch *a, bool write, struct vmm_exit *x)
 	case MSR_IA32_CR_PAT:
 		x->what = "pat";
 		field = GUEST_IA32_PAT;
-		ok = !write || vmx_pat_ok(val);
+		ok = !write || vmm_pat_ok(val);
 		break;
 	case MSR_IA32_SYSENTER_CS:
 		x->what = "sysenter_cs";
@@ -1318,12 +1298,12 @@ static void vmx_os_msr(struct vmx_arch *a, bool write, struct vmm_exit *x)
 	case MSR_IA32_SYSENTER_ESP:
 		x->what = "sysenter_esp";
 		field = GUEST_SYSENTER_ESP;
-		ok = !write || !vmx_noncanonical(val);
+		ok = !write || !vmm_noncanonical(val);
 		break;
 	case MSR_IA32_SYSENTER_EIP:
 		x->what = "sysenter_eip";
 		field = GUEST_SYSENTER_EIP;
-		ok = !write || !vmx_noncanonical(val);
+		ok = !write || !vmm_noncanonical(val);
 		break;
 	case MSR_IA32_DEBUGCTLMSR:
 		/* No LBR, no BTF: nothing to turn on. */
@@ -1340,7 +1320,7 @@ static void vmx_os_msr(struct vmx_arch *a, bool write, struct vmm_exit *x)
 		}
 		x->what = vmx_gmsr_name[g];
 		ok = !write || g == GMSR_STAR || g == GMSR_SFMASK ||
-		     !vmx_noncanonical(val);
+		     !vmm_noncanonical(val);
 		break;
 	}
 	x->kind = VMM_EXIT_NONE;
