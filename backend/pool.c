@@ -84,6 +84,13 @@ struct page *axas_pool_take(struct axas_frames *f, unsigned long size)
 	return page;
 }
 
+/* Below its limit for frames of @order? Under the pool's lock. */
+static bool pool_wants(const struct axas_frame_pool *p, unsigned int order)
+{
+	return order ? p->nr_blocks < p->max_blocks :
+		       p->nr_frames < p->max_frames;
+}
+
 /*
  * Adding a frame to the pool takes three steps, so that the caller
  * (axas_prefill()) can hold the space lock around the first and the last
@@ -101,8 +108,7 @@ bool axas_pool_reserve(struct axas_frames *f, unsigned int order)
 	bool wanted;
 
 	spin_lock(&p->lock);
-	wanted = order ? p->nr_blocks < p->max_blocks :
-			 p->nr_frames < p->max_frames;
+	wanted = pool_wants(p, order);
 	spin_unlock(&p->lock);
 	return wanted && !axas_frames_charge_only(f, 1UL << order);
 }
@@ -133,7 +139,7 @@ int axas_pool_put(struct axas_frames *f, unsigned int order,
 	bool added = false;
 
 	spin_lock(&p->lock);
-	if (order ? p->nr_blocks < p->max_blocks : p->nr_frames < p->max_frames) {
+	if (pool_wants(p, order)) {
 		list_add(&page->lru, order ? &p->blocks : &p->frames);
 		if (order)
 			p->nr_blocks++;
