@@ -922,6 +922,54 @@ static void svm_run(void *arch, struct vmm_regs *v, struct vmm_exit *x)
 	svm_decode(a, v, x);
 }
 
+/*
+ * What svm_save() keeps of the guest: the VMCB's save area (segments,
+ * control registers, EFER, PAT, the MSRs VMLOAD and VMSAVE switch), the
+ * virtual interrupt control (V_TPR) and interrupt shadow, and an event
+ * queued for the next VMRUN. The VMCB has no clean bits set (every VMRUN
+ * reads it all), so writing it back is enough.
+ */
+struct svm_state {
+	struct vmcb_save_area save;
+	u32 int_ctl;
+	u32 int_state;
+	u32 event;
+	u32 event_err;
+};
+
+static void svm_save(void *arch, void *state)
+{
+	struct svm_arch *a = arch;
+	struct svm_state *st = state;
+
+	st->save = a->vmcb->save;
+	st->int_ctl = a->vmcb->control.int_ctl;
+	st->int_state = a->vmcb->control.int_state;
+	st->event = a->event;
+	st->event_err = a->event_err;
+}
+
+/*
+ * The nested root may be another space's: the ASID stays, and the TLB
+ * control flushes it at the next VMRUN, so that nothing cached for the
+ * previous root is used again.
+ */
+static int svm_load(void *arch, const void *state, u64 root)
+{
+	struct svm_arch *a = arch;
+	const struct svm_state *st = state;
+	struct vmcb_control_area *c = &a->vmcb->control;
+
+	a->vmcb->save = st->save;
+	c->int_ctl = st->int_ctl;
+	c->int_state = st->int_state;
+	a->event = st->event;
+	a->event_err = st->event_err;
+	c->nested_cr3 = root;
+	c->tlb_ctl = a->flush_ctl;
+	return 0;
+}
+
 static const struct vmm_arch svm_ops = {
 	.setup = svm_setup,
 	.enable = svm_enable,
@@ -929,6 +977,9 @@ static const struct vmm_arch svm_ops = {
 	.run = svm_run,
 	.disable = svm_disable,
 	.teardown = svm_teardown,
+	.state_size = sizeof(struct svm_state),
+	.save = svm_save,
+	.load = svm_load,
 };
 
 static bool svm_linux;

@@ -377,6 +377,16 @@ struct vmm_exit {
  *	own checks of it. It writes a line for the report into @note
  *	(nothing: empty) and returns 0, or an errno: the scenario fails with
  *	@note as the reason
+ * @state_size: bytes of the state @save stores (0: no @save nor @load)
+ * @save: on the vCPU's kthread, out of guest mode: store into @state what
+ *	the control block holds of the guest beyond &struct vmm_regs
+ *	(segments, control registers, the MSRs it switches, interrupt
+ *	shadow, an event to deliver again), for a snapshot or a migration
+ * @load: on the vCPU's kthread, out of guest mode: put back what @save
+ *	stored, with @root the nested root from now on (another space's,
+ *	after a migration); the next entry flushes the guest's nested
+ *	translations (the VMM calls @flush), and none cached for the
+ *	previous root is used again; 0 or an errno
  */
 struct vmm_arch {
 	void *(*setup)(struct vmm_arch_info *info, char *why, size_t len);
@@ -387,6 +397,9 @@ struct vmm_arch {
 	void (*disable)(void *arch);
 	void (*teardown)(void *arch);
 	int (*check)(void *arch, unsigned int n, char *note, size_t len);
+	size_t state_size;
+	void (*save)(void *arch, void *state);
+	int (*load)(void *arch, const void *state, u64 root);
 };
 
 #endif /* _AXAS_SAMPLE_ARCH_H */

@@ -25,7 +25,7 @@ typedef void (*vmm_io_fn)(struct vmm_vcpu *vcpu, u16 offset, u8 size,
 
 /* Devices, by the index of vmm_counts.port[]; the last is "none". */
 const char *const vmm_io_devices[] = {
-	"uart", "pm", "rtc", "pit", "pci", "post", "none"
+	"uart", "pm", "rtc", "pit", "pci", "post", "ctl", "none"
 };
 
 static const struct vmm_port_range {
@@ -40,6 +40,7 @@ static const struct vmm_port_range {
 	{ VMM_PORT_COM1, VMM_PORT_COM1 + 7, 0, vmm_uart_io },
 	{ VMM_PORT_PM, VMM_PORT_PM + 15, 1, vmm_pm_io },
 	{ 0xcf8, 0xcff, 4, vmm_pci_io },
+	{ VMM_PORT_CTL, VMM_PORT_CTL + 3, 6, vmm_ctl_io },
 };
 
 static void vmm_io_none(struct vmm_counts *c, u16 port)

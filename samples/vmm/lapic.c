@@ -597,6 +597,29 @@ void vmm_lapic_init(struct vmm_vcpu *vcpu, bool bsp)
 	l->timer.function = lapic_timer_fn;
 }
 
+/**
+ * vmm_lapic_load() - put a saved local APIC back (state.c)
+ * @vcpu: the vCPU, on its thread; its TSC offset already loaded
+ * @s: the registers saved (up to &vmm_lapic.timer)
+ * @fired: the timer had fired and its vector was not requested yet
+ *
+ * The timer is armed again for the deadline saved, in the guest's TSC as
+ * it is now.
+ *
+ * Context: the vCPU's thread, paused; sleeps (the timer's cancel).
+ * Return: nothing.
+ */
+void vmm_lapic_load(struct vmm_vcpu *vcpu, const struct vmm_lapic *s, bool fired)
+{
+	struct vmm_lapic *l = &vcpu->lapic;
+
+	hrtimer_cancel(&l->timer);
+	memcpy(l, s, offsetof(struct vmm_lapic, timer));
+	lapic_timer_arm(l);
+	if (fired)
+		atomic_set(&l->timer_fired, 1);
+}
+
 /* The vCPU's thread is done: no timer may fire for it any more. */
 void vmm_lapic_exit(struct vmm_vcpu *vcpu)
 {

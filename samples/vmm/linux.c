@@ -97,6 +97,33 @@ MODULE_PARM_DESC(flush_plant, "guest=linux: a planted bug: nokick, the flush cal
 static bool ramfile;
 module_param(ramfile, bool, 0444);
 MODULE_PARM_DESC(ramfile, "guest=linux: the RAM above 2 MiB is a memory file, given to userspace through /dev/axas-vmm, with 2 MiB of shared memory a second space maps (mem.c, ramfile.c)");
+static bool migrate;
+module_param(migrate, bool, 0444);
+MODULE_PARM_DESC(migrate, "guest=linux: migrate the running guest into a second space (migrate.c)");
+static char *migrate_after = "";
+module_param(migrate_after, charp, 0444);
+MODULE_PARM_DESC(migrate_after, "guest=linux: begin the migration when the guest's console prints a line that begins with this (empty: once every vCPU runs)");
+static unsigned int migrate_rounds = 30;
+module_param(migrate_rounds, uint, 0444);
+MODULE_PARM_DESC(migrate_rounds, "guest=linux: pre-copy rounds at most (up to 64)");
+static unsigned int migrate_small = 256;
+module_param(migrate_small, uint, 0444);
+MODULE_PARM_DESC(migrate_small, "guest=linux: a pre-copy round that finds this many dirty pages or fewer is the last");
+static bool migrate_wp;
+module_param(migrate_wp, bool, 0444);
+MODULE_PARM_DESC(migrate_wp, "guest=linux: log dirty pages by write-protection (AXAS_DIRTY_WP), not by the dirty flags");
+static char *migrate_plant = "";
+module_param(migrate_plant, charp, 0444);
+MODULE_PARM_DESC(migrate_plant, "guest=linux: a planted bug: drop, the stop-and-copy leaves out the page the guest names (AXAS-GUEST-BUF gpa=)");
+static unsigned int rewind;
+module_param(rewind, uint, 0444);
+MODULE_PARM_DESC(rewind, "guest=linux: snapshot at the guest's mark, and this many restores, one after each run of its workload (one vCPU; up to 16)");
+static unsigned int rewind_seed = 1;
+module_param(rewind_seed, uint, 0444);
+MODULE_PARM_DESC(rewind_seed, "guest=linux: the seed the ctl port gives every run but the last (which gets one more)");
+
+/* The line the guest names its buffer's first page with (migrate_plant=). */
+#define LINUX_BUF_LINE	"AXAS-GUEST-BUF gpa="
 
 /* What in the guest's console is a kernel report: the run fails on one. */
 static const char *const linux_reports[] = {
@@ -139,11 +166,18 @@ static void linux_console_line(void *cookie, const char *s)
 {
 	struct vmm_linux *l = cookie;
 	unsigned int i;
+	u64 gpa;
 
 	l->lines++;
 	pr_info("linux: guest: %s\n", s);
 	if (precopy_after[0] && !strncmp(s, precopy_after, strlen(precopy_after)))
 		vmm_precopy_arm(&l->vm);
+	if (migrate_after[0] && !strncmp(s, migrate_after, strlen(migrate_after)))
+		vmm_migrate_arm(&l->vm);
+	if (l->vm.migrate && migrate_plant[0] && !READ_ONCE(l->vm.migrate->plant_gpa) &&
+	    !strncmp(s, LINUX_BUF_LINE, strlen(LINUX_BUF_LINE)) &&
+	    !kstrtoull(s + strlen(LINUX_BUF_LINE), 0, &gpa))
+		WRITE_ONCE(l->vm.migrate->plant_gpa, gpa);
 	if (!l->version[0] && strstr(s, "Linux version"))
 		strscpy(l->version, strstr(s, "Linux version"), sizeof(l->version));
 	if (!l->result[0] && !strncmp(s, result, strlen(result))) {
@@ -210,9 +244,9 @@ static void linux_report_devices(const struct vmm_counts *c)
 		c->exits[VMM_EXIT_NONE], at ? other : "none");
 	pr_info("linux: MMIO exits %llu: lapic %llu\n", c->mmio[0], c->mmio[0]);
 
-	for (i = 0; i < 7; i++)
+	for (i = 0; i < ARRAY_SIZE(c->port); i++)
 		total += c->port[i];
-	linux_list(buf, sizeof(buf), vmm_io_devices, 7, c->port);
+	linux_list(buf, sizeof(buf), vmm_io_devices, ARRAY_SIZE(c->port), c->port);
 	at = 0;
 	for (i = 0; i < VMM_TOP_PORTS && c->other_port_count[i]; i++)
 		at += scnprintf(other + at, sizeof(other) - at, "%s%#x x%llu",
@@ -415,6 +449,78 @@ static void linux_report_precopy(struct vmm_vm *vm)
 		pc->error);
 }
 
+/* migrate=1: the first pass, the rounds, the downtime. */
+static void linux_report_migrate(struct vmm_vm *vm)
+{
+	const struct vmm_migrate *mg = vm->migrate;
+	char buf[768];
+	size_t at = 0;
+	unsigned int i;
+
+	for (i = 0; i < mg->rounds; i++)
+		at += scnprintf(buf + at, sizeof(buf) - at, "%s%llu (%lld ms)",
+				i ? ", " : "", mg->round_pages[i],
+				mg->round_ns[i] / NSEC_PER_MSEC);
+	pr_info("linux: migration: begun at %lld ms, dirty log by %s; first pass %llu pages in %lld ms; %u pre-copy rounds (at most %u; a round of %u pages or fewer is the last), pages found dirty and copied: %s\n",
+		mg->start_ns / NSEC_PER_MSEC, mg->wp ? "write-protection" : "dirty flags",
+		mg->first_pages, mg->first_ns / NSEC_PER_MSEC, mg->rounds,
+		mg->max_rounds, mg->small, at ? buf : "none");
+	pr_info("linux: migration: stop-and-copy %llu pages dirty, %llu copied%s; downtime %lld us: vCPU and platform state %lld us, last harvest and copy %lld us; then the source space shut down and destroyed in %lld us; the guest runs on the destination space: %s; error %d\n",
+		mg->final_pages, mg->final_copied,
+		mg->planted ? " (migrate_plant=drop: the guest's buffer page left out)" :
+		migrate_plant[0] ? " (migrate_plant=drop: the page named was not dirty, nothing dropped)" : "",
+		mg->downtime_ns / NSEC_PER_USEC, mg->state_ns / NSEC_PER_USEC,
+		mg->copy_ns / NSEC_PER_USEC, mg->switch_ns / NSEC_PER_USEC,
+		mg->done ? "yes" : "NO", mg->error);
+}
+
+/* rewind=: the mark, and each restore against the oracle. */
+static void linux_report_rewind(struct vmm_vm *vm)
+{
+	const struct vmm_rewind *rw = vm->rewind;
+	unsigned int i;
+
+	pr_info("linux: rewind: %s; snapshot of %llu pages taken in %lld us, the oracle's copy of RAM read in %lld ms; runs ended %u, restores %u of %u; error %d\n",
+		rw->marked ? "the guest marked its point" : "NO mark came",
+		rw->snapshot_pages, rw->mark_ns / NSEC_PER_USEC,
+		rw->image_ns / NSEC_PER_MSEC, rw->runs, rw->done, rw->restores,
+		rw->error);
+	for (i = 0; i < rw->done; i++)
+		pr_info("linux: restore %u: %ld pages restored, %llu written by the guest in its run (%s); restore %lld us (%lld ns a page), memcpy() of as many pages %lld us (%lld ns a page); the oracle: %llu pages differ from the mark\n",
+			i + 1, rw->restored[i], rw->dirty[i],
+			rw->restored[i] == rw->dirty[i] ? "equal" : "NOT equal",
+			rw->restore_ns[i] / NSEC_PER_USEC,
+			rw->restored[i] ? rw->restore_ns[i] / rw->restored[i] : 0,
+			rw->memcpy_ns[i] / NSEC_PER_USEC,
+			rw->restored[i] ? rw->memcpy_ns[i] / rw->restored[i] : 0,
+			rw->differ[i]);
+	if (rw->moved)
+		pr_info("linux: rewind: the mark came during the migration's pre-copy: snapshot taken in the source beside its dirty log; %llu pages of the mark written into the destination and its snapshot taken there; %u pages the migration copied after it counted as written in the first run\n",
+			vm->migrate->mark_pages,
+			bitmap_weight(vm->migrate->sent, rw->pages));
+	if (rw->first_differ)
+		pr_info("linux: rewind: the first page that differed: %#llx\n", rw->first_differ);
+}
+
+/* migrate=1 and rewind=, when asked for, did what they must. */
+static bool linux_moves_ok(const struct vmm_vm *vm)
+{
+	const struct vmm_migrate *mg = vm->migrate;
+	const struct vmm_rewind *rw = vm->rewind;
+	unsigned int i;
+
+	if (mg && (!mg->done || mg->error))
+		return false;
+	if (!rw)
+		return true;
+	if (rw->done != rw->restores || rw->error)
+		return false;
+	for (i = 0; i < rw->done; i++)
+		if (rw->differ[i] || rw->restored[i] != rw->dirty[i])
+			return false;
+	return true;
+}
+
 /* The pre-copy, when asked for, ran and found nothing wrong. */
 static bool linux_precopy_ok(const struct vmm_vm *vm)
 {
@@ -467,6 +573,10 @@ static void linux_report(struct vmm_linux *l, const struct axas_space_stats *st)
 		linux_report_smp(l, st);
 	if (vm->precopy)
 		linux_report_precopy(vm);
+	if (vm->migrate)
+		linux_report_migrate(vm);
+	if (vm->rewind)
+		linux_report_rewind(vm);
 	if (vm->ramfile && !vmm_mem_ramfile_stats(vm, &mst))
 		pr_info("linux: RAM file: %lu frames (%lu MiB), %lu whole 2 MiB blocks, %lu fell back to 4 KiB; %lu faults of user mappings; %lu views\n",
 			mst.frames, mst.frames >> (20 - PAGE_SHIFT), mst.blocks,
@@ -487,16 +597,21 @@ static void linux_finish(void *cookie)
 	struct vmm_vm *vm = &l->vm;
 	struct axas_space_stats st = {}, after;
 	bool match = l->result[0] && (!expect[0] || !strcmp(l->result, expect));
-	bool pass, precopy_ok, frames_ok;
+	const char *moves = vm->migrate ? ", the migration failed" :
+			    ", the snapshot or a restore failed";
+	bool pass, precopy_ok, frames_ok, moves_ok;
 	unsigned int i;
 
 	vmm_uart_flush(vm);
 	vmm_precopy_end(vm);
+	vmm_migrate_end(vm);
+	vmm_rewind_end(vm);
 	if (vm->space)
 		vmm_mem_stats(vm, &st);
 	linux_report(l, &st);
 	frames_ok = linux_one_frame_per_page(vm, &st);
 	precopy_ok = linux_precopy_ok(vm);
+	moves_ok = linux_moves_ok(vm);
 	vmm_mem_destroy(vm, &after);
 	pr_info("linux: after shutdown: %lu frames, %lu table pages (the root), %lu areas; then the space is destroyed\n",
 		after.frames, after.tables, after.areas);
@@ -506,17 +621,20 @@ static void linux_finish(void *cookie)
 		vm->vcpus[i].arch = NULL;
 	}
 	vmm_precopy_free(vm);
+	vmm_migrate_free(vm);
+	vmm_rewind_free(vm);
 	pass = vm->end == VMM_POWER_OFF && match && !l->problems && !after.frames &&
-	       frames_ok && precopy_ok;
+	       frames_ok && precopy_ok && moves_ok;
 	if (vm->end == VMM_STOPPED)
 		pr_info("RESULT STOPPED (%s)\n", vm->why);
 	else
-		pr_info("RESULT %s (Linux guest: %s%s%s%s%s)\n", pass ? "PASS" : "FAIL",
+		pr_info("RESULT %s (Linux guest: %s%s%s%s%s%s)\n", pass ? "PASS" : "FAIL",
 			linux_end_names[vm->end],
 			match ? ", result as expected" : ", no expected result",
 			l->problems ? ", kernel reports in its console" : "",
 			frames_ok ? "" : ", frames not mapped once each",
-			precopy_ok ? "" : ", the pre-copy failed");
+			precopy_ok ? "" : ", the pre-copy failed",
+			moves_ok ? "" : moves);
 }
 
 static void *linux_read(const char *path, size_t max, size_t *size, char *why,
@@ -565,6 +683,7 @@ static int linux_vcpu_setup(struct vmm_vm *vm, unsigned int i)
 	v->dr[7] = 0x400;
 	v->mp_state = i ? VMM_MP_WAIT_SIPI : VMM_MP_RUNNING;
 	v->sipi_vector = -1;
+	init_completion(&v->called);
 	vmm_lapic_init(v, !i);
 	vmm_mtrr_init(&v->mtrr);
 	return 0;
@@ -582,9 +701,17 @@ static int linux_setup(struct vmm_linux *l)
 
 	if (!kernel[0] || mem_mb < VMM_RAM_MIN >> 20 || mem_mb > VMM_RAM_MAX >> 20 ||
 	    (strcmp(frames, "2M") && strcmp(frames, "4K")) || !vcpus ||
-	    vcpus > VMM_MAX_VCPUS || (flush_plant[0] && strcmp(flush_plant, "nokick"))) {
-		vmm_stop(vm, VMM_FAILED, "needs kernel=, mem_mb= from 64 to 3072, frames=2M or 4K, vcpus= from 1 to %u, flush_plant= empty or nokick",
+	    vcpus > VMM_MAX_VCPUS || (flush_plant[0] && strcmp(flush_plant, "nokick")) ||
+	    (migrate_plant[0] && strcmp(migrate_plant, "drop"))) {
+		vmm_stop(vm, VMM_FAILED, "needs kernel=, mem_mb= from 64 to 3072, frames=2M or 4K, vcpus= from 1 to %u, flush_plant= empty or nokick, migrate_plant= empty or drop",
 			 VMM_MAX_VCPUS);
+		return -EINVAL;
+	}
+	/* Each uses the dirty log, or the vCPUs' state, its own way. */
+	if ((migrate || rewind) &&
+	    (!vm->ops->save || ramfile || precopy_ms ||
+	     (rewind && vcpus != 1) || rewind > VMM_REWIND_MAX)) {
+		vmm_stop(vm, VMM_FAILED, "migrate=1 and rewind= need an arch that saves a vCPU's state, and neither ramfile=1 nor precopy_ms=; rewind= needs one vCPU, and 16 restores at most");
 		return -EINVAL;
 	}
 	vm->ram_size = (u64)mem_mb << 20;
@@ -613,6 +740,15 @@ static int linux_setup(struct vmm_linux *l)
 			vmm_stop(vm, VMM_FAILED, "no memory for a pre-copy of %u MiB", mem_mb);
 			return ret;
 		}
+	}
+	ret = rewind ? vmm_rewind_init(vm, rewind, rewind_seed) : 0;
+	if (!ret && migrate)
+		ret = vmm_migrate_init(vm, migrate_rounds, migrate_small,
+				       migrate_wp, !migrate_after[0]);
+	if (ret) {
+		vmm_stop(vm, VMM_FAILED, "no memory for the migration or the rewind's copy of %u MiB",
+			 mem_mb);
+		return ret;
 	}
 	ret = vmm_mem_create(vm);
 	if (!ret && vm->ramfile) {
@@ -649,10 +785,11 @@ static int linux_setup(struct vmm_linux *l)
 		vm->pgsize == SZ_2M ? "2 MiB (falling back to 4 KiB)" : "4 KiB",
 		why);
 	pr_info("linux: command line: %s\n", l->line);
-	if (vm->nr_vcpus > 1 || vm->precopy || vm->plant)
-		pr_info("linux: %u vCPUs (ACPI MADT: %u local APICs; vCPU0 boots, the others wait for INIT and SIPI); pre-copy %s%s\n",
+	if (vm->nr_vcpus > 1 || vm->precopy || vm->plant || vm->migrate || vm->rewind)
+		pr_info("linux: %u vCPUs (ACPI MADT: %u local APICs; vCPU0 boots, the others wait for INIT and SIPI); pre-copy %s; migration %s; rewind %s%s\n",
 			vm->nr_vcpus, vm->nr_vcpus,
-			vm->precopy ? "on" : "off",
+			vm->precopy ? "on" : "off", vm->migrate ? "on" : "off",
+			vm->rewind ? "on" : "off",
 			vm->plant ? "; flush_plant=nokick: the flush callback neither kicks nor waits" : "");
 out_free:
 	vfree(ibuf && !IS_ERR(ibuf) ? ibuf : NULL);

@@ -113,7 +113,9 @@ static int vmm_mem_ramfile(struct vmm_vm *vm, u64 gpa, u64 size)
 	return ret;
 }
 
-int vmm_mem_create(struct vmm_vm *vm)
+/* The RAM's areas (see the top); with @ramfile, above 2 MiB a memory file. */
+static int vmm_mem_areas(struct vmm_vm *vm, struct axas_space *space,
+			 bool ramfile)
 {
 	const struct {
 		u64 gpa, end;
@@ -127,42 +129,15 @@ int vmm_mem_create(struct vmm_vm *vm)
 		{ VMM_HIGH_RAM, SZ_2M, AXAS_PROT_RWX, SZ_4K },
 		{ SZ_2M, vm->ram_size, AXAS_PROT_RWX, vm->pgsize },
 	};
-	struct axas_space_cfg cfg = {
-		.name = "linux",
-		.base = 0,
-		.size = VMM_SPACE_SIZE,
-		.pt = vm->info.pt,
-		.flush = vmm_flush,
-		.cookie = vm,
-	};
 	unsigned int i;
 	int ret;
 
-	vm->space = axas_space_create(&cfg);
-	if (IS_ERR(vm->space)) {
-		ret = PTR_ERR(vm->space);
-		vm->space = NULL;
-		vmm_stop(vm, VMM_FAILED, "axas_space_create() = %d", ret);
-		return ret;
-	}
-	/*
-	 * Frames zeroed while the guest halts, for the faults to come: 8 MiB
-	 * of 4 KiB frames, and 16 MiB of 2 MiB ones where the RAM has them.
-	 */
-	if (vm->prefill) {
-		ret = axas_pool_limit(vm->space, VMM_POOL_FRAMES,
-				      vm->pgsize == SZ_2M ? VMM_POOL_BLOCKS : 0);
-		if (ret) {
-			vmm_stop(vm, VMM_FAILED, "axas_pool_limit() = %d", ret);
-			return ret;
-		}
-	}
 	for (i = 0; i < ARRAY_SIZE(areas); i++) {
-		if (vm->shared_ram && areas[i].gpa == SZ_2M)
+		if (ramfile && areas[i].gpa == SZ_2M)
 			return vmm_mem_ramfile(vm, areas[i].gpa,
 					       areas[i].end - areas[i].gpa);
 		/* Lazy: no AXAS_AREA_POPULATE. */
-		ret = axas_map_alloc(vm->space, areas[i].gpa,
+		ret = axas_map_alloc(space, areas[i].gpa,
 				     areas[i].end - areas[i].gpa,
 				     areas[i].prot, areas[i].pgsize);
 		if (ret) {
@@ -172,6 +147,79 @@ int vmm_mem_create(struct vmm_vm *vm)
 		}
 	}
 	return 0;
+}
+
+/* A space of the guest's size, with the pool of prefill=1; no area yet. */
+static struct axas_space *vmm_mem_new(struct vmm_vm *vm, const char *name)
+{
+	struct axas_space_cfg cfg = {
+		.name = name,
+		.base = 0,
+		.size = VMM_SPACE_SIZE,
+		.pt = vm->info.pt,
+		.flush = vmm_flush,
+		.cookie = vm,
+	};
+	struct axas_space *space;
+	int ret;
+
+	space = axas_space_create(&cfg);
+	if (IS_ERR(space)) {
+		vmm_stop(vm, VMM_FAILED, "axas_space_create(%s) = %ld", name,
+			 PTR_ERR(space));
+		return space;
+	}
+	/*
+	 * Frames zeroed while the guest halts, for the faults to come: 8 MiB
+	 * of 4 KiB frames, and 16 MiB of 2 MiB ones where the RAM has them.
+	 */
+	if (vm->prefill) {
+		ret = axas_pool_limit(space, VMM_POOL_FRAMES,
+				      vm->pgsize == SZ_2M ? VMM_POOL_BLOCKS : 0);
+		if (ret) {
+			vmm_stop(vm, VMM_FAILED, "axas_pool_limit() = %d", ret);
+			axas_space_destroy(space);
+			return ERR_PTR(ret);
+		}
+	}
+	return space;
+}
+
+/**
+ * vmm_mem_space() - a second space of the guest's layout
+ * @vm: the guest (not ramfile=1)
+ * @name: the space's name
+ *
+ * A migration's destination (migrate.c): the areas of the guest's own
+ * space, lazy and empty. Its flush callback is vmm_flush(), as the
+ * guest's vCPUs will run on it.
+ *
+ * Context: process context; sleeps.
+ * Return: the space, or an ERR_PTR (the run is stopped with why).
+ */
+struct axas_space *vmm_mem_space(struct vmm_vm *vm, const char *name)
+{
+	struct axas_space *space = vmm_mem_new(vm, name);
+	int ret;
+
+	if (IS_ERR(space))
+		return space;
+	ret = vmm_mem_areas(vm, space, false);
+	if (ret) {
+		axas_space_destroy(space);
+		return ERR_PTR(ret);
+	}
+	return space;
+}
+
+int vmm_mem_create(struct vmm_vm *vm)
+{
+	struct axas_space *space = vmm_mem_new(vm, "linux");
+
+	if (IS_ERR(space))
+		return PTR_ERR(space);
+	vm->space = space;
+	return vmm_mem_areas(vm, space, vm->shared_ram);
 }
 
 /*

@@ -182,6 +182,17 @@ void vmm_flush(void *cookie, u64 gpa, u64 size)
 	}
 }
 
+/*
+ * Wake a vCPU's thread when it sleeps: in HLT, dead, or paused. A pause
+ * takes it out of the first two (vmm_halt(), vmm_run()), so that it parks
+ * where vmm_vcpu_call() reaches it.
+ */
+static void vmm_vcpu_wake(struct vmm_vcpu *vcpu)
+{
+	if (vcpu->task)
+		wake_up_process(vcpu->task);
+}
+
 /**
  * vmm_pause() - take every vCPU out of guest mode and keep it out
  * @vm: the guest
@@ -201,6 +212,69 @@ void vmm_pause(struct vmm_vm *vm)
 	vmm_for_each_vcpu(vm, v)
 		if (vmm_request(v, VMM_REQ_PAUSE, NULL))
 			atomic64_inc(&vm->pause_kicks);
+		else
+			vmm_vcpu_wake(v);
+}
+
+/**
+ * vmm_vcpu_call() - run a function on a paused vCPU's own thread
+ * @vcpu: the vCPU, paused by vmm_pause() and started (not waiting for its
+ *	SIPI)
+ * @fn: what to run; its thread is bound to the vCPU's CPU, out of guest
+ *	mode, with interrupts enabled: where the arch's control block may be
+ *	read and written (VMX: the VMCS is current there only)
+ * @arg: for @fn; memory that lives as long as the VM (@fn may still run
+ *	after a failed wait)
+ *
+ * The thread runs @fn once it has finished its last exit and parked, so
+ * on return the vCPU's registers and devices are still; the next call may
+ * follow at once.
+ *
+ * Context: process context, not a vCPU thread; sleeps.
+ * Return: 0; -EBUSY when the vCPU is not paused or never started;
+ * -ESHUTDOWN when the run ended before @fn ran.
+ */
+int vmm_vcpu_call(struct vmm_vcpu *vcpu, void (*fn)(struct vmm_vcpu *, void *),
+		  void *arg)
+{
+	if (!test_bit(VMM_REQ_PAUSE, &vcpu->requests) ||
+	    READ_ONCE(vcpu->mp_state) == VMM_MP_WAIT_SIPI)
+		return -EBUSY;
+	vcpu->call_fn = fn;
+	vcpu->call_arg = arg;
+	reinit_completion(&vcpu->called);
+	/* @fn and @arg before the bit: the thread reads them after it. */
+	smp_mb__before_atomic();
+	set_bit(VMM_REQ_CALL, &vcpu->requests);
+	vmm_vcpu_wake(vcpu);
+	while (!wait_for_completion_timeout(&vcpu->called, HZ / 10))
+		if (!vmm_running(vcpu->vm))
+			return -ESHUTDOWN;
+	return 0;
+}
+
+/**
+ * vmm_vcpus_call() - vmm_vcpu_call() on every vCPU, one after the other
+ * @vm: the guest, paused
+ * @fn: what to run on each
+ * @arg: for @fn
+ *
+ * Context: process context, not a vCPU thread; sleeps.
+ * Return: 0, or the first vmm_vcpu_call() error (the vCPUs after it
+ * did not run @fn).
+ */
+int vmm_vcpus_call(struct vmm_vm *vm, void (*fn)(struct vmm_vcpu *, void *),
+		   void *arg)
+{
+	struct vmm_vcpu *v;
+	int ret;
+
+	vmm_for_each_vcpu(vm, v) {
+		ret = vmm_vcpu_call(v, fn, arg);
+		if (ret)
+			return ret;
+	}
+	return 0;
 }
 
 /**
@@ -486,6 +560,17 @@ static bool vmm_halt_done(struct vmm_vcpu *vcpu)
 	return vmm_lapic_woken(&vcpu->lapic);
 }
 
+static bool vmm_paused(struct vmm_vcpu *vcpu)
+{
+	return test_bit(VMM_REQ_PAUSE, &vcpu->requests);
+}
+
+/* Leave the HLT sleep for an interrupt, or to park for a pause. */
+static bool vmm_halt_break(struct vmm_vcpu *vcpu)
+{
+	return vmm_halt_done(vcpu) || vmm_paused(vcpu);
+}
+
 /*
  * The guest ran HLT: first use the idle time to zero frames for its next
  * faults (axas_prefill(), a chunk at a time, while nothing wakes it),
@@ -499,17 +584,34 @@ static void vmm_halt(struct vmm_vcpu *vcpu)
 	ktime_t t0 = ktime_get();
 
 	vcpu->counts.halts++;
-	while (vm->prefill && !vmm_halt_done(vcpu) && !vmm_wake_any(vcpu) &&
+	while (vm->prefill && !vmm_halt_break(vcpu) && !vmm_wake_any(vcpu) &&
 	       vmm_mem_prefill(vcpu) > 0)
 		cond_resched();
-	vmm_sleep(vcpu, vmm_halt_done);
-	vcpu->halted = false;
+	vmm_sleep(vcpu, vmm_halt_break);
+	/* Paused in HLT, it is still in HLT once resumed. */
+	if (!vmm_paused(vcpu) || vmm_halt_done(vcpu))
+		vcpu->halted = false;
 	vcpu->counts.halt_ns += ktime_to_ns(ktime_sub(ktime_get(), t0));
 }
 
+/* Leave the pause: resumed, or a function to run (vmm_vcpu_call()). */
 static bool vmm_unpaused(struct vmm_vcpu *vcpu)
 {
-	return !test_bit(VMM_REQ_PAUSE, &vcpu->requests);
+	return !vmm_paused(vcpu) || test_bit(VMM_REQ_CALL, &vcpu->requests);
+}
+
+/*
+ * Paused: the vCPU's last exit is handled, nothing runs on it but what
+ * vmm_vcpu_call() asks for.
+ */
+static void vmm_parked(struct vmm_vcpu *vcpu)
+{
+	if (test_and_clear_bit(VMM_REQ_CALL, &vcpu->requests)) {
+		vcpu->call_fn(vcpu, vcpu->call_arg);
+		complete(&vcpu->called);
+		return;
+	}
+	vmm_sleep(vcpu, vmm_unpaused);
 }
 
 static void vmm_run(struct vmm_vcpu *vcpu)
@@ -529,12 +631,16 @@ static void vmm_run(struct vmm_vcpu *vcpu)
 			stop = true;
 			break;
 		}
-		if (READ_ONCE(vcpu->mp_state) == VMM_MP_DEAD) {
-			vmm_sleep(vcpu, NULL);
+		if (test_and_clear_bit(VMM_REQ_CTL, &vcpu->requests)) {
+			vmm_ctl(vcpu);
 			continue;
 		}
-		if (test_bit(VMM_REQ_PAUSE, &vcpu->requests)) {
-			vmm_sleep(vcpu, vmm_unpaused);
+		if (vmm_paused(vcpu)) {
+			vmm_parked(vcpu);
+			continue;
+		}
+		if (READ_ONCE(vcpu->mp_state) == VMM_MP_DEAD) {
+			vmm_sleep(vcpu, vmm_paused);
 			continue;
 		}
 		if (vcpu->halted) {
@@ -628,8 +734,9 @@ static int vmm_vcpu_thread(void *arg)
 	vcpu->regs.tsc_offset = vm->tsc_offset;
 	if (vcpu->index && !vmm_wait_sipi(vcpu))
 		goto out;
-	/* The pre-copy begins once every vCPU runs (precopy.c). */
+	/* The pre-copy and the migration begin once every vCPU runs. */
 	vmm_precopy_start(vm);
+	vmm_migrate_start(vm);
 	ret = vm->ops->enable(vcpu->arch, vmm_mem_root(vm), &vcpu->entry,
 			      why, sizeof(why));
 	if (ret)

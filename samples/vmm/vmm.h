@@ -45,6 +45,7 @@
 #define _AXAS_SAMPLE_VMM_H
 
 #include <linux/atomic.h>
+#include <linux/completion.h>
 #include <linux/hrtimer.h>
 #include <linux/ktime.h>
 #include <linux/mutex.h>
@@ -98,6 +99,15 @@
 #define VMM_PM_TIMER		0x608
 #define VMM_PM_RESET_VALUE	0x01
 #define VMM_PORT_COM1		0x3f8
+/*
+ * ctl (rewind.c): the guest's side of a snapshot and restore. A 32-bit
+ * OUT of VMM_CTL_MARK asks for the snapshot there, of VMM_CTL_DONE says a
+ * run of the workload ended (the VMM may restore); IN reads the seed of
+ * the run.
+ */
+#define VMM_PORT_CTL		0x610		/* 4 ports */
+#define VMM_CTL_MARK		1
+#define VMM_CTL_DONE		2
 
 /* The MTRRs' MSRs (SDM Vol. 3A, 12.11; the kernel's names are CamelCase). */
 #define VMM_MSR_MTRR_CAP	0x0fe		/* IA32_MTRRCAP */
@@ -366,6 +376,11 @@ enum vmm_mp_state {
  * @stop_kicked: the stop request found it in guest mode and kicked it
  * @task: its thread
  * @cpu: the CPU its thread is bound to
+ * @call_fn: what vmm_vcpu_call() asked it to run, paused
+ * @call_arg: for @call_fn
+ * @called: completed once @call_fn has run
+ * @ctl: the value the guest wrote to the ctl port (VMM_CTL_*), for the
+ *	%VMM_REQ_CTL request that follows
  */
 struct vmm_vcpu {
 	struct vmm_vm *vm;
@@ -390,11 +405,17 @@ struct vmm_vcpu {
 	bool stop_kicked;
 	struct task_struct *task;
 	int cpu;
+	void (*call_fn)(struct vmm_vcpu *vcpu, void *arg);
+	void *call_arg;
+	struct completion called;
+	u32 ctl;
 };
 
 #define VMM_REQ_FLUSH	0
 #define VMM_REQ_STOP	1
 #define VMM_REQ_PAUSE	2
+#define VMM_REQ_CALL	3	/* vmm_vcpu_call(): run call_fn, paused */
+#define VMM_REQ_CTL	4	/* the guest wrote the ctl port: vmm_ctl() */
 
 /* plant=: a VMM made buggy on purpose, to show that a run catches it. */
 enum vmm_plant {
@@ -469,6 +490,191 @@ struct vmm_precopy {
 };
 
 /**
+ * struct vmm_vcpu_state - a vCPU's state beside guest memory (state.c)
+ * @regs: its registers (&vmm_regs.fpu not kept)
+ * @fpu: its x87/SSE registers
+ * @lapic: its local APIC's registers (up to &vmm_lapic.timer)
+ * @timer_fired: the APIC timer had fired, its vector not yet requested
+ * @mtrr: its MTRRs
+ * @mcg_status: IA32_MCG_STATUS
+ * @dr: DR0-DR7 as the guest wrote them
+ * @halted: in HLT
+ * @mp_state: &enum vmm_mp_state
+ * @arch: what ops->save() stored (ops->state_size bytes)
+ */
+struct vmm_vcpu_state {
+	struct vmm_regs regs;
+	struct vmm_fpu fpu;
+	struct vmm_lapic lapic;
+	bool timer_fired;
+	struct vmm_mtrr mtrr;
+	u64 mcg_status;
+	u64 dr[8];
+	bool halted;
+	int mp_state;
+	void *arch;
+};
+
+/**
+ * struct vmm_state - a guest's state beside its memory (state.c): what a
+ *	migration moves with the pages and a snapshot keeps with them
+ * @uart: COM1
+ * @pm: ACPI registers
+ * @rtc: CMOS RTC
+ * @pit: i8254 (its counts run on the guest's TSC)
+ * @pci: configuration mechanism #1
+ * @host_tsc: the host's TSC when the state was saved
+ * @vcpu: each vCPU's
+ */
+struct vmm_state {
+	struct vmm_uart uart;
+	struct vmm_pm pm;
+	struct vmm_rtc rtc;
+	struct vmm_pit pit;
+	struct vmm_pci pci;
+	u64 host_tsc;
+	struct vmm_vcpu_state vcpu[VMM_MAX_VCPUS];
+};
+
+/* How many pre-copy rounds a migration reports one by one. */
+#define VMM_MIGRATE_ROUNDS	64
+
+/**
+ * struct vmm_migrate - a live migration from the guest's space into a
+ *	second one (migrate.c)
+ * @task: the thread that migrates, or NULL
+ * @armed: the guest's console said when to begin (migrate_after=), or
+ *	nothing had to be said
+ * @launched: @task was created (or its creation failed)
+ * @max_rounds: pre-copy rounds at most before the stop-and-copy
+ * @small: a round that finds this many dirty pages or fewer ends the
+ *	pre-copy
+ * @wp: log by write-protection (%AXAS_DIRTY_WP), not the dirty flags
+ * @plant_gpa: migrate_plant=drop: the page the stop-and-copy leaves out
+ *	(the guest names it on its console), or 0
+ * @lock: serializes the copies into @dst with the rewind's mark
+ * @dst: the space the guest moves into
+ * @sent: rewind= too: the pages copied into @dst since its snapshot
+ * @track: set @sent's bits
+ * @mark_pages: rewind= too: pages of the mark's image written into @dst
+ *	before its snapshot (vmm_migrate_mark())
+ * @dirty: a harvest (one bit per page of RAM)
+ * @present: present pages of a chunk (axas_read_present())
+ * @buf: a chunk of pages on their way
+ * @pages: pages of RAM
+ * @state: the vCPUs' and the platform's state, on its way
+ * @start_ns: when the migration began, from the first entry
+ * @first_pages: pages copied by the first pass, the vCPUs running
+ * @first_ns: its time
+ * @rounds: pre-copy rounds after the first pass
+ * @round_pages: pages each round found dirty (and copied)
+ * @round_ns: each round's time
+ * @final_pages: pages the stop-and-copy found dirty
+ * @final_copied: of those, how many it copied (all but a planted drop)
+ * @planted: the planted drop left @plant_gpa out
+ * @downtime_ns: vCPUs paused to resumed
+ * @copy_ns: of it, the last harvest and copy
+ * @state_ns: of it, saving and loading the vCPUs' and platform's state
+ * @switch_ns: after it, shutting the source space down and destroying it
+ * @done: the guest runs in @dst
+ * @error: the first error (the run then fails)
+ */
+struct vmm_migrate {
+	struct task_struct *task;
+	bool armed;
+	atomic_t launched;
+	unsigned int max_rounds;
+	unsigned int small;
+	bool wp;
+	u64 plant_gpa;
+	struct mutex lock;
+	struct axas_space *dst;
+	unsigned long *sent;
+	bool track;
+	u64 mark_pages;
+	unsigned long *dirty;
+	unsigned long *present;
+	u8 *buf;
+	unsigned long pages;
+	struct vmm_state *state;
+	s64 start_ns;
+	u64 first_pages;
+	s64 first_ns;
+	unsigned int rounds;
+	u64 round_pages[VMM_MIGRATE_ROUNDS];
+	s64 round_ns[VMM_MIGRATE_ROUNDS];
+	u64 final_pages;
+	u64 final_copied;
+	bool planted;
+	s64 downtime_ns;
+	s64 copy_ns;
+	s64 state_ns;
+	s64 switch_ns;
+	bool done;
+	int error;
+};
+
+/* How many restores a rewind reports one by one. */
+#define VMM_REWIND_MAX		16
+
+/**
+ * struct vmm_rewind - snapshot at the guest's mark, restore after each
+ *	run of its workload (rewind.c)
+ * @restores: restores to do (rewind=)
+ * @seed: the seed of every run but the last (rewind_seed=)
+ * @state: the vCPUs' and the platform's state at the mark
+ * @image: the oracle: every page of RAM at the mark, as the sample read
+ *	it (absent pages read as zeros)
+ * @present: the pages present at the mark
+ * @logging: the dirty log of the runs is on (with migrate=1, from the
+ *	switch to the destination on)
+ * @moved: the snapshot moved with a migration (vmm_migrate_mark())
+ * @buf: a chunk of guest memory read to compare with @image
+ * @written: the pages the guest wrote in a run (the VMM's dirty log)
+ * @pages: pages of RAM
+ * @guest_tsc: the guest's TSC at the mark
+ * @marked: the snapshot was taken
+ * @runs: runs ended (VMM_CTL_DONE)
+ * @done: restores done
+ * @mark_ns: the snapshot's time (axas_snapshot_take())
+ * @image_ns: reading the oracle's image
+ * @snapshot_pages: pages the snapshot saved
+ * @restored: pages each restore returned
+ * @dirty: pages the dirty log reported written in each run
+ * @restore_ns: each restore's time (axas_snapshot_restore())
+ * @memcpy_ns: memcpy() of as many pages, for each restore
+ * @differ: pages that differed from @image after each restore
+ * @first_differ: the GPA of the first that did
+ * @error: the first error (the run then fails)
+ */
+struct vmm_rewind {
+	unsigned int restores;
+	u32 seed;
+	struct vmm_state *state;
+	u8 *image;
+	unsigned long *present;
+	bool logging;
+	bool moved;
+	u8 *buf;
+	unsigned long *written;
+	unsigned long pages;
+	u64 guest_tsc;
+	bool marked;
+	unsigned int runs;
+	unsigned int done;
+	s64 mark_ns;
+	s64 image_ns;
+	u64 snapshot_pages;
+	long restored[VMM_REWIND_MAX];
+	u64 dirty[VMM_REWIND_MAX];
+	s64 restore_ns[VMM_REWIND_MAX];
+	s64 memcpy_ns[VMM_REWIND_MAX];
+	u64 differ[VMM_REWIND_MAX];
+	u64 first_differ;
+	int error;
+};
+
+/**
  * struct vmm_vm - one guest
  * @ops: the CPU plumbing
  * @info: what it said at setup
@@ -503,6 +709,8 @@ struct vmm_precopy {
  * @pit: i8254
  * @pci: configuration mechanism #1
  * @precopy: the pre-copy (precopy_ms=), or NULL
+ * @migrate: the live migration (migrate=1), or NULL
+ * @rewind: the snapshot and restores (rewind=), or NULL
  * @end: how the run ended (&enum vmm_end)
  * @why: what ended it, for the report
  * @deadline: jiffies by which the guest must have finished
@@ -545,6 +753,8 @@ struct vmm_vm {
 	struct vmm_pit pit;
 	struct vmm_pci pci;
 	struct vmm_precopy *precopy;
+	struct vmm_migrate *migrate;
+	struct vmm_rewind *rewind;
 	enum vmm_end end;
 	char why[200];
 	unsigned long deadline;
@@ -595,6 +805,7 @@ struct vmm_insn {
 
 /* mem.c: every axas call. */
 int vmm_mem_create(struct vmm_vm *vm);
+struct axas_space *vmm_mem_space(struct vmm_vm *vm, const char *name);
 void vmm_mem_destroy(struct vmm_vm *vm, struct axas_space_stats *after);
 int vmm_mem_write(struct vmm_vm *vm, u64 gpa, const void *buf, size_t len);
 int vmm_mem_fault(struct vmm_vcpu *vcpu, const struct vmm_fault *f);
@@ -618,6 +829,10 @@ void vmm_vcpu_kick(struct vmm_vcpu *vcpu);
 void vmm_flush(void *cookie, u64 gpa, u64 size);
 void vmm_pause(struct vmm_vm *vm);
 void vmm_resume(struct vmm_vm *vm);
+int vmm_vcpu_call(struct vmm_vcpu *vcpu, void (*fn)(struct vmm_vcpu *, void *),
+		  void *arg);
+int vmm_vcpus_call(struct vmm_vm *vm, void (*fn)(struct vmm_vcpu *, void *),
+		   void *arg);
 bool vmm_running(struct vmm_vm *vm);
 void vmm_inject_exception(struct vmm_vcpu *vcpu, u8 vector, bool has_error,
 			  u32 error);
@@ -646,6 +861,7 @@ int vmm_lapic_mmio(struct vmm_vcpu *vcpu, u64 offset, unsigned int size,
 int vmm_lapic_pending(struct vmm_lapic *lapic);
 void vmm_lapic_accept(struct vmm_lapic *lapic, int vector);
 bool vmm_lapic_woken(struct vmm_lapic *lapic);
+void vmm_lapic_load(struct vmm_vcpu *vcpu, const struct vmm_lapic *s, bool fired);
 
 int vmm_mce_msr(struct vmm_vcpu *vcpu, u32 index, bool write, u64 *val);
 void vmm_mtrr_init(struct vmm_mtrr *mtrr);
@@ -666,6 +882,29 @@ void vmm_precopy_arm(struct vmm_vm *vm);
 void vmm_precopy_start(struct vmm_vm *vm);
 void vmm_precopy_end(struct vmm_vm *vm);
 void vmm_precopy_free(struct vmm_vm *vm);
+
+/* state.c, migrate.c, rewind.c */
+struct vmm_state *vmm_state_alloc(struct vmm_vm *vm);
+void vmm_state_free(struct vmm_state *st);
+void vmm_state_save(struct vmm_vcpu *vcpu, void *st);
+int vmm_state_load(struct vmm_vcpu *vcpu, const struct vmm_state *st,
+		   u64 root, s64 tsc_shift);
+void vmm_state_save_platform(struct vmm_vm *vm, struct vmm_state *st);
+void vmm_state_load_platform(struct vmm_vm *vm, const struct vmm_state *st);
+int vmm_migrate_init(struct vmm_vm *vm, unsigned int rounds, unsigned int small,
+		     bool wp, bool armed);
+void vmm_migrate_arm(struct vmm_vm *vm);
+void vmm_migrate_start(struct vmm_vm *vm);
+void vmm_migrate_end(struct vmm_vm *vm);
+void vmm_migrate_free(struct vmm_vm *vm);
+int vmm_migrate_mark(struct vmm_vm *vm, const u8 *image,
+		     const unsigned long *present);
+int vmm_rewind_init(struct vmm_vm *vm, unsigned int restores, u32 seed);
+void vmm_ctl_io(struct vmm_vcpu *vcpu, u16 offset, u8 size, bool in, u32 *val);
+void vmm_ctl(struct vmm_vcpu *vcpu);
+void vmm_rewind_end(struct vmm_vm *vm);
+void vmm_rewind_free(struct vmm_vm *vm);
+int vmm_rewind_moved(struct vmm_vm *vm);
 
 /* acpi.c, loader.c */
 int vmm_acpi_build(struct vmm_vm *vm, u64 *rsdp);

@@ -1754,10 +1754,86 @@ static void vmx_run(void *arch, struct vmm_regs *v, struct vmm_exit *x)
 	v->cpl = (vmcs_read(GUEST_SS_AR_BYTES) >> 5) & 3;
 }
 
+/*
+ * The VMCS fields vmx_save() keeps: the guest-state area an OS guest
+ * changes, the CR0/CR4 read shadows, and the VM-entry controls (IA-32e
+ * mode follows the guest's EFER.LMA).
+ */
+static const u32 vmx_state_fields[] = {
+	GUEST_ES_SELECTOR, GUEST_ES_LIMIT, GUEST_ES_AR_BYTES, GUEST_ES_BASE,
+	GUEST_CS_SELECTOR, GUEST_CS_LIMIT, GUEST_CS_AR_BYTES, GUEST_CS_BASE,
+	GUEST_SS_SELECTOR, GUEST_SS_LIMIT, GUEST_SS_AR_BYTES, GUEST_SS_BASE,
+	GUEST_DS_SELECTOR, GUEST_DS_LIMIT, GUEST_DS_AR_BYTES, GUEST_DS_BASE,
+	GUEST_FS_SELECTOR, GUEST_FS_LIMIT, GUEST_FS_AR_BYTES, GUEST_FS_BASE,
+	GUEST_GS_SELECTOR, GUEST_GS_LIMIT, GUEST_GS_AR_BYTES, GUEST_GS_BASE,
+	GUEST_LDTR_SELECTOR, GUEST_LDTR_LIMIT, GUEST_LDTR_AR_BYTES, GUEST_LDTR_BASE,
+	GUEST_TR_SELECTOR, GUEST_TR_LIMIT, GUEST_TR_AR_BYTES, GUEST_TR_BASE,
+	GUEST_GDTR_BASE, GUEST_GDTR_LIMIT, GUEST_IDTR_BASE, GUEST_IDTR_LIMIT,
+	GUEST_CR0, GUEST_CR3, GUEST_CR4, CR0_READ_SHADOW, CR4_READ_SHADOW,
+	GUEST_DR7, GUEST_RFLAGS, GUEST_RSP, GUEST_RIP, GUEST_IA32_EFER,
+	GUEST_IA32_PAT, GUEST_IA32_DEBUGCTL, GUEST_SYSENTER_CS,
+	GUEST_SYSENTER_ESP, GUEST_SYSENTER_EIP, GUEST_INTERRUPTIBILITY_INFO,
+	GUEST_ACTIVITY_STATE, GUEST_PENDING_DBG_EXCEPTIONS, VM_ENTRY_CONTROLS,
+};
+
+/* What vmx_save() keeps: those fields, and what the plumbing holds. */
+struct vmx_state {
+	u64 field[ARRAY_SIZE(vmx_state_fields)];
+	u64 efer;
+	u64 gmsr[GMSRS];
+	u32 event;
+	u32 event_err;
+};
+
+static void vmx_save(void *arch, void *state)
+{
+	struct vmx_arch *a = arch;
+	struct vmx_state *st = state;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(vmx_state_fields); i++)
+		st->field[i] = vmcs_read(vmx_state_fields[i]);
+	st->efer = a->efer;
+	memcpy(st->gmsr, a->gmsr, sizeof(st->gmsr));
+	st->event = a->event;
+	st->event_err = a->event_err;
+}
+
+/*
+ * With another space's EPTP, the translations cached for the previous
+ * one are dropped first (INVEPT for it): its root page goes back to the
+ * host, and a later space whose root it becomes must not find them.
+ * The VMM's flush before the next entry invalidates for the new EPTP.
+ */
+static int vmx_load(void *arch, const void *state, u64 root)
+{
+	struct vmx_arch *a = arch;
+	const struct vmx_state *st = state;
+	unsigned int i;
+
+	if (root != a->eptp) {
+		if (!vmx_invept(a))
+			return -EIO;
+		a->eptp = root;
+		vmcs_write(EPT_POINTER, a->eptp);
+	}
+	for (i = 0; i < ARRAY_SIZE(vmx_state_fields); i++)
+		vmcs_write(vmx_state_fields[i], st->field[i]);
+	a->entry_ctl = vmcs_read(VM_ENTRY_CONTROLS);
+	a->efer = st->efer;
+	memcpy(a->gmsr, st->gmsr, sizeof(a->gmsr));
+	a->event = st->event;
+	a->event_err = st->event_err;
+	return 0;
+}
+
 static const struct vmm_arch vmx_ops = {
 	.setup = vmx_setup,
 	.enable = vmx_enable,
 	.flush = vmx_flush,
+	.state_size = sizeof(struct vmx_state),
+	.save = vmx_save,
+	.load = vmx_load,
 	.run = vmx_run,
 	.disable = vmx_disable,
 	.teardown = vmx_teardown,
