@@ -29,7 +29,20 @@ callback to have found a vCPU in guest mode (kicked and waited for), one
 frame per mapped page, and pre-copy rounds whose checks and final
 comparison found no page differing from its copy.
 
-With --plant (flush_plant=nokick), the run must fail: the report must not
+With --results N, the guest must have printed the --expect line N times
+(one per workload it ran at once) and no other result line.
+
+With --migrate (migrate=1), the report must say that the guest runs on
+the destination space, with the first pass, the rounds and the
+stop-and-copy in it.
+
+With --rewind N --expect-last LINE (rewind=), the guest must have printed
+N + 1 result lines: the --expect line N times (the first run and each
+restore but the last), then LINE, which must differ (the last run's
+seed); each restore's line must say the pages restored equal the pages
+written and no page differs from the oracle's copy.
+
+With --plant (flush_plant=nokick, or migrate_plant=drop), the run must fail: the report must not
 close with RESULT PASS, and the line that caught the bug is printed (the
 pre-copy's check, a wrong result, a kernel report or a crash of the
 guest). The host's console must still have no kernel report."""
@@ -79,6 +92,50 @@ def smp_problems(report):
     return problems
 
 
+def result_problems(guest, args):
+    """What the guest's result lines lack (see --results, --rewind)."""
+    problems = []
+    results = [l for l in guest if l.startswith("AXAS-GUEST-RESULT")]
+    if args.rewind is not None:
+        want = [args.expect] * args.rewind + [args.expect_last]
+        if args.expect_last == args.expect:
+            problems.append("the last run's line is the others'")
+    else:
+        want = [args.expect] * args.results
+    if results != want:
+        problems.append("the guest's result lines are %s, not %s"
+                        % (results, want))
+    return problems
+
+
+def moves_problems(report, args):
+    """What a migration's or a rewind's report lacks."""
+    problems = []
+    text = "\n".join(report)
+    if args.migrate:
+        if not re.search(r"linux: migration: begun at \d+ ms.* first pass "
+                         r"\d+ pages", text):
+            problems.append("no migration's first pass in the report")
+        if not re.search(r"the guest runs on the destination space: yes; "
+                         r"error 0", text):
+            problems.append("the guest does not run on the destination space")
+    if args.rewind is not None:
+        restores = re.findall(r"linux: restore (\d+): (\d+) pages restored, "
+                              r"(\d+) written .*\((\w+)\).* (\d+) pages "
+                              r"differ from the mark", text)
+        if len(restores) != args.rewind:
+            problems.append("%d restores in the report, not %d"
+                            % (len(restores), args.rewind))
+        for n, restored, written, equal, differ in restores:
+            if equal != "equal" or restored != written:
+                problems.append("restore %s: %s pages restored, %s written"
+                                % (n, restored, written))
+            if differ != "0":
+                problems.append("restore %s: %s pages differ from the oracle"
+                                % (n, differ))
+    return problems
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--label", default="linux")
@@ -91,6 +148,10 @@ def main():
                     help="accept the host's Bochs boot warnings "
                     "(demo-vmx-check.py)")
     ap.add_argument("--ramfile", action="store_true")
+    ap.add_argument("--results", type=int, default=1)
+    ap.add_argument("--migrate", action="store_true")
+    ap.add_argument("--rewind", type=int)
+    ap.add_argument("--expect-last")
     ap.add_argument("log")
     args = ap.parse_args()
 
@@ -133,7 +194,8 @@ def main():
         caught = [l for l in report if l.startswith("RESULT FAIL")]
         if caught:
             why = [l for l in report if re.search(
-                r"ended: |pre-copy check: |pre-copy at the end: |kernel report",
+                r"ended: |pre-copy check: |pre-copy at the end: |kernel report"
+                r"|guest result: |stop-and-copy ",
                 l)]
             for l in why:
                 print("%s: the planted bug was caught: %s" % (args.label, l))
@@ -149,6 +211,8 @@ def main():
             problems.append("no Linux version line from the guest")
         if not any(re.search(r"ended: powered off", l) for l in report):
             problems.append("the guest did not power off")
+        problems += result_problems(guest, args)
+        problems += moves_problems(report, args)
     if args.smp:
         problems += smp_problems(report)
     if args.ramfile:

@@ -54,8 +54,27 @@
 # both ways (demo-linux-check.py --ramfile).
 #
 #
+# "migrate" moves the running guest (the generic kernel) from its space
+# into a second one (migrate=1; samples/vmm/migrate.c) while the guest's
+# init runs linux-churn (scripts/linux-churn.c, built static here), which
+# rewrites a buffer in passes, each from the last one's values, and
+# prints a checksum the host computes too: on 4 KiB and on 2 MiB frames
+# with one vCPU, and on 2 MiB frames with two vCPUs and two linux-churns
+# at once. The migration begins once linux-churn writes, and the report
+# must show the guest on the second space (demo-linux-check.py --migrate).
+# "migrate-plant [N]" (not run by default): the 4 KiB run N times with
+# migrate_plant=drop, the stop-and-copy leaving out the page of the
+# buffer the guest names: each run must fail (--plant).
+#
+# "rewind" snapshots the running guest where linux-churn marks it (the
+# ctl port) and restores it after each run of the workload, six times
+# (rewind=6; samples/vmm/rewind.c): seven runs, the last with another
+# seed, must print the checksums the host computed, and each restore must
+# leave every page of RAM equal to the sample's own copy taken at the
+# mark, having restored exactly the pages the guest wrote (--rewind).
+#
 # With arguments, only those runs ("stop": the fifth, "smp": the sixth,
-# "ramfile": the seventh). Ends with 'N
+# "ramfile": the seventh, "migrate", "rewind"). Ends with 'N
 # passed, N failed, N skipped' over the runs; exits non-zero unless all
 # passed.
 # AXAS_LINUX_CMDLINE adds to the guests' command line (e.g. loglevel=7).
@@ -67,9 +86,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/common.sh"
 . "$here/stage.sh"
 
-flavours=${1:-"generic cloud stop smp ramfile"}
+flavours=${1:-"generic cloud stop smp ramfile migrate rewind"}
 sizes=${2:-"2M 4K"}
 [ "$flavours" = smp-plant ] && { plant_runs=${2:-1}; sizes=2M; }
+[ "$flavours" = migrate-plant ] && plant_runs=${2:-1}
 mem_mb=256
 bytes=$((64 << 20))
 pattern=axas-linux-guest
@@ -172,6 +192,43 @@ INIT
 chmod +x "$groot/init"
 (cd "$groot" && find . | cpio -o -H newc --quiet) > "$work/guest-smp-initrd.cpio"
 
+# The migrated and the rewound guest's initramfs: busybox and linux-churn,
+# 16 MiB rewritten in passes (1 MiB and a sixteenth of the rest each). The
+# guest's command line says how: axas_churn=2, two at once; axas_rewind,
+# the seed from the VMM after the mark. The host computes the results.
+churn_args="16 1024 ${AXAS_CHURN_PASSES:-6000}"
+churn_seed=11
+if ! gcc -static -O2 -Wall -Werror -o "$groot/bin/linux-churn" \
+	"$here/linux-churn.c" || ! cp "$groot/bin/linux-churn" "$work/linux-churn"; then
+	echo "demo-linux: linux-churn did not build"
+	exit 1
+fi
+# shellcheck disable=SC2086
+churn_expect=$("$work/linux-churn" --host $churn_args $churn_seed)
+# shellcheck disable=SC2086
+churn_last=$("$work/linux-churn" --host $churn_args $((churn_seed + 1)))
+cat > "$groot/init" <<INIT
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+if grep -q axas_rewind=late /proc/cmdline; then
+	/bin/linux-churn $churn_args ctl-late
+elif grep -q axas_rewind /proc/cmdline; then
+	/bin/linux-churn $churn_args ctl
+else
+	/bin/linux-churn $churn_args $churn_seed &
+	grep -q axas_churn=2 /proc/cmdline && /bin/linux-churn $churn_args $churn_seed &
+	wait
+fi
+sleep 1
+poweroff -f
+INIT
+chmod +x "$groot/init"
+(cd "$groot" && find . | cpio -o -H newc --quiet) > "$work/guest-churn-initrd.cpio"
+migrate_args="migrate=1 migrate_after=AXAS-GUEST-WRITING"
+
 # The host's side of the ramfile run: the marker from the guest's
 # console, to axas-vmm-ram.
 if ! gcc -static -O2 -Wall -Werror -o "$work/axas-vmm-ram" \
@@ -195,7 +252,7 @@ chmod +x "$work/run-ramfile"
 fail=0 passed=0 failed=0
 linux_boot() {
 	local tag=$1 image=$2 frames=$3 wait=$4 initrd=$5 want=$6 args=$7
-	local log out line p f t=$SECONDS cmdline=$guest_cmdline run=()
+	local log out line p f t=$SECONDS cmdline="$guest_cmdline ${run_cmdline:-}" run=()
 	shift 7
 	if [ "${1:-}" = --ramfile ]; then
 		args="$args ramfile=1" cmdline="$cmdline axas_marker=1"
@@ -250,6 +307,41 @@ for flavour in $flavours; do
 		linux_boot linux-ramfile "$(axas_distro_image cloud)" 2M \
 			"axas_svm: RESULT " "$work/guest-initrd.cpio" "$expect" "" \
 			--ramfile
+		continue ;;
+	migrate)
+		for frames in 4K 2M; do
+			linux_boot "linux-migrate-$frames" "$(axas_distro_image)" \
+				"$frames" "axas_svm: RESULT " "$work/guest-churn-initrd.cpio" \
+				"$churn_expect" "$migrate_args" --migrate
+		done
+		run_cmdline=axas_churn=2
+		linux_boot linux-migrate-smp-2M "$(axas_distro_image)" 2M \
+			"axas_svm: RESULT " "$work/guest-churn-initrd.cpio" \
+			"$churn_expect" "vcpus=2 $migrate_args" --migrate --results 2
+		run_cmdline=
+		continue ;;
+	migrate-plant)
+		for i in $(seq "$plant_runs"); do
+			linux_boot "linux-migrate-plant-$i" "$(axas_distro_image)" 4K \
+				"axas_svm: RESULT " "$work/guest-churn-initrd.cpio" \
+				"$churn_expect" "$migrate_args migrate_plant=drop" --plant
+		done
+		echo "demo-linux: the planted drop (migrate_plant=drop) failed $passed of $plant_runs runs"
+		continue ;;
+	rewind)
+		run_cmdline=axas_rewind
+		linux_boot linux-rewind-2M "$(axas_distro_image)" 2M \
+			"axas_svm: RESULT " "$work/guest-churn-initrd.cpio" \
+			"$churn_expect" "rewind=6 rewind_seed=$churn_seed" \
+			--rewind 6 --expect-last "$churn_last"
+		# The mark while the guest migrates: both on one space.
+		run_cmdline=axas_rewind=late
+		linux_boot linux-rewind-migrate-4K "$(axas_distro_image)" 4K \
+			"axas_svm: RESULT " "$work/guest-churn-initrd.cpio" \
+			"$churn_expect" \
+			"rewind=6 rewind_seed=$churn_seed migrate=1 migrate_after=AXAS-GUEST-WARMING" \
+			--rewind 6 --expect-last "$churn_last" --migrate
+		run_cmdline=
 		continue ;;
 	esac
 	image=$(axas_distro_image "${flavour#generic}") || exit 1

@@ -30,13 +30,21 @@
  *   linux: pre-copy: rounds, pages copied, pauses, pages checked
  *   linux: pre-copy at the end: RAM compared with the copy (precopy_ms=)
  *   linux: RAM file: frames, blocks, user faults, views (ramfile=1)
+ *   linux: migration: the first pass, each round's pages, the
+ *          stop-and-copy and the downtime (migrate=1)
+ *   linux: rewind: the mark; restore N: pages restored and written, the
+ *          time against memcpy(), pages differing from the oracle
+ *          (rewind=)
  *   linux: after shutdown: 0 frames, 1 table pages (the root), ...
  *   RESULT PASS|FAIL|STOPPED (...)
  *
  * PASS: the guest printed the expected result line, powered off (ACPI
  * S5), its console shows no kernel report, the space held one frame per
  * mapped page, its shutdown left no frame, and the pre-copy (when asked
- * for) ran and found every page equal to its copy.
+ * for) ran and found every page equal to its copy, the migration moved the
+ * guest, and every restore restored the pages written and left RAM equal
+ * to the oracle's copy. The space reported at the end is the one the
+ * guest ended on (a migration's destination).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 

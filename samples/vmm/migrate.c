@@ -309,7 +309,11 @@ static int vmm_migrate_thread(void *arg)
  * counted as written since (@sent). The pre-copy goes on: the source's
  * dirty log still has every page written since its last harvest.
  *
- * Context: the vCPU's thread; sleeps (waits for a round to end).
+ * The caller holds &vmm_migrate.lock from before it read the image to
+ * here: no round runs meanwhile (none would find anything written, the
+ * guest being stopped at its mark, and the pre-copy would end).
+ *
+ * Context: the vCPU's thread, &vmm_migrate.lock held; sleeps.
  * Return: 1 when the snapshot moved; 0 when the migration is over (the
  * guest runs on its destination already); -EAGAIN when it has not begun;
  * or axas's errno.
@@ -319,33 +323,26 @@ int vmm_migrate_mark(struct vmm_vm *vm, const u8 *image,
 {
 	struct vmm_migrate *mg = vm->migrate;
 	unsigned long first, last, pages = vm->ram_size >> MG_SHIFT;
-	int ret = 1;
+	int ret;
 
-	mutex_lock(&mg->lock);
-	if (mg->done) {
-		ret = 0;
-		goto out;
-	}
-	if (!mg->dst || !mg->first_pages) {
-		ret = -EAGAIN;
-		goto out;
-	}
+	lockdep_assert_held(&mg->lock);
+	if (mg->done)
+		return 0;
+	if (!mg->dst || !mg->first_pages)
+		return -EAGAIN;
 	for_each_set_bitrange(first, last, present, pages) {
 		ret = axas_write(mg->dst, (u64)first << MG_SHIFT,
 				 image + ((u64)first << MG_SHIFT),
 				 (last - first) << MG_SHIFT, AXAS_COPY_FAULT);
 		if (ret)
-			goto out;
+			return ret;
 		mg->mark_pages += last - first;
 	}
 	ret = axas_snapshot_take(mg->dst);
-	if (!ret) {
-		mg->track = true;
-		ret = 1;
-	}
-out:
-	mutex_unlock(&mg->lock);
-	return ret;
+	if (ret)
+		return ret;
+	mg->track = true;
+	return 1;
 }
 
 /**

@@ -158,8 +158,8 @@ static long rw_read_ram(struct vmm_vm *vm, struct vmm_rewind *rw, u8 *dst,
 	return 0;
 }
 
-/* The mark: state, oracle, snapshot, dirty log. */
-static int rw_mark(struct vmm_vcpu *vcpu, struct vmm_rewind *rw)
+/* The mark (see rw_mark()). */
+static int rw_mark_locked(struct vmm_vcpu *vcpu, struct vmm_rewind *rw)
 {
 	struct vmm_vm *vm = vcpu->vm;
 	struct axas_space_stats st;
@@ -191,6 +191,21 @@ static int rw_mark(struct vmm_vcpu *vcpu, struct vmm_rewind *rw)
 		return 0;
 	ret = axas_dirty_log_start(vm->space, 0, vm->ram_size, 0);
 	rw->logging = !ret;
+	return ret;
+}
+
+/* The mark: state, oracle, snapshot, dirty log. */
+static int rw_mark(struct vmm_vcpu *vcpu, struct vmm_rewind *rw)
+{
+	struct vmm_vm *vm = vcpu->vm;
+	int ret;
+
+	/* No pre-copy round while the guest is stopped here. */
+	if (vm->migrate)
+		mutex_lock(&vm->migrate->lock);
+	ret = rw_mark_locked(vcpu, rw);
+	if (vm->migrate)
+		mutex_unlock(&vm->migrate->lock);
 	return ret;
 }
 

@@ -27,7 +27,8 @@
  * before. It waits for nothing else from a vCPU thread, which may be
  * blocked in axas_fault() on the space lock its caller holds. vmm_pause()
  * is one too: when it returns no vCPU is in guest mode, and none enters
- * until vmm_resume().
+ * until vmm_resume(); meanwhile vmm_vcpu_call() runs a function on a
+ * paused vCPU's own thread (state.c saves and loads its state there).
  *
  * The run ends for all vCPUs at once: vmm_stop() records why and kicks
  * every vCPU; each thread turns virtualization off on its CPU, and the
@@ -200,7 +201,9 @@ static void vmm_vcpu_wake(struct vmm_vcpu *vcpu)
  * Posts a pause request to each vCPU and kicks the ones in guest mode,
  * waiting until they have left: on return no vCPU is in guest mode, and
  * none enters before vmm_resume(). The threads may still be handling
- * their last exits (none writes guest memory).
+ * their last exits (none writes guest memory); the ones asleep (in HLT,
+ * or halted for good) are woken. Each then parks, where vmm_vcpu_call()
+ * reaches it; a vCPU paused in HLT is still in HLT once resumed.
  *
  * Context: process context, not a vCPU thread; sleeps.
  * Return: nothing.
