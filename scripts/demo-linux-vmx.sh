@@ -69,15 +69,10 @@ cp /bin/busybox "$groot/bin/busybox"
 # sixteenth of the rest rewritten per pass (Bochs is slow).
 churn_args="8 256 ${AXAS_CHURN_PASSES:-300}"
 churn_seed=11
-if ! gcc -static -O2 -Wall -Werror -o "$groot/bin/linux-churn" \
-	"$here/linux-churn.c" || ! cp "$groot/bin/linux-churn" "$work/linux-churn"; then
+if ! churn_build "$groot/bin/linux-churn" "$churn_args" $churn_seed; then
 	echo "demo-linux-vmx: linux-churn did not build"
 	exit 1
 fi
-# shellcheck disable=SC2086
-churn_expect=$("$work/linux-churn" --host $churn_args $churn_seed)
-# shellcheck disable=SC2086
-churn_last=$("$work/linux-churn" --host $churn_args $((churn_seed + 1)))
 cat > "$groot/init" <<INIT
 #!/bin/busybox sh
 /bin/busybox --install -s /bin

@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# demo-linux.sh [generic|cloud|stop|smp|smp-plant [2M|4K]] - boot Debian's
+# demo-linux.sh [generic|cloud|stop|smp|ramfile|migrate|rewind [2M|4K]]
+# demo-linux.sh smp-plant|migrate-plant [N] - boot Debian's
 # stock kernel as the guest of the SVM sample VMM (samples/svm with
 # samples/vmm, guest=linux) on axas memory, under QEMU (TCG with SVM and
 # nested paging emulated), the debug x86_64 test kernel as the host so that
@@ -198,15 +199,10 @@ chmod +x "$groot/init"
 # the seed from the VMM after the mark. The host computes the results.
 churn_args="16 1024 ${AXAS_CHURN_PASSES:-6000}"
 churn_seed=11
-if ! gcc -static -O2 -Wall -Werror -o "$groot/bin/linux-churn" \
-	"$here/linux-churn.c" || ! cp "$groot/bin/linux-churn" "$work/linux-churn"; then
+if ! churn_build "$groot/bin/linux-churn" "$churn_args" $churn_seed; then
 	echo "demo-linux: linux-churn did not build"
 	exit 1
 fi
-# shellcheck disable=SC2086
-churn_expect=$("$work/linux-churn" --host $churn_args $churn_seed)
-# shellcheck disable=SC2086
-churn_last=$("$work/linux-churn" --host $churn_args $((churn_seed + 1)))
 cat > "$groot/init" <<INIT
 #!/bin/busybox sh
 /bin/busybox --install -s /bin

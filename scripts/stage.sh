@@ -25,3 +25,16 @@ axas_build() {
 		return 1
 	fi
 }
+
+# churn_build BIN ARGS SEED - build linux-churn (scripts/linux-churn.c)
+# static into BIN, for a guest's initramfs, and set churn_expect and
+# churn_last to the result lines it must print with ARGS and SEED, and
+# with SEED + 1, as BIN --host computes them here.
+churn_build() {
+	local bin=$1 args=$2 seed=$3
+	gcc -static -O2 -Wall -Werror -o "$bin" \
+		"$(dirname "${BASH_SOURCE[0]}")/linux-churn.c" || return 1
+	# shellcheck disable=SC2086
+	churn_expect=$("$bin" --host $args "$seed") &&
+		churn_last=$("$bin" --host $args $((seed + 1)))
+}

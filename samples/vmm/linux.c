@@ -441,7 +441,7 @@ static void linux_report_precopy(struct vmm_vm *vm)
 
 	if (!pc->rounds) {
 		pr_info("linux: pre-copy: no round ran (%s; error %d)\n",
-			atomic_read(&pc->launched) ? "begun" : "never begun", pc->error);
+			atomic_read(&pc->side.launched) ? "begun" : "never begun", pc->error);
 		return;
 	}
 	pr_info("linux: pre-copy: a round every %u ms from %lld ms on: %llu rounds; pages copied %llu at the first pass, %llu while the vCPUs ran, %llu while they were paused; the pauses found a vCPU in guest mode %lld times, took %lld ms in all, %lld ms the longest\n",

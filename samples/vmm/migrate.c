@@ -46,7 +46,6 @@
 
 #include <linux/bitmap.h>
 #include <linux/kthread.h>
-#include <linux/sched/task.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
 #include <axas/axas.h>
@@ -78,7 +77,7 @@ int vmm_migrate_init(struct vmm_vm *vm, unsigned int rounds, unsigned int small,
 	mg->max_rounds = min_t(unsigned int, rounds, VMM_MIGRATE_ROUNDS);
 	mg->small = small;
 	mg->wp = wp;
-	mg->armed = armed;
+	mg->side.armed = armed;
 	mg->pages = vm->ram_size >> MG_SHIFT;
 	mg->dirty = bitmap_zalloc(mg->pages, GFP_KERNEL);
 	mg->present = bitmap_zalloc(MG_CHUNK, GFP_KERNEL);
@@ -286,13 +285,7 @@ static int vmm_migrate_thread(void *arg)
 		vmm_stop(vm, VMM_FAILED, "migration: %d", ret);
 	}
 	/* vmm_migrate_end() stops this thread. */
-	for (;;) {
-		set_current_state(TASK_INTERRUPTIBLE);
-		if (kthread_should_stop())
-			break;
-		schedule();
-	}
-	__set_current_state(TASK_RUNNING);
+	vmm_side_park();
 	return 0;
 }
 
@@ -354,10 +347,15 @@ int vmm_migrate_mark(struct vmm_vm *vm, const u8 *image,
  */
 void vmm_migrate_arm(struct vmm_vm *vm)
 {
-	if (!vm->migrate)
+	struct vmm_migrate *mg = vm->migrate;
+
+	int ret;
+
+	if (!mg)
 		return;
-	WRITE_ONCE(vm->migrate->armed, true);
-	vmm_migrate_start(vm);
+	ret = vmm_side_arm(vm, &mg->side, vmm_migrate_thread, "migrate");
+	if (ret)
+		mg->error = ret;
 }
 
 /**
@@ -373,20 +371,14 @@ void vmm_migrate_arm(struct vmm_vm *vm)
 void vmm_migrate_start(struct vmm_vm *vm)
 {
 	struct vmm_migrate *mg = vm->migrate;
-	struct task_struct *task;
 
-	if (!mg || !READ_ONCE(mg->armed) || !vmm_running(vm) ||
-	    atomic_read(&vm->started) < vm->nr_vcpus ||
-	    atomic_cmpxchg(&mg->launched, 0, 1))
+	int ret;
+
+	if (!mg)
 		return;
-	task = kthread_run(vmm_migrate_thread, vm, "%s-migrate", KBUILD_MODNAME);
-	if (IS_ERR(task)) {
-		mg->error = PTR_ERR(task);
-		vmm_stop(vm, VMM_FAILED, "migration: kthread_run() = %ld", PTR_ERR(task));
-		return;
-	}
-	get_task_struct(task);
-	mg->task = task;
+	ret = vmm_side_start(vm, &mg->side, vmm_migrate_thread, "migrate");
+	if (ret)
+		mg->error = ret;
 }
 
 /**
@@ -405,11 +397,7 @@ void vmm_migrate_end(struct vmm_vm *vm)
 
 	if (!mg)
 		return;
-	if (mg->task) {
-		kthread_stop(mg->task);
-		put_task_struct(mg->task);
-		mg->task = NULL;
-	}
+	vmm_side_stop(&mg->side);
 	if (mg->dst) {
 		axas_space_destroy(mg->dst);
 		mg->dst = NULL;

@@ -38,7 +38,6 @@
 
 #include <linux/bitmap.h>
 #include <linux/kthread.h>
-#include <linux/sched/task.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
@@ -65,7 +64,7 @@ int vmm_precopy_init(struct vmm_vm *vm, unsigned int ms, bool armed)
 		return -ENOMEM;
 	vm->precopy = pc;
 	pc->ms = ms;
-	pc->armed = armed;
+	pc->side.armed = armed;
 	pc->pages = vm->ram_size >> PC_SHIFT;
 	pc->copy = vzalloc(vm->ram_size);
 	pc->dirty = bitmap_zalloc(pc->pages, GFP_KERNEL);
@@ -231,13 +230,7 @@ static int vmm_precopy_thread(void *arg)
 		vmm_stop(vm, VMM_FAILED, "pre-copy: an axas call answered %ld", ret);
 	}
 	/* vmm_precopy_end() stops this thread. */
-	for (;;) {
-		set_current_state(TASK_INTERRUPTIBLE);
-		if (kthread_should_stop())
-			break;
-		schedule();
-	}
-	__set_current_state(TASK_RUNNING);
+	vmm_side_park();
 	return 0;
 }
 
@@ -250,10 +243,15 @@ static int vmm_precopy_thread(void *arg)
  */
 void vmm_precopy_arm(struct vmm_vm *vm)
 {
-	if (!vm->precopy)
+	struct vmm_precopy *pc = vm->precopy;
+
+	int ret;
+
+	if (!pc)
 		return;
-	WRITE_ONCE(vm->precopy->armed, true);
-	vmm_precopy_start(vm);
+	ret = vmm_side_arm(vm, &pc->side, vmm_precopy_thread, "precopy");
+	if (ret)
+		pc->error = ret;
 }
 
 /**
@@ -269,20 +267,14 @@ void vmm_precopy_arm(struct vmm_vm *vm)
 void vmm_precopy_start(struct vmm_vm *vm)
 {
 	struct vmm_precopy *pc = vm->precopy;
-	struct task_struct *task;
 
-	if (!pc || !READ_ONCE(pc->armed) || !vmm_running(vm) ||
-	    atomic_read(&vm->started) < vm->nr_vcpus ||
-	    atomic_cmpxchg(&pc->launched, 0, 1))
+	int ret;
+
+	if (!pc)
 		return;
-	task = kthread_run(vmm_precopy_thread, vm, "%s-precopy", KBUILD_MODNAME);
-	if (IS_ERR(task)) {
-		pc->error = PTR_ERR(task);
-		vmm_stop(vm, VMM_FAILED, "pre-copy: kthread_run() = %ld", PTR_ERR(task));
-		return;
-	}
-	get_task_struct(task);
-	pc->task = task;
+	ret = vmm_side_start(vm, &pc->side, vmm_precopy_thread, "precopy");
+	if (ret)
+		pc->error = ret;
 }
 
 /**
@@ -305,11 +297,7 @@ void vmm_precopy_end(struct vmm_vm *vm)
 
 	if (!pc)
 		return;
-	if (pc->task) {
-		kthread_stop(pc->task);
-		put_task_struct(pc->task);
-		pc->task = NULL;
-	}
+	vmm_side_stop(&pc->side);
 	if (!pc->on)
 		return;
 	ret = axas_dirty_log_get(vm->space, 0, vm->ram_size, pc->paused);

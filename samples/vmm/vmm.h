@@ -434,12 +434,22 @@ enum vmm_end {
 };
 
 /**
+ * struct vmm_side - a thread beside the vCPUs (side.c)
+ * @task: the thread, or NULL
+ * @armed: the guest's console has said when to start, or nothing had to
+ *	be said
+ * @launched: @task was created (or its creation failed)
+ */
+struct vmm_side {
+	struct task_struct *task;
+	bool armed;
+	atomic_t launched;
+};
+
+/**
  * struct vmm_precopy - a live migration's pre-copy of the guest's RAM
  *	(precopy.c)
- * @task: the thread that copies, or NULL
- * @armed: the guest's console has said when to start (precopy_after=), or
- *	nothing had to be said
- * @launched: @task was created (or its creation failed)
+ * @side: the thread that copies (precopy_after=: armed by the console)
  * @ms: the time between two rounds
  * @copy: what a migration's destination would hold: RAM's size, each page
  *	as it was copied last
@@ -464,9 +474,7 @@ enum vmm_end {
  * @error: the first error of an axas call (the run then fails)
  */
 struct vmm_precopy {
-	struct task_struct *task;
-	bool armed;
-	atomic_t launched;
+	struct vmm_side side;
 	unsigned int ms;
 	u8 *copy;
 	unsigned long *dirty;
@@ -542,10 +550,7 @@ struct vmm_state {
 /**
  * struct vmm_migrate - a live migration from the guest's space into a
  *	second one (migrate.c)
- * @task: the thread that migrates, or NULL
- * @armed: the guest's console said when to begin (migrate_after=), or
- *	nothing had to be said
- * @launched: @task was created (or its creation failed)
+ * @side: the thread that migrates (migrate_after=: armed by the console)
  * @max_rounds: pre-copy rounds at most before the stop-and-copy
  * @small: a round that finds this many dirty pages or fewer ends the
  *	pre-copy
@@ -580,9 +585,7 @@ struct vmm_state {
  * @error: the first error (the run then fails)
  */
 struct vmm_migrate {
-	struct task_struct *task;
-	bool armed;
-	atomic_t launched;
+	struct vmm_side side;
 	unsigned int max_rounds;
 	unsigned int small;
 	bool wp;
@@ -883,7 +886,13 @@ void vmm_precopy_start(struct vmm_vm *vm);
 void vmm_precopy_end(struct vmm_vm *vm);
 void vmm_precopy_free(struct vmm_vm *vm);
 
-/* state.c, migrate.c, rewind.c */
+/* side.c, state.c, migrate.c, rewind.c */
+int vmm_side_start(struct vmm_vm *vm, struct vmm_side *side,
+		   int (*fn)(void *), const char *what);
+int vmm_side_arm(struct vmm_vm *vm, struct vmm_side *side, int (*fn)(void *),
+		 const char *what);
+void vmm_side_park(void);
+void vmm_side_stop(struct vmm_side *side);
 struct vmm_state *vmm_state_alloc(struct vmm_vm *vm);
 void vmm_state_free(struct vmm_state *st);
 void vmm_state_save(struct vmm_vcpu *vcpu, void *st);

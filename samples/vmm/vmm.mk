@@ -6,7 +6,7 @@
 # vmm_linux_main() with its &struct vmm_arch.
 vmm-y := mem.o vcpu.o cpuid.o msr.o io.o lapic.o mtrr.o uart.o pm.o \
 	 rtc.o pit.o pci.o acpi.o loader.o linux.o insn.o mmio.o mce.o smbios.o \
-	 precopy.o ramfile.o state.o migrate.o rewind.o
+	 precopy.o ramfile.o side.o state.o migrate.o rewind.o
 
 ccflags-y += -I$(src)/../vmm
 
