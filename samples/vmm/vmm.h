@@ -590,7 +590,7 @@ struct vmm_migrate {
 	unsigned int small;
 	bool wp;
 	u64 plant_gpa;
-	struct mutex lock;
+	struct mutex lock;		/* the copies into @dst; the mark */
 	struct axas_space *dst;
 	unsigned long *sent;
 	bool track;
