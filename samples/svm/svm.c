@@ -350,6 +350,12 @@ static int svm_enable(void *arch, u64 root, const struct vmm_entry_state *gs,
 	wrmsrl(MSR_VM_HSAVE_PA, a->hsave_frame->hpa);
 	a->enabled = true;
 	svm_init_vmcb(a, root, gs);
+	/*
+	 * The ASID is fixed: entries a former guest left tagged with it on
+	 * this CPU (a vCPU that never entered again after its space went, a
+	 * module loaded before) must not serve the first VMRUN.
+	 */
+	a->vmcb->control.tlb_ctl = a->flush_ctl;
 	return 0;
 }
 
