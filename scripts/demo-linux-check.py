@@ -114,11 +114,16 @@ def moves_problems(report, args):
     text = "\n".join(report)
     if args.migrate:
         if not re.search(r"linux: migration: begun at \d+ ms.* first pass "
-                         r"\d+ pages", text):
+                         r"\d+ pages", text) or not re.search(
+                             r"linux: migration: rounds 1-", text):
             problems.append("no migration's first pass in the report")
         if not re.search(r"the guest runs on the destination space: yes; "
                          r"error 0", text):
             problems.append("the guest does not run on the destination space")
+    if args.rewind is not None and args.migrate and not re.search(
+            r"linux: rewind: the mark came during the migration's pre-copy",
+            text):
+        problems.append("the mark did not come during the migration")
     if args.rewind is not None:
         restores = re.findall(r"linux: restore (\d+): (\d+) pages restored, "
                               r"(\d+) written .*\((\w+)\).* (\d+) pages "
@@ -192,6 +197,12 @@ def main():
             problems.append("no live space with frames before the unload")
     elif args.plant:
         caught = [l for l in report if l.startswith("RESULT FAIL")]
+        # A planted drop must have happened, and the guest's result be wrong.
+        if any(l.startswith("linux: migration: stop-and-copy") for l in report):
+            if not any("the guest's buffer page left out" in l for l in report):
+                problems.append("the planted drop did not happen")
+            if args.expect in guest:
+                problems.append("the guest printed the expected result")
         if caught:
             why = [l for l in report if re.search(
                 r"ended: |pre-copy check: |pre-copy at the end: |kernel report"

@@ -461,18 +461,24 @@ static void linux_report_precopy(struct vmm_vm *vm)
 static void linux_report_migrate(struct vmm_vm *vm)
 {
 	const struct vmm_migrate *mg = vm->migrate;
-	char buf[768];
-	size_t at = 0;
-	unsigned int i;
+	unsigned int i, first;
+	char buf[512];
+	size_t at;
 
-	for (i = 0; i < mg->rounds; i++)
-		at += scnprintf(buf + at, sizeof(buf) - at, "%s%llu (%lld ms)",
-				i ? ", " : "", mg->round_pages[i],
-				mg->round_ns[i] / NSEC_PER_MSEC);
-	pr_info("linux: migration: begun at %lld ms, dirty log by %s; first pass %llu pages in %lld ms; %u pre-copy rounds (at most %u; a round of %u pages or fewer is the last), pages found dirty and copied: %s\n",
+	pr_info("linux: migration: begun at %lld ms, dirty log by %s; first pass %llu pages in %lld ms; %u pre-copy rounds (at most %u; a round of %u pages or fewer is the last)\n",
 		mg->start_ns / NSEC_PER_MSEC, mg->wp ? "write-protection" : "dirty flags",
 		mg->first_pages, mg->first_ns / NSEC_PER_MSEC, mg->rounds,
-		mg->max_rounds, mg->small, at ? buf : "none");
+		mg->max_rounds, mg->small);
+	/* The rounds, 16 to a line. */
+	for (first = 0; first < mg->rounds; first += 16) {
+		at = 0;
+		for (i = first; i < mg->rounds && i < first + 16; i++)
+			at += scnprintf(buf + at, sizeof(buf) - at, "%s%llu (%lld ms)",
+					i > first ? ", " : "", mg->round_pages[i],
+					mg->round_ns[i] / NSEC_PER_MSEC);
+		pr_info("linux: migration: rounds %u-%u, pages found dirty and copied: %s\n",
+			first + 1, i, buf);
+	}
 	pr_info("linux: migration: stop-and-copy %llu pages dirty, %llu copied%s; downtime %lld us: vCPU and platform state %lld us, last harvest and copy %lld us; then the source space shut down and destroyed in %lld us; the guest runs on the destination space: %s; error %d\n",
 		mg->final_pages, mg->final_copied,
 		mg->planted ? " (migrate_plant=drop: the guest's buffer page left out)" :
@@ -605,8 +611,8 @@ static void linux_finish(void *cookie)
 	struct vmm_vm *vm = &l->vm;
 	struct axas_space_stats st = {}, after;
 	bool match = l->result[0] && (!expect[0] || !strcmp(l->result, expect));
-	const char *moves = vm->migrate ? ", the migration failed" :
-			    ", the snapshot or a restore failed";
+	const char *moves = vm->migrate && (!vm->migrate->done || vm->migrate->error) ?
+			    ", the migration failed" : ", the snapshot or a restore failed";
 	bool pass, precopy_ok, frames_ok, moves_ok;
 	unsigned int i;
 

@@ -122,6 +122,8 @@ static long mg_copy(struct vmm_vm *vm, struct vmm_migrate *mg,
 	u64 gpa;
 
 	for_each_set_bitrange(start, end, map, mg->pages) {
+		if (!vmm_running(vm))
+			return -ESHUTDOWN;
 		for (; start < end; start += n) {
 			n = min(end - start, (unsigned long)MG_CHUNK);
 			gpa = (u64)start << MG_SHIFT;
@@ -160,10 +162,11 @@ static int mg_precopy(struct vmm_vm *vm, struct vmm_migrate *mg)
 	bitmap_fill(mg->dirty, mg->pages);
 	mutex_lock(&mg->lock);
 	ret = mg_copy(vm, mg, mg->dirty);
+	if (ret >= 0)
+		mg->first_pages = ret;
 	mutex_unlock(&mg->lock);
 	if (ret < 0)
 		return ret;
-	mg->first_pages = ret;
 	mg->first_ns = mg_since(t0);
 	while (mg->rounds < mg->max_rounds && vmm_running(vm) &&
 	       !kthread_should_stop()) {
@@ -181,6 +184,11 @@ static int mg_precopy(struct vmm_vm *vm, struct vmm_migrate *mg)
 			break;
 	}
 	return 0;
+}
+
+/* Nothing: the call returns once the vCPU has parked. */
+static void mg_park(struct vmm_vcpu *vcpu, void *arg)
+{
 }
 
 static void mg_load(struct vmm_vcpu *vcpu, void *arg)
@@ -206,7 +214,14 @@ static int mg_stop_and_copy(struct vmm_vm *vm, struct vmm_migrate *mg)
 
 	vmm_pause(vm);
 	t = ktime_get();
-	ret = vmm_vcpus_call(vm, vmm_state_save, mg->state);
+	/*
+	 * Every vCPU parked before any saves: a thread still handling its
+	 * last exit may post an IPI into another vCPU's local APIC, which a
+	 * save taken before it would lose at the load.
+	 */
+	ret = vmm_vcpus_call(vm, mg_park, NULL);
+	if (!ret)
+		ret = vmm_vcpus_call(vm, vmm_state_save, mg->state);
 	if (ret)
 		return ret;
 	vmm_state_save_platform(vm, mg->state);

@@ -13,7 +13,8 @@
  * At the mark, on the vCPU's thread right after the OUT (RIP past it):
  *  - the vCPU's and the platform's state (state.c) and the guest's TSC;
  *  - the oracle: every page of RAM read by the sample into a copy of its
- *    own (absent pages read as zeros), nothing of axas's bookkeeping;
+ *    own (absent pages read as zeros, and which were present), nothing of
+ *    axas's bookkeeping;
  *  - axas_snapshot_take(), then dirty logging over RAM, which reports the
  *    pages each run writes.
  * At each VMM_CTL_DONE but the last:
@@ -21,7 +22,8 @@
  *  - axas_snapshot_restore(), timed, and memcpy() of as many pages from
  *    the oracle's copy, timed, for the comparison of costs;
  *  - the dirty log cleared (a restore reports the pages it put back);
- *  - every page of RAM compared with the oracle, byte for byte;
+ *  - every page of RAM compared with the oracle, byte for byte, and every
+ *    page present at the mark must be present;
  *  - the state loaded, the TSC offset moved so that the guest's TSC goes
  *    on from its value at the mark (the APIC timer's deadline and the
  *    PIT's counts are in that TSC).
@@ -147,7 +149,9 @@ static long rw_read_ram(struct vmm_vm *vm, struct vmm_rewind *rw, u8 *dst,
 			if (test_bit(i, present))
 				set_bit(first + i, rw->present);
 		for (i = 0; compare && i < n; i++) {
-			if (!memcmp(rw->buf + (i << RW_SHIFT),
+			/* Present at the mark: present now, with its content. */
+			if ((!test_bit(first + i, rw->present) || test_bit(i, present)) &&
+			    !memcmp(rw->buf + (i << RW_SHIFT),
 				    rw->image + at + (i << RW_SHIFT), 1 << RW_SHIFT))
 				continue;
 			if (!(*differ)++ && !rw->first_differ)
@@ -253,8 +257,6 @@ static int rw_restore(struct vmm_vcpu *vcpu, struct vmm_rewind *rw)
 	s64 shift;
 	long ret;
 
-	if (!rw->logging)
-		return -EBUSY;
 	ret = axas_dirty_log_get(vm->space, 0, vm->ram_size, rw->written);
 	if (ret < 0)
 		return ret;
@@ -307,13 +309,21 @@ void vmm_ctl(struct vmm_vcpu *vcpu)
 		ret = rw_mark(vcpu, rw);
 	} else if (vcpu->ctl == VMM_CTL_DONE && rw->marked) {
 		rw->runs++;
+		if (rw->done < rw->restores && !rw->logging) {
+			/* The snapshot waits in the destination. */
+			rw->error = -EBUSY;
+			vmm_stop(vm, VMM_FAILED,
+				 "rewind: the run ended before the migration moved the guest");
+			return;
+		}
 		if (rw->done < rw->restores)
 			ret = rw_restore(vcpu, rw);
 	}
 	if (ret && !rw->error) {
 		rw->error = ret;
-		vmm_stop(vm, VMM_FAILED, "rewind: %s: axas answered %d",
-			 vcpu->ctl == VMM_CTL_MARK ? "the mark" : "a restore", ret);
+		vmm_stop(vm, VMM_FAILED, "rewind: %s failed: %d%s",
+			 vcpu->ctl == VMM_CTL_MARK ? "the mark" : "a restore", ret,
+			 ret == -EAGAIN ? " (the migration's first pass had not ended)" : "");
 	}
 }
 

@@ -591,8 +591,11 @@ static void vmm_halt(struct vmm_vcpu *vcpu)
 	       vmm_mem_prefill(vcpu) > 0)
 		cond_resched();
 	vmm_sleep(vcpu, vmm_halt_break);
-	/* Paused in HLT, it is still in HLT once resumed. */
-	if (!vmm_paused(vcpu) || vmm_halt_done(vcpu))
+	/*
+	 * Only an interrupt ends HLT: paused, the vCPU is still in HLT once
+	 * resumed; a stop or the deadline ends the run at the loop's top.
+	 */
+	if (vmm_halt_done(vcpu))
 		vcpu->halted = false;
 	vcpu->counts.halt_ns += ktime_to_ns(ktime_sub(ktime_get(), t0));
 }
