@@ -148,11 +148,6 @@ static long mg_copy(struct vmm_vm *vm, struct vmm_migrate *mg,
 	return copied;
 }
 
-static s64 mg_since(ktime_t t0)
-{
-	return ktime_to_ns(ktime_sub(ktime_get(), t0));
-}
-
 /* Steps 1 and 2: the first pass and the rounds, the vCPUs running. */
 static int mg_precopy(struct vmm_vm *vm, struct vmm_migrate *mg)
 {
@@ -167,7 +162,7 @@ static int mg_precopy(struct vmm_vm *vm, struct vmm_migrate *mg)
 	mutex_unlock(&mg->lock);
 	if (ret < 0)
 		return ret;
-	mg->first_ns = mg_since(t0);
+	mg->first_ns = vmm_since(t0);
 	while (mg->rounds < mg->max_rounds && vmm_running(vm) &&
 	       !kthread_should_stop()) {
 		t0 = ktime_get();
@@ -179,7 +174,7 @@ static int mg_precopy(struct vmm_vm *vm, struct vmm_migrate *mg)
 		if (ret < 0)
 			return ret;
 		mg->round_pages[mg->rounds] = bitmap_weight(mg->dirty, mg->pages);
-		mg->round_ns[mg->rounds] = mg_since(t0);
+		mg->round_ns[mg->rounds] = vmm_since(t0);
 		if (mg->round_pages[mg->rounds++] <= mg->small)
 			break;
 	}
@@ -225,7 +220,7 @@ static int mg_stop_and_copy(struct vmm_vm *vm, struct vmm_migrate *mg)
 	if (ret)
 		return ret;
 	vmm_state_save_platform(vm, mg->state);
-	mg->state_ns = mg_since(t);
+	mg->state_ns = vmm_since(t);
 
 	t = ktime_get();
 	ret = axas_dirty_log_get(src, 0, vm->ram_size, mg->dirty);
@@ -242,7 +237,7 @@ static int mg_stop_and_copy(struct vmm_vm *vm, struct vmm_migrate *mg)
 	ret = axas_dirty_log_stop(src);
 	if (ret)
 		return ret;
-	mg->copy_ns = mg_since(t);
+	mg->copy_ns = vmm_since(t);
 
 	/* The vCPUs are parked: none uses the space while it changes. */
 	t = ktime_get();
@@ -256,7 +251,7 @@ static int mg_stop_and_copy(struct vmm_vm *vm, struct vmm_migrate *mg)
 		return ret;
 	}
 	vmm_state_load_platform(vm, mg->state);
-	mg->state_ns += mg_since(t);
+	mg->state_ns += vmm_since(t);
 	/* The rewind's log of the runs starts before the guest writes. */
 	ret = vmm_rewind_moved(vm);
 	if (ret) {
@@ -266,13 +261,13 @@ static int mg_stop_and_copy(struct vmm_vm *vm, struct vmm_migrate *mg)
 	mg->dst = NULL;
 	mg->done = true;
 	vmm_resume(vm);
-	mg->downtime_ns = mg_since(t0);
+	mg->downtime_ns = vmm_since(t0);
 
 	/* The guest runs on: the source goes, as it would on its host. */
 	t = ktime_get();
 	axas_space_shutdown(src);
 	axas_space_destroy(src);
-	mg->switch_ns = mg_since(t);
+	mg->switch_ns = vmm_since(t);
 	return 0;
 }
 

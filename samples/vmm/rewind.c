@@ -124,11 +124,6 @@ void vmm_ctl_io(struct vmm_vcpu *vcpu, u16 offset, u8 size, bool in, u32 *val)
 	set_bit(VMM_REQ_CTL, &vcpu->requests);
 }
 
-static s64 rw_since(ktime_t t0)
-{
-	return ktime_to_ns(ktime_sub(ktime_get(), t0));
-}
-
 /* Read all of RAM into @dst, a chunk at a time. Return: 0 or the errno. */
 static long rw_read_ram(struct vmm_vm *vm, struct vmm_rewind *rw, u8 *dst,
 			bool compare, u64 *differ)
@@ -177,12 +172,12 @@ static int rw_mark_locked(struct vmm_vcpu *vcpu, struct vmm_rewind *rw)
 	ret = rw_read_ram(vm, rw, rw->image, false, NULL);
 	if (ret)
 		return ret;
-	rw->image_ns = rw_since(t0);
+	rw->image_ns = vmm_since(t0);
 	t0 = ktime_get();
 	ret = axas_snapshot_take(vm->space);
 	if (ret)
 		return ret;
-	rw->mark_ns = rw_since(t0);
+	rw->mark_ns = vmm_since(t0);
 	axas_space_get_stats(vm->space, &st);
 	rw->snapshot_pages = st.snapshot_frames;
 	/* Mid-migration, the snapshot goes with the guest. */
@@ -245,7 +240,7 @@ static s64 rw_memcpy(struct vmm_rewind *rw, unsigned long pages)
 		n = min(pages - i, (unsigned long)RW_CHUNK);
 		memcpy(rw->buf, rw->image + (i << RW_SHIFT), n << RW_SHIFT);
 	}
-	return rw_since(t0);
+	return vmm_since(t0);
 }
 
 /* A restore, then the oracle, then the state; the guest resumes at the mark. */
@@ -266,7 +261,7 @@ static int rw_restore(struct vmm_vcpu *vcpu, struct vmm_rewind *rw)
 	rw->dirty[i] = bitmap_weight(rw->written, rw->pages);
 	t0 = ktime_get();
 	ret = axas_snapshot_restore(vm->space);
-	rw->restore_ns[i] = rw_since(t0);
+	rw->restore_ns[i] = vmm_since(t0);
 	if (ret < 0)
 		return ret;
 	rw->restored[i] = ret;

@@ -771,6 +771,12 @@ struct vmm_vm {
 __printf(3, 4) void vmm_stop(struct vmm_vm *vm, enum vmm_end end,
 			     const char *fmt, ...);
 
+/* Nanoseconds since @t0 (ktime_get()). */
+static inline s64 vmm_since(ktime_t t0)
+{
+	return ktime_to_ns(ktime_sub(ktime_get(), t0));
+}
+
 /* The guest's TSC now, and TSC ticks at @hz since @since. */
 u64 vmm_guest_tsc(struct vmm_vcpu *vcpu);
 u64 vmm_ticks_since(struct vmm_vcpu *vcpu, u64 since, u32 hz);
