@@ -73,6 +73,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/bitfield.h>
+#include <linux/delay.h>
 #include <linux/io.h>
 #include <linux/kthread.h>
 #include <linux/module.h>
@@ -173,14 +174,15 @@ static const char *const vmx_gmsr_name[GMSRS] = {
  * NMIs from another CPU while the guest runs, during the scenario in which
  * another CPU already works on the guest's memory: until NMI_ROUNDS of
  * them were taken in guest mode, at most NMI_TRIES sent, each waited for
- * up to NMI_WAIT_MS. On a loaded host, Bochs's CPU that sends spends more
- * of its time while the other is out of guest mode: a run gave 14 of 64
- * in guest mode. NMIs blocked in guest mode give about 1 in 64.
+ * up to NMI_WAIT_MS. Each is sent once the vCPU has stayed in the same
+ * guest run for NMI_SETTLE_US, and the next only after a later entry:
+ * NMIs blocked in guest mode give about 1 in 64 taken there.
  */
 #define NMI_SCENARIO	8
 #define NMI_ROUNDS	16
-#define NMI_TRIES	(16 * NMI_ROUNDS)
+#define NMI_TRIES	(4 * NMI_ROUNDS)
 #define NMI_WAIT_MS	100
+#define NMI_SETTLE_US	10
 
 enum plant_kind { PLANT_NONE, PLANT_MEMTYPE7, PLANT_WONLY, PLANT_NOINVEPT };
 
@@ -214,6 +216,7 @@ static const char *const plant_name[] = { "", "memtype7", "wonly", "noinvept" };
  * @plant_old: its value before
  * @cpu: the vCPU's CPU
  * @in_guest: set around the VM entry instruction (interrupts disabled)
+ * @entries: VM entries begun, counted before @in_guest is set
  * @nmi_exits: VM exits caused by an NMI, each forwarded to the host
  * @nmi_handler: vmx_nmi() is registered
  * @nmi_sender: the thread that sends NMIs from another CPU, or NULL
@@ -223,6 +226,7 @@ static const char *const plant_name[] = { "", "memtype7", "wonly", "noinvept" };
  * @nmi_guest: of those, taken in guest mode (an NMI exit came)
  * @nmi_reached: of those, claimed by vmx_nmi(), the host's handler
  * @nmi_host: sent ones taken in host mode (between entries)
+ * @nmi_host_ip: where the last of those interrupted the host
  * @own_cpu: the guest is an OS (&vmm_arch_info.own_cpu)
  * @cpu_ctl: the processor-based controls (interrupt-window exiting
  *	changes)
@@ -257,6 +261,7 @@ struct vmx_arch {
 	u64 plant_old;
 	int cpu;
 	bool in_guest;
+	unsigned int entries;
 	unsigned int nmi_exits;
 	bool nmi_handler;
 	struct task_struct *nmi_sender;
@@ -266,6 +271,7 @@ struct vmx_arch {
 	unsigned int nmi_guest;
 	unsigned int nmi_reached;
 	unsigned int nmi_host;
+	unsigned long nmi_host_ip;
 	bool own_cpu;
 	u32 cpu_ctl;
 	u32 event;
@@ -276,6 +282,8 @@ struct vmx_arch {
 
 /* NMIs vmx_nmi() is to claim: the sender's, one at a time. */
 static atomic_t vmx_nmi_expected = ATOMIC_INIT(0);
+/* Where the last NMI vmx_nmi() claimed interrupted its CPU. */
+static unsigned long vmx_nmi_ip;
 
 /* VMX instructions. */
 static u64 vmcs_read(unsigned long field)
@@ -708,6 +716,8 @@ static void vmx_host_state(void)
  */
 static int vmx_nmi(unsigned int type, struct pt_regs *regs)
 {
+	/* Before the claim: the sender reads it after. */
+	WRITE_ONCE(vmx_nmi_ip, instruction_pointer(regs));
 	return atomic_dec_if_positive(&vmx_nmi_expected) < 0 ? NMI_DONE : NMI_HANDLED;
 }
 
@@ -724,15 +734,40 @@ static void vmx_nmi_sleep(const bool *go)
 }
 
 /*
+ * Whether the vCPU has been in one guest run for NMI_SETTLE_US or more,
+ * past the few instructions between setting in_guest and the VM entry,
+ * in a later run than @last_entry: @entry becomes that run's count.
+ * (Asleep instead of spinning, the sender sent no NMI at all in Bochs: a
+ * sleep there outlasts most guest runs of the scenario.)
+ */
+static bool vmx_nmi_settled(struct vmx_arch *a, unsigned int last_entry,
+			    unsigned int *entry)
+{
+	*entry = READ_ONCE(a->entries);
+	if (*entry == last_entry || !READ_ONCE(a->in_guest))
+		return false;
+	udelay(NMI_SETTLE_US);
+	return READ_ONCE(a->in_guest) && READ_ONCE(a->entries) == *entry;
+}
+
+/*
  * The NMI sender, bound to a CPU other than the vCPU's: from the start of
- * NMI_SCENARIO, one NMI at a time to the vCPU's CPU while it is about to
- * be or is in guest mode, each waited for until vmx_nmi() claimed it. An
- * NMI exit counted meanwhile says it came in guest mode; no claim within
- * NMI_WAIT_MS says it never reached the host's handler.
+ * NMI_SCENARIO, one NMI at a time to the vCPU's CPU while it is in guest
+ * mode, each waited for until vmx_nmi() claimed it. An NMI exit counted
+ * meanwhile says it came in guest mode; no claim within NMI_WAIT_MS says
+ * it never reached the host's handler.
+ *
+ * The NMI goes once the guest run has lasted NMI_SETTLE_US, and the next
+ * not before a later run. Sent as soon as in_guest is set, an NMI can
+ * come before the VM entry; sent again while that run has still to
+ * begin, each NMI waits for the end of the handler of the one before and
+ * is taken at the same instruction: the vCPU does not enter until the
+ * sender stops (a run took 241 of 256 so, in host mode).
  */
 static int vmx_nmi_send(void *arg)
 {
 	struct vmx_arch *a = arg;
+	unsigned int entry, last_entry = READ_ONCE(a->entries);
 	unsigned long until;
 	unsigned int exits;
 	bool claimed;
@@ -740,10 +775,11 @@ static int vmx_nmi_send(void *arg)
 	vmx_nmi_sleep(&a->nmi_on);
 	while (!kthread_should_stop() && a->nmi_guest < NMI_ROUNDS &&
 	       a->nmi_sent < NMI_TRIES) {
-		if (!READ_ONCE(a->in_guest)) {
+		if (!vmx_nmi_settled(a, last_entry, &entry)) {
 			cond_resched();
 			continue;
 		}
+		last_entry = entry;
 		exits = READ_ONCE(a->nmi_exits);
 		atomic_set(&vmx_nmi_expected, 1);
 		a->nmi_sent++;
@@ -758,6 +794,7 @@ static int vmx_nmi_send(void *arg)
 			a->nmi_reached += claimed;
 		} else if (claimed) {
 			a->nmi_host++;
+			a->nmi_host_ip = READ_ONCE(vmx_nmi_ip);
 		}
 	}
 	vmx_nmi_sleep(NULL);
@@ -810,6 +847,7 @@ static void vmx_nmi_stop(struct vmx_arch *a)
 static int vmx_check(void *arch, unsigned int n, char *note, size_t len)
 {
 	struct vmx_arch *a = arch;
+	size_t off;
 
 	if (n != NMI_SCENARIO)
 		return 0;
@@ -818,9 +856,13 @@ static int vmx_check(void *arch, unsigned int n, char *note, size_t len)
 		snprintf(note, len, "no other CPU to send NMIs from");
 		return -ENODEV;
 	}
-	snprintf(note, len,
-		 "%u NMIs in guest mode, %u reached the host's handler (%u sent from CPU %d, %u taken in host mode)",
-		 a->nmi_guest, a->nmi_reached, a->nmi_sent, a->nmi_cpu, a->nmi_host);
+	off = scnprintf(note, len,
+			"%u NMIs in guest mode, %u reached the host's handler (%u sent from CPU %d, %u taken in host mode",
+			a->nmi_guest, a->nmi_reached, a->nmi_sent, a->nmi_cpu, a->nmi_host);
+	if (a->nmi_host)
+		off += scnprintf(note + off, len - off, ", the last at %pS",
+				 (void *)a->nmi_host_ip);
+	scnprintf(note + off, len - off, ")");
 	if (a->nmi_guest < NMI_ROUNDS || a->nmi_reached != a->nmi_guest)
 		return -EIO;
 	return 0;
@@ -1701,6 +1743,8 @@ static void vmx_run(void *arch, struct vmm_regs *v, struct vmm_exit *x)
 	kernel_fpu_begin();
 	if (v->fpu)
 		vmx_fxrstor(v->fpu);
+	/* Before in_guest: the NMI sender reads them in the other order. */
+	WRITE_ONCE(a->entries, a->entries + 1);
 	WRITE_ONCE(a->in_guest, true);
 	failed = axas_vmx_enter(&a->regs, a->launched);
 	WRITE_ONCE(a->in_guest, false);
