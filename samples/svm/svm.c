@@ -681,10 +681,21 @@ static void svm_exit_dr(struct svm_arch *a, struct vmm_regs *v,
 		x->dr.gpr = c->exit_info_1 & 0xf;
 }
 
+/* A triple fault: what the VMCB holds of it, for the report. */
 static void svm_exit_shutdown(struct svm_arch *a, struct vmm_regs *v,
 			      struct vmm_exit *x)
 {
+	const struct vmcb_control_area *c = &a->vmcb->control;
+	const struct vmcb_save_area *s = &a->vmcb->save;
+
 	x->kind = VMM_EXIT_SHUTDOWN;
+	snprintf(x->why, sizeof(x->why),
+		 "EXITINTINFO %#x/%#x, EVENTINJ %#x, int_state %#x, CR0 %#llx CR2 %#llx CR3 %#llx CR4 %#llx, RSP %#llx, RFLAGS %#llx, CS %#x SS %#x TR %#x@%#llx, IDTR %#llx/%#x, GDTR %#llx/%#x",
+		 c->exit_int_info, c->exit_int_info_err, c->event_inj,
+		 c->int_state, s->cr0, s->cr2, s->cr3, s->cr4, s->rsp,
+		 s->rflags, s->cs.selector, s->ss.selector, s->tr.selector,
+		 s->tr.base, s->idtr.base, s->idtr.limit, s->gdtr.base,
+		 s->gdtr.limit);
 }
 
 /* WBINVD and INVD: there is no device whose DMA would need them. */

@@ -328,7 +328,9 @@ enum vmm_exit_kind {
  *	decodes the instruction at RIP)
  * @what: %VMM_EXIT_NONE: what the arch handled, for the report ("efer",
  *	"wbinvd", "#AC", ...)
- * @why: %VMM_EXIT_FATAL: the exit, decoded, for the report
+ * @why: %VMM_EXIT_FATAL: the exit, decoded, for the report;
+ *	%VMM_EXIT_SHUTDOWN: the guest's state the shutdown left (control
+ *	registers, descriptor tables, the event in delivery), or empty
  */
 struct vmm_exit {
 	enum vmm_exit_kind kind;
@@ -351,7 +353,7 @@ struct vmm_exit {
 		bool write;
 		int gpr;
 	} dr;
-	char why[160];
+	char why[256];
 };
 
 /**

@@ -496,8 +496,42 @@ static void vmm_exit_dr(struct vmm_vcpu *vcpu)
 		r->rip = x->next_rip ?: r->rip + len;
 }
 
+static const char *const vmm_exit_name[VMM_EXIT_KINDS] = {
+	[VMM_EXIT_NONE] = "arch", [VMM_EXIT_FAULT] = "npf",
+	[VMM_EXIT_HYPERCALL] = "hypercall", [VMM_EXIT_IO] = "io",
+	[VMM_EXIT_HALT] = "hlt", [VMM_EXIT_INTR] = "intr",
+	[VMM_EXIT_MSR] = "msr", [VMM_EXIT_CPUID] = "cpuid",
+	[VMM_EXIT_IRQ_WINDOW] = "irq window", [VMM_EXIT_DR] = "dr",
+	[VMM_EXIT_SHUTDOWN] = "shutdown", [VMM_EXIT_FATAL] = "fatal",
+};
+
+/* Keep the exit just taken among the vCPU's last VMM_TRAIL. */
+static void vmm_trail(struct vmm_vcpu *vcpu)
+{
+	struct vmm_trail *t = &vcpu->trail[vcpu->trail_next++ % VMM_TRAIL];
+
+	t->rip = vcpu->regs.rip;
+	t->kind = vcpu->exit.kind;
+	t->irq = vcpu->regs.irq_injected ? vcpu->regs.irq : -1;
+}
+
+/*
+ * A triple fault: the report says what the arch saw and the vCPU's last
+ * exits, oldest first, with the interrupt each entry injected.
+ */
 static void vmm_exit_shutdown(struct vmm_vcpu *vcpu)
 {
+	unsigned int i, n = min_t(unsigned int, vcpu->trail_next, VMM_TRAIL);
+	const struct vmm_trail *t;
+
+	if (vcpu->exit.why[0])
+		pr_info("vCPU%u: the shutdown left %s\n", vcpu->index, vcpu->exit.why);
+	for (i = vcpu->trail_next - n; i != vcpu->trail_next; i++) {
+		t = &vcpu->trail[i % VMM_TRAIL];
+		pr_info("vCPU%u: exit -%u: %s at %#llx, after injecting %d\n",
+			vcpu->index, vcpu->trail_next - 1 - i,
+			vmm_exit_name[t->kind], t->rip, t->irq);
+	}
 	vmm_stop(vcpu->vm, VMM_RESET,
 		 "the guest shut down (triple fault) at %#llx", vcpu->regs.rip);
 }
@@ -689,6 +723,7 @@ static void vmm_run(struct vmm_vcpu *vcpu)
 		}
 		vcpu->counts.irq_windows += r->irq_window;
 		vcpu->counts.exits[vcpu->exit.kind]++;
+		vmm_trail(vcpu);
 		vmm_exit_handlers[vcpu->exit.kind](vcpu);
 		cond_resched();
 	}

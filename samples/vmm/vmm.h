@@ -350,6 +350,21 @@ enum vmm_mp_state {
 	VMM_MP_DEAD,
 };
 
+/* The last exits of a vCPU, kept for the report of a shutdown. */
+#define VMM_TRAIL	8
+
+/**
+ * struct vmm_trail - one exit of &vmm_vcpu.trail
+ * @rip: the guest's RIP at the exit
+ * @kind: &enum vmm_exit_kind
+ * @irq: the interrupt vector the entry before it injected, or -1
+ */
+struct vmm_trail {
+	u64 rip;
+	u8 kind;
+	s16 irq;
+};
+
 /**
  * struct vmm_vcpu - one virtual CPU
  * @vm: its VM
@@ -381,6 +396,9 @@ enum vmm_mp_state {
  * @called: completed once @call_fn has run
  * @ctl: the value the guest wrote to the ctl port (VMM_CTL_*), for the
  *	%VMM_REQ_CTL request that follows
+ * @trail: its last %VMM_TRAIL exits, for the report of a shutdown
+ * @trail_next: exits kept so far; the next goes to @trail[@trail_next %
+ *	%VMM_TRAIL]
  */
 struct vmm_vcpu {
 	struct vmm_vm *vm;
@@ -409,6 +427,8 @@ struct vmm_vcpu {
 	void *call_arg;
 	struct completion called;
 	u32 ctl;
+	struct vmm_trail trail[VMM_TRAIL];
+	unsigned int trail_next;
 };
 
 #define VMM_REQ_FLUSH	0

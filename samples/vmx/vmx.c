@@ -1467,6 +1467,18 @@ static bool vmx_decode_os(struct vmx_arch *a, u32 reason, struct vmm_exit *x,
 		return true;
 	case EXIT_REASON_TRIPLE_FAULT:
 		x->kind = VMM_EXIT_SHUTDOWN;
+		snprintf(x->why, sizeof(x->why),
+			 "IDT-vectoring info %#llx/%#llx, entry event %#llx, interruptibility %#llx, CR0 %#llx CR3 %#llx CR4 %#llx, RSP %#llx, RFLAGS %#llx, CS %#llx SS %#llx TR %#llx@%#llx, IDTR %#llx/%#llx, GDTR %#llx/%#llx",
+			 vmcs_read(IDT_VECTORING_INFO_FIELD),
+			 vmcs_read(IDT_VECTORING_ERROR_CODE),
+			 vmcs_read(VM_ENTRY_INTR_INFO_FIELD),
+			 vmcs_read(GUEST_INTERRUPTIBILITY_INFO),
+			 vmcs_read(GUEST_CR0), vmcs_read(GUEST_CR3),
+			 vmcs_read(GUEST_CR4), *rsp, vmcs_read(GUEST_RFLAGS),
+			 vmcs_read(GUEST_CS_SELECTOR), vmcs_read(GUEST_SS_SELECTOR),
+			 vmcs_read(GUEST_TR_SELECTOR), vmcs_read(GUEST_TR_BASE),
+			 vmcs_read(GUEST_IDTR_BASE), vmcs_read(GUEST_IDTR_LIMIT),
+			 vmcs_read(GUEST_GDTR_BASE), vmcs_read(GUEST_GDTR_LIMIT));
 		return true;
 	case EXIT_REASON_INTERRUPT_WINDOW:
 		x->kind = VMM_EXIT_IRQ_WINDOW;
