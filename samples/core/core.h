@@ -67,7 +67,7 @@ struct scenario {
 	bool skipped;	/* ran, but cannot show what it is for here (why says) */
 	char why[160];
 	char note[160];
-	char arch_note[160];	/* ops->check()'s line */
+	char arch_note[256];	/* ops->check()'s line */
 	unsigned int exits;
 	unsigned int npf;
 	unsigned int hypercall;
