@@ -91,6 +91,8 @@ MODULE_PARM_DESC(guest, "demo: the scripted demo guest; linux: boot the Linux ke
  *	exception it raises (#GP, #UD, a reflected #AC), or one whose
  *	delivery the last exit interrupted; 0 for none
  * @event_err: its error code
+ * @entry_event: what the last VMRUN injected (EVENTINJ, which the
+ *	plumbing clears after it), for the report of a shutdown
  */
 struct svm_arch {
 	struct axas_vmm_frame *vmcb_frame;
@@ -110,6 +112,7 @@ struct svm_arch {
 	bool enabled;
 	u32 event;
 	u32 event_err;
+	u32 entry_event;
 };
 
 static void svm_teardown(void *arch)
@@ -690,8 +693,8 @@ static void svm_exit_shutdown(struct svm_arch *a, struct vmm_regs *v,
 
 	x->kind = VMM_EXIT_SHUTDOWN;
 	snprintf(x->why, sizeof(x->why),
-		 "EXITINTINFO %#x/%#x, EVENTINJ %#x, int_state %#x, CR0 %#llx CR2 %#llx CR3 %#llx CR4 %#llx, RSP %#llx, RFLAGS %#llx, CS %#x SS %#x TR %#x@%#llx, IDTR %#llx/%#x, GDTR %#llx/%#x",
-		 c->exit_int_info, c->exit_int_info_err, c->event_inj,
+		 "EXITINTINFO %#x/%#x, injected %#x, int_state %#x, CR0 %#llx CR2 %#llx CR3 %#llx CR4 %#llx, RSP %#llx, RFLAGS %#llx, CS %#x SS %#x TR %#x@%#llx, IDTR %#llx/%#x, GDTR %#llx/%#x",
+		 c->exit_int_info, c->exit_int_info_err, a->entry_event,
 		 c->int_state, s->cr0, s->cr2, s->cr3, s->cr4, s->rsp,
 		 s->rflags, s->cs.selector, s->ss.selector, s->tr.selector,
 		 s->tr.base, s->idtr.base, s->idtr.limit, s->gdtr.base,
@@ -909,6 +912,7 @@ static void svm_run(void *arch, struct vmm_regs *v, struct vmm_exit *x)
 	c->tsc_offset = v->tsc_offset;
 	svm_inject(a, v);
 	a->event = 0;
+	a->entry_event = c->event_inj;
 	kernel_fpu_begin();
 	if (v->fpu)
 		svm_fxrstor(v->fpu);

@@ -353,7 +353,7 @@ struct vmm_exit {
 		bool write;
 		int gpr;
 	} dr;
-	char why[256];
+	char why[320];
 };
 
 /**
