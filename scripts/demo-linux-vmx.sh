@@ -37,6 +37,7 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/common.sh"
 . "$here/stage.sh"
+. "$here/bochs.sh"
 
 runs=${*:-md5}
 mem_mb=128
@@ -62,7 +63,7 @@ fi
 md5=$(yes "$pattern" | head -c "$bytes" | md5sum | cut -d' ' -f1)
 expect="AXAS-GUEST-RESULT bytes=$bytes md5=$md5"
 groot=$(mktemp -d)
-trap 'rm -rf "$groot"' EXIT
+trap 'rm -rf "$groot"; [ -n "${bochs_pid:-}" ] && kill "$bochs_pid" 2>/dev/null' EXIT
 mkdir -p "$groot"/{bin,dev,proc,sys,tmp}
 cp /bin/busybox "$groot/bin/busybox"
 # linux-churn for the runs that move the guest: 8 MiB, 256 KiB and a
@@ -94,39 +95,16 @@ chmod +x "$groot/init"
 (cd "$groot" && find . | cpio -o -H newc --quiet) > "$work/guest-initrd.cpio"
 
 cp "$kdir/arch/x86/boot/bzImage" "$run/iso/vmlinuz"
-cp /usr/lib/ISOLINUX/isolinux.bin /usr/lib/syslinux/modules/bios/ldlinux.c32 \
-	"$run/iso/isolinux/"
-cat > "$run/iso/isolinux/isolinux.cfg" <<CFG
-default linux
-prompt 0
-timeout 0
-label linux
-  kernel /vmlinuz
-  append initrd=/initrd console=ttyS0 rdinit=/init panic=-1 oops=panic tsc=reliable
-CFG
-cat > "$run/bochsrc" <<RC
-megs: 1024
-cpu: model=corei7_haswell_4770, count=1, ips=50000000
-clock: sync=none, time0=local
-romimage: file=/usr/share/bochs/BIOS-bochs-latest
-vgaromimage: file=/usr/share/vgabios/vgabios.bin
-ata0-master: type=cdrom, path=boot.iso, status=inserted
-boot: cdrom
-com1: enabled=1, mode=file, dev=serial.log
-display_library: term
-log: bochs.log
-panic: action=fatal
-speaker: enabled=0
-sound: driver=dummy
-RC
-echo c > "$run/cmds"
+bochs_setup "$run" 1024 1 \
+	"initrd=/initrd console=ttyS0 rdinit=/init panic=-1 oops=panic tsc=reliable" ||
+	exit 1
 
 # vmx_boot TAG VMM_ARGS GUEST_CMDLINE EXPECT [demo-linux-check.py options...]
 # - one boot: the host's init loads the sample with VMM_ARGS, the guest's
 # command line has GUEST_CMDLINE, the console is judged against EXPECT.
 fail=0 passed=0 failed=0
 vmx_boot() {
-	local tag=$1 args=$2 gcmd="$guest_cmdline $3" want=$4 t=$SECONDS pid out
+	local tag=$1 args=$2 gcmd="$guest_cmdline $3" want=$4 t=$SECONDS out
 	shift 4
 	# The host's initramfs (uncompressed: the kernel has no gzip support).
 	"$here/initramfs.sh" "$run/iso/initrd" reboot \
@@ -135,23 +113,8 @@ vmx_boot() {
 		"$work/src/axas.ko" \
 		"wait=axas_vmx: RESULT @$work/src/samples/vmx/axas_vmx.ko guest=linux kernel=/guest/vmlinuz initrd=/guest/initrd.cpio mem_mb=$mem_mb frames=2M boot_timeout_s=$((timeout_s - 200)) $args 'expect=\"$want\"' 'cmdline=\"$gcmd\"'" ||
 		exit 1
-	xorriso -as mkisofs -quiet -o "$run/boot.iso" -b isolinux/isolinux.bin \
-		-c isolinux/boot.cat -no-emul-boot -boot-load-size 4 -boot-info-table \
-		"$run/iso" || exit 1
-	rm -f "$run/serial.log"
 	echo "$tag: Bochs corei7_haswell_4770, 1 CPU, 1 GiB; guest $(basename "$gdir") on $mem_mb MiB of 2 MiB frames${args:+, $args} (console: $work/console-$tag.log)"
-	(cd "$run" && TERM=dumb exec timeout -k 10 "$timeout_s" \
-		bochs -q -f bochsrc -rc cmds < /dev/null > bochs.out 2>&1) &
-	pid=$!
-	while kill -0 "$pid" 2>/dev/null; do
-		if grep -q AXAS-DONE "$run/serial.log" 2>/dev/null; then
-			sleep 5
-			kill "$pid" 2>/dev/null
-			break
-		fi
-		sleep 1
-	done
-	wait "$pid"
+	bochs_run "$run" "$timeout_s"
 	[ $? = 124 ] && echo "$tag: Bochs timed out"
 	cp "$run/serial.log" "$work/console-$tag.log"
 	echo "$tag: Bochs ran $((SECONDS - t)) s"

@@ -24,6 +24,7 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/common.sh"
 . "$here/stage.sh"
+. "$here/bochs.sh"
 
 plant=""
 case ${1:-} in
@@ -57,60 +58,14 @@ resv=0x40000000
 	"wait=axas_vmx: RESULT @$work/src/samples/vmx/axas_vmx.ko resv_base=$resv resv_size=$resv${plant:+ plant=$plant}" ||
 	exit 1
 cp "$kdir/arch/x86/boot/bzImage" "$run/iso/vmlinuz"
-cp /usr/lib/ISOLINUX/isolinux.bin /usr/lib/syslinux/modules/bios/ldlinux.c32 \
-	"$run/iso/isolinux/"
-cat > "$run/iso/isolinux/isolinux.cfg" <<CFG
-default linux
-prompt 0
-timeout 0
-label linux
-  kernel /vmlinuz
-  append initrd=/initrd console=ttyS0 rdinit=/init panic=-1 oops=panic tsc=reliable init_on_free=1 memmap=1G\$$resv
-CFG
-xorriso -as mkisofs -quiet -o "$run/boot.iso" -b isolinux/isolinux.bin \
-	-c isolinux/boot.cat -no-emul-boot -boot-load-size 4 -boot-info-table \
-	"$run/iso" || exit 1
+bochs_setup "$run" 2048 2 \
+	"initrd=/initrd console=ttyS0 rdinit=/init panic=-1 oops=panic tsc=reliable init_on_free=1 memmap=1G\$$resv" ||
+	exit 1
 
-# corei7_haswell_4770: VMX with EPT, EPT A/D, execute-only and 1 GiB EPT
-# pages, INVEPT single and all context, VPID, unrestricted guest, a
-# 4-level EPT walk (tigerlake and icelake_u advertise MTF, which Bochs 2.7
-# ignores; skylake_x warns once more at boot).
-cat > "$run/bochsrc" <<RC
-megs: 2048
-cpu: model=corei7_haswell_4770, count=2, ips=50000000
-clock: sync=none, time0=local
-romimage: file=/usr/share/bochs/BIOS-bochs-latest
-vgaromimage: file=/usr/share/vgabios/vgabios.bin
-ata0-master: type=cdrom, path=boot.iso, status=inserted
-boot: cdrom
-com1: enabled=1, mode=file, dev=serial.log
-display_library: term
-log: bochs.log
-panic: action=fatal
-speaker: enabled=0
-sound: driver=dummy
-RC
-echo c > "$run/cmds"
-rm -f "$run/serial.log"
-
-# The built-in debugger stops at the first instruction without -rc and
-# waits for input with stdin open. The guest's reboot -f ends Bochs (the
-# debugger reads end-of-file); the end marker ends it too.
 t=$SECONDS
 echo "$tag: Bochs corei7_haswell_4770, 2 GiB, memmap=1G\$$resv (console: $run/serial.log)"
-(cd "$run" && TERM=dumb exec timeout -k 10 "${AXAS_BOCHS_TIMEOUT:-600}" \
-	bochs -q -f bochsrc -rc cmds < /dev/null > bochs.out 2>&1) &
-pid=$!
-trap 'kill "$pid" 2>/dev/null' EXIT
-while kill -0 "$pid" 2>/dev/null; do
-	if grep -q AXAS-DONE "$run/serial.log" 2>/dev/null; then
-		sleep 5
-		kill "$pid" 2>/dev/null
-		break
-	fi
-	sleep 1
-done
-wait "$pid"
+trap '[ -n "${bochs_pid:-}" ] && kill "$bochs_pid" 2>/dev/null' EXIT
+bochs_run "$run" "${AXAS_BOCHS_TIMEOUT:-600}"
 rc=$?
 [ $rc = 124 ] && echo "$tag: Bochs timed out"
 echo "$tag: Bochs ran $((SECONDS - t)) s"
