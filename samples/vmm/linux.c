@@ -30,8 +30,9 @@
  *   linux: pre-copy: rounds, pages copied, pauses, pages checked
  *   linux: pre-copy at the end: RAM compared with the copy (precopy_ms=)
  *   linux: RAM file: frames, blocks, user faults, views (ramfile=1)
- *   linux: migration: the first pass, each round's pages, the
- *          stop-and-copy and the downtime (migrate=1)
+ *   linux: migration: the first pass, each round's pages, the wait
+ *          for the mark (rewind= too), the stop-and-copy and the
+ *          downtime (migrate=1)
  *   linux: rewind: the mark; restore N: pages restored and written, the
  *          time against memcpy(), pages differing from the oracle
  *          (rewind=)
@@ -469,6 +470,9 @@ static void linux_report_migrate(struct vmm_vm *vm)
 		mg->start_ns / NSEC_PER_MSEC, mg->wp ? "write-protection" : "dirty flags",
 		mg->first_pages, mg->first_ns / NSEC_PER_MSEC, mg->rounds,
 		mg->max_rounds, mg->small);
+	if (vm->rewind)
+		pr_info("linux: migration: after the rounds, %u ms waiting for the guest's mark\n",
+			mg->mark_wait_ms);
 	/* The rounds, 16 to a line. */
 	for (first = 0; first < mg->rounds; first += 16) {
 		at = 0;

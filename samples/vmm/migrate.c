@@ -32,12 +32,13 @@
  * which it writes in every pass), as a migration with a lost dirty page
  * would.
  *
- * With rewind= too (rewind.c), the guest's mark may come during the
- * pre-copy: the snapshot is taken in the source, beside the migration's
- * dirty log, and moves with the guest (vmm_migrate_mark()): the mark's
- * image is written into the destination and a snapshot taken there, which
- * the restores after the switch use; the pages copied after it are
- * counted (@sent) as written since the snapshot, which they are.
+ * With rewind= too (rewind.c), the guest's mark comes during the
+ * pre-copy (which waits for it after its last round, up to
+ * MG_MARK_WAIT_MS): the snapshot is taken in the source, beside the
+ * migration's dirty log, and moves with the guest (vmm_migrate_mark()):
+ * the mark's image is written into the destination and a snapshot taken
+ * there, which the restores after the switch use; the pages copied after
+ * it are counted (@sent) as written since the snapshot, which they are.
  *
  * Both vCPUs' threads and this one use vm->space: it changes only with
  * every vCPU parked, and this thread is the only other user.
@@ -45,6 +46,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/bitmap.h>
+#include <linux/delay.h>
 #include <linux/kthread.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
@@ -53,6 +55,8 @@
 
 #define MG_SHIFT	12			/* pages of 4 KiB */
 #define MG_CHUNK	64			/* pages per axas_read_present() */
+#define MG_MARK_WAIT_MS	(120 * MSEC_PER_SEC)	/* rewind= too: for the mark */
+#define MG_MARK_POLL_MS	20
 
 /**
  * vmm_migrate_init() - get a migration ready
@@ -177,6 +181,17 @@ static int mg_precopy(struct vmm_vm *vm, struct vmm_migrate *mg)
 		mg->round_ns[mg->rounds] = vmm_since(t0);
 		if (mg->round_pages[mg->rounds++] <= mg->small)
 			break;
+	}
+	/*
+	 * rewind= too: the mark is to come while the source logs, so that
+	 * the snapshot moves with the guest. How long the guest takes to
+	 * reach it against how long the rounds take depends on the host's
+	 * load; the pre-copy waits rather than end before it.
+	 */
+	while (vmm_rewind_unmarked(vm) && vmm_running(vm) &&
+	       !kthread_should_stop() && mg->mark_wait_ms < MG_MARK_WAIT_MS) {
+		msleep(MG_MARK_POLL_MS);
+		mg->mark_wait_ms += MG_MARK_POLL_MS;
 	}
 	return 0;
 }

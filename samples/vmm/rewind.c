@@ -124,37 +124,65 @@ void vmm_ctl_io(struct vmm_vcpu *vcpu, u16 offset, u8 size, bool in, u32 *val)
 	set_bit(VMM_REQ_CTL, &vcpu->requests);
 }
 
-/* Read all of RAM into @dst, a chunk at a time. Return: 0 or the errno. */
-static long rw_read_ram(struct vmm_vm *vm, struct vmm_rewind *rw, u8 *dst,
-			bool compare, u64 *differ)
+/* What rw_read_ram() does with each chunk it read. */
+typedef void (*rw_chunk_fn)(struct vmm_rewind *rw, unsigned long first,
+			    unsigned long n, const unsigned long *present,
+			    u64 *differ);
+
+/*
+ * Read all of RAM a chunk of RW_CHUNK pages at a time, into @image at
+ * the same offset, or into rw->buf when @image is NULL, and hand each
+ * chunk to @fn with the pages axas found present. Return: 0 or the errno.
+ */
+static long rw_read_ram(struct vmm_vm *vm, struct vmm_rewind *rw, u8 *image,
+			rw_chunk_fn fn, u64 *differ)
 {
 	unsigned long present[BITS_TO_LONGS(RW_CHUNK)];
-	unsigned long first, n, i;
+	unsigned long first, n;
 	long ret;
 	u64 at;
 
 	for (first = 0; first < rw->pages; first += n) {
 		n = min(rw->pages - first, (unsigned long)RW_CHUNK);
 		at = (u64)first << RW_SHIFT;
-		ret = axas_read_present(vm->space, at, compare ? rw->buf : dst + at,
+		ret = axas_read_present(vm->space, at, image ? image + at : rw->buf,
 					n << RW_SHIFT, present);
 		if (ret < 0)
 			return ret;
-		for (i = 0; !compare && i < n; i++)
-			if (test_bit(i, present))
-				set_bit(first + i, rw->present);
-		for (i = 0; compare && i < n; i++) {
-			/* Present at the mark: present now, with its content. */
-			if ((!test_bit(first + i, rw->present) || test_bit(i, present)) &&
-			    !memcmp(rw->buf + (i << RW_SHIFT),
-				    rw->image + at + (i << RW_SHIFT), 1 << RW_SHIFT))
-				continue;
-			if (!(*differ)++ && !rw->first_differ)
-				rw->first_differ = at + (i << RW_SHIFT);
-		}
+		fn(rw, first, n, present, differ);
 		cond_resched();
 	}
 	return 0;
+}
+
+/* The mark's image: which of its pages were present. */
+static void rw_keep_present(struct vmm_rewind *rw, unsigned long first,
+			    unsigned long n, const unsigned long *present,
+			    u64 *differ)
+{
+	unsigned long i;
+
+	for (i = 0; i < n; i++)
+		if (test_bit(i, present))
+			set_bit(first + i, rw->present);
+}
+
+/* After a restore: a page present at the mark is present, with its content. */
+static void rw_compare(struct vmm_rewind *rw, unsigned long first,
+		       unsigned long n, const unsigned long *present,
+		       u64 *differ)
+{
+	u64 at = (u64)first << RW_SHIFT;
+	unsigned long i;
+
+	for (i = 0; i < n; i++) {
+		if ((!test_bit(first + i, rw->present) || test_bit(i, present)) &&
+		    !memcmp(rw->buf + (i << RW_SHIFT),
+			    rw->image + at + (i << RW_SHIFT), 1 << RW_SHIFT))
+			continue;
+		if (!(*differ)++ && !rw->first_differ)
+			rw->first_differ = at + (i << RW_SHIFT);
+	}
 }
 
 /* The mark (see rw_mark()). */
@@ -169,7 +197,7 @@ static int rw_mark_locked(struct vmm_vcpu *vcpu, struct vmm_rewind *rw)
 	vmm_state_save_platform(vm, rw->state);
 	rw->guest_tsc = rw->state->host_tsc + vcpu->regs.tsc_offset;
 	t0 = ktime_get();
-	ret = rw_read_ram(vm, rw, rw->image, false, NULL);
+	ret = rw_read_ram(vm, rw, rw->image, rw_keep_present, NULL);
 	if (ret)
 		return ret;
 	rw->image_ns = vmm_since(t0);
@@ -185,7 +213,7 @@ static int rw_mark_locked(struct vmm_vcpu *vcpu, struct vmm_rewind *rw)
 	if (ret < 0)
 		return ret;
 	rw->moved = ret;
-	rw->marked = true;
+	WRITE_ONCE(rw->marked, true);
 	if (rw->moved)
 		return 0;
 	ret = axas_dirty_log_start(vm->space, 0, vm->ram_size, 0);
@@ -229,6 +257,19 @@ int vmm_rewind_moved(struct vmm_vm *vm)
 	return ret;
 }
 
+/**
+ * vmm_rewind_unmarked() - whether the guest's mark is still to come
+ * @vm: the guest
+ *
+ * Context: any; the answer may change at once (the mark is taken under
+ * the migration's lock, which the caller does not hold).
+ * Return: true with rewind= on and no snapshot taken yet.
+ */
+bool vmm_rewind_unmarked(struct vmm_vm *vm)
+{
+	return vm->rewind && !READ_ONCE(vm->rewind->marked);
+}
+
 /* memcpy() of @pages pages from the oracle's copy, for the comparison. */
 static s64 rw_memcpy(struct vmm_rewind *rw, unsigned long pages)
 {
@@ -269,7 +310,7 @@ static int rw_restore(struct vmm_vcpu *vcpu, struct vmm_rewind *rw)
 	ret = axas_dirty_log_clear(vm->space, 0, vm->ram_size);
 	if (ret)
 		return ret;
-	ret = rw_read_ram(vm, rw, NULL, true, &rw->differ[i]);
+	ret = rw_read_ram(vm, rw, NULL, rw_compare, &rw->differ[i]);
 	if (ret)
 		return ret;
 	/* The guest's TSC goes on from the mark's value. */

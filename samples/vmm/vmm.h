@@ -594,6 +594,8 @@ struct vmm_state {
  * @rounds: pre-copy rounds after the first pass
  * @round_pages: pages each round found dirty (and copied)
  * @round_ns: each round's time
+ * @mark_wait_ms: rewind= too: how long the pre-copy waited for the mark
+ *	after its last round
  * @final_pages: pages the stop-and-copy found dirty
  * @final_copied: of those, how many it copied (all but a planted drop)
  * @planted: the planted drop left @plant_gpa out
@@ -626,6 +628,7 @@ struct vmm_migrate {
 	unsigned int rounds;
 	u64 round_pages[VMM_MIGRATE_ROUNDS];
 	s64 round_ns[VMM_MIGRATE_ROUNDS];
+	unsigned int mark_wait_ms;
 	u64 final_pages;
 	u64 final_copied;
 	bool planted;
@@ -940,6 +943,7 @@ void vmm_ctl(struct vmm_vcpu *vcpu);
 void vmm_rewind_end(struct vmm_vm *vm);
 void vmm_rewind_free(struct vmm_vm *vm);
 int vmm_rewind_moved(struct vmm_vm *vm);
+bool vmm_rewind_unmarked(struct vmm_vm *vm);
 
 /* acpi.c, loader.c */
 int vmm_acpi_build(struct vmm_vm *vm, u64 *rsdp);
