@@ -496,14 +496,14 @@ static void axas_dirty_age(struct kunit *test)
 
 static int axd_fill(struct axd *t, u64 gpa, u64 size, u8 v)
 {
-	u8 *buf = kmalloc(size, GFP_KERNEL);
+	u8 *buf = kvmalloc(size, GFP_KERNEL);
 	int ret;
 
 	if (!buf)
 		return -ENOMEM;
 	memset(buf, v, size);
 	ret = axas_write(t->space, gpa, buf, size, AXAS_COPY_FAULT);
-	kfree(buf);
+	kvfree(buf);
 	return ret;
 }
 
