@@ -7,6 +7,8 @@
 # -no-reboot; KDIR is a build tree or a bzImage/vmlinuz file).
 # Exits with the emulator's status (124 on timeout).
 # AXAS_QEMU_CPU replaces the -cpu model (default qemu64,+svm,+npt).
+# AXAS_QEMU_TCG adds TCG options: thread=single runs both CPUs on one host
+# thread in turn, kicking each out of its code at every switch.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/common.sh"
@@ -25,7 +27,7 @@ x86_64)
 	[ -f "$image" ] || image=$kdir/arch/x86/boot/bzImage
 	# tsc=reliable: TCG's TSC looks unstable and jiffies are too coarse
 	# for the benchmark's clock.
-	timeout -k 10 "$timeout" qemu-system-x86_64 -machine pc -accel tcg \
+	timeout -k 10 "$timeout" qemu-system-x86_64 -machine pc -accel "tcg${AXAS_QEMU_TCG:+,$AXAS_QEMU_TCG}" \
 		-cpu "${AXAS_QEMU_CPU:-qemu64,+svm,+npt}" -smp 2 -m "$mem" -nodefaults -no-reboot \
 		-display none -monitor none -serial "file:$log" \
 		-kernel "$image" -initrd "$initramfs" \

@@ -37,7 +37,11 @@
 # with the vCPUs paused in every round and against all of RAM at the end
 # (demo-linux-check.py --smp also wants the second vCPU started by
 # INIT/SIPI, IPIs between the vCPUs, and flushes that kicked a vCPU out of
-# guest mode).
+# guest mode). It boots twice: on QEMU's multi-threaded TCG (a host
+# thread per CPU), and on one thread running both CPUs in turn
+# (AXAS_QEMU_TCG=thread=single, linux-smp-rr-2M), which kicks the CPU out
+# of its code at every switch and so at places in and around the world
+# switch the other rarely reaches.
 #
 # "smp-plant [N]" (not run by default) is the "smp" run N times (1 unless
 # given) with a planted bug, flush_plant=nokick: the flush callback
@@ -266,7 +270,7 @@ linux_boot() {
 		"${wait:+wait=$wait@}$work/src/samples/svm/axas_svm.ko guest=linux kernel=/guest/vmlinuz initrd=/guest/initrd.cpio mem_mb=$mem_mb frames=$frames boot_timeout_s=720 $args ${AXAS_LINUX_VMM_ARGS:-} 'expect=\"$want\"' 'cmdline=\"$cmdline\"'" \
 		${run[@]+"${run[@]}"} ||
 		exit 1
-	echo "$tag: $(basename "$image"), $mem_mb MiB on $frames frames${args:+, $args}; host: QEMU -cpu qemu64,+svm,+npt -smp 2 -m 2G (log: $log)"
+	echo "$tag: $(basename "$image"), $mem_mb MiB on $frames frames${args:+, $args}; host: QEMU${AXAS_QEMU_TCG:+ -accel tcg,$AXAS_QEMU_TCG} -cpu qemu64,+svm,+npt -smp 2 -m 2G (log: $log)"
 	"$here/boot.sh" x86_64 "$kdir" "$work/initramfs-$tag.cpio" "$log" \
 		"${AXAS_BOOT_TIMEOUT:-900}" 2G
 	[ $? = 124 ] && echo "$tag: the run timed out"
@@ -290,6 +294,10 @@ for flavour in $flavours; do
 	smp)
 		linux_boot linux-smp-2M "$(axas_distro_image)" 2M "axas_svm: RESULT " \
 			"$work/guest-smp-initrd.cpio" "$smp_expect" "$smp_args" --smp
+		AXAS_QEMU_TCG=thread=single \
+			linux_boot linux-smp-rr-2M "$(axas_distro_image)" 2M \
+			"axas_svm: RESULT " "$work/guest-smp-initrd.cpio" \
+			"$smp_expect" "$smp_args" --smp
 		continue ;;
 	smp-plant)
 		for i in $(seq "$plant_runs"); do

@@ -48,6 +48,7 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <asm/fpu/api.h>
+#include <asm/irq_vectors.h>
 #include <asm/mce.h>
 #include <asm/msr.h>
 #include <asm/pgtable.h>
@@ -91,6 +92,11 @@ MODULE_PARM_DESC(guest, "demo: the scripted demo guest; linux: boot the Linux ke
  *	exception it raises (#GP, #UD, a reflected #AC), or one whose
  *	delivery the last exit interrupted; 0 for none
  * @event_err: its error code
+ * @intr: an external interrupt the guest took (the local APIC moved it to
+ *	its ISR) but whose delivery an exit interrupted: it goes in again, as
+ *	the virtual interrupt of the next VMRUN; -1 for none
+ * @virq: the vector of the virtual interrupt the last VMRUN offered (@intr,
+ *	else the local APIC's), or -1
  * @entry_event: what the last VMRUN injected (EVENTINJ, which the
  *	plumbing clears after it), for the report of a shutdown
  */
@@ -112,6 +118,8 @@ struct svm_arch {
 	bool enabled;
 	u32 event;
 	u32 event_err;
+	int intr;
+	int virq;
 	u32 entry_event;
 };
 
@@ -167,6 +175,8 @@ static void *svm_setup(struct vmm_arch_info *info, char *why, size_t len)
 	}
 	a->vmcb = a->vmcb_frame->kva;
 	a->own_cpu = info->own_cpu;
+	a->intr = -1;
+	a->virq = -1;
 	a->flush_ctl = feat & SVM_FEAT_FLUSH_ASID ?
 		       TLB_CONTROL_FLUSH_ASID : TLB_CONTROL_FLUSH_ALL_ASID;
 	a->nrips = feat & SVM_FEAT_NRIPS;
@@ -237,11 +247,6 @@ static const u8 svm_os_intercepts[] = {
 static void vmcb_intercept(struct vmcb_control_area *c, unsigned int bit)
 {
 	c->intercepts[bit / 32] |= BIT(bit % 32);
-}
-
-static void vmcb_no_intercept(struct vmcb_control_area *c, unsigned int bit)
-{
-	c->intercepts[bit / 32] &= ~BIT(bit % 32);
 }
 
 /*
@@ -658,12 +663,6 @@ static void svm_exit_cpuid(struct svm_arch *a, struct vmm_regs *v,
 }
 
 /* The guest can take the interrupt it could not take at the last VMRUN. */
-static void svm_exit_vintr(struct svm_arch *a, struct vmm_regs *v,
-			   struct vmm_exit *x)
-{
-	x->kind = VMM_EXIT_IRQ_WINDOW;
-}
-
 static void svm_exit_dr(struct svm_arch *a, struct vmm_regs *v,
 			struct vmm_exit *x)
 {
@@ -693,9 +692,9 @@ static void svm_exit_shutdown(struct svm_arch *a, struct vmm_regs *v,
 
 	x->kind = VMM_EXIT_SHUTDOWN;
 	snprintf(x->why, sizeof(x->why),
-		 "EXITINTINFO %#x/%#x, injected %#x, int_state %#x, CR0 %#llx CR2 %#llx CR3 %#llx CR4 %#llx, RSP %#llx, RFLAGS %#llx, CS %#x SS %#x TR %#x@%#llx, IDTR %#llx/%#x, GDTR %#llx/%#x",
+		 "EXITINTINFO %#x/%#x, injected %#x, virtual interrupt %d, int_state %#x, CR0 %#llx CR2 %#llx CR3 %#llx CR4 %#llx, RSP %#llx, RFLAGS %#llx, CS %#x SS %#x TR %#x@%#llx, IDTR %#llx/%#x, GDTR %#llx/%#x",
 		 c->exit_int_info, c->exit_int_info_err, a->entry_event,
-		 c->int_state, s->cr0, s->cr2, s->cr3, s->cr4, s->rsp,
+		 a->virq, c->int_state, s->cr0, s->cr2, s->cr3, s->cr4, s->rsp,
 		 s->rflags, s->cs.selector, s->ss.selector, s->tr.selector,
 		 s->tr.base, s->idtr.base, s->idtr.limit, s->gdtr.base,
 		 s->gdtr.limit);
@@ -769,7 +768,6 @@ static const svm_exit_fn svm_exit_handlers[] = {
 	[SVM_EXIT_INTR] = svm_exit_intr,
 	[SVM_EXIT_NMI] = svm_exit_intr,
 	[SVM_EXIT_SMI] = svm_exit_intr,
-	[SVM_EXIT_VINTR] = svm_exit_vintr,
 	[SVM_EXIT_RDPMC] = svm_exit_gp,
 	[SVM_EXIT_CPUID] = svm_exit_cpuid,
 	[SVM_EXIT_RSM] = svm_exit_ud,
@@ -799,8 +797,13 @@ static const svm_exit_fn svm_exit_handlers[] = {
  * An event whose delivery the exit interrupted (EXITINTINFO): an OS
  * guest's is delivered again at the next VMRUN, as KVM's
  * svm_complete_interrupts() does; a software interrupt, #BP or #OF is not
- * (RIP still points at its instruction, which runs again). Return: false
- * when the guest may not have one (the demo's).
+ * (RIP still points at its instruction, which runs again). An external
+ * interrupt is the virtual interrupt of that run (svm_inject()): when the
+ * CPU took it (V_IRQ clear) it goes in again as @intr; when V_IRQ is
+ * still set it is still pending and nothing is to be done. QEMU names
+ * such an interrupt an exception of its vector (32 to 255), which no
+ * VMRUN would accept back in EVENTINJ. Return: false when the guest may
+ * not have one (the demo's).
  */
 static bool svm_exit_int_info(struct svm_arch *a)
 {
@@ -817,6 +820,12 @@ static bool svm_exit_int_info(struct svm_arch *a)
 	    (type == SVM_EXITINTINFO_TYPE_EXEPT &&
 	     (vector == X86_TRAP_BP || vector == X86_TRAP_OF)))
 		return true;
+	if (type == SVM_EXITINTINFO_TYPE_INTR ||
+	    (type == SVM_EXITINTINFO_TYPE_EXEPT && vector >= FIRST_EXTERNAL_VECTOR)) {
+		if (!(c->int_ctl & V_IRQ_MASK))
+			a->intr = vector;
+		return true;
+	}
 	a->event = info;
 	a->event_err = c->exit_int_info_err;
 	return true;
@@ -844,22 +853,31 @@ static void svm_decode(struct svm_arch *a, struct vmm_regs *v,
 }
 
 /*
- * What the next VMRUN delivers, in the order the CPU would take them: an
- * event the plumbing queued (an exception it raised, or one whose delivery
- * the last exit interrupted), the VMM's exception, then the VMM's
- * interrupt if the guest can take one now (RFLAGS.IF set, no interrupt
- * shadow); otherwise a virtual interrupt is requested with its intercept
- * (V_IRQ, VINTR), which exits as soon as the guest could take it, as KVM's
- * svm_enable_irq_window() does.
+ * What the next VMRUN delivers, in the order the CPU takes them: an event
+ * the plumbing queued (an exception it raised, or one whose delivery the
+ * last exit interrupted) or else the VMM's exception, in EVENTINJ; then
+ * an external interrupt, as the virtual interrupt: V_IRQ with its vector
+ * in V_INTR_VECTOR (ignoring V_TPR: the local APIC chose it by its own
+ * priority), which the CPU delivers during the run as soon as the guest
+ * can take one (RFLAGS.IF set, no interrupt shadow), clearing V_IRQ. An
+ * interrupt whose delivery an exit interrupted (@intr) goes first; the
+ * local APIC's waits for it.
+ *
+ * Interrupts do not go in through EVENTINJ, as KVM's do: QEMU's TCG
+ * (7.2) delivers an EVENTINJ interrupt at VMRUN and leaves its vector as
+ * the CPU's pending exception, which it delivers again when the vCPU is
+ * next kicked before anything else replaced it: a second delivery at
+ * CPL 0, on the stack of the first, whose frame makes a Linux guest's
+ * entry code skip SWAPGS (the kernel then runs with the user's GS base).
+ * The virtual interrupt is delivered by QEMU's interrupt path, which
+ * leaves nothing behind, and by hardware alike.
  */
 static void svm_inject(struct svm_arch *a, struct vmm_regs *v)
 {
 	struct vmcb_control_area *c = &a->vmcb->control;
-	struct vmcb_save_area *s = &a->vmcb->save;
 	struct vmm_event *e = &v->exception;
 
 	c->int_ctl &= ~V_IRQ_INJECTION_BITS_MASK;
-	vmcb_no_intercept(c, INTERCEPT_VINTR);
 	v->irq_injected = false;
 	v->irq_window = false;
 	if (!a->event && e->pending) {
@@ -868,17 +886,34 @@ static void svm_inject(struct svm_arch *a, struct vmm_regs *v)
 	}
 	c->event_inj = a->event;
 	c->event_inj_err = a->event_err;
-	if (v->irq < 0)
+	a->virq = a->intr >= 0 ? a->intr : v->irq;
+	if (a->virq < 0)
 		return;
-	if (!a->event && (s->rflags & X86_EFLAGS_IF) &&
-	    !(c->int_state & SVM_INTERRUPT_SHADOW_MASK)) {
-		c->event_inj = SVM_EVTINJ_VALID | SVM_EVTINJ_TYPE_INTR | v->irq;
-		v->irq_injected = true;
-		return;
-	}
+	c->int_vector = a->virq;
 	c->int_ctl |= V_IRQ_MASK | V_INTR_PRIO_MASK | V_IGN_TPR_MASK;
-	vmcb_intercept(c, INTERCEPT_VINTR);
-	v->irq_window = true;
+}
+
+/*
+ * After the run: did the guest take the virtual interrupt (V_IRQ clear)?
+ * The local APIC's moves to its ISR (@v->irq_injected), or waits for the
+ * next entry (@v->irq_window); a redelivered @intr is done. svm_run()
+ * clears V_IRQ once the exit is decoded, so that svm_save() keeps none.
+ */
+static void svm_virq_done(struct svm_arch *a, struct vmm_regs *v)
+{
+	struct vmcb_control_area *c = &a->vmcb->control;
+	bool taken = !(c->int_ctl & V_IRQ_MASK);
+
+	if (a->virq < 0)
+		return;
+	if (a->intr >= 0) {
+		if (taken)
+			a->intr = -1;
+	} else if (taken) {
+		v->irq_injected = true;
+	} else {
+		v->irq_window = true;
+	}
 }
 
 static void svm_fxrstor(const struct vmm_fpu *fpu)
@@ -940,15 +975,18 @@ static void svm_run(void *arch, struct vmm_regs *v, struct vmm_exit *x)
 	v->cr4 = s->cr4;
 	v->efer = s->efer & ~EFER_SVME;
 	v->cpl = s->cpl;
+	svm_virq_done(a, v);
 	svm_decode(a, v, x);
+	c->int_ctl &= ~V_IRQ_INJECTION_BITS_MASK;
 }
 
 /*
  * What svm_save() keeps of the guest: the VMCB's save area (segments,
  * control registers, EFER, PAT, the MSRs VMLOAD and VMSAVE switch), the
- * virtual interrupt control (V_TPR) and interrupt shadow, and an event
- * queued for the next VMRUN. The VMCB has no clean bits set (every VMRUN
- * reads it all), so writing it back is enough.
+ * virtual interrupt control (V_TPR) and interrupt shadow, an event queued
+ * for the next VMRUN and an interrupt to deliver again (@intr of &struct
+ * svm_arch). The VMCB has no clean bits set (every VMRUN reads it all),
+ * so writing it back is enough.
  */
 struct svm_state {
 	struct vmcb_save_area save;
@@ -956,6 +994,7 @@ struct svm_state {
 	u32 int_state;
 	u32 event;
 	u32 event_err;
+	int intr;
 };
 
 static void svm_save(void *arch, void *state)
@@ -968,6 +1007,7 @@ static void svm_save(void *arch, void *state)
 	st->int_state = a->vmcb->control.int_state;
 	st->event = a->event;
 	st->event_err = a->event_err;
+	st->intr = a->intr;
 }
 
 /*
@@ -986,6 +1026,8 @@ static int svm_load(void *arch, const void *state, u64 root)
 	c->int_state = st->int_state;
 	a->event = st->event;
 	a->event_err = st->event_err;
+	a->intr = st->intr;
+	a->virq = -1;
 	c->nested_cr3 = root;
 	c->tlb_ctl = a->flush_ctl;
 	return 0;

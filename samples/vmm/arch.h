@@ -224,13 +224,15 @@ struct vmm_fpu {
  * @efer: EFER as it sees it (without SVME)
  * @cpl: current privilege level
  * @tsc_offset: in: the guest's TSC is the host's plus this
- * @irq: in: a vector to deliver as an external interrupt if the guest can
- *	take one at this entry, else -1 (&vmm_arch_info.own_cpu only)
+ * @irq: in: a vector to deliver as an external interrupt when the guest can
+ *	take one, else -1 (&vmm_arch_info.own_cpu only)
  * @irq_injected: out: @irq was delivered (the VMM moves it from the local
- *	APIC's IRR to its ISR)
- * @irq_window: out: @irq could not be delivered now (RFLAGS.IF clear, an
- *	interrupt shadow, or an event of higher priority); an exit
- *	%VMM_EXIT_IRQ_WINDOW comes when the guest can take it
+ *	APIC's IRR to its ISR): at the entry (VMX), or during the run (SVM's
+ *	virtual interrupt)
+ * @irq_window: out: @irq was not delivered (RFLAGS.IF clear, an interrupt
+ *	shadow, or an event of higher priority): VMX asks for an exit
+ *	%VMM_EXIT_IRQ_WINDOW when the guest can take it; on SVM the run ended
+ *	before the guest took it, and the next entry offers it again
  * @exception: in: an exception to deliver at this entry (it goes before
  *	@irq); the arch clears @exception.pending once it is in the control
  *	block

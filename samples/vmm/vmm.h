@@ -273,7 +273,8 @@ struct vmm_mtrr {
  * @npf_lost: of @npf_ram, faults axas answered %AXAS_FAULT_SPURIOUS: the
  *	page was installed meanwhile, by another vCPU's fault (the race lost)
  * @injected: interrupts delivered
- * @irq_windows: entries that had to wait for the guest to take one
+ * @irq_windows: entries whose interrupt was not delivered (see
+ *	&vmm_regs.irq_window)
  * @exceptions: exceptions the VMM delivered (#GP for a refused MSR, ...)
  * @halts: HLTs that slept
  * @halt_ns: time slept in HLT
