@@ -48,7 +48,6 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <asm/fpu/api.h>
-#include <asm/irq_vectors.h>
 #include <asm/mce.h>
 #include <asm/msr.h>
 #include <asm/pgtable.h>
@@ -93,8 +92,8 @@ MODULE_PARM_DESC(guest, "demo: the scripted demo guest; linux: boot the Linux ke
  *	delivery the last exit interrupted; 0 for none
  * @event_err: its error code
  * @intr: an external interrupt the guest took (the local APIC moved it to
- *	its ISR) but whose delivery an exit interrupted: it goes in again, as
- *	the virtual interrupt of the next VMRUN; -1 for none
+ *	its ISR) but whose delivery an exit interrupted: it is the virtual
+ *	interrupt of the next entries until the guest takes it; -1 for none
  * @virq: the vector of the virtual interrupt the last VMRUN offered (@intr,
  *	else the local APIC's), or -1
  * @entry_event: what the last VMRUN injected (EVENTINJ, which the
@@ -662,7 +661,6 @@ static void svm_exit_cpuid(struct svm_arch *a, struct vmm_regs *v,
 	x->next_rip = svm_next_rip(a, 2);
 }
 
-/* The guest can take the interrupt it could not take at the last VMRUN. */
 static void svm_exit_dr(struct svm_arch *a, struct vmm_regs *v,
 			struct vmm_exit *x)
 {
@@ -799,11 +797,11 @@ static const svm_exit_fn svm_exit_handlers[] = {
  * svm_complete_interrupts() does; a software interrupt, #BP or #OF is not
  * (RIP still points at its instruction, which runs again). An external
  * interrupt is the virtual interrupt of that run (svm_inject()): when the
- * CPU took it (V_IRQ clear) it goes in again as @intr; when V_IRQ is
- * still set it is still pending and nothing is to be done. QEMU names
- * such an interrupt an exception of its vector (32 to 255), which no
- * VMRUN would accept back in EVENTINJ. Return: false when the guest may
- * not have one (the demo's).
+ * CPU took it (V_IRQ clear) it goes in again as @intr. QEMU reports it as
+ * an exception of its vector, with V_IRQ still set: it is still pending,
+ * and nothing is to be done (EVENTINJ would deliver it a second time, as
+ * an exception). Return: false when the guest may not have one (the
+ * demo's).
  */
 static bool svm_exit_int_info(struct svm_arch *a)
 {
@@ -820,12 +818,13 @@ static bool svm_exit_int_info(struct svm_arch *a)
 	    (type == SVM_EXITINTINFO_TYPE_EXEPT &&
 	     (vector == X86_TRAP_BP || vector == X86_TRAP_OF)))
 		return true;
-	if (type == SVM_EXITINTINFO_TYPE_INTR ||
-	    (type == SVM_EXITINTINFO_TYPE_EXEPT && vector >= FIRST_EXTERNAL_VECTOR)) {
-		if (!(c->int_ctl & V_IRQ_MASK))
-			a->intr = vector;
+	if (type == SVM_EXITINTINFO_TYPE_INTR) {
+		a->intr = vector;
 		return true;
 	}
+	if (type == SVM_EXITINTINFO_TYPE_EXEPT && vector == a->virq &&
+	    (c->int_ctl & V_IRQ_MASK))
+		return true;
 	a->event = info;
 	a->event_err = c->exit_int_info_err;
 	return true;
@@ -857,10 +856,11 @@ static void svm_decode(struct svm_arch *a, struct vmm_regs *v,
  * the plumbing queued (an exception it raised, or one whose delivery the
  * last exit interrupted) or else the VMM's exception, in EVENTINJ; then
  * an external interrupt, as the virtual interrupt: V_IRQ with its vector
- * in V_INTR_VECTOR (ignoring V_TPR: the local APIC chose it by its own
- * priority), which the CPU delivers during the run as soon as the guest
- * can take one (RFLAGS.IF set, no interrupt shadow), clearing V_IRQ. An
- * interrupt whose delivery an exit interrupted (@intr) goes first; the
+ * in V_INTR_VECTOR, which the CPU delivers during the run as soon as the
+ * guest can take one (RFLAGS.IF set, no interrupt shadow), clearing V_IRQ.
+ * V_TPR is ignored: the local APIC chose the vector by its own TPR (a
+ * guest's CR8 writes stay in V_TPR and do not reach it; Linux makes none).
+ * An interrupt whose delivery an exit interrupted (@intr) goes first; the
  * local APIC's waits for it.
  *
  * Interrupts do not go in through EVENTINJ, as KVM's do: QEMU's TCG
@@ -870,7 +870,7 @@ static void svm_decode(struct svm_arch *a, struct vmm_regs *v,
  * CPL 0, on the stack of the first, whose frame makes a Linux guest's
  * entry code skip SWAPGS (the kernel then runs with the user's GS base).
  * The virtual interrupt is delivered by QEMU's interrupt path, which
- * leaves nothing behind, and by hardware alike.
+ * leaves nothing behind; the APM has hardware deliver it the same way.
  */
 static void svm_inject(struct svm_arch *a, struct vmm_regs *v)
 {
@@ -943,6 +943,14 @@ static void svm_run(void *arch, struct vmm_regs *v, struct vmm_exit *x)
 	memcpy(a->regs.gpr, v->gpr, sizeof(a->regs.gpr));
 	s->rax = v->gpr[VMM_RAX];
 	s->rsp = v->gpr[VMM_RSP];
+	/*
+	 * The VMM stepped over an instruction: the interrupt shadow of an STI
+	 * or MOV SS before it ended with it, as KVM's
+	 * __svm_skip_emulated_instruction() has it (else an STI; HLT would
+	 * wake with the shadow over the next instruction).
+	 */
+	if (s->rip != v->rip)
+		c->int_state &= ~SVM_INTERRUPT_SHADOW_MASK;
 	s->rip = v->rip;
 	c->tsc_offset = v->tsc_offset;
 	svm_inject(a, v);

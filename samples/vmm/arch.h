@@ -232,7 +232,8 @@ struct vmm_fpu {
  * @irq_window: out: @irq was not delivered (RFLAGS.IF clear, an interrupt
  *	shadow, or an event of higher priority): VMX asks for an exit
  *	%VMM_EXIT_IRQ_WINDOW when the guest can take it; on SVM the run ended
- *	before the guest took it, and the next entry offers it again
+ *	before the guest took it, and the next entry offers the local APIC's
+ *	interrupt again
  * @exception: in: an exception to deliver at this entry (it goes before
  *	@irq); the arch clears @exception.pending once it is in the control
  *	block

@@ -574,7 +574,7 @@ static void linux_report(struct vmm_linux *l, const struct axas_space_stats *st)
 		c->npf_ram, st->faults_installed, st->faults_refused,
 		st->faults_spurious, st->fallbacks, c->npf_mmio);
 	linux_report_devices(c);
-	pr_info("linux: interrupts injected %llu (%llu entries did not deliver theirs); exceptions raised by the VMM %llu; HLT: %llu sleeps, %lld ms asleep\n",
+	pr_info("linux: interrupts injected %llu (%llu entries waited for an interrupt window); exceptions raised by the VMM %llu; HLT: %llu sleeps, %lld ms asleep\n",
 		c->injected, c->irq_windows, c->exceptions, c->halts,
 		c->halt_ns / NSEC_PER_MSEC);
 	pr_info("linux: axas calls on the vCPU's path: %llu, %lld ms of the run's %lld ms (%lld.%lld%%)\n",

@@ -511,27 +511,39 @@ static void vmm_trail(struct vmm_vcpu *vcpu)
 	struct vmm_trail *t = &vcpu->trail[vcpu->trail_next++ % VMM_TRAIL];
 
 	t->rip = vcpu->regs.rip;
+	t->cr3 = vcpu->regs.cr3;
 	t->kind = vcpu->exit.kind;
 	t->irq = vcpu->regs.irq_injected ? vcpu->regs.irq : -1;
 }
 
 /*
- * A triple fault: the report says what the arch saw and the vCPU's last
- * exits, oldest first, with the interrupt each entry injected.
+ * A triple fault: the report says what the arch saw, the vCPU's last
+ * exits, oldest first, with the interrupt each entry injected, and
+ * whether the guest's page tables translate its RIP now (a CPU that
+ * could not, with tables that can, saw them differently at the time).
  */
 static void vmm_exit_shutdown(struct vmm_vcpu *vcpu)
 {
 	unsigned int i, n = min_t(unsigned int, vcpu->trail_next, VMM_TRAIL);
 	const struct vmm_trail *t;
+	u8 insn[8];
+	int ret;
 
 	if (vcpu->exit.why[0])
 		pr_info("vCPU%u: the shutdown left %s\n", vcpu->index, vcpu->exit.why);
 	for (i = vcpu->trail_next - n; i != vcpu->trail_next; i++) {
 		t = &vcpu->trail[i % VMM_TRAIL];
-		pr_info("vCPU%u: exit -%u: %s at %#llx, after injecting %d\n",
+		pr_info("vCPU%u: exit -%u: %s at %#llx (CR3 %#llx), after injecting %d\n",
 			vcpu->index, vcpu->trail_next - 1 - i,
-			vmm_exit_name[t->kind], t->rip, t->irq);
+			vmm_exit_name[t->kind], t->rip, t->cr3, t->irq);
 	}
+	ret = vmm_mem_fetch(vcpu, insn, sizeof(insn));
+	if (!ret)
+		pr_info("vCPU%u: its page tables translate RIP %#llx now: %*ph\n",
+			vcpu->index, vcpu->regs.rip, (int)sizeof(insn), insn);
+	else
+		pr_info("vCPU%u: its page tables do not translate RIP %#llx now: %d\n",
+			vcpu->index, vcpu->regs.rip, ret);
 	vmm_stop(vcpu->vm, VMM_RESET,
 		 "the guest shut down (triple fault) at %#llx", vcpu->regs.rip);
 }

@@ -357,11 +357,13 @@ enum vmm_mp_state {
 /**
  * struct vmm_trail - one exit of &vmm_vcpu.trail
  * @rip: the guest's RIP at the exit
+ * @cr3: its CR3
  * @kind: &enum vmm_exit_kind
  * @irq: the interrupt vector the entry before it injected, or -1
  */
 struct vmm_trail {
 	u64 rip;
+	u64 cr3;
 	u8 kind;
 	s16 irq;
 };
