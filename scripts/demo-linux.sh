@@ -37,11 +37,10 @@
 # with the vCPUs paused in every round and against all of RAM at the end
 # (demo-linux-check.py --smp also wants the second vCPU started by
 # INIT/SIPI, IPIs between the vCPUs, and flushes that kicked a vCPU out of
-# guest mode). It boots twice: on QEMU's multi-threaded TCG (a host
-# thread per CPU), and on one thread running both CPUs in turn
-# (AXAS_QEMU_TCG=thread=single, linux-smp-rr-2M), which kicks the CPU out
-# of its code at every switch and so at places in and around the world
-# switch the other rarely reaches.
+# guest mode). The two-vCPU boots (this one and linux-migrate-smp-2M) run
+# on one QEMU thread for both CPUs (AXAS_SMP_TCG, default thread=single;
+# empty for a host thread per CPU): see "Two vCPUs" in
+# Documentation/linux-guest.rst for why.
 #
 # "smp-plant [N]" (not run by default) is the "smp" run N times (1 unless
 # given) with a planted bug, flush_plant=nokick: the flush callback
@@ -175,6 +174,10 @@ echo "demo-linux: guest initramfs: busybox, $((bytes >> 20)) MiB of '$pattern' l
 # The two-vCPU guest's initramfs: busybox and linux-worker, two workers
 # of 16 MiB buffers rewriting 256 KiB of them for 12 s; the pre-copy
 # begins at the worker's marker line.
+# QEMU's TCG options for the two-vCPU boots (Documentation/linux-guest.rst,
+# "Two vCPUs"): one host thread runs both CPUs unless AXAS_SMP_TCG says
+# otherwise (AXAS_SMP_TCG= for multi-threaded TCG).
+smp_tcg=${AXAS_SMP_TCG-thread=single}
 smp_vcpus=2
 smp_marker=AXAS-GUEST-HOT
 smp_expect="AXAS-GUEST-RESULT cpus=$smp_vcpus workers=$smp_vcpus: every check passed, on CPUs 0 1"
@@ -292,11 +295,8 @@ for flavour in $flavours; do
 			"$expect" "" --stopped
 		continue ;;
 	smp)
-		linux_boot linux-smp-2M "$(axas_distro_image)" 2M "axas_svm: RESULT " \
-			"$work/guest-smp-initrd.cpio" "$smp_expect" "$smp_args" --smp
-		AXAS_QEMU_TCG=thread=single \
-			linux_boot linux-smp-rr-2M "$(axas_distro_image)" 2M \
-			"axas_svm: RESULT " "$work/guest-smp-initrd.cpio" \
+		AXAS_QEMU_TCG=$smp_tcg linux_boot linux-smp-2M "$(axas_distro_image)" \
+			2M "axas_svm: RESULT " "$work/guest-smp-initrd.cpio" \
 			"$smp_expect" "$smp_args" --smp
 		continue ;;
 	smp-plant)
@@ -319,7 +319,8 @@ for flavour in $flavours; do
 				"$churn_expect" "$migrate_args" --migrate
 		done
 		run_cmdline=axas_churn=2
-		linux_boot linux-migrate-smp-2M "$(axas_distro_image)" 2M \
+		AXAS_QEMU_TCG=$smp_tcg \
+			linux_boot linux-migrate-smp-2M "$(axas_distro_image)" 2M \
 			"axas_svm: RESULT " "$work/guest-churn-initrd.cpio" \
 			"$churn_expect" "vcpus=2 $migrate_args" --migrate --results 2
 		run_cmdline=
