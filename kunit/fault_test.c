@@ -972,7 +972,8 @@ static void axf_unfragment(struct list_head *held)
  *
  * The host stays fragmented after it: the held pages go back to the
  * per-CPU free lists, which keep them apart from their blocks, so fewer
- * 2 MiB blocks are free than before (UML: 216 before, 23 to 55 after).
+ * 2 MiB blocks are free than before (UML: 213 before and 25 after in one
+ * run, 160 and 147 in another).
  * The test runs last (the last case of the last suite, see Kbuild), after
  * every test that needs whole blocks, and reports both counts.
  */

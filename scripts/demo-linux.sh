@@ -171,13 +171,14 @@ chmod +x "$groot/init"
 (cd "$groot" && find . | cpio -o -H newc --quiet) > "$work/guest-initrd.cpio"
 echo "demo-linux: guest initramfs: busybox, $((bytes >> 20)) MiB of '$pattern' lines; expected: $expect"
 
-# The two-vCPU guest's initramfs: busybox and linux-worker, two workers
-# of 16 MiB buffers rewriting 256 KiB of them for 12 s; the pre-copy
-# begins at the worker's marker line.
 # QEMU's TCG options for the two-vCPU boots (Documentation/linux-guest.rst,
 # "Two vCPUs"): one host thread runs both CPUs unless AXAS_SMP_TCG says
 # otherwise (AXAS_SMP_TCG= for multi-threaded TCG).
 smp_tcg=${AXAS_SMP_TCG-thread=single}
+
+# The two-vCPU guest's initramfs: busybox and linux-worker, two workers
+# of 16 MiB buffers rewriting 256 KiB of them for 12 s; the pre-copy
+# begins at the worker's marker line.
 smp_vcpus=2
 smp_marker=AXAS-GUEST-HOT
 smp_expect="AXAS-GUEST-RESULT cpus=$smp_vcpus workers=$smp_vcpus: every check passed, on CPUs 0 1"
